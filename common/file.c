@@ -1,0 +1,105 @@
+/* Reading files named on the command line, with limits. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "file.h"
+
+enum tg_err tg_file_open(const char *path, uint64_t max, int *ret_fd, uint64_t *ret_size,
+			 struct tg_diag *d)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return tg_fail(d, TG_E_IO, "%s: cannot open: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0)
+		return tg_fail(d, TG_E_IO, "%s: cannot stat: %s", path, strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return tg_fail(d, TG_E_IO, "%s: is a directory, not a file", path);
+	/* FIFOs and devices can change between two reads: what was hashed
+	 * would not be what was checked. */
+	if (!S_ISREG(st.st_mode))
+		return tg_fail(d, TG_E_IO, "%s: not a regular file", path);
+	if (st.st_size == 0)
+		return tg_fail(d, TG_E_FORMAT, "%s: file is empty", path);
+	if ((uint64_t)st.st_size > max)
+		return tg_fail(d, TG_E_LIMIT, "%s: file is %llu bytes, limit is %llu", path,
+			       (unsigned long long)st.st_size, (unsigned long long)max);
+	*ret_size = (uint64_t)st.st_size;
+	*ret_fd = fd;
+	fd = -1;
+	return TG_OK;
+}
+
+enum tg_err tg_file_read(const char *path, size_t max, uint8_t **ret, size_t *ret_len,
+			 struct tg_diag *d)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ uint8_t *buf = NULL;
+	uint64_t size;
+	size_t got = 0;
+	enum tg_err r;
+
+	r = tg_file_open(path, max, &fd, &size, d);
+	if (r != TG_OK)
+		return r;
+	buf = malloc((size_t)size + 1);
+	if (!buf)
+		return tg_fail(d, TG_E_NOMEM, "%s: out of memory", path);
+	while (got < size) {
+		ssize_t n = read(fd, buf + got, (size_t)size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return tg_fail(d, TG_E_IO, "%s: read failed: %s", path, strerror(errno));
+		if (n == 0)
+			return tg_fail(d, TG_E_IO, "%s: file shrank while reading", path);
+		got += (size_t)n;
+	}
+	buf[size] = '\0';
+	*ret_len = (size_t)size;
+	*ret = TAKE_PTR(buf);
+	return TG_OK;
+}
+
+enum tg_err tg_file_digest(const char *path, enum tg_hash h, uint8_t *out, uint64_t *ret_size,
+			   struct tg_diag *d)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ uint8_t *buf = malloc(TG_READ_CHUNK);
+	struct tg_md *md = NULL;
+	uint64_t size, got = 0;
+	enum tg_err r;
+
+	if (!buf)
+		return TG_E_NOMEM;
+	r = tg_file_open(path, TG_MAX_BLOB_SIZE, &fd, &size, d);
+	if (r != TG_OK)
+		return r;
+	r = tg_md_new(h, &md);
+	if (r != TG_OK)
+		return tg_fail(d, r, "%s: digest %s unavailable", path, tg_hash_name(h));
+	for (;;) {
+		ssize_t n = read(fd, buf, TG_READ_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			tg_md_free(md);
+			return tg_fail(d, TG_E_IO, "%s: read failed: %s", path, strerror(errno));
+		}
+		if (n == 0)
+			break;
+		tg_md_write(md, buf, (size_t)n);
+		got += (uint64_t)n;
+	}
+	tg_md_final(md, out);
+	tg_md_free(md);
+	if (got != size)
+		return tg_fail(d, TG_E_IO, "%s: file changed size while reading", path);
+	if (ret_size)
+		*ret_size = got;
+	return TG_OK;
+}

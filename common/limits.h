@@ -1,0 +1,33 @@
+/*
+ * Every limit trustgate enforces, in one place.  A limit hit is never a
+ * silent truncation: it ends in exit 2 or a rejection.
+ */
+#ifndef TG_LIMITS_H
+#define TG_LIMITS_H
+
+/* Key files (PEM/DER SPKI or X.509): real keys are a few KiB. */
+#define TG_MAX_KEY_FILE        (256u * 1024u)
+/* Detached signature files: an RSA-4096 signature in base64 is < 1 KiB;
+ * OpenPGP armored signatures stay well below this. */
+#define TG_MAX_SIG_FILE        (64u * 1024u)
+/* A blob checked by `check`: streamed, so this only bounds the sizes we
+ * report and hash, not memory. */
+#define TG_MAX_BLOB_SIZE       (64ull * 1024 * 1024 * 1024)
+/* Read buffer for streaming digests. */
+#define TG_READ_CHUNK          (256u * 1024u)
+
+/* RSA bounds accepted at import (THREATS P2, case 29). */
+#define TG_RSA_MIN_BITS        2048
+#define TG_RSA_MAX_BITS        8192
+
+/* Text fields in records: names, reasons, references. */
+#define TG_MAX_NAME            128
+#define TG_MAX_REASON          1024
+#define TG_MAX_VERSION         64
+
+/* Candidate keys tried against one signature. */
+#define TG_MAX_CANDIDATE_KEYS  4096
+
+/* Audit log rows read by `audit verify` in one pass are streamed; no cap. */
+
+#endif

@@ -1,0 +1,221 @@
+/*
+ * The hash-chained audit log.
+ *
+ * Row hash = SHA-256("tg-audit-v1" || be64(seq) || lp(time) || lp(actor) ||
+ * lp(action) || lp(object) || lp(detail) || prev_hash), lp(x) being a
+ * 32-bit big-endian length followed by x, and prev_hash the 32 raw bytes of
+ * the previous row's hash (zeros for row 1).  Length prefixes make field
+ * boundaries unambiguous, so no two different rows hash alike.
+ *
+ * The head (last seq and hash) is also kept in meta, written in the same
+ * transaction, so deleting rows at the tail is seen too.  A consistent
+ * rewrite of the whole file by someone who knows this scheme is only caught
+ * against a head anchored outside the file (TPM NV, see DESIGN.md).
+ */
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "db.h"
+#include "../common/crypto.h"
+#include "../common/encoding.h"
+
+static const char genesis[65] =
+	"0000000000000000000000000000000000000000000000000000000000000000";
+
+static void put_lp(struct tg_md *md, const char *s)
+{
+	size_t n = strlen(s);
+	uint8_t len[4] = { (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n };
+
+	tg_md_write(md, len, 4);
+	tg_md_write(md, s, n);
+}
+
+void tg_audit_row_hash(int64_t seq, const char *time, const char *actor, const char *action,
+		       const char *object, const char *detail, const char *prev_hash, char out[65])
+{
+	struct tg_md *md = NULL;
+	uint8_t be[8], prev[32] = { 0 }, h[32];
+	size_t plen = 0;
+
+	if (tg_md_new(TG_HASH_SHA256, &md) != TG_OK) {
+		out[0] = '\0';
+		return;
+	}
+	for (int i = 0; i < 8; i++)
+		be[i] = (uint8_t)((uint64_t)seq >> (56 - 8 * i));
+	tg_md_write(md, "tg-audit-v1", 11);
+	tg_md_write(md, be, 8);
+	put_lp(md, time);
+	put_lp(md, actor);
+	put_lp(md, action);
+	put_lp(md, object);
+	put_lp(md, detail);
+	/* A malformed prev_hash hashes as its text, so it can never match. */
+	if (!tg_hex_decode(prev_hash, prev, sizeof(prev), &plen) || plen != 32)
+		put_lp(md, prev_hash);
+	else
+		tg_md_write(md, prev, 32);
+	tg_md_final(md, h);
+	tg_md_free(md);
+	tg_hex_encode(h, 32, out);
+}
+
+static enum tg_err meta_get(struct tg_db *db, const char *name, char **ret, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	bool row = false;
+	enum tg_err r = tg_db_prepare(db, "SELECT value FROM meta WHERE name = ?1;", &st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_text(st, 1, name);
+	r = tg_db_step(db, st, &row, d);
+	if (r != TG_OK)
+		return r;
+	*ret = row ? tg_db_col_text(st, 0) : NULL;
+	return TG_OK;
+}
+
+static enum tg_err meta_set(struct tg_db *db, const char *name, const char *value,
+			    struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	enum tg_err r = tg_db_prepare(
+		db, "INSERT INTO meta (name, value) VALUES (?1, ?2) "
+		    "ON CONFLICT (name) DO UPDATE SET value = excluded.value;", &st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_text(st, 1, name);
+	tg_db_bind_text(st, 2, value);
+	return tg_db_exec_stmt(db, st, d);
+}
+
+enum tg_err tg_audit_append(struct tg_db *db, const char *actor, const char *action,
+			    const char *object, const char *detail, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *last = NULL, *ins = NULL;
+	_cleanup_free_ char *prev = NULL;
+	char now[32], hash[65], headval[96];
+	int64_t seq = 1;
+	bool row = false;
+	enum tg_err r;
+
+	if (!db->in_tx)
+		return tg_fail(d, TG_E_DB, "%s: audit row written outside a transaction", db->path);
+	r = tg_db_prepare(db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1;", &last, d);
+	if (r != TG_OK)
+		return r;
+	r = tg_db_step(db, last, &row, d);
+	if (r != TG_OK)
+		return r;
+	if (row) {
+		seq = tg_db_col_int(last, 0) + 1;
+		prev = tg_db_col_text(last, 1);
+	} else {
+		prev = strdup(genesis);
+	}
+	if (!prev)
+		return TG_E_NOMEM;
+	tg_now_iso(now);
+	tg_audit_row_hash(seq, now, actor, action, object, detail, prev, hash);
+	r = tg_db_prepare(db, "INSERT INTO audit (seq, time, actor, action, object, detail, "
+			      "prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8);", &ins, d);
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_int(ins, 1, seq);
+	tg_db_bind_text(ins, 2, now);
+	tg_db_bind_text(ins, 3, actor);
+	tg_db_bind_text(ins, 4, action);
+	tg_db_bind_text(ins, 5, object);
+	tg_db_bind_text(ins, 6, detail);
+	tg_db_bind_text(ins, 7, prev);
+	tg_db_bind_text(ins, 8, hash);
+	r = tg_db_exec_stmt(db, ins, d);
+	if (r != TG_OK)
+		return r;
+	snprintf(headval, sizeof(headval), "%lld:%s", (long long)seq, hash);
+	return meta_set(db, "audit_head", headval, d);
+}
+
+enum tg_err tg_audit_verify(struct tg_db *db, bool *ret_intact, struct tg_audit_problem *pb,
+			    struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_free_ char *head = NULL;
+	char prev[65], expect[65];
+	int64_t want_seq = 1;
+	bool row = false;
+	enum tg_err r;
+
+	*ret_intact = false;
+	memcpy(prev, genesis, sizeof(prev));
+	r = tg_db_prepare(db, "SELECT seq, time, actor, action, object, detail, prev_hash, hash "
+			      "FROM audit ORDER BY seq ASC;", &st, d);
+	if (r != TG_OK)
+		return r;
+	for (;;) {
+		r = tg_db_step(db, st, &row, d);
+		if (r != TG_OK)
+			return r;
+		if (!row)
+			break;
+		int64_t seq = tg_db_col_int(st, 0);
+		const char *f[7];
+		for (int i = 0; i < 7; i++) {
+			f[i] = (const char *)sqlite3_column_text(st, i + 1);
+			if (!f[i])
+				f[i] = "";
+		}
+		pb->seq = seq;
+		if (seq != want_seq) {
+			pb->seq = want_seq;
+			snprintf(pb->what, sizeof(pb->what),
+				 "row %lld is missing (next row present is %lld)", (long long)want_seq,
+				 (long long)seq);
+			return TG_OK;
+		}
+		if (strcmp(f[5], prev) != 0) {
+			snprintf(pb->what, sizeof(pb->what),
+				 "row %lld does not link to row %lld (prev_hash differs)",
+				 (long long)seq, (long long)seq - 1);
+			return TG_OK;
+		}
+		tg_audit_row_hash(seq, f[0], f[1], f[2], f[3], f[4], f[5], expect);
+		if (strcmp(expect, f[6]) != 0) {
+			snprintf(pb->what, sizeof(pb->what), "row %lld was modified (hash differs)",
+				 (long long)seq);
+			return TG_OK;
+		}
+		memcpy(prev, f[6], 64);
+		prev[64] = '\0';
+		want_seq++;
+	}
+	/* The head in meta names the last row written by trustgate: fewer
+	 * rows means the tail was cut. */
+	r = meta_get(db, "audit_head", &head, d);
+	if (r != TG_OK)
+		return r;
+	if (want_seq == 1 && !head) {
+		*ret_intact = true;
+		return TG_OK;
+	}
+	char expect_head[96];
+	snprintf(expect_head, sizeof(expect_head), "%lld:%s", (long long)(want_seq - 1), prev);
+	if (!head || strcmp(head, expect_head) != 0) {
+		long long hs = head ? atoll(head) : 0;
+		pb->seq = want_seq;
+		if (hs >= want_seq)
+			snprintf(pb->what, sizeof(pb->what),
+				 "rows %lld..%lld are missing (log was truncated)", (long long)want_seq,
+				 hs);
+		else
+			snprintf(pb->what, sizeof(pb->what),
+				 "audit head does not match the last row %lld", (long long)(want_seq - 1));
+		return TG_OK;
+	}
+	*ret_intact = true;
+	return TG_OK;
+}

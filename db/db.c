@@ -1,0 +1,363 @@
+/*
+ * SQLite access: open/create, hardening, migrations, statements.  This is
+ * the one wrapper that converts SQLITE_* codes into enum tg_err.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "db.h"
+#include "schema_sql.h"
+
+/* Migrations, in order; migration N takes a version N-1 file to N. */
+static const struct {
+	int version;
+	const unsigned char *sql;
+	const unsigned int *len;
+} migrations[] = {
+	{ 1, db_schema_sql, &db_schema_sql_len },
+};
+
+static enum tg_err db_err(struct tg_db *db, int rc, struct tg_diag *d, const char *what)
+{
+	const char *msg = db && db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc);
+	const char *path = db && db->path ? db->path : "database";
+
+	switch (rc & 0xff) {
+	case SQLITE_NOMEM:
+		return tg_fail(d, TG_E_NOMEM, "%s: out of memory (%s)", path, what);
+	case SQLITE_NOTADB:
+		return tg_fail(d, TG_E_DB, "%s: not a trustgate database (%s)", path, msg);
+	case SQLITE_CORRUPT:
+		return tg_fail(d, TG_E_DB, "%s: database is corrupt (%s)", path, msg);
+	case SQLITE_CONSTRAINT:
+		return tg_fail(d, TG_E_EXISTS, "%s: %s refused: %s", path, what, msg);
+	default:
+		return tg_fail(d, TG_E_DB, "%s: %s failed: %s", path, what, msg);
+	}
+}
+
+static enum tg_err exec(struct tg_db *db, const char *sql, struct tg_diag *d)
+{
+	char *err = NULL;
+	int rc = sqlite3_exec(db->h, sql, NULL, NULL, &err);
+
+	if (rc != SQLITE_OK) {
+		enum tg_err r = db_err(db, rc, d, "statement");
+		sqlite3_free(err);
+		return r;
+	}
+	return TG_OK;
+}
+
+/* Query a single integer; *ret untouched when no row. */
+static enum tg_err query_int(struct tg_db *db, const char *sql, int64_t *ret, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	bool row = false;
+	enum tg_err r = tg_db_prepare(db, sql, &st, d);
+
+	if (r != TG_OK)
+		return r;
+	r = tg_db_step(db, st, &row, d);
+	if (r == TG_OK && row && !tg_db_col_is_null(st, 0))
+		*ret = sqlite3_column_int64(st, 0);
+	return r;
+}
+
+/* Settings applied on every connection.  DEFENSIVE and trusted_schema=OFF
+ * keep a hostile schema (triggers/views calling functions) from running
+ * code when the file is opened (THREATS case 62); synchronous=FULL in WAL
+ * mode keeps every acknowledged verdict across a power cut (case 60). */
+static enum tg_err harden(struct tg_db *db, struct tg_diag *d)
+{
+	int on = 1;
+
+	sqlite3_db_config(db->h, SQLITE_DBCONFIG_DEFENSIVE, 1, &on);
+	sqlite3_db_config(db->h, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, &on);
+	sqlite3_db_config(db->h, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, &on);
+	sqlite3_db_config(db->h, SQLITE_DBCONFIG_ENABLE_VIEW, 0, &on);
+	sqlite3_busy_timeout(db->h, 10000);
+	return exec(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;", d);
+}
+
+static enum tg_err migrate(struct tg_db *db, int64_t from, struct tg_diag *d)
+{
+	char now[32], sql[160];
+
+	tg_now_iso(now);
+	for (size_t i = 0; i < TG_ARRAY_SIZE(migrations); i++) {
+		if (migrations[i].version <= from)
+			continue;
+		_cleanup_free_ char *text = strndup((const char *)migrations[i].sql, *migrations[i].len);
+		if (!text)
+			return TG_E_NOMEM;
+		enum tg_err r = exec(db, text, d);
+		if (r != TG_OK)
+			return r;
+		snprintf(sql, sizeof(sql),
+			 "INSERT INTO schema_version (version, applied_at) VALUES (%d, '%s');",
+			 migrations[i].version, now);
+		r = exec(db, sql, d);
+		if (r != TG_OK)
+			return r;
+	}
+	return TG_OK;
+}
+
+static struct tg_db *db_new(const char *path)
+{
+	struct tg_db *db = tg_calloc(1, sizeof(*db));
+
+	if (!db)
+		return NULL;
+	db->path = strdup(path);
+	if (!db->path) {
+		free(db);
+		return NULL;
+	}
+	return db;
+}
+
+enum tg_err tg_db_create(const char *path, struct tg_db **ret, struct tg_diag *d)
+{
+	struct tg_db *db;
+	enum tg_err r;
+	char sql[128];
+	int fd, rc;
+
+	/* O_EXCL: `db init` never reuses or overwrites an existing file. */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			return tg_fail(d, TG_E_EXISTS, "%s: already exists; not overwriting it", path);
+		return tg_fail(d, TG_E_IO, "%s: cannot create: %s", path, strerror(errno));
+	}
+	close(fd);
+	db = db_new(path);
+	if (!db) {
+		unlink(path);
+		return TG_E_NOMEM;
+	}
+	rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE, NULL);
+	if (rc != SQLITE_OK) {
+		r = db_err(db, rc, d, "open");
+		goto fail;
+	}
+	r = harden(db, d);
+	if (r != TG_OK)
+		goto fail;
+	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA journal_mode = WAL;",
+		 TG_DB_APPLICATION_ID);
+	r = exec(db, sql, d);
+	if (r != TG_OK)
+		goto fail;
+	r = tg_db_begin(db, d);
+	if (r != TG_OK)
+		goto fail;
+	r = migrate(db, 0, d);
+	if (r != TG_OK)
+		goto fail;
+	r = tg_db_commit(db, d);
+	if (r != TG_OK)
+		goto fail;
+	*ret = db;
+	return TG_OK;
+fail:
+	tg_db_close(db);
+	unlink(path);
+	return r;
+}
+
+enum tg_err tg_db_open(const char *path, struct tg_db **ret, struct tg_diag *d)
+{
+	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
+	struct stat st;
+	int64_t appid = 0, version = 0;
+	enum tg_err r;
+	int rc;
+
+	/* Never let SQLite create a file: a typo in --db must not produce an
+	 * empty record set that approves nothing silently or, worse, accepts
+	 * records later. */
+	if (stat(path, &st) < 0)
+		return tg_fail(d, TG_E_DB, "%s: no such database (run 'trustgate db init')", path);
+	if (!S_ISREG(st.st_mode))
+		return tg_fail(d, TG_E_DB, "%s: not a regular file", path);
+	db = db_new(path);
+	if (!db)
+		return TG_E_NOMEM;
+	rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(db, rc, d, "open");
+	r = harden(db, d);
+	if (r != TG_OK)
+		return r;
+	r = query_int(db, "PRAGMA application_id;", &appid, d);
+	if (r != TG_OK)
+		return r;
+	if (appid != TG_DB_APPLICATION_ID)
+		return tg_fail(d, TG_E_DB, "%s: not a trustgate database (foreign SQLite file)", path);
+	/* A damaged b-tree must be an error, never "no such key". */
+	{
+		_cleanup_stmt_ sqlite3_stmt *st2 = NULL;
+		bool row = false;
+		r = tg_db_prepare(db, "PRAGMA quick_check;", &st2, d);
+		if (r != TG_OK)
+			return r;
+		r = tg_db_step(db, st2, &row, d);
+		if (r != TG_OK)
+			return r;
+		if (!row || strcmp((const char *)sqlite3_column_text(st2, 0), "ok") != 0)
+			return tg_fail(d, TG_E_DB, "%s: database is corrupt (quick_check failed)", path);
+	}
+	r = query_int(db, "SELECT max(version) FROM schema_version;", &version, d);
+	if (r != TG_OK)
+		return tg_fail(d, TG_E_DB, "%s: not a trustgate database (no schema version)", path);
+	if (version > TG_DB_SCHEMA_VERSION)
+		return tg_fail(d, TG_E_DB, "%s: schema version %lld is newer than this trustgate (%d)",
+			       path, (long long)version, TG_DB_SCHEMA_VERSION);
+	if (version < 1)
+		return tg_fail(d, TG_E_DB, "%s: not a trustgate database (no schema version)", path);
+	if (version < TG_DB_SCHEMA_VERSION) {
+		r = tg_db_begin(db, d);
+		if (r == TG_OK)
+			r = migrate(db, version, d);
+		if (r == TG_OK)
+			r = tg_db_commit(db, d);
+		if (r != TG_OK)
+			return r;
+	}
+	*ret = TAKE_PTR(db);
+	return TG_OK;
+}
+
+void tg_db_close(struct tg_db *db)
+{
+	if (!db)
+		return;
+	if (db->in_tx)
+		tg_db_rollback(db);
+	if (db->h)
+		sqlite3_close_v2(db->h);
+	free(db->path);
+	free(db);
+}
+
+enum tg_err tg_db_begin(struct tg_db *db, struct tg_diag *d)
+{
+	enum tg_err r = exec(db, "BEGIN IMMEDIATE;", d);
+
+	if (r == TG_OK)
+		db->in_tx = true;
+	return r;
+}
+
+enum tg_err tg_db_commit(struct tg_db *db, struct tg_diag *d)
+{
+	enum tg_err r = exec(db, "COMMIT;", d);
+
+	if (r != TG_OK) {
+		tg_db_rollback(db);
+		return r;
+	}
+	db->in_tx = false;
+	return TG_OK;
+}
+
+void tg_db_rollback(struct tg_db *db)
+{
+	if (db->in_tx)
+		sqlite3_exec(db->h, "ROLLBACK;", NULL, NULL, NULL);
+	db->in_tx = false;
+}
+
+enum tg_err tg_db_prepare(struct tg_db *db, const char *sql, sqlite3_stmt **ret,
+			  struct tg_diag *d)
+{
+	int rc = sqlite3_prepare_v2(db->h, sql, -1, ret, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_err(db, rc, d, "query");
+	return TG_OK;
+}
+
+void tg_db_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+void tg_db_bind_int(sqlite3_stmt *st, int i, int64_t v)
+{
+	sqlite3_bind_int64(st, i, v);
+}
+
+void tg_db_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
+{
+	if (p)
+		sqlite3_bind_blob64(st, i, p, n, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+enum tg_err tg_db_step(struct tg_db *db, sqlite3_stmt *st, bool *ret_row, struct tg_diag *d)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW) {
+		*ret_row = true;
+		return TG_OK;
+	}
+	*ret_row = false;
+	if (rc == SQLITE_DONE)
+		return TG_OK;
+	/* I/O error, disk full, corruption, OOM: an error, never "not found"
+	 * (THREATS case 61). */
+	return db_err(db, rc, d, "query");
+}
+
+enum tg_err tg_db_exec_stmt(struct tg_db *db, sqlite3_stmt *st, struct tg_diag *d)
+{
+	bool row;
+	return tg_db_step(db, st, &row, d);
+}
+
+void tg_db_finalize(sqlite3_stmt *st)
+{
+	if (st)
+		sqlite3_finalize(st);
+}
+
+char *tg_db_col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? strdup((const char *)t) : NULL;
+}
+
+int64_t tg_db_col_int(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_int64(st, i);
+}
+
+bool tg_db_col_is_null(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL;
+}
+
+const void *tg_db_col_blob(sqlite3_stmt *st, int i, size_t *ret_len)
+{
+	const void *p = sqlite3_column_blob(st, i);
+	*ret_len = (size_t)sqlite3_column_bytes(st, i);
+	return p;
+}
+
+int64_t tg_db_last_rowid(struct tg_db *db)
+{
+	return sqlite3_last_insert_rowid(db->h);
+}

@@ -1,0 +1,77 @@
+/*
+ * The records: one SQLite file in WAL mode.  SQLITE_* codes are converted
+ * in db.c and never leave db/.
+ */
+#ifndef TG_DB_H
+#define TG_DB_H
+
+#include "../common/tg.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+struct tg_db {
+	struct sqlite3 *h;
+	char *path;
+	bool in_tx;
+};
+
+/* application_id stamped into every trustgate database ("TGT1"). */
+#define TG_DB_APPLICATION_ID 0x54475431
+#define TG_DB_SCHEMA_VERSION 1
+
+/* Create a new database at path (refuses an existing file). */
+enum tg_err tg_db_create(const char *path, struct tg_db **ret, struct tg_diag *d);
+/* Open an existing trustgate database; a missing, foreign or corrupt file
+ * is an error naming the path, and nothing is created. */
+enum tg_err tg_db_open(const char *path, struct tg_db **ret, struct tg_diag *d);
+void tg_db_close(struct tg_db *db);
+static inline void tg_db_closep(struct tg_db **db) { tg_db_close(*db); }
+
+/* Transactions: BEGIN IMMEDIATE, so two writers serialise instead of one
+ * failing half way (THREATS case 64). */
+enum tg_err tg_db_begin(struct tg_db *db, struct tg_diag *d);
+enum tg_err tg_db_commit(struct tg_db *db, struct tg_diag *d);
+void tg_db_rollback(struct tg_db *db);
+
+/* Prepared statements: the one place SQL errors are converted. */
+enum tg_err tg_db_prepare(struct tg_db *db, const char *sql, struct sqlite3_stmt **ret,
+			  struct tg_diag *d);
+/* Bind helpers: NULL text binds SQL NULL. */
+void tg_db_bind_text(struct sqlite3_stmt *st, int i, const char *s);
+void tg_db_bind_int(struct sqlite3_stmt *st, int i, int64_t v);
+void tg_db_bind_blob(struct sqlite3_stmt *st, int i, const void *p, size_t n);
+/* Step once: TG_OK with *ret_row true for a row, false when done. */
+enum tg_err tg_db_step(struct tg_db *db, struct sqlite3_stmt *st, bool *ret_row,
+		       struct tg_diag *d);
+/* Step a statement that returns no rows. */
+enum tg_err tg_db_exec_stmt(struct tg_db *db, struct sqlite3_stmt *st, struct tg_diag *d);
+void tg_db_finalize(struct sqlite3_stmt *st);
+static inline void tg_db_finalizep(struct sqlite3_stmt **st) { tg_db_finalize(*st); }
+#define _cleanup_stmt_ _cleanup_(tg_db_finalizep)
+/* Column text copied (malloc'd; NULL for SQL NULL). */
+char *tg_db_col_text(struct sqlite3_stmt *st, int i);
+int64_t tg_db_col_int(struct sqlite3_stmt *st, int i);
+bool tg_db_col_is_null(struct sqlite3_stmt *st, int i);
+const void *tg_db_col_blob(struct sqlite3_stmt *st, int i, size_t *ret_len);
+int64_t tg_db_last_rowid(struct tg_db *db);
+
+/* ---- audit chain (audit.c) ---- */
+
+/* Append one audit row; must run inside a transaction. */
+enum tg_err tg_audit_append(struct tg_db *db, const char *actor, const char *action,
+			    const char *object, const char *detail, struct tg_diag *d);
+
+struct tg_audit_problem {
+	int64_t seq;          /* first bad row, or the row after a gap */
+	char what[256];
+};
+/* Walk the whole chain.  *ret_intact false with problem filled when any
+ * row was modified, deleted, inserted or reordered. */
+enum tg_err tg_audit_verify(struct tg_db *db, bool *ret_intact, struct tg_audit_problem *problem,
+			    struct tg_diag *d);
+/* The chain hash of one row (exposed for tests). */
+void tg_audit_row_hash(int64_t seq, const char *time, const char *actor, const char *action,
+		       const char *object, const char *detail, const char *prev_hash, char out[65]);
+
+#endif

@@ -1,0 +1,562 @@
+/* Typed access to suppliers, keys, products, releases and verdicts. */
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "records.h"
+
+void tg_supplier_release(struct tg_supplier *s)
+{
+	free(s->name);
+	free(s->country);
+	free(s->status);
+	free(s->review_ref);
+	free(s->review_expires);
+	free(s->created_at);
+	free(s->updated_at);
+	memset(s, 0, sizeof(*s));
+}
+
+void tg_keyrec_release(struct tg_keyrec *k)
+{
+	free(k->supplier);
+	free(k->fingerprint);
+	free(k->algorithm);
+	free(k->hashes);
+	free(k->purposes);
+	free(k->name);
+	free(k->spki);
+	free(k->cert);
+	free(k->not_before);
+	free(k->not_after);
+	free(k->added_at);
+	free(k->revoked_at);
+	free(k->revoke_reason);
+	memset(k, 0, sizeof(*k));
+}
+
+void tg_product_release(struct tg_product *p)
+{
+	free(p->supplier);
+	free(p->name);
+	free(p->kind);
+	free(p->min_version);
+	free(p->guid);
+	free(p->created_at);
+	memset(p, 0, sizeof(*p));
+}
+
+void tg_release_release(struct tg_release *r)
+{
+	free(r->version);
+	free(r->digest_alg);
+	free(r->digest);
+	free(r->status);
+	free(r->created_at);
+	free(r->revoked_at);
+	free(r->product);
+	free(r->supplier);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ------------------------------------------------------------ supplier */
+
+#define SUPPLIER_COLS "id, name, country, status, max_tier, cii, review_ref, review_expires, " \
+		      "created_at, updated_at"
+
+static void supplier_from_row(sqlite3_stmt *st, struct tg_supplier *s)
+{
+	s->id = tg_db_col_int(st, 0);
+	s->name = tg_db_col_text(st, 1);
+	s->country = tg_db_col_text(st, 2);
+	s->status = tg_db_col_text(st, 3);
+	s->max_tier = (int)tg_db_col_int(st, 4);
+	s->cii = tg_db_col_int(st, 5) != 0;
+	s->review_ref = tg_db_col_text(st, 6);
+	s->review_expires = tg_db_col_text(st, 7);
+	s->created_at = tg_db_col_text(st, 8);
+	s->updated_at = tg_db_col_text(st, 9);
+}
+
+static enum tg_err supplier_query(struct tg_db *db, const char *sql, const char *text, int64_t id,
+				  struct tg_supplier *ret, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	bool row = false;
+	enum tg_err r = tg_db_prepare(db, sql, &st, d);
+
+	if (r != TG_OK)
+		return r;
+	if (text)
+		tg_db_bind_text(st, 1, text);
+	else
+		tg_db_bind_int(st, 1, id);
+	r = tg_db_step(db, st, &row, d);
+	if (r != TG_OK)
+		return r;
+	if (!row)
+		return text ? tg_fail(d, TG_E_NOTFOUND, "supplier '%s' is not in the records", text)
+			    : tg_fail(d, TG_E_NOTFOUND, "supplier #%lld is not in the records",
+				      (long long)id);
+	supplier_from_row(st, ret);
+	return TG_OK;
+}
+
+enum tg_err tg_rec_supplier_get(struct tg_db *db, const char *name, struct tg_supplier *ret,
+				struct tg_diag *d)
+{
+	return supplier_query(db, "SELECT " SUPPLIER_COLS " FROM supplier WHERE name = ?1;", name, 0,
+			      ret, d);
+}
+
+enum tg_err tg_rec_supplier_get_id(struct tg_db *db, int64_t id, struct tg_supplier *ret,
+				   struct tg_diag *d)
+{
+	return supplier_query(db, "SELECT " SUPPLIER_COLS " FROM supplier WHERE id = ?1;", NULL, id,
+			      ret, d);
+}
+
+enum tg_err tg_rec_supplier_insert(struct tg_db *db, const struct tg_supplier *s,
+				   int64_t *ret_id, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	enum tg_err r = tg_db_prepare(
+		db, "INSERT INTO supplier (name, country, status, max_tier, cii, review_ref, "
+		    "review_expires, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8);",
+		&st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_text(st, 1, s->name);
+	tg_db_bind_text(st, 2, s->country);
+	tg_db_bind_text(st, 3, s->status);
+	tg_db_bind_int(st, 4, s->max_tier);
+	tg_db_bind_int(st, 5, s->cii);
+	tg_db_bind_text(st, 6, s->review_ref);
+	tg_db_bind_text(st, 7, s->review_expires);
+	tg_db_bind_text(st, 8, s->created_at);
+	r = tg_db_exec_stmt(db, st, d);
+	if (r == TG_E_EXISTS)
+		return tg_fail(d, TG_E_EXISTS, "supplier '%s' is already in the records", s->name);
+	if (r == TG_OK && ret_id)
+		*ret_id = tg_db_last_rowid(db);
+	return r;
+}
+
+enum tg_err tg_rec_supplier_set_status(struct tg_db *db, int64_t id, const char *status,
+				       struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	char now[32];
+	enum tg_err r = tg_db_prepare(
+		db, "UPDATE supplier SET status = ?1, updated_at = ?2 WHERE id = ?3;", &st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_now_iso(now);
+	tg_db_bind_text(st, 1, status);
+	tg_db_bind_text(st, 2, now);
+	tg_db_bind_int(st, 3, id);
+	return tg_db_exec_stmt(db, st, d);
+}
+
+enum tg_err tg_rec_supplier_each(struct tg_db *db, tg_supplier_cb cb, void *ud, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	bool row = false;
+	enum tg_err r = tg_db_prepare(db, "SELECT " SUPPLIER_COLS " FROM supplier ORDER BY name;",
+				      &st, d);
+
+	while (r == TG_OK) {
+		r = tg_db_step(db, st, &row, d);
+		if (r != TG_OK || !row)
+			break;
+		struct tg_supplier s = { 0 };
+		supplier_from_row(st, &s);
+		r = cb(&s, ud);
+		tg_supplier_release(&s);
+	}
+	return r;
+}
+
+/* ----------------------------------------------------------------- key */
+
+#define KEY_COLS "k.id, k.supplier_id, s.name, k.fingerprint, k.algorithm, k.bits, k.hashes, " \
+		 "k.purposes, k.name, k.spki, k.cert, k.not_before, k.not_after, k.added_at, "  \
+		 "k.revoked_at, k.revoke_reason"
+
+static bool copy_blob(sqlite3_stmt *st, int i, uint8_t **ret, size_t *ret_len)
+{
+	size_t n = 0;
+	const void *p = tg_db_col_blob(st, i, &n);
+
+	*ret = NULL;
+	*ret_len = 0;
+	if (!p)
+		return true;
+	*ret = malloc(n ? n : 1);
+	if (!*ret)
+		return false;
+	memcpy(*ret, p, n);
+	*ret_len = n;
+	return true;
+}
+
+static bool key_from_row(sqlite3_stmt *st, struct tg_keyrec *k)
+{
+	k->id = tg_db_col_int(st, 0);
+	k->supplier_id = tg_db_col_int(st, 1);
+	k->supplier = tg_db_col_text(st, 2);
+	k->fingerprint = tg_db_col_text(st, 3);
+	k->algorithm = tg_db_col_text(st, 4);
+	k->bits = (int)tg_db_col_int(st, 5);
+	k->hashes = tg_db_col_text(st, 6);
+	k->purposes = tg_db_col_text(st, 7);
+	k->name = tg_db_col_text(st, 8);
+	k->not_before = tg_db_col_text(st, 11);
+	k->not_after = tg_db_col_text(st, 12);
+	k->added_at = tg_db_col_text(st, 13);
+	k->revoked_at = tg_db_col_text(st, 14);
+	k->revoke_reason = tg_db_col_text(st, 15);
+	return copy_blob(st, 9, &k->spki, &k->spki_len) && copy_blob(st, 10, &k->cert, &k->cert_len);
+}
+
+enum tg_err tg_rec_key_insert(struct tg_db *db, const struct tg_keyrec *k, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	enum tg_err r = tg_db_prepare(
+		db, "INSERT INTO key (supplier_id, fingerprint, algorithm, bits, hashes, purposes, "
+		    "name, spki, cert, not_before, not_after, added_at) "
+		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12);", &st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_int(st, 1, k->supplier_id);
+	tg_db_bind_text(st, 2, k->fingerprint);
+	tg_db_bind_text(st, 3, k->algorithm);
+	tg_db_bind_int(st, 4, k->bits);
+	tg_db_bind_text(st, 5, k->hashes);
+	tg_db_bind_text(st, 6, k->purposes);
+	tg_db_bind_text(st, 7, k->name);
+	tg_db_bind_blob(st, 8, k->spki, k->spki_len);
+	tg_db_bind_blob(st, 9, k->cert, k->cert_len);
+	tg_db_bind_text(st, 10, k->not_before);
+	tg_db_bind_text(st, 11, k->not_after);
+	tg_db_bind_text(st, 12, k->added_at);
+	r = tg_db_exec_stmt(db, st, d);
+	if (r == TG_E_EXISTS)
+		return tg_fail(d, TG_E_EXISTS, "key %s is already in the records", k->fingerprint);
+	return r;
+}
+
+enum tg_err tg_rec_key_get(struct tg_db *db, const char *fingerprint, struct tg_keyrec *ret,
+			   struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	bool row = false;
+	enum tg_err r = tg_db_prepare(db, "SELECT " KEY_COLS " FROM key k JOIN supplier s ON "
+					  "s.id = k.supplier_id WHERE k.fingerprint = ?1;", &st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_text(st, 1, fingerprint);
+	r = tg_db_step(db, st, &row, d);
+	if (r != TG_OK)
+		return r;
+	if (!row)
+		return tg_fail(d, TG_E_NOTFOUND, "key %s is not in the records", fingerprint);
+	if (!key_from_row(st, ret))
+		return TG_E_NOMEM;
+	return TG_OK;
+}
+
+enum tg_err tg_rec_key_revoke(struct tg_db *db, int64_t id, const char *when, const char *reason,
+			      struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	enum tg_err r = tg_db_prepare(
+		db, "UPDATE key SET revoked_at = ?1, revoke_reason = ?2 WHERE id = ?3;", &st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_text(st, 1, when);
+	tg_db_bind_text(st, 2, reason);
+	tg_db_bind_int(st, 3, id);
+	return tg_db_exec_stmt(db, st, d);
+}
+
+enum tg_err tg_rec_key_each(struct tg_db *db, int64_t supplier_id, tg_key_cb cb, void *ud,
+			    struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	bool row = false;
+	enum tg_err r = tg_db_prepare(db, "SELECT " KEY_COLS " FROM key k JOIN supplier s ON "
+					  "s.id = k.supplier_id WHERE ?1 = 0 OR k.supplier_id = ?1 "
+					  "ORDER BY k.id;", &st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_int(st, 1, supplier_id);
+	while (r == TG_OK) {
+		r = tg_db_step(db, st, &row, d);
+		if (r != TG_OK || !row)
+			break;
+		struct tg_keyrec k = { 0 };
+		if (!key_from_row(st, &k)) {
+			tg_keyrec_release(&k);
+			return TG_E_NOMEM;
+		}
+		r = cb(&k, ud);
+		tg_keyrec_release(&k);
+	}
+	return r;
+}
+
+/* ------------------------------------------------------------- product */
+
+#define PRODUCT_COLS "p.id, p.supplier_id, s.name, p.name, p.kind, p.max_tier, p.min_version, " \
+		     "p.guid, p.created_at"
+
+static void product_from_row(sqlite3_stmt *st, struct tg_product *p)
+{
+	p->id = tg_db_col_int(st, 0);
+	p->supplier_id = tg_db_col_int(st, 1);
+	p->supplier = tg_db_col_text(st, 2);
+	p->name = tg_db_col_text(st, 3);
+	p->kind = tg_db_col_text(st, 4);
+	p->max_tier = (int)tg_db_col_int(st, 5);
+	p->min_version = tg_db_col_text(st, 6);
+	p->guid = tg_db_col_text(st, 7);
+	p->created_at = tg_db_col_text(st, 8);
+}
+
+enum tg_err tg_rec_product_insert(struct tg_db *db, const struct tg_product *p,
+				  int64_t *ret_id, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	enum tg_err r = tg_db_prepare(
+		db, "INSERT INTO product (supplier_id, name, kind, max_tier, min_version, guid, "
+		    "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7);", &st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_int(st, 1, p->supplier_id);
+	tg_db_bind_text(st, 2, p->name);
+	tg_db_bind_text(st, 3, p->kind);
+	tg_db_bind_int(st, 4, p->max_tier);
+	tg_db_bind_text(st, 5, p->min_version);
+	tg_db_bind_text(st, 6, p->guid);
+	tg_db_bind_text(st, 7, p->created_at);
+	r = tg_db_exec_stmt(db, st, d);
+	if (r == TG_E_EXISTS)
+		return tg_fail(d, TG_E_EXISTS, "product '%s' of '%s' is already in the records",
+			       p->name, p->supplier ? p->supplier : "?");
+	if (r == TG_OK && ret_id)
+		*ret_id = tg_db_last_rowid(db);
+	return r;
+}
+
+static enum tg_err product_one(struct tg_db *db, const char *sql, int64_t a, const char *b,
+			       struct tg_product *ret, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	bool row = false;
+	enum tg_err r = tg_db_prepare(db, sql, &st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_int(st, 1, a);
+	if (b)
+		tg_db_bind_text(st, 2, b);
+	r = tg_db_step(db, st, &row, d);
+	if (r != TG_OK)
+		return r;
+	if (!row)
+		return tg_fail(d, TG_E_NOTFOUND, "product '%s' is not in the records", b ? b : "?");
+	product_from_row(st, ret);
+	return TG_OK;
+}
+
+enum tg_err tg_rec_product_get(struct tg_db *db, int64_t supplier_id, const char *name,
+			       struct tg_product *ret, struct tg_diag *d)
+{
+	return product_one(db, "SELECT " PRODUCT_COLS " FROM product p JOIN supplier s ON "
+			       "s.id = p.supplier_id WHERE p.supplier_id = ?1 AND p.name = ?2;",
+			   supplier_id, name, ret, d);
+}
+
+enum tg_err tg_rec_product_get_id(struct tg_db *db, int64_t id, struct tg_product *ret,
+				  struct tg_diag *d)
+{
+	return product_one(db, "SELECT " PRODUCT_COLS " FROM product p JOIN supplier s ON "
+			       "s.id = p.supplier_id WHERE p.id = ?1;", id, NULL, ret, d);
+}
+
+enum tg_err tg_rec_product_find(struct tg_db *db, const char *name, int *ret_count,
+				struct tg_product *ret_first, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	bool row = false;
+	int count = 0;
+	enum tg_err r = tg_db_prepare(db, "SELECT " PRODUCT_COLS " FROM product p JOIN supplier s "
+					  "ON s.id = p.supplier_id WHERE p.name = ?1 ORDER BY p.id;",
+				      &st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_text(st, 1, name);
+	for (;;) {
+		r = tg_db_step(db, st, &row, d);
+		if (r != TG_OK) {
+			if (count)
+				tg_product_release(ret_first);
+			return r;
+		}
+		if (!row)
+			break;
+		if (count++ == 0)
+			product_from_row(st, ret_first);
+	}
+	*ret_count = count;
+	return TG_OK;
+}
+
+/* ------------------------------------------------------------- release */
+
+#define RELEASE_COLS "r.id, r.product_id, r.version, r.digest_alg, r.digest, r.status, " \
+		     "r.created_at, r.revoked_at, p.name, s.name"
+#define RELEASE_FROM " FROM release r JOIN product p ON p.id = r.product_id " \
+		     "JOIN supplier s ON s.id = p.supplier_id "
+
+static void release_from_row(sqlite3_stmt *st, struct tg_release *r)
+{
+	r->id = tg_db_col_int(st, 0);
+	r->product_id = tg_db_col_int(st, 1);
+	r->version = tg_db_col_text(st, 2);
+	r->digest_alg = tg_db_col_text(st, 3);
+	r->digest = tg_db_col_text(st, 4);
+	r->status = tg_db_col_text(st, 5);
+	r->created_at = tg_db_col_text(st, 6);
+	r->revoked_at = tg_db_col_text(st, 7);
+	r->product = tg_db_col_text(st, 8);
+	r->supplier = tg_db_col_text(st, 9);
+}
+
+enum tg_err tg_rec_release_insert(struct tg_db *db, const struct tg_release *rel,
+				  struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	enum tg_err r = tg_db_prepare(
+		db, "INSERT INTO release (product_id, version, digest_alg, digest, status, created_at) "
+		    "VALUES (?1, ?2, ?3, ?4, 'approved', ?5);", &st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_int(st, 1, rel->product_id);
+	tg_db_bind_text(st, 2, rel->version);
+	tg_db_bind_text(st, 3, rel->digest_alg);
+	tg_db_bind_text(st, 4, rel->digest);
+	tg_db_bind_text(st, 5, rel->created_at);
+	r = tg_db_exec_stmt(db, st, d);
+	if (r == TG_E_EXISTS)
+		return tg_fail(d, TG_E_EXISTS, "release %s is already in the records", rel->version);
+	return r;
+}
+
+enum tg_err tg_rec_release_get(struct tg_db *db, int64_t product_id, const char *version,
+			       struct tg_release *ret, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	bool row = false;
+	enum tg_err r = tg_db_prepare(db, "SELECT " RELEASE_COLS RELEASE_FROM
+					  "WHERE r.product_id = ?1 AND r.version = ?2;", &st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_int(st, 1, product_id);
+	tg_db_bind_text(st, 2, version);
+	r = tg_db_step(db, st, &row, d);
+	if (r != TG_OK)
+		return r;
+	if (!row)
+		return tg_fail(d, TG_E_NOTFOUND, "release %s is not in the records", version);
+	release_from_row(st, ret);
+	return TG_OK;
+}
+
+enum tg_err tg_rec_release_revoke(struct tg_db *db, int64_t id, const char *when,
+				  struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	enum tg_err r = tg_db_prepare(
+		db, "UPDATE release SET status = 'revoked', revoked_at = ?1 WHERE id = ?2;", &st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_text(st, 1, when);
+	tg_db_bind_int(st, 2, id);
+	return tg_db_exec_stmt(db, st, d);
+}
+
+enum tg_err tg_rec_release_each(struct tg_db *db, int64_t product_id, const char *digest,
+				tg_release_cb cb, void *ud, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	bool row = false;
+	enum tg_err r = tg_db_prepare(db, "SELECT " RELEASE_COLS RELEASE_FROM
+					  "WHERE (?1 = 0 OR r.product_id = ?1) AND "
+					  "(?2 IS NULL OR r.digest = ?2) ORDER BY r.id;", &st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_int(st, 1, product_id);
+	tg_db_bind_text(st, 2, digest);
+	while (r == TG_OK) {
+		r = tg_db_step(db, st, &row, d);
+		if (r != TG_OK || !row)
+			break;
+		struct tg_release rel = { 0 };
+		release_from_row(st, &rel);
+		r = cb(&rel, ud);
+		tg_release_release(&rel);
+	}
+	return r;
+}
+
+/* ------------------------------------------------------------- verdict */
+
+enum tg_err tg_rec_verdict_insert(struct tg_db *db, const struct tg_verdict_row *v,
+				  int64_t *ret_id, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	char now[32];
+	enum tg_err r = tg_db_prepare(
+		db, "INSERT INTO verdict (time, actor, command, kind, subject_path, subject_sha256, "
+		    "subject_size, result, tier, cii, gm, supplier, product, version, "
+		    "key_fingerprint, report) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+		    "?12, ?13, ?14, ?15, ?16);", &st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_now_iso(now);
+	tg_db_bind_text(st, 1, now);
+	tg_db_bind_text(st, 2, v->actor);
+	tg_db_bind_text(st, 3, v->command);
+	tg_db_bind_text(st, 4, v->kind);
+	tg_db_bind_text(st, 5, v->subject_path);
+	tg_db_bind_text(st, 6, v->subject_sha256);
+	tg_db_bind_int(st, 7, (int64_t)v->subject_size);
+	tg_db_bind_text(st, 8, v->result);
+	tg_db_bind_int(st, 9, v->tier);
+	tg_db_bind_int(st, 10, v->cii);
+	tg_db_bind_int(st, 11, v->gm);
+	tg_db_bind_text(st, 12, v->supplier);
+	tg_db_bind_text(st, 13, v->product);
+	tg_db_bind_text(st, 14, v->version);
+	tg_db_bind_text(st, 15, v->key_fingerprint);
+	tg_db_bind_text(st, 16, v->report);
+	r = tg_db_exec_stmt(db, st, d);
+	if (r == TG_OK && ret_id)
+		*ret_id = tg_db_last_rowid(db);
+	return r;
+}

@@ -1,0 +1,102 @@
+/*
+ * Typed access to the records.  Every struct is filled by a _get/_list
+ * function and released with its _release function; strings are malloc'd
+ * and owned by the struct.  Mutations must run inside tg_db_begin/commit
+ * together with their audit row (the caller, a cmd_*.c, does both).
+ */
+#ifndef TG_RECORDS_H
+#define TG_RECORDS_H
+
+#include "db.h"
+
+struct tg_supplier {
+	int64_t id;
+	char *name, *country, *status, *review_ref, *review_expires;
+	char *created_at, *updated_at;
+	int max_tier;
+	bool cii;
+};
+
+struct tg_keyrec {
+	int64_t id, supplier_id;
+	char *supplier;             /* supplier name */
+	char *fingerprint, *algorithm, *hashes, *purposes, *name;
+	uint8_t *spki, *cert;
+	size_t spki_len, cert_len;
+	char *not_before, *not_after, *added_at, *revoked_at, *revoke_reason;
+	int bits;
+};
+
+struct tg_product {
+	int64_t id, supplier_id;
+	char *supplier, *name, *kind, *min_version, *guid, *created_at;
+	int max_tier;
+};
+
+struct tg_release {
+	int64_t id, product_id;
+	char *version, *digest_alg, *digest, *status, *created_at, *revoked_at;
+	char *product, *supplier;   /* names, for reports */
+};
+
+void tg_supplier_release(struct tg_supplier *s);
+void tg_keyrec_release(struct tg_keyrec *k);
+void tg_product_release(struct tg_product *p);
+void tg_release_release(struct tg_release *r);
+
+/* Lookups return TG_E_NOTFOUND (with a diagnostic) when absent. */
+enum tg_err tg_rec_supplier_get(struct tg_db *db, const char *name, struct tg_supplier *ret,
+				struct tg_diag *d);
+enum tg_err tg_rec_supplier_get_id(struct tg_db *db, int64_t id, struct tg_supplier *ret,
+				   struct tg_diag *d);
+enum tg_err tg_rec_supplier_insert(struct tg_db *db, const struct tg_supplier *s,
+				   int64_t *ret_id, struct tg_diag *d);
+enum tg_err tg_rec_supplier_set_status(struct tg_db *db, int64_t id, const char *status,
+				       struct tg_diag *d);
+typedef enum tg_err (*tg_supplier_cb)(const struct tg_supplier *s, void *ud);
+enum tg_err tg_rec_supplier_each(struct tg_db *db, tg_supplier_cb cb, void *ud,
+				 struct tg_diag *d);
+
+enum tg_err tg_rec_key_insert(struct tg_db *db, const struct tg_keyrec *k, struct tg_diag *d);
+enum tg_err tg_rec_key_get(struct tg_db *db, const char *fingerprint, struct tg_keyrec *ret,
+			   struct tg_diag *d);
+enum tg_err tg_rec_key_revoke(struct tg_db *db, int64_t id, const char *when, const char *reason,
+			      struct tg_diag *d);
+typedef enum tg_err (*tg_key_cb)(const struct tg_keyrec *k, void *ud);
+/* All keys (supplier_id 0) or one supplier's, oldest first. */
+enum tg_err tg_rec_key_each(struct tg_db *db, int64_t supplier_id, tg_key_cb cb, void *ud,
+			    struct tg_diag *d);
+
+enum tg_err tg_rec_product_insert(struct tg_db *db, const struct tg_product *p,
+				  int64_t *ret_id, struct tg_diag *d);
+/* By supplier and name. */
+enum tg_err tg_rec_product_get(struct tg_db *db, int64_t supplier_id, const char *name,
+			       struct tg_product *ret, struct tg_diag *d);
+enum tg_err tg_rec_product_get_id(struct tg_db *db, int64_t id, struct tg_product *ret,
+				  struct tg_diag *d);
+/* How many products carry this name across suppliers, and the first. */
+enum tg_err tg_rec_product_find(struct tg_db *db, const char *name, int *ret_count,
+				struct tg_product *ret_first, struct tg_diag *d);
+
+enum tg_err tg_rec_release_insert(struct tg_db *db, const struct tg_release *r,
+				  struct tg_diag *d);
+enum tg_err tg_rec_release_get(struct tg_db *db, int64_t product_id, const char *version,
+			       struct tg_release *ret, struct tg_diag *d);
+enum tg_err tg_rec_release_revoke(struct tg_db *db, int64_t id, const char *when,
+				  struct tg_diag *d);
+typedef enum tg_err (*tg_release_cb)(const struct tg_release *r, void *ud);
+/* Releases of one product (product_id != 0) or those with a digest. */
+enum tg_err tg_rec_release_each(struct tg_db *db, int64_t product_id, const char *digest,
+				tg_release_cb cb, void *ud, struct tg_diag *d);
+
+struct tg_verdict_row {
+	const char *actor, *command, *kind, *subject_path, *subject_sha256, *result;
+	const char *supplier, *product, *version, *key_fingerprint, *report;
+	uint64_t subject_size;
+	int tier;
+	bool cii, gm;
+};
+enum tg_err tg_rec_verdict_insert(struct tg_db *db, const struct tg_verdict_row *v,
+				  int64_t *ret_id, struct tg_diag *d);
+
+#endif

@@ -1,0 +1,30 @@
+#!/bin/bash
+# Install the Debian packages trustgate builds and tests with, when missing.
+# As root they are installed; otherwise the exact apt-get line is printed.
+set -euo pipefail
+
+PKGS=(
+	build-essential pkg-config xxd
+	libtss2-dev libgcrypt20-dev libksba-dev libarchive-dev libsqlite3-dev libfdt-dev libjson-c-dev
+	openssl sqlite3 gnupg gpgv time
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "trustgate needs these Debian packages; run as root:" >&2
+	echo "  apt-get install -y ${missing[*]}" >&2
+	exit 1
+fi
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+if ! apt-get install -y -q "${missing[@]}" >/dev/null; then
+	apt-get update -q >/dev/null
+	apt-get install -y -q "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,169 @@
+/* Option parsing and helpers shared by the commands. */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char *const global_with_arg[] = { "db", "actor", "tier" };
+static const char *const global_flags[] = { "json", "cii", "gm" };
+
+enum tg_err tg_cli_global(struct tg_ctx *ctx, const char *name, const char *arg,
+			  struct tg_diag *d)
+{
+	if (strcmp(name, "db") == 0) {
+		if (!*arg)
+			return tg_fail(d, TG_E_USAGE, "--db needs a path");
+		ctx->db_path = arg;
+	} else if (strcmp(name, "actor") == 0) {
+		if (!tg_cli_name_ok(arg))
+			return tg_fail(d, TG_E_USAGE, "--actor: invalid name");
+		ctx->actor = arg;
+	} else if (strcmp(name, "tier") == 0) {
+		if (strlen(arg) != 1 || arg[0] < '1' || arg[0] > '5')
+			return tg_fail(d, TG_E_USAGE, "--tier must be 1 to 5, not '%s'", arg);
+		ctx->tier = arg[0] - '0';
+		ctx->tier_given = true;
+	} else if (strcmp(name, "json") == 0) {
+		ctx->json = true;
+	} else if (strcmp(name, "cii") == 0) {
+		ctx->cii = true;
+	} else if (strcmp(name, "gm") == 0) {
+		ctx->gm = true;
+	} else {
+		return tg_fail(d, TG_E_USAGE, "unknown option --%s", name);
+	}
+	return TG_OK;
+}
+
+enum tg_err tg_cli_parse(struct tg_ctx *ctx, int argc, char **argv, const struct tg_opt *opts,
+			 int min_pos, int max_pos, char ***ret_pos, int *ret_npos,
+			 struct tg_diag *d)
+{
+	struct option lo[40];
+	bool seen[40] = { false };
+	size_t n = 0, nopts = 0;
+	int c, idx;
+
+	for (; opts && opts[nopts].name; nopts++) {
+		if (n >= TG_ARRAY_SIZE(lo) - 8)
+			return tg_fail(d, TG_E_USAGE, "too many options");
+		lo[n++] = (struct option){ opts[nopts].name, opts[nopts].has_arg ? required_argument
+										: no_argument, NULL, 0 };
+	}
+	for (size_t i = 0; i < TG_ARRAY_SIZE(global_with_arg); i++)
+		lo[n++] = (struct option){ global_with_arg[i], required_argument, NULL, 0 };
+	for (size_t i = 0; i < TG_ARRAY_SIZE(global_flags); i++)
+		lo[n++] = (struct option){ global_flags[i], no_argument, NULL, 0 };
+	lo[n] = (struct option){ NULL, 0, NULL, 0 };
+
+	optind = 0; /* 0: full re-initialisation of glibc getopt */
+	opterr = 0;
+	/* "-" first: positional arguments come back in order as '\1', so
+	 * options and operands may be mixed as users do. */
+	_cleanup_free_ char **pos = tg_calloc((size_t)argc + 1, sizeof(char *));
+	int npos = 0;
+	if (!pos)
+		return TG_E_NOMEM;
+	while ((c = getopt_long(argc, argv, "-", lo, &idx)) != -1) {
+		if (c == 1) {
+			pos[npos++] = optarg;
+			continue;
+		}
+		if (c == '?' || c == ':') {
+			return tg_fail(d, TG_E_USAGE, "%s: unknown option or missing value: '%s'",
+				       argv[0], argv[optind - 1]);
+		}
+		if ((size_t)idx < nopts) {
+			/* A repeated option is ambiguous: which --reason counts? */
+			if (seen[idx])
+				return tg_fail(d, TG_E_USAGE, "--%s given twice", lo[idx].name);
+			seen[idx] = true;
+			if (opts[idx].has_arg)
+				*opts[idx].str = optarg;
+			else
+				*opts[idx].flag = true;
+		} else {
+			enum tg_err r = tg_cli_global(ctx, lo[idx].name, optarg ? optarg : "", d);
+			if (r != TG_OK)
+				return r;
+		}
+	}
+	while (optind < argc)
+		pos[npos++] = argv[optind++];
+	if (npos < min_pos)
+		return tg_fail(d, TG_E_USAGE, "%s: missing argument (see 'trustgate help')", argv[0]);
+	if (npos > max_pos)
+		return tg_fail(d, TG_E_USAGE, "%s: unexpected argument '%s'", argv[0], pos[max_pos]);
+	/* The positional view outlives this call: copy into argv's storage. */
+	for (int i = 0; i < npos; i++)
+		argv[argc - npos + i] = pos[i];
+	*ret_pos = argv + argc - npos;
+	*ret_npos = npos;
+	return TG_OK;
+}
+
+int tg_cli_fail(const struct tg_ctx *ctx, enum tg_err err, const struct tg_diag *d)
+{
+	(void)ctx;
+	if (err == TG_OK)
+		return TG_EXIT_OK;
+	fprintf(stderr, "trustgate: %s\n", d && d->msg[0] ? d->msg : tg_strerror(err));
+	return TG_EXIT_ERROR;
+}
+
+enum tg_err tg_cli_open_db(struct tg_ctx *ctx, struct tg_db **ret, struct tg_diag *d)
+{
+	return tg_db_open(ctx->db_path, ret, d);
+}
+
+bool tg_cli_name_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > TG_MAX_NAME || s[0] == '.' || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x21 || c > 0x7e || c == '/' || c == '\\' || c == '"' || c == '\'')
+			return false;
+	}
+	return true;
+}
+
+bool tg_cli_text_ok(const char *s, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+void tg_cli_print_json(struct json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+void tg_json_str(struct json_object *o, const char *key, const char *val)
+{
+	json_object_object_add(o, key, val ? json_object_new_string(val) : NULL);
+}
+
+enum tg_err tg_cli_audit_commit(struct tg_ctx *ctx, struct tg_db *db, const char *action,
+				const char *object, struct json_object *detail, struct tg_diag *d)
+{
+	const char *text = json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN |
+								  JSON_C_TO_STRING_NOSLASHESCAPE);
+	enum tg_err r = tg_audit_append(db, ctx->actor, action, object, text, d);
+
+	if (r != TG_OK) {
+		tg_db_rollback(db);
+		return r;
+	}
+	return tg_db_commit(db, d);
+}

@@ -1,0 +1,90 @@
+/*
+ * Shared plumbing of the trustgate commands: the context built from the
+ * global options, option parsing, and helpers every cmd_*.c uses.
+ */
+#ifndef TG_CLI_H
+#define TG_CLI_H
+
+#include <json-c/json.h>
+
+#include "../common/tg.h"
+#include "../db/db.h"
+
+static inline void tg_json_putp(struct json_object **o)
+{
+	if (*o)
+		json_object_put(*o);
+}
+#define _cleanup_json_ _cleanup_(tg_json_putp)
+
+/* Exit codes (CLI.md). */
+#define TG_EXIT_OK 0
+#define TG_EXIT_NEGATIVE 1
+#define TG_EXIT_ERROR 2
+
+struct tg_ctx {
+	const char *db_path;
+	const char *actor;
+	bool json;
+	int tier;         /* 1..5 */
+	bool cii, gm;
+	bool tier_given;
+	const char *argv0;
+	char actor_buf[TG_MAX_NAME + 1];
+};
+
+/* A command-specific option.  has_arg options store into *str; flags set
+ * *flag.  Each option may be given at most once. */
+struct tg_opt {
+	const char *name;
+	bool has_arg;
+	const char **str;
+	bool *flag;
+};
+
+/* Parse argv (argv[0] is the command word) with the command's options and
+ * the global ones.  Positional arguments are returned in *ret_pos (a view
+ * into argv) and their count must be within [min_pos, max_pos].  Returns
+ * TG_E_USAGE with a diagnostic on any problem. */
+enum tg_err tg_cli_parse(struct tg_ctx *ctx, int argc, char **argv, const struct tg_opt *opts,
+			 int min_pos, int max_pos, char ***ret_pos, int *ret_npos,
+			 struct tg_diag *d);
+/* Handle one global option (used by main and tg_cli_parse). */
+enum tg_err tg_cli_global(struct tg_ctx *ctx, const char *name, const char *arg,
+			  struct tg_diag *d);
+
+/* Print a diagnostic ("trustgate: ...") and map an error to its exit code. */
+int tg_cli_fail(const struct tg_ctx *ctx, enum tg_err err, const struct tg_diag *d);
+
+/* Open the records for a command (never creates). */
+enum tg_err tg_cli_open_db(struct tg_ctx *ctx, struct tg_db **ret, struct tg_diag *d);
+
+/* Names of suppliers, products, keys: 1..TG_MAX_NAME printable ASCII
+ * characters without '/', no leading '.' or '-', so a name can never become
+ * a path, an option or a second log line (THREATS cases 63, 72). */
+bool tg_cli_name_ok(const char *s);
+/* Free text (reasons, references): 1..TG_MAX_REASON bytes, no control
+ * characters. */
+bool tg_cli_text_ok(const char *s, size_t max);
+
+/* Write the audit row for a mutation (detail as compact JSON) and commit
+ * the transaction the caller began; rolls back on any failure, so no
+ * change is ever stored without its audit row. */
+enum tg_err tg_cli_audit_commit(struct tg_ctx *ctx, struct tg_db *db, const char *action,
+				const char *object, struct json_object *detail, struct tg_diag *d);
+
+/* Print a JSON document to stdout. */
+void tg_cli_print_json(struct json_object *o);
+/* Add a string or null. */
+void tg_json_str(struct json_object *o, const char *key, const char *val);
+
+/* Commands (one file each). */
+int tg_cmd_db(struct tg_ctx *ctx, int argc, char **argv);
+int tg_cmd_supplier(struct tg_ctx *ctx, int argc, char **argv);
+int tg_cmd_key(struct tg_ctx *ctx, int argc, char **argv);
+int tg_cmd_product(struct tg_ctx *ctx, int argc, char **argv);
+int tg_cmd_release(struct tg_ctx *ctx, int argc, char **argv);
+int tg_cmd_audit(struct tg_ctx *ctx, int argc, char **argv);
+int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv);
+
+#endif

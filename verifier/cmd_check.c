@@ -1,0 +1,522 @@
+/*
+ * trustgate check FILE [--sig SIGFILE] [--product NAME] [--version V]
+ *
+ * Options -> inputs (file, signature) -> candidate keys from the records ->
+ * one streaming pass computing exactly the digests those keys need -> one
+ * verification per candidate (in a child process) -> policy -> verdict
+ * recorded with its audit row -> report.  Only tg_verdict_finish() can
+ * approve.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "cli.h"
+#include "policy.h"
+#include "../common/crypto.h"
+#include "../common/encoding.h"
+#include "../common/file.h"
+#include "../common/version.h"
+#include "../db/records.h"
+
+/* ------------------------------------------------------------ kinds */
+
+/* Kind by content, never by name (CLI.md). */
+static const char *detect_kind(const uint8_t *h, size_t n)
+{
+	static const uint8_t capsule_guids[][16] = {
+		/* EFI_FIRMWARE_MANAGEMENT_CAPSULE_ID_GUID 6dcbd5ed-e82d-4c44-bda1-7194199ad92a */
+		{ 0xed, 0xd5, 0xcb, 0x6d, 0x2d, 0xe8, 0x44, 0x4c, 0xbd, 0xa1, 0x71, 0x94, 0x19, 0x9a,
+		  0xd9, 0x2a },
+	};
+
+	if (n >= 4 && h[0] == 0xd0 && h[1] == 0x0d && h[2] == 0xfe && h[3] == 0xed)
+		return "fit";
+	for (size_t i = 0; i < TG_ARRAY_SIZE(capsule_guids); i++)
+		if (n >= 16 && memcmp(h, capsule_guids[i], 16) == 0)
+			return "capsule";
+	if ((n >= 262 && memcmp(h + 257, "ustar", 5) == 0) ||
+	    (n >= 2 && h[0] == 0x1f && h[1] == 0x8b) ||                      /* gzip */
+	    (n >= 6 && memcmp(h, "\xfd" "7zXZ\0", 6) == 0) ||                 /* xz */
+	    (n >= 4 && memcmp(h, "\x28\xb5\x2f\xfd", 4) == 0) ||              /* zstd */
+	    (n >= 3 && memcmp(h, "BZh", 3) == 0) ||                           /* bzip2 */
+	    (n >= 4 && memcmp(h, "PK\x03\x04", 4) == 0) ||                    /* zip */
+	    (n >= 6 && (memcmp(h, "070701", 6) == 0 || memcmp(h, "070707", 6) == 0 ||
+			memcmp(h, "070702", 6) == 0)) ||                      /* cpio */
+	    (n >= 8 && memcmp(h, "!<arch>\n", 8) == 0))                       /* ar, deb */
+		return "archive";
+	return "blob";
+}
+
+/* ------------------------------------------------------- signatures */
+
+/* Raw bytes, or base64 of them (whitespace allowed).  An OpenPGP armored
+ * signature is named as such so the user is not told "malformed". */
+static enum tg_err decode_sig(const char *path, uint8_t *buf, size_t len, uint8_t **ret,
+			      size_t *ret_len, struct tg_diag *d)
+{
+	bool text = true;
+
+	if (len >= 5 && memcmp(buf, "-----", 5) == 0)
+		return tg_fail(d, TG_E_UNSUPPORTED, "%s: PEM/OpenPGP armored signatures are not "
+						    "supported for blobs; give the raw or base64 signature",
+			       path);
+	for (size_t i = 0; i < len && text; i++) {
+		uint8_t c = buf[i];
+		text = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		       c == '+' || c == '/' || c == '=' || c == '\n' || c == '\r' || c == ' ' ||
+		       c == '\t';
+	}
+	if (text) {
+		enum tg_err r = tg_base64_decode(tg_span_make(buf, len), true, ret, ret_len);
+		if (r != TG_OK)
+			return tg_fail(d, TG_E_FORMAT, "%s: signature looks like base64 but does not "
+						       "decode", path);
+		return TG_OK;
+	}
+	*ret = malloc(len);
+	if (!*ret)
+		return TG_E_NOMEM;
+	memcpy(*ret, buf, len);
+	*ret_len = len;
+	return TG_OK;
+}
+
+/* ---------------------------------------------------- candidate keys */
+
+struct candidate {
+	struct tg_keyrec rec;
+	struct tg_key *key;
+	unsigned hashes;        /* digests to try (bitmask of enum tg_hash) */
+	int za_md;              /* SM2: index of its SM3(ZA || M) stream,
+				 * Ed25519: of its SHA-512(R || A || M) */
+};
+
+struct plan {
+	struct tg_span sig;
+	bool sig_is_der;
+	struct candidate *c;
+	size_t n, cap;
+	unsigned need;          /* plain digests to compute */
+	size_t n_keyed;         /* key-prefixed streams (SM2 ZA, Ed25519 R||A) */
+	char other_content_fpr[65];
+	struct tg_diag *d;
+	enum tg_err err;
+};
+
+static enum tg_err add_candidate(const struct tg_keyrec *k, void *ud)
+{
+	struct plan *pl = ud;
+	_cleanup_key_ struct tg_key *key = NULL;
+	struct candidate *c;
+	unsigned pinned = 0;
+	enum tg_err r;
+
+	/* Stored keys are validated again: a key edited into the records by
+	 * hand must not slip past the import checks (THREATS case 57). */
+	r = tg_key_from_spki(tg_span_make(k->spki, k->spki_len), &key, pl->d);
+	if (r != TG_OK)
+		return tg_fail(pl->d, TG_E_DB, "records: key %s fails validation; the records were "
+					       "altered outside trustgate", k->fingerprint);
+	if (strcmp(key->fingerprint, k->fingerprint) != 0)
+		return tg_fail(pl->d, TG_E_DB, "records: key %s does not match its fingerprint",
+			       k->fingerprint);
+	if (!tg_hash_parse_list(k->hashes, &pinned))
+		return tg_fail(pl->d, TG_E_DB, "records: key %s has an invalid hash list", k->fingerprint);
+
+	unsigned try = 0;
+	switch (key->type) {
+	case TG_KEY_RSA: {
+		bool maybe_pss = false;
+		enum tg_hash h = tg_rsa_peek_hash(key, pl->sig, &maybe_pss);
+		if (h != TG_HASH_NONE)
+			try = 1u << h;  /* even if unpinned: reported as WEAK_ALGORITHM */
+		else if (maybe_pss)
+			try = pinned & ~(1u << TG_HASH_SM3);
+		break;
+	}
+	case TG_KEY_P256: case TG_KEY_P384:
+		if (pl->sig_is_der)
+			try = pinned & ~(1u << TG_HASH_SM3);
+		break;
+	case TG_KEY_SM2:
+		if (pl->sig_is_der)
+			try = 1u << TG_HASH_SM3;
+		break;
+	case TG_KEY_ED25519:
+		if (pl->sig.len == 64)
+			try = 1u << TG_HASH_SHA512;
+		break;
+	default:
+		break;
+	}
+	if (!try)
+		return TG_OK;
+	if (pl->n >= TG_MAX_CANDIDATE_KEYS)
+		return tg_fail(pl->d, TG_E_LIMIT, "records: more than %d candidate keys",
+			       TG_MAX_CANDIDATE_KEYS);
+	if (pl->n == pl->cap) {
+		size_t cap = pl->cap ? pl->cap * 2 : 8;
+		struct candidate *nc = realloc(pl->c, cap * sizeof(*nc));
+		if (!nc)
+			return TG_E_NOMEM;
+		pl->c = nc;
+		pl->cap = cap;
+	}
+	c = &pl->c[pl->n++];
+	memset(c, 0, sizeof(*c));
+	/* Deep copy of the record: k is released after this callback. */
+	c->rec = *k;
+	c->rec.supplier = tg_strdup(k->supplier);
+	c->rec.fingerprint = tg_strdup(k->fingerprint);
+	c->rec.algorithm = tg_strdup(k->algorithm);
+	c->rec.hashes = tg_strdup(k->hashes);
+	c->rec.purposes = tg_strdup(k->purposes);
+	c->rec.name = tg_strdup(k->name);
+	c->rec.not_before = tg_strdup(k->not_before);
+	c->rec.not_after = tg_strdup(k->not_after);
+	c->rec.added_at = tg_strdup(k->added_at);
+	c->rec.revoked_at = tg_strdup(k->revoked_at);
+	c->rec.revoke_reason = tg_strdup(k->revoke_reason);
+	c->rec.spki = NULL;
+	c->rec.cert = NULL;
+	c->rec.spki_len = c->rec.cert_len = 0;
+	c->key = TAKE_PTR(key);
+	c->hashes = try;
+	c->za_md = -1;
+	if (c->key->type == TG_KEY_SM2 || c->key->type == TG_KEY_ED25519)
+		c->za_md = (int)pl->n_keyed++;
+	else
+		pl->need |= try;
+	return TG_OK;
+}
+
+static void plan_release(struct plan *pl)
+{
+	for (size_t i = 0; i < pl->n; i++) {
+		tg_keyrec_release(&pl->c[i].rec);
+		tg_key_free(pl->c[i].key);
+	}
+	free(pl->c);
+}
+
+/* Release digests other than SHA-256 that --product/--version name. */
+struct release_algs {
+	const char *product, *version;
+	unsigned need;
+};
+
+static enum tg_err on_release(const struct tg_release *r, void *ud)
+{
+	struct release_algs *ra = ud;
+	enum tg_hash h = tg_hash_from_name(r->digest_alg);
+
+	if (ra->product && strcmp(r->product, ra->product) == 0 && ra->version &&
+	    strcmp(r->version, ra->version) == 0 && h != TG_HASH_NONE)
+		ra->need |= 1u << h;
+	return TG_OK;
+}
+
+/* ------------------------------------------------------- the stream */
+
+struct stream {
+	struct tg_md *md[TG_HASH__COUNT];
+	struct tg_md **za;      /* one per SM2 / Ed25519 candidate */
+	size_t n_za;
+};
+
+static void stream_release(struct stream *s)
+{
+	for (int h = 0; h < TG_HASH__COUNT; h++)
+		tg_md_free(s->md[h]);
+	for (size_t i = 0; i < s->n_za; i++)
+		tg_md_free(s->za[i]);
+	free(s->za);
+}
+
+/* Read the file once, feeding every digest.  All digests come from the same
+ * bytes, so what is verified is what is reported (no second read to race
+ * with, THREATS case 64), and memory stays constant whatever the size. */
+static enum tg_err stream_file(const char *path, int fd, uint64_t size, struct stream *s,
+			       struct tg_diag *d)
+{
+	_cleanup_free_ uint8_t *buf = malloc(TG_READ_CHUNK);
+	uint64_t got = 0;
+
+	if (!buf)
+		return TG_E_NOMEM;
+	for (;;) {
+		ssize_t n = read(fd, buf, TG_READ_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return tg_fail(d, TG_E_IO, "%s: read failed: %s", path, strerror(errno));
+		if (n == 0)
+			break;
+		if (got + (uint64_t)n > size)
+			return tg_fail(d, TG_E_IO, "%s: file grew while reading", path);
+		for (int h = 0; h < TG_HASH__COUNT; h++)
+			if (s->md[h])
+				tg_md_write(s->md[h], buf, (size_t)n);
+		for (size_t i = 0; i < s->n_za; i++)
+			tg_md_write(s->za[i], buf, (size_t)n);
+		got += (uint64_t)n;
+	}
+	if (got != size)
+		return tg_fail(d, TG_E_IO, "%s: file shrank while reading", path);
+	return TG_OK;
+}
+
+/* ------------------------------------------------------------ record */
+
+static enum tg_err record_verdict(struct tg_ctx *ctx, struct tg_db *db, struct tg_verdict *v,
+				  struct json_object *report, struct tg_diag *d)
+{
+	_cleanup_json_ struct json_object *detail = json_object_new_object();
+	struct json_object *codes = json_object_new_array();
+	const char *text = json_object_to_json_string_ext(report, JSON_C_TO_STRING_PLAIN |
+								  JSON_C_TO_STRING_NOSLASHESCAPE);
+	struct tg_verdict_row row = {
+		.actor = ctx->actor, .command = "check", .kind = v->kind, .subject_path = v->path,
+		.subject_sha256 = v->sha256, .result = v->approved ? "approved" : "rejected",
+		.supplier = v->supplier[0] ? v->supplier : NULL,
+		.product = v->product[0] ? v->product : NULL,
+		.version = v->version[0] ? v->version : NULL,
+		.key_fingerprint = v->has_key ? v->key_fpr : NULL, .report = text,
+		.subject_size = v->size, .tier = v->tier, .cii = v->cii, .gm = v->gm,
+	};
+	int64_t id = 0;
+	enum tg_err r;
+
+	r = tg_db_begin(db, d);
+	if (r == TG_OK)
+		r = tg_rec_verdict_insert(db, &row, &id, d);
+	if (r != TG_OK) {
+		tg_db_rollback(db);
+		return r;
+	}
+	json_object_object_add(detail, "verdict_id", json_object_new_int64(id));
+	tg_json_str(detail, "result", row.result);
+	tg_json_str(detail, "kind", v->kind);
+	tg_json_str(detail, "path", v->path);
+	json_object_object_add(detail, "tier", json_object_new_int(v->tier));
+	for (size_t i = 0; i < v->nreasons; i++)
+		json_object_array_add(codes, json_object_new_string(v->reasons[i].code));
+	json_object_object_add(detail, "reasons", codes);
+	tg_json_str(detail, "key", row.key_fingerprint);
+	return tg_cli_audit_commit(ctx, db, "check", v->sha256, detail, d);
+}
+
+/* ------------------------------------------------------------- main */
+
+int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
+{
+	static const char *const blob_purposes[] = { "firmware", "package", NULL };
+	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
+	_cleanup_json_ struct json_object *report = NULL;
+	_cleanup_free_ uint8_t *sigfile = NULL, *sig = NULL;
+	_cleanup_close_ int fd = -1;
+	const char *sigpath = NULL, *product = NULL, *version = NULL;
+	const struct tg_opt opts[] = {
+		{ "sig", true, &sigpath, NULL },
+		{ "product", true, &product, NULL },
+		{ "version", true, &version, NULL },
+		{ NULL, false, NULL, NULL },
+	};
+	struct tg_diag d = { { 0 } };
+	struct tg_verdict v = { 0 };
+	struct tg_findings f = { 0 };
+	struct plan pl = { 0 };
+	struct stream st = { 0 };
+	struct release_algs ra = { 0 };
+	uint8_t head[512], digest[TG_HASH_MAX_LEN];
+	size_t siglen = 0, sigfile_len = 0;
+	uint64_t size = 0;
+	ssize_t hn;
+	char **pos;
+	int npos, exit_code;
+	enum tg_err r;
+
+	/* -- options */
+	r = tg_cli_parse(ctx, argc, argv, opts, 1, 1, &pos, &npos, &d);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (product && !tg_cli_name_ok(product))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--product '%s' is not a valid name", product), &d);
+	if (version && !tg_version_valid(version))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--version '%s' is not a version", version), &d);
+
+	/* -- inputs: records, file, signature */
+	r = tg_cli_open_db(ctx, &db, &d);
+	if (r == TG_OK)
+		r = tg_file_open(pos[0], TG_MAX_BLOB_SIZE, &fd, &size, &d);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	hn = pread(fd, head, sizeof(head), 0);
+	if (hn < 0)
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_IO, "%s: read failed: %s", pos[0], strerror(errno)), &d);
+	v.kind = detect_kind(head, (size_t)hn);
+	if (strcmp(v.kind, "blob") != 0)
+		/* Treating a FIT, capsule or archive as an opaque blob would
+		 * approve contents nobody looked at: refuse until its verifier
+		 * exists. */
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_UNSUPPORTED, "%s: %s verification is not "
+					  "available in this build", pos[0], v.kind), &d);
+	if (sigpath) {
+		r = tg_file_read(sigpath, TG_MAX_SIG_FILE, &sigfile, &sigfile_len, &d);
+		if (r == TG_OK)
+			r = decode_sig(sigpath, sigfile, sigfile_len, &sig, &siglen, &d);
+		if (r != TG_OK)
+			return tg_cli_fail(ctx, r, &d);
+		if (siglen < 8)
+			return tg_cli_fail(ctx, tg_fail(&d, TG_E_FORMAT, "%s: signature is truncated (%zu bytes)", sigpath, siglen), &d);
+	}
+
+	/* -- candidate keys and the digests they need */
+	pl.sig = tg_span_make(sig, siglen);
+	pl.sig_is_der = sig && tg_sig_is_der_ecdsa(pl.sig);
+	pl.d = &d;
+	if (sig)
+		r = tg_rec_key_each(db, 0, add_candidate, &pl, &d);
+	ra.product = product;
+	ra.version = version;
+	if (r == TG_OK)
+		r = tg_rec_release_each(db, 0, NULL, on_release, &ra, &d);
+	if (r != TG_OK)
+		goto fail;
+	pl.need |= ra.need | 1u << TG_HASH_SHA256;
+	for (int h = 1; h < TG_HASH__COUNT; h++)
+		if ((pl.need & (1u << h)) && tg_md_new((enum tg_hash)h, &st.md[h]) != TG_OK) {
+			r = tg_fail(&d, TG_E_CRYPTO, "digest %s unavailable", tg_hash_name((enum tg_hash)h));
+			goto fail;
+		}
+	if (pl.n_keyed) {
+		st.za = tg_calloc(pl.n_keyed, sizeof(*st.za));
+		if (!st.za) {
+			r = TG_E_NOMEM;
+			goto fail;
+		}
+		for (size_t i = 0; i < pl.n; i++) {
+			uint8_t za[32];
+			struct candidate *c = &pl.c[i];
+			if (c->za_md < 0)
+				continue;
+			if (c->key->type == TG_KEY_ED25519) {
+				r = tg_eddsa_hram_start(c->key, pl.sig, &st.za[st.n_za]);
+				if (r != TG_OK)
+					goto fail;
+				st.n_za++;
+				continue;
+			}
+			/* e = SM3(ZA || M), ZA from the approved key and the
+			 * GM/T 0009 default identity, never from the artifact
+			 * (THREATS case 34). */
+			if (tg_sm2_za(c->key, TG_SM2_DEFAULT_ID, za) != TG_OK ||
+			    tg_md_new(TG_HASH_SM3, &st.za[st.n_za]) != TG_OK) {
+				r = tg_fail(&d, TG_E_CRYPTO, "SM2: cannot compute ZA");
+				goto fail;
+			}
+			tg_md_write(st.za[st.n_za++], za, 32);
+		}
+	}
+
+	/* -- one pass over the file */
+	r = stream_file(pos[0], fd, size, &st, &d);
+	if (r != TG_OK)
+		goto fail;
+	for (int h = 1; h < TG_HASH__COUNT; h++)
+		if (st.md[h]) {
+			tg_md_final(st.md[h], digest);
+			tg_hex_encode(digest, tg_hash_len((enum tg_hash)h), f.digest[h]);
+		}
+
+	/* -- verify each candidate; the first that verifies is the signer */
+	for (size_t i = 0; i < pl.n && !f.signer; i++) {
+		struct candidate *c = &pl.c[i];
+		bool ok = false;
+		enum tg_sig_scheme scheme = TG_SCHEME_NONE;
+		if (c->key->type == TG_KEY_ED25519) {
+			uint8_t hram[64];
+			tg_md_final(st.za[c->za_md], hram);
+			r = tg_verify_eddsa(c->key, pl.sig, hram, &ok);
+			scheme = TG_SCHEME_ED25519;
+			if (r == TG_OK && ok) {
+				f.signer = &c->rec;
+				f.sig_hash = TG_HASH_SHA512;
+				f.scheme = scheme;
+			}
+		} else if (c->key->type == TG_KEY_SM2) {
+			uint8_t e[32];
+			tg_md_final(st.za[c->za_md], e);
+			r = tg_verify_digest(c->key, TG_HASH_SM3, e, pl.sig, &ok, &scheme);
+			if (r == TG_OK && ok) {
+				f.signer = &c->rec;
+				f.sig_hash = TG_HASH_SM3;
+				f.scheme = scheme;
+			}
+		} else {
+			for (int h = 1; h < TG_HASH__COUNT && !ok; h++) {
+				size_t n = 0;
+				if (!(c->hashes & (1u << h)))
+					continue;
+				if (!tg_hex_decode(f.digest[h], digest, sizeof(digest), &n))
+					continue;
+				r = tg_verify_digest(c->key, (enum tg_hash)h, digest, pl.sig, &ok, &scheme);
+				if (r != TG_OK)
+					break;
+				if (ok) {
+					f.signer = &c->rec;
+					f.sig_hash = (enum tg_hash)h;
+					f.scheme = scheme;
+				} else if (c->key->type == TG_KEY_RSA && !pl.other_content_fpr[0] &&
+					   c->hashes == (1u << h)) {
+					/* The DigestInfo decoded under this key: it made
+					 * the signature, over other bytes. */
+					snprintf(pl.other_content_fpr, sizeof(pl.other_content_fpr), "%s",
+						 c->rec.fingerprint);
+				}
+			}
+		}
+		if (r != TG_OK) {
+			/* The verifier child died: never a silent "invalid". */
+			r = tg_fail(&d, r, "%s: signature verification crashed with key %s; refusing",
+				    sigpath, c->rec.fingerprint);
+			goto fail;
+		}
+	}
+
+	/* -- policy */
+	memcpy(v.sha256, f.digest[TG_HASH_SHA256], 64);
+	v.sha256[64] = '\0';
+	v.path = pos[0];
+	v.size = size;
+	v.tier = ctx->tier;
+	v.cii = ctx->cii;
+	v.gm = ctx->gm;
+	f.sig_given = sig != NULL;
+	f.purposes = blob_purposes;
+	f.product = product;
+	f.version = version;
+	memcpy(f.other_content_fpr, pl.other_content_fpr, sizeof(f.other_content_fpr));
+	r = tg_policy_evaluate(db, &f, &v, &d);
+	if (r != TG_OK)
+		goto fail;
+	tg_verdict_finish(&v);
+
+	/* -- record, then report */
+	report = tg_report_json(&v);
+	r = record_verdict(ctx, db, &v, report, &d);
+	if (r != TG_OK)
+		goto fail;
+	if (ctx->json)
+		tg_cli_print_json(report);
+	else
+		tg_report_print(&v);
+	exit_code = v.approved ? TG_EXIT_OK : TG_EXIT_NEGATIVE;
+	stream_release(&st);
+	plan_release(&pl);
+	return exit_code;
+fail:
+	stream_release(&st);
+	plan_release(&pl);
+	return tg_cli_fail(ctx, r, &d);
+}

@@ -1,0 +1,301 @@
+/* trustgate key add|revoke|list */
+#include <string.h>
+
+#include "cli.h"
+#include "../common/crypto.h"
+#include "../common/file.h"
+#include "../db/records.h"
+
+static const char *const purposes_known[] = { "package", "firmware", "ak", "ek-ca" };
+
+/* A comma list of known purposes, each at most once. */
+static bool purposes_ok(const char *list)
+{
+	_cleanup_free_ char *copy = tg_strdup(list);
+	unsigned seen = 0;
+	char *save = NULL;
+
+	if (!copy || !*copy)
+		return false;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		size_t i;
+		for (i = 0; i < TG_ARRAY_SIZE(purposes_known); i++)
+			if (strcmp(t, purposes_known[i]) == 0)
+				break;
+		if (i == TG_ARRAY_SIZE(purposes_known) || (seen & (1u << i)))
+			return false;
+		seen |= 1u << i;
+	}
+	return true;
+}
+
+/* The digests a key of this type may be pinned to (THREATS cases 35, 40:
+ * the algorithm is fixed by the key record, not by the signature). */
+static bool hashes_fit_key(const struct tg_key *k, unsigned mask)
+{
+	unsigned allowed;
+
+	switch (k->type) {
+	case TG_KEY_RSA:
+	case TG_KEY_P256:
+	case TG_KEY_P384:
+		allowed = 1u << TG_HASH_SHA1 | 1u << TG_HASH_SHA256 | 1u << TG_HASH_SHA384 |
+			  1u << TG_HASH_SHA512;
+		break;
+	case TG_KEY_ED25519:
+		allowed = 1u << TG_HASH_SHA512;
+		break;
+	case TG_KEY_SM2:
+		allowed = 1u << TG_HASH_SM3;
+		break;
+	default:
+		return false;
+	}
+	return (mask & ~allowed) == 0;
+}
+
+static struct json_object *key_json(const struct tg_keyrec *k)
+{
+	struct json_object *o = json_object_new_object();
+
+	tg_json_str(o, "fingerprint", k->fingerprint);
+	tg_json_str(o, "supplier", k->supplier);
+	tg_json_str(o, "algorithm", k->algorithm);
+	json_object_object_add(o, "bits", json_object_new_int(k->bits));
+	tg_json_str(o, "hashes", k->hashes);
+	tg_json_str(o, "purposes", k->purposes);
+	tg_json_str(o, "name", k->name);
+	tg_json_str(o, "not_before", k->not_before);
+	tg_json_str(o, "not_after", k->not_after);
+	tg_json_str(o, "added_at", k->added_at);
+	tg_json_str(o, "revoked_at", k->revoked_at);
+	tg_json_str(o, "revoke_reason", k->revoke_reason);
+	json_object_object_add(o, "certificate", json_object_new_boolean(k->cert != NULL));
+	return o;
+}
+
+static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
+{
+	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
+	_cleanup_json_ struct json_object *detail = NULL;
+	_cleanup_free_ uint8_t *buf = NULL;
+	_cleanup_key_ struct tg_key *key = NULL;
+	const char *purpose = NULL, *name = NULL, *not_before = NULL, *not_after = NULL;
+	const char *hash = NULL, *reason = NULL;
+	const struct tg_opt opts[] = {
+		{ "purpose", true, &purpose, NULL },   { "name", true, &name, NULL },
+		{ "not-before", true, &not_before, NULL }, { "not-after", true, &not_after, NULL },
+		{ "hash", true, &hash, NULL },         { "reason", true, &reason, NULL },
+		{ NULL, false, NULL, NULL },
+	};
+	struct tg_diag d = { { 0 } };
+	struct tg_supplier s = { 0 };
+	struct tg_keyrec rec = { 0 };
+	char now[32], nb_iso[32], na_iso[32], **pos;
+	int64_t nb = 0, na = 0;
+	unsigned mask = 0;
+	size_t len = 0;
+	int npos;
+	enum tg_err r;
+
+	r = tg_cli_parse(ctx, argc, argv, opts, 2, 2, &pos, &npos, &d);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (!reason || !tg_cli_text_ok(reason, TG_MAX_REASON))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "key add: --reason TEXT is required"), &d);
+	if (!purpose)
+		purpose = "package,firmware";
+	if (!purposes_ok(purpose))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--purpose '%s': use package,firmware,ak,ek-ca", purpose), &d);
+	if (name && !tg_cli_text_ok(name, TG_MAX_NAME))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--name: invalid"), &d);
+	if (not_before && !tg_parse_date(not_before, &nb))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--not-before '%s' is not a date YYYY-MM-DD", not_before), &d);
+	if (not_after && !tg_parse_date(not_after, &na))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--not-after '%s' is not a date YYYY-MM-DD", not_after), &d);
+	if (not_before && not_after && na <= nb)
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--not-after must be later than --not-before"), &d);
+	if (hash && !tg_hash_parse_list(hash, &mask))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--hash '%s': use sha1,sha256,sha384,sha512,sm3", hash), &d);
+
+	/* Inputs first: a bad key file changes nothing in the records. */
+	r = tg_cli_open_db(ctx, &db, &d);
+	if (r == TG_OK)
+		r = tg_file_read(pos[1], TG_MAX_KEY_FILE, &buf, &len, &d);
+	if (r == TG_OK)
+		r = tg_key_parse(tg_span_make(buf, len), pos[1], &key, &d);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (!hash)
+		tg_hash_parse_list(tg_key_default_hashes(key), &mask);
+	else if (!hashes_fit_key(key, mask))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--hash '%s' cannot be used with a %s key", hash, tg_key_algorithm(key)), &d);
+	/* A certificate narrows the window; it never widens --not-before/after. */
+	if (key->cert && (!not_before || key->cert_not_before > nb))
+		nb = key->cert_not_before;
+	if (key->cert && (!not_after || key->cert_not_after < na))
+		na = key->cert_not_after;
+
+	_cleanup_free_ char *hashes = NULL;
+	{
+		char tmp[64] = "";
+		for (unsigned h = 1; h < TG_HASH__COUNT; h++)
+			if (mask & (1u << h)) {
+				if (tmp[0])
+					strcat(tmp, ",");
+				strcat(tmp, tg_hash_name((enum tg_hash)h));
+			}
+		hashes = strdup(tmp);
+	}
+	tg_now_iso(now);
+	r = tg_db_begin(db, &d);
+	if (r == TG_OK)
+		r = tg_rec_supplier_get(db, pos[0], &s, &d);
+	if (r == TG_OK && strcmp(s.status, "revoked") == 0)
+		r = tg_fail(&d, TG_E_USAGE, "supplier '%s' is revoked; no keys can be added", s.name);
+	if (r != TG_OK) {
+		tg_supplier_release(&s);
+		return tg_cli_fail(ctx, r, &d);
+	}
+	rec.supplier_id = s.id;
+	rec.supplier = s.name;
+	rec.fingerprint = key->fingerprint;
+	rec.algorithm = (char *)tg_key_algorithm(key);
+	rec.bits = (int)key->bits;
+	rec.hashes = hashes;
+	rec.purposes = (char *)purpose;
+	rec.name = (char *)name;
+	rec.spki = key->spki;
+	rec.spki_len = key->spki_len;
+	rec.cert = key->cert;
+	rec.cert_len = key->cert_len;
+	if (nb) {
+		tg_epoch_iso(nb, nb_iso);
+		rec.not_before = nb_iso;
+	}
+	if (na) {
+		tg_epoch_iso(na, na_iso);
+		rec.not_after = na_iso;
+	}
+	rec.added_at = now;
+	detail = key_json(&rec);
+	tg_json_str(detail, "reason", reason);
+	if (key->cert_subject)
+		tg_json_str(detail, "certificate_subject", key->cert_subject);
+	r = tg_rec_key_insert(db, &rec, &d);
+	if (r == TG_OK)
+		r = tg_cli_audit_commit(ctx, db, "key.add", key->fingerprint, detail, &d);
+	tg_supplier_release(&s);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (ctx->json)
+		tg_cli_print_json(detail);
+	else
+		printf("key %s (%s) added to %s for %s\n", key->fingerprint, tg_key_algorithm(key),
+		       pos[0], purpose);
+	return TG_EXIT_OK;
+}
+
+static int cmd_revoke(struct tg_ctx *ctx, int argc, char **argv)
+{
+	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
+	_cleanup_json_ struct json_object *detail = NULL;
+	const char *reason = NULL;
+	const struct tg_opt opts[] = {
+		{ "reason", true, &reason, NULL },
+		{ NULL, false, NULL, NULL },
+	};
+	struct tg_diag d = { { 0 } };
+	struct tg_keyrec k = { 0 };
+	char now[32], **pos;
+	int npos;
+	enum tg_err r;
+
+	r = tg_cli_parse(ctx, argc, argv, opts, 1, 1, &pos, &npos, &d);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (!reason || !tg_cli_text_ok(reason, TG_MAX_REASON))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "key revoke: --reason TEXT is required"), &d);
+	if (strlen(pos[0]) != 64 || strspn(pos[0], "0123456789abcdef") != 64)
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "'%s' is not a key fingerprint (64 lowercase hex digits)", pos[0]), &d);
+	tg_now_iso(now);
+	r = tg_cli_open_db(ctx, &db, &d);
+	if (r == TG_OK)
+		r = tg_db_begin(db, &d);
+	if (r == TG_OK)
+		r = tg_rec_key_get(db, pos[0], &k, &d);
+	if (r == TG_OK && k.revoked_at)
+		r = tg_fail(&d, TG_E_USAGE, "key %s was already revoked at %s", pos[0], k.revoked_at);
+	if (r == TG_OK)
+		r = tg_rec_key_revoke(db, k.id, now, reason, &d);
+	if (r == TG_OK) {
+		detail = json_object_new_object();
+		tg_json_str(detail, "fingerprint", k.fingerprint);
+		tg_json_str(detail, "supplier", k.supplier);
+		tg_json_str(detail, "revoked_at", now);
+		tg_json_str(detail, "reason", reason);
+		r = tg_cli_audit_commit(ctx, db, "key.revoke", k.fingerprint, detail, &d);
+	}
+	tg_keyrec_release(&k);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (ctx->json)
+		tg_cli_print_json(detail);
+	else
+		printf("key %s revoked\n", pos[0]);
+	return TG_EXIT_OK;
+}
+
+static enum tg_err list_one(const struct tg_keyrec *k, void *ud)
+{
+	struct json_object *arr = ud;
+
+	if (arr)
+		json_object_array_add(arr, key_json(k));
+	else
+		printf("%s %-10s %-16s %-20s %s%s\n", k->fingerprint, k->algorithm,
+		       k->supplier, k->purposes, k->revoked_at ? "revoked " : "active",
+		       k->revoked_at ? k->revoked_at : "");
+	return TG_OK;
+}
+
+static int cmd_list(struct tg_ctx *ctx, int argc, char **argv)
+{
+	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
+	_cleanup_json_ struct json_object *arr = NULL;
+	struct tg_diag d = { { 0 } };
+	struct tg_supplier s = { 0 };
+	char **pos;
+	int npos;
+	enum tg_err r = tg_cli_parse(ctx, argc, argv, NULL, 0, 1, &pos, &npos, &d);
+
+	if (r == TG_OK)
+		r = tg_cli_open_db(ctx, &db, &d);
+	if (r == TG_OK && npos == 1)
+		r = tg_rec_supplier_get(db, pos[0], &s, &d);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (ctx->json)
+		arr = json_object_new_array();
+	r = tg_rec_key_each(db, s.id, list_one, arr, &d);
+	tg_supplier_release(&s);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (arr)
+		tg_cli_print_json(arr);
+	return TG_EXIT_OK;
+}
+
+int tg_cmd_key(struct tg_ctx *ctx, int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : "";
+
+	if (strcmp(sub, "add") == 0)
+		return cmd_add(ctx, argc - 1, argv + 1);
+	if (strcmp(sub, "revoke") == 0)
+		return cmd_revoke(ctx, argc - 1, argv + 1);
+	if (strcmp(sub, "list") == 0)
+		return cmd_list(ctx, argc - 1, argv + 1);
+	fprintf(stderr, "trustgate: usage: trustgate key add|revoke|list ...\n");
+	return TG_EXIT_ERROR;
+}

@@ -1,0 +1,350 @@
+/*
+ * The tier rules of DESIGN.md.  The verdict starts rejected; every rule that
+ * fails adds a reason (or, where the tier only warns, a warning).  Rules are
+ * all evaluated, so a REJECTED names every problem, not only the first.
+ */
+#include <string.h>
+
+#include "policy.h"
+#include "../common/version.h"
+
+struct policy {
+	struct tg_db *db;
+	const struct tg_findings *f;
+	struct tg_verdict *v;
+	bool strict;   /* tier >= 3 or CII: product rules reject */
+	bool high;     /* tier >= 4 or CII */
+	int64_t now;
+};
+
+/* A rule that rejects when strict and warns otherwise. */
+#define RULE(p, code, ...)                                          \
+	do {                                                        \
+		if ((p)->strict)                                    \
+			tg_verdict_reason((p)->v, code, __VA_ARGS__); \
+		else                                                \
+			tg_verdict_warn((p)->v, code, __VA_ARGS__);   \
+	} while (0)
+
+static bool list_has(const char *list, const char *item)
+{
+	size_t n = strlen(item);
+
+	for (const char *p = list; p && *p;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		if (len == n && memcmp(p, item, n) == 0)
+			return true;
+		p = comma ? comma + 1 : NULL;
+	}
+	return false;
+}
+
+static const char *scheme_name(enum tg_sig_scheme s)
+{
+	switch (s) {
+	case TG_SCHEME_RSA_PKCS1: return "rsa-pkcs1";
+	case TG_SCHEME_RSA_PSS: return "rsa-pss";
+	case TG_SCHEME_ECDSA: return "ecdsa";
+	case TG_SCHEME_ED25519: return "ed25519";
+	case TG_SCHEME_SM2: return "sm2";
+	default: return "none";
+	}
+}
+
+static void rules_signature(struct policy *p)
+{
+	const struct tg_findings *f = p->f;
+	const struct tg_keyrec *k = f->signer;
+	struct tg_verdict *v = p->v;
+	int64_t t;
+
+	if (!f->sig_given) {
+		tg_verdict_reason(v, "SIG_MISSING", "no signature given (--sig); a supplier signature "
+						     "is required at every tier");
+		return;
+	}
+	if (!k) {
+		if (f->other_content_fpr[0])
+			tg_verdict_reason(v, "SIG_INVALID", "signature was made by key %s but not over "
+							     "this file (content differs)",
+					  f->other_content_fpr);
+		else
+			tg_verdict_reason(v, "KEY_UNKNOWN", "no key in the records verifies this "
+							     "signature (unknown signer, or the file "
+							     "was altered)");
+		return;
+	}
+	v->has_key = true;
+	snprintf(v->key_fpr, sizeof(v->key_fpr), "%s", k->fingerprint);
+	snprintf(v->key_alg, sizeof(v->key_alg), "%s", k->algorithm);
+	snprintf(v->scheme, sizeof(v->scheme), "%s/%s", scheme_name(f->scheme),
+		 tg_hash_name(f->sig_hash));
+	snprintf(v->supplier, sizeof(v->supplier), "%s", k->supplier);
+
+	/* After revocation or the end of validity every signature is refused,
+	 * whatever time the signer claims (CLI.md). */
+	if (k->revoked_at)
+		tg_verdict_reason(v, "KEY_REVOKED", "key %s was revoked at %s: %s", k->fingerprint,
+				  k->revoked_at, k->revoke_reason ? k->revoke_reason : "");
+	if (k->not_before && tg_parse_date(k->not_before, &t) && p->now < t)
+		tg_verdict_reason(v, "KEY_EXPIRED", "key %s is not valid before %s", k->fingerprint,
+				  k->not_before);
+	if (k->not_after && (!tg_parse_date(k->not_after, &t) || p->now >= t))
+		tg_verdict_reason(v, "KEY_EXPIRED", "key %s expired at %s", k->fingerprint,
+				  k->not_after);
+	bool purpose_ok = false;
+	for (const char *const *pp = f->purposes; *pp; pp++)
+		purpose_ok = purpose_ok || list_has(k->purposes, *pp);
+	if (!purpose_ok)
+		tg_verdict_reason(v, "KEY_PURPOSE", "key %s may sign %s, not this kind of artifact",
+				  k->fingerprint, k->purposes);
+
+	/* The key record pins the digest (THREATS cases 22, 35). */
+	const char *hname = tg_hash_name(f->sig_hash);
+	if (!list_has(k->hashes, hname))
+		tg_verdict_reason(v, "WEAK_ALGORITHM", "signature uses %s; the key record allows %s",
+				  hname, k->hashes);
+	if (f->sig_hash == TG_HASH_SHA1) {
+		if (p->strict)
+			tg_verdict_reason(v, "WEAK_ALGORITHM", "SHA-1 signatures are refused at tier %d%s",
+					  v->tier, v->cii ? " (CII)" : "");
+		else
+			tg_verdict_warn(v, "WEAK_ALGORITHM", "SHA-1 accepted at tier %d", v->tier);
+	} else if (f->sig_hash == TG_HASH_SHA256 && p->high) {
+		tg_verdict_reason(v, "WEAK_ALGORITHM", "tier %d%s requires SHA-384, SHA-512 or SM3, "
+						       "signature uses SHA-256", v->tier,
+				  v->cii ? " (CII)" : "");
+	}
+	if (strncmp(k->algorithm, "rsa", 3) == 0 && k->bits < 3072 && p->high)
+		tg_verdict_reason(v, "KEY_WEAK", "tier %d%s requires RSA of at least 3072 bits, key "
+						 "has %d", v->tier, v->cii ? " (CII)" : "", k->bits);
+	if (v->gm && f->scheme != TG_SCHEME_SM2)
+		tg_verdict_reason(v, "GM_REQUIRED", "the GM profile accepts SM2 signatures over SM3 "
+						    "only, signature is %s", v->scheme);
+}
+
+static enum tg_err rules_supplier(struct policy *p, int64_t supplier_id, struct tg_diag *d)
+{
+	struct tg_verdict *v = p->v;
+	struct tg_supplier s = { 0 };
+	int64_t t;
+	enum tg_err r = tg_rec_supplier_get_id(p->db, supplier_id, &s, d);
+
+	if (r != TG_OK)
+		return r == TG_E_NOTFOUND ? tg_fail(d, TG_E_DB, "records: key refers to a missing "
+							      "supplier") : r;
+	if (strcmp(s.status, "approved") != 0)
+		tg_verdict_reason(v, "SUPPLIER_NOT_APPROVED", "supplier %s is %s", s.name, s.status);
+	if (p->strict) {
+		if (v->tier > s.max_tier)
+			tg_verdict_reason(v, "SUPPLIER_TIER", "supplier %s is approved up to tier %d, "
+							      "destination is tier %d", s.name,
+					  s.max_tier, v->tier);
+		if (v->cii && !s.cii)
+			tg_verdict_reason(v, "SUPPLIER_TIER", "supplier %s is not approved for CII",
+					  s.name);
+		if (!s.review_expires)
+			tg_verdict_reason(v, "REVIEW_MISSING", "supplier %s has no security review on "
+							       "record (required at tier %d)", s.name,
+					  v->tier);
+		else if (!tg_parse_date(s.review_expires, &t) || p->now >= t + 86400)
+			tg_verdict_reason(v, "REVIEW_EXPIRED", "security review %s of supplier %s "
+							       "expired on %s", s.review_ref ? s.review_ref : "",
+					  s.name, s.review_expires);
+	}
+	tg_supplier_release(&s);
+	return TG_OK;
+}
+
+/* Releases that carry this artifact's SHA-256. */
+struct digest_match {
+	int64_t prefer_supplier;  /* the signer's supplier, 0 if none */
+	struct tg_release approved;
+	bool have_approved;
+	struct tg_verdict *v;
+	int64_t supplier_of_approved;
+	struct tg_db *db;
+};
+
+static enum tg_err on_digest_match(const struct tg_release *r, void *ud)
+{
+	struct digest_match *m = ud;
+
+	if (strcmp(r->status, "revoked") == 0) {
+		/* Known bad bytes are refused at every tier. */
+		tg_verdict_reason(m->v, "RELEASE_REVOKED", "this file is release %s/%s %s, revoked "
+							   "at %s", r->supplier, r->product, r->version,
+				  r->revoked_at ? r->revoked_at : "?");
+		return TG_OK;
+	}
+	if (m->have_approved)
+		return TG_OK;
+	m->have_approved = true;
+	m->approved = *r;
+	/* take copies: r is released by the caller after this returns */
+	m->approved.version = tg_strdup(r->version);
+	m->approved.digest_alg = tg_strdup(r->digest_alg);
+	m->approved.digest = tg_strdup(r->digest);
+	m->approved.status = tg_strdup(r->status);
+	m->approved.created_at = tg_strdup(r->created_at);
+	m->approved.revoked_at = tg_strdup(r->revoked_at);
+	m->approved.product = tg_strdup(r->product);
+	m->approved.supplier = tg_strdup(r->supplier);
+	return TG_OK;
+}
+
+struct highest {
+	char version[TG_MAX_VERSION + 1];
+};
+
+static enum tg_err on_release_of_product(const struct tg_release *r, void *ud)
+{
+	struct highest *h = ud;
+
+	if (strcmp(r->status, "approved") == 0 &&
+	    (!h->version[0] || tg_version_cmp(r->version, h->version) > 0))
+		snprintf(h->version, sizeof(h->version), "%s", r->version);
+	return TG_OK;
+}
+
+static enum tg_err rules_product(struct policy *p, int64_t signer_supplier, struct tg_diag *d)
+{
+	const struct tg_findings *f = p->f;
+	struct tg_verdict *v = p->v;
+	struct digest_match m = { .prefer_supplier = signer_supplier, .v = v, .db = p->db };
+	struct tg_product prod = { 0 };
+	bool have_prod = false;
+	const char *name, *version;
+	enum tg_err r;
+
+	r = tg_rec_release_each(p->db, 0, f->digest[TG_HASH_SHA256], on_digest_match, &m, d);
+	if (r != TG_OK)
+		goto out;
+	name = f->product ? f->product : m.have_approved ? m.approved.product : NULL;
+	if (!name) {
+		RULE(p, "PRODUCT_UNKNOWN", "no product named (--product) and the file matches no "
+					   "approved release");
+		goto out;
+	}
+	if (signer_supplier) {
+		r = tg_rec_product_get(p->db, signer_supplier, name, &prod, d);
+		if (r == TG_E_NOTFOUND) {
+			int count = 0;
+			struct tg_product other = { 0 };
+			r = tg_rec_product_find(p->db, name, &count, &other, d);
+			if (r != TG_OK)
+				goto out;
+			if (count > 0) {
+				/* Name and signer must belong together (THREATS 36, 69). */
+				tg_verdict_reason(v, "SUPPLIER_MISMATCH", "product %s belongs to supplier "
+									  "%s, not to the signer's supplier %s",
+						  name, other.supplier, v->supplier);
+				tg_product_release(&other);
+			} else {
+				RULE(p, "PRODUCT_UNKNOWN", "product %s of supplier %s is not in the records",
+				     name, v->supplier);
+			}
+			goto out;
+		}
+	} else {
+		int count = 0;
+		r = tg_rec_product_find(p->db, name, &count, &prod, d);
+		if (r == TG_OK && count != 1) {
+			if (count > 1)
+				tg_product_release(&prod);
+			RULE(p, "PRODUCT_UNKNOWN", count ? "product name %s is ambiguous" :
+					       "product %s is not in the records", name);
+			goto out;
+		}
+	}
+	if (r != TG_OK)
+		goto out;
+	have_prod = true;
+	snprintf(v->product, sizeof(v->product), "%s", prod.name);
+	if (!v->supplier[0])
+		snprintf(v->supplier, sizeof(v->supplier), "%s", prod.supplier);
+	if (v->tier > prod.max_tier)
+		RULE(p, "PRODUCT_TIER", "product %s is approved up to tier %d, destination is tier %d",
+		     prod.name, prod.max_tier, v->tier);
+
+	version = f->version;
+	if (!version && m.have_approved && m.approved.product_id == prod.id)
+		version = m.approved.version;
+	if (!version) {
+		RULE(p, "VERSION_UNKNOWN", "no version given (--version) and the file matches no "
+					   "approved release of %s", prod.name);
+		goto out;
+	}
+	snprintf(v->version, sizeof(v->version), "%s", version);
+	if (m.have_approved && m.approved.product_id == prod.id && f->version &&
+	    strcmp(m.approved.version, f->version) != 0)
+		tg_verdict_reason(v, "DIGEST_MISMATCH", "this file is release %s of %s, not %s",
+				  m.approved.version, prod.name, f->version);
+
+	/* Rollback: below the floor or below the newest approved release
+	 * (THREATS case 65). */
+	if (prod.min_version && tg_version_cmp(version, prod.min_version) < 0)
+		RULE(p, "ROLLBACK", "version %s is below the floor %s of %s", version,
+		     prod.min_version, prod.name);
+	struct highest h = { "" };
+	r = tg_rec_release_each(p->db, prod.id, NULL, on_release_of_product, &h, d);
+	if (r != TG_OK)
+		goto out;
+	if (h.version[0] && tg_version_cmp(version, h.version) < 0)
+		RULE(p, "ROLLBACK", "version %s is older than approved release %s of %s", version,
+		     h.version, prod.name);
+
+	struct tg_release rel = { 0 };
+	r = tg_rec_release_get(p->db, prod.id, version, &rel, d);
+	if (r == TG_E_NOTFOUND) {
+		r = TG_OK;
+		if (p->high)
+			tg_verdict_reason(v, "RELEASE_UNKNOWN", "tier %d%s requires release %s of %s to "
+								"be approved by digest first",
+					  v->tier, v->cii ? " (CII)" : "", version, prod.name);
+		goto out;
+	}
+	if (r != TG_OK)
+		goto out;
+	enum tg_hash alg = tg_hash_from_name(rel.digest_alg);
+	const char *have = alg != TG_HASH_NONE ? f->digest[alg] : "";
+	if (strcmp(rel.status, "revoked") == 0)
+		tg_verdict_reason(v, "RELEASE_REVOKED", "release %s of %s was revoked at %s", version,
+				  prod.name, rel.revoked_at ? rel.revoked_at : "?");
+	if (!have[0] || strcmp(have, rel.digest) != 0)
+		tg_verdict_reason(v, "DIGEST_MISMATCH", "file %s %s differs from approved release %s "
+							"of %s (%s)", rel.digest_alg,
+				  have[0] ? have : "(not computed)", version, prod.name, rel.digest);
+	tg_release_release(&rel);
+out:
+	if (have_prod)
+		tg_product_release(&prod);
+	if (m.have_approved)
+		tg_release_release(&m.approved);
+	return r;
+}
+
+enum tg_err tg_policy_evaluate(struct tg_db *db, const struct tg_findings *f,
+			       struct tg_verdict *v, struct tg_diag *d)
+{
+	struct policy p = {
+		.db = db, .f = f, .v = v,
+		.strict = v->tier >= 3 || v->cii,
+		.high = v->tier >= 4 || v->cii,
+		.now = tg_now_epoch(),
+	};
+	enum tg_err r;
+
+	rules_signature(&p);
+	if (f->signer) {
+		r = rules_supplier(&p, f->signer->supplier_id, d);
+		if (r != TG_OK)
+			return r;
+	}
+	r = rules_product(&p, f->signer ? f->signer->supplier_id : 0, d);
+	if (r != TG_OK)
+		return r;
+	v->complete = true;
+	return TG_OK;
+}

@@ -1,0 +1,118 @@
+/* Verdicts: reasons, the one approval point, and their reports. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "verdict.h"
+
+static void add(struct tg_finding *list, size_t *n, const char *code, const char *fmt, va_list ap)
+{
+	struct tg_finding *f;
+
+	/* The list never overflows silently: the last slot says so, and a
+	 * full reasons list still rejects. */
+	if (*n >= TG_MAX_FINDINGS) {
+		f = &list[TG_MAX_FINDINGS - 1];
+		snprintf(f->detail, sizeof(f->detail), "further findings omitted");
+		return;
+	}
+	f = &list[(*n)++];
+	snprintf(f->code, sizeof(f->code), "%s", code);
+	vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
+	for (char *c = f->detail; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+}
+
+void tg_verdict_reason(struct tg_verdict *v, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add(v->reasons, &v->nreasons, code, fmt, ap);
+	va_end(ap);
+}
+
+void tg_verdict_warn(struct tg_verdict *v, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add(v->warnings, &v->nwarnings, code, fmt, ap);
+	va_end(ap);
+}
+
+bool tg_verdict_finish(struct tg_verdict *v)
+{
+	v->approved = false;
+	if (!v->complete && v->nreasons == 0)
+		tg_verdict_reason(v, "INCOMPLETE", "verification did not run to the end");
+	if (v->complete && v->nreasons == 0)
+		v->approved = true;
+	return v->approved;
+}
+
+static struct json_object *findings_json(const struct tg_finding *f, size_t n)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "code", json_object_new_string(f[i].code));
+		json_object_object_add(o, "detail", json_object_new_string(f[i].detail));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static struct json_object *str_or_null(const char *s)
+{
+	return s && *s ? json_object_new_string(s) : NULL;
+}
+
+struct json_object *tg_report_json(const struct tg_verdict *v)
+{
+	struct json_object *o = json_object_new_object(), *subj, *pol, *key = NULL;
+
+	json_object_object_add(o, "verdict", json_object_new_string(v->approved ? "approved" : "rejected"));
+	json_object_object_add(o, "kind", json_object_new_string(v->kind));
+	subj = json_object_new_object();
+	json_object_object_add(subj, "path", json_object_new_string(v->path));
+	json_object_object_add(subj, "size", json_object_new_int64((int64_t)v->size));
+	json_object_object_add(subj, "sha256", json_object_new_string(v->sha256));
+	json_object_object_add(o, "subject", subj);
+	pol = json_object_new_object();
+	json_object_object_add(pol, "tier", json_object_new_int(v->tier));
+	json_object_object_add(pol, "cii", json_object_new_boolean(v->cii));
+	json_object_object_add(pol, "gm", json_object_new_boolean(v->gm));
+	json_object_object_add(o, "policy", pol);
+	json_object_object_add(o, "supplier", str_or_null(v->supplier));
+	json_object_object_add(o, "product", str_or_null(v->product));
+	json_object_object_add(o, "version", str_or_null(v->version));
+	if (v->has_key) {
+		key = json_object_new_object();
+		json_object_object_add(key, "fingerprint", json_object_new_string(v->key_fpr));
+		json_object_object_add(key, "algorithm", json_object_new_string(v->key_alg));
+	}
+	json_object_object_add(o, "key", key);
+	json_object_object_add(o, "reasons", findings_json(v->reasons, v->nreasons));
+	json_object_object_add(o, "warnings", findings_json(v->warnings, v->nwarnings));
+	json_object_object_add(o, "components", json_object_new_array());
+	return o;
+}
+
+void tg_report_print(const struct tg_verdict *v)
+{
+	printf("%s  %s  %s\n", v->approved ? "APPROVED" : "REJECTED", v->kind, v->path);
+	printf("  sha256    %s (%llu bytes)\n", v->sha256, (unsigned long long)v->size);
+	printf("  policy    tier %d%s%s\n", v->tier, v->cii ? ", CII" : "", v->gm ? ", GM" : "");
+	if (v->has_key)
+		printf("  signer    %s (%s%s%s) of %s\n", v->key_fpr, v->key_alg,
+		       v->scheme[0] ? ", " : "", v->scheme, v->supplier[0] ? v->supplier : "?");
+	if (v->product[0] || v->version[0])
+		printf("  product   %s %s\n", v->product[0] ? v->product : "(none)",
+		       v->version[0] ? v->version : "(no version)");
+	for (size_t i = 0; i < v->nreasons; i++)
+		printf("  reason    %s: %s\n", v->reasons[i].code, v->reasons[i].detail);
+	for (size_t i = 0; i < v->nwarnings; i++)
+		printf("  warning   %s: %s\n", v->warnings[i].code, v->warnings[i].detail);
+}
