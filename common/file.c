@@ -12,7 +12,9 @@ enum tg_err tg_file_open(const char *path, uint64_t max, int *ret_fd, uint64_t *
 	_cleanup_close_ int fd = -1;
 	struct stat st;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: opening a FIFO must not hang before we can see that it
+	 * is not a regular file. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return tg_fail(d, TG_E_IO, "%s: cannot open: %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0)
@@ -25,6 +27,8 @@ enum tg_err tg_file_open(const char *path, uint64_t max, int *ret_fd, uint64_t *
 		return tg_fail(d, TG_E_IO, "%s: not a regular file", path);
 	if (st.st_size == 0)
 		return tg_fail(d, TG_E_FORMAT, "%s: file is empty", path);
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		return tg_fail(d, TG_E_IO, "%s: cannot read: %s", path, strerror(errno));
 	if ((uint64_t)st.st_size > max)
 		return tg_fail(d, TG_E_LIMIT, "%s: file is %llu bytes, limit is %llu", path,
 			       (unsigned long long)st.st_size, (unsigned long long)max);

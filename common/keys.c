@@ -10,8 +10,10 @@
  * for byte, which refuses BER, non-minimal lengths and trailing bytes.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gcrypt.h>
 #include <ksba.h>
@@ -52,6 +54,34 @@ static void ksba_freep(void *p)
 {
 	ksba_free(*(void **)p);
 }
+
+/* libksba reports parse failures on stderr by itself; trustgate prints one
+ * line per problem, so the library is muted while it parses untrusted
+ * bytes.  Restored by the cleanup handler on every path. */
+static int quiet_begin(void)
+{
+	int saved, null;
+
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (saved >= 0 && null >= 0)
+		dup2(null, STDERR_FILENO);
+	if (null >= 0)
+		close(null);
+	return saved;
+}
+
+static void quiet_end(int *saved)
+{
+	if (*saved < 0)
+		return;
+	fflush(stderr);
+	dup2(*saved, STDERR_FILENO);
+	close(*saved);
+	*saved = -1;
+}
+#define _cleanup_quiet_ _cleanup_(quiet_end)
 
 static void gcry_sexp_releasep(gcry_sexp_t *s)
 {
@@ -382,6 +412,7 @@ static enum tg_err key_from_cert(struct tg_span der, const char *what, struct tg
 
 	if (ksba_cert_new(&cert))
 		return TG_E_NOMEM;
+	_cleanup_quiet_ int quiet = quiet_begin();
 	if (ksba_cert_init_from_mem(cert, der.p, der.len))
 		return tg_fail(d, TG_E_FORMAT, "%s: not a valid X.509 certificate", what);
 	/* libksba stops at the end of the certificate: bytes after it would
@@ -431,6 +462,7 @@ static enum tg_err key_from_spki(struct tg_span spki, const char *what, struct t
 		return tg_fail(d, r, "%s: not a DER public key", what);
 	if (ksba_cert_new(&cert))
 		return TG_E_NOMEM;
+	_cleanup_quiet_ int quiet = quiet_begin();
 	if (ksba_cert_init_from_mem(cert, wrapped, wlen))
 		return tg_fail(d, TG_E_FORMAT, "%s: not a valid SubjectPublicKeyInfo", what);
 	pk = ksba_cert_get_public_key(cert);
@@ -453,6 +485,30 @@ static enum tg_err key_from_spki(struct tg_span spki, const char *what, struct t
 enum tg_err tg_key_from_spki(struct tg_span spki, struct tg_key **ret, struct tg_diag *d)
 {
 	return key_from_spki(spki, "stored key", ret, d);
+}
+
+/* Skip one DER tag and length header; false when it is not a SEQUENCE. */
+static bool der_enter_seq(struct tg_span *s)
+{
+	uint8_t tag, len, b;
+
+	if (!tg_span_u8(s, &tag) || tag != 0x30 || !tg_span_u8(s, &len))
+		return false;
+	if (len & 0x80) {
+		for (unsigned i = 0; i < (len & 0x7fu); i++)
+			if (!tg_span_u8(s, &b))
+				return false;
+	}
+	return true;
+}
+
+static int der_inner_tag(struct tg_span in)
+{
+	uint8_t tag;
+
+	if (!der_enter_seq(&in) || !der_enter_seq(&in) || !tg_span_u8(&in, &tag))
+		return -1;
+	return tag;
 }
 
 enum tg_err tg_key_parse(struct tg_span in, const char *what, struct tg_key **ret,
@@ -483,18 +539,16 @@ enum tg_err tg_key_parse(struct tg_span in, const char *what, struct tg_key **re
 		return r;
 	if (r != TG_E_NOTFOUND)
 		return tg_fail(d, TG_E_FORMAT, "%s: malformed PEM", what);
-	/* DER: a certificate is SEQUENCE { SEQUENCE tbs ... }, an SPKI is
-	 * SEQUENCE { SEQUENCE algid, BIT STRING }: try the certificate. */
-	struct tg_diag cd = { { 0 } };
-	r = key_from_cert(in, what, ret, &cd);
-	if (r == TG_OK)
-		return r;
-	if (r != TG_E_FORMAT) {
-		*d = cd;
-		return r;
-	}
-	r = key_from_spki(in, what, ret, d);
-	if (r == TG_E_FORMAT && in.p[0] != 0x30)
+	/* DER: a certificate is SEQUENCE { SEQUENCE tbs { [0] version |
+	 * INTEGER serial, ... } ... }, an SPKI is SEQUENCE { SEQUENCE algid
+	 * { OID, ... }, BIT STRING }: the tag of the first element inside the
+	 * inner SEQUENCE tells them apart; libksba then parses either. */
+	switch (der_inner_tag(in)) {
+	case 0xa0: case 0x02:
+		return key_from_cert(in, what, ret, d);
+	case 0x06:
+		return key_from_spki(in, what, ret, d);
+	default:
 		return tg_fail(d, TG_E_FORMAT, "%s: not a PEM or DER public key or certificate", what);
-	return r;
+	}
 }

@@ -1,0 +1,119 @@
+# Shared helpers for trustgate's end-to-end tests.  Each test prints one
+# line "ok - NAME", "not ok - NAME" or "skip - NAME"; tests/run.sh counts.
+set -u
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TG_BIN=${TG_BIN:-$ROOT/build/trustgate}
+WORK=$(mktemp -d /tmp/tg-e2e.XXXXXX)
+[ -n "${TG_KEEP:-}" ] || trap 'rm -rf "$WORK"' EXIT
+export TRUSTGATE_DB=$WORK/tg.db
+export TRUSTGATE_ACTOR=e2e-tester
+cd "$WORK"
+
+tg() { "$TG_BIN" "$@"; }
+
+ok()   { echo "ok - $*"; }
+bad()  { echo "not ok - $*"; }
+skip() { echo "skip - $*"; }
+
+# expect CODE NAME -- command...: exit status must be CODE.
+expect() {
+	local want=$1 name=$2; shift 3
+	local out rc
+	out=$("$@" 2>"$WORK/.stderr"); rc=$?
+	LAST_OUT=$out
+	LAST_ERR=$(cat "$WORK/.stderr")
+	if [ "$rc" -eq "$want" ]; then ok "$name"; return 0; fi
+	bad "$name (exit $rc, want $want)"
+	printf '%s\n' "$out" | head -20 | sed 's/^/#   /'
+	printf '%s\n' "$LAST_ERR" | head -5 | sed 's/^/#   stderr: /'
+	return 1
+}
+
+# check_reason CODE NAME -- check args...: exit 1 with CODE among reasons.
+check_reason() {
+	local code=$1 name=$2; shift 3
+	local out rc
+	out=$(tg --json check "$@" 2>"$WORK/.stderr"); rc=$?
+	LAST_OUT=$out
+	if [ "$rc" -eq 1 ] && printf '%s' "$out" | jq -e --arg c "$code" \
+		'.verdict == "rejected" and ([.reasons[].code] | index($c)) != null' >/dev/null; then
+		ok "$name"; return 0
+	fi
+	bad "$name (exit $rc, want 1 with $code)"
+	printf '%s\n' "$out" | jq -c '.reasons' 2>/dev/null | sed 's/^/#   /'
+	sed 's/^/#   stderr: /' "$WORK/.stderr" | head -3
+	return 1
+}
+
+# check_ok NAME -- check args...: exit 0, verdict approved, no reasons.
+check_ok() {
+	local name=$1; shift 2
+	local out rc
+	out=$(tg --json check "$@" 2>"$WORK/.stderr"); rc=$?
+	LAST_OUT=$out
+	if [ "$rc" -eq 0 ] && printf '%s' "$out" | jq -e '.verdict == "approved" and (.reasons|length) == 0' >/dev/null; then
+		ok "$name"; return 0
+	fi
+	bad "$name (exit $rc, want 0/approved)"
+	printf '%s\n' "$out" | jq -c '.reasons' 2>/dev/null | sed 's/^/#   /'
+	sed 's/^/#   stderr: /' "$WORK/.stderr" | head -3
+	return 1
+}
+
+# Bad input: exit 2, exactly one stderr line that names WHAT, and the
+# database unchanged.  Usage: bad_input NAME WHAT -- command...
+db_state() { [ -f "$TRUSTGATE_DB" ] || return 0; sqlite3 -readonly "$TRUSTGATE_DB" "select count(*) from audit; select count(*) from verdict; select count(*) from key; select count(*) from supplier; select count(*) from product; select count(*) from release;" 2>/dev/null | tr '\n' ' '; }
+bad_input() {
+	local name=$1 what=$2; shift 3
+	local before after rc lines
+	before=$(db_state)
+	"$@" >/dev/null 2>"$WORK/.stderr"; rc=$?
+	after=$(db_state)
+	lines=$(wc -l <"$WORK/.stderr")
+	if [ "$rc" -eq 2 ] && [ "$lines" -eq 1 ] && grep -qF -- "$what" "$WORK/.stderr" && [ "$before" = "$after" ]; then
+		ok "$name"; return 0
+	fi
+	bad "$name (exit $rc, $lines stderr lines, db ${before:-none} -> ${after:-none})"
+	sed 's/^/#   stderr: /' "$WORK/.stderr" | head -3
+	return 1
+}
+
+fpr() { openssl pkey -pubin -in "$1" -outform DER 2>/dev/null | sha256sum | cut -d' ' -f1; }
+
+# A fresh database with one approved supplier "acme" (tier <= 5, CII, review
+# valid) and keys of every algorithm.  Keys in $WORK/keys.
+setup_supplier() {
+	tg db init >/dev/null
+	tg supplier add acme --country CN --max-tier 5 --cii --review SR-2026-01 \
+		--review-expires 2099-12-31 --reason "e2e supplier" >/dev/null
+}
+
+genkey() { # NAME TYPE...
+	local n=$1; shift
+	case "$1" in
+	rsa*) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:${1#rsa} -out "$n.pem" 2>/dev/null ;;
+	p256) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$n.pem" ;;
+	p384) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$n.pem" ;;
+	ed25519) openssl genpkey -algorithm ED25519 -out "$n.pem" ;;
+	sm2) openssl genpkey -algorithm SM2 -out "$n.pem" ;;
+	esac
+	openssl pkey -in "$n.pem" -pubout -out "$n.pub"
+}
+
+# sign KEY FILE OUT [DIGEST] [extra openssl args]
+sign() {
+	local key=$1 file=$2 out=$3 dg=${4:-sha256}; shift 3; [ $# -gt 0 ] && shift
+	local text; text=$(openssl pkey -in "$key.pem" -noout -text 2>/dev/null)
+	case "$text" in
+	*ED25519*) openssl pkeyutl -sign -rawin -inkey "$key.pem" -in "$file" -out "$out" ;;
+	*"ASN1 OID: SM2"*) openssl dgst -sm3 -sign "$key.pem" -sigopt distid:1234567812345678 -out "$out" "$file" ;;
+	*) openssl dgst -"$dg" -sign "$key.pem" "$@" -out "$out" "$file" ;;
+	esac
+}
+
+flip() { # flip one byte of FILE at OFFSET into OUT
+	cp "$1" "$3"
+	local b; b=$(xxd -s "$2" -l 1 -p "$1")
+	printf "%02x" $(( 0x$b ^ 0x01 )) | xxd -r -p | dd of="$3" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}

@@ -1,0 +1,34 @@
+#!/bin/bash
+# Run every test: unit binaries, end-to-end scripts, the peer corpus, fuzz
+# corpus replays.  Each prints "ok - ", "not ok - " or "skip - " lines; the
+# run ends with one summary line "N passed, N failed, N skipped".
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+LOG=$(mktemp /tmp/tg-tests.XXXXXX)
+export TG_BIN=$ROOT/build/trustgate
+
+run() { # NAME command...
+	local name=$1; shift
+	echo "# $name"
+	"$@" 2>&1 | tee -a "$LOG" | grep -v '^ok - ' || true
+	local rc=${PIPESTATUS[0]}
+	if [ "$rc" -ne 0 ]; then echo "not ok - $name exited $rc" | tee -a "$LOG"; fi
+}
+
+for t in build/tests/test_*; do
+	[ -x "$t" ] && run "unit/$(basename "$t")" "$t"
+done
+for t in tests/e2e/[0-9]*.sh; do
+	run "e2e/$(basename "$t")" bash "$t"
+done
+for t in tests/peer/*.sh; do
+	[ -f "$t" ] && run "peer/$(basename "$t")" bash "$t"
+done
+
+passed=$(grep -c '^ok - ' "$LOG")
+failed=$(grep -c '^not ok - ' "$LOG")
+skipped=$(grep -c '^skip - ' "$LOG")
+rm -f "$LOG"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
