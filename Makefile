@@ -61,7 +61,7 @@ $(B)/tests/%: tests/unit/%.c tests/unit/harness.h $(B)/libtrustgate.a $(HEADERS)
 unit: $(UNIT_BIN)
 
 check: deps
-	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory all unit replay
 	@bash tests/run.sh
 
 demo: deps
@@ -74,3 +74,23 @@ bench: deps
 
 clean:
 	rm -rf $(B)
+
+# Fuzzing: `make fuzz` builds libFuzzer targets with clang; the same target
+# files link into build/fuzz/replay_* which `make check` runs on the corpus.
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+REPLAY_BIN   := $(FUZZ_TARGETS:%=$(B)/fuzz/replay_%)
+
+$(B)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(B)/libtrustgate.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c $(B)/libtrustgate.a $(PKG_LIBS)
+
+replay: $(REPLAY_BIN)
+
+.PHONY: fuzz replay
+fuzz:
+	@mkdir -p $(B)/fuzzer
+	@for t in $(FUZZ_TARGETS); do \
+		clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -o $(B)/fuzzer/fuzz_$$t \
+			tests/fuzz/fuzz_$$t.c $(LIB_SRC) $(PKG_LIBS) || exit 1; \
+		echo "built $(B)/fuzzer/fuzz_$$t (run: $(B)/fuzzer/fuzz_$$t tests/fuzz/corpus/$$t)"; \
+	done

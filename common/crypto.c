@@ -516,6 +516,10 @@ static bool verify_eddsa_hram(const struct tg_key *k, struct tg_span sig, const 
 		return false;
 	if (!ed25519_s_canonical(sig.p + 32))
 		return false;
+	/* Checked again here, not only at import: with A and R of small order
+	 * and S = 0 the equation holds for every message. */
+	if (tg_ed25519_point_check(k->q) != 0 || tg_ed25519_point_check(sig.p) != 0)
+		return false;
 	if (!ed25519_decode(k->q, &actx, &A) || !ed25519_decode(sig.p, &rctx, &R))
 		goto out;
 	kk = mpi_from_le(hram, 64);

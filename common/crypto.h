@@ -76,6 +76,10 @@ void tg_key_free(struct tg_key *k);
 static inline void tg_key_freep(struct tg_key **k) { tg_key_free(*k); }
 #define _cleanup_key_ _cleanup_(tg_key_freep)
 
+/* 0 for a canonical Ed25519 point encoding of large order, 1 when y >= p,
+ * 2 for one of the small-order points (THREATS case 33). */
+int tg_ed25519_point_check(const uint8_t a[32]);
+
 /* "rsa2048", "ecdsa-p256", "ed25519", "sm2", ... (CLI.md key.algorithm). */
 const char *tg_key_algorithm(const struct tg_key *k);
 /* Hashes the key may be used with by default when the record pins none. */

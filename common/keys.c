@@ -238,7 +238,7 @@ static const uint8_t ed25519_small_order_y[5][32] = {
 	  0xff, 0x7f },
 };
 
-static enum tg_err check_ed25519(const uint8_t a[32], const char *what, struct tg_diag *d)
+int tg_ed25519_point_check(const uint8_t a[32])
 {
 	uint8_t y[32];
 
@@ -250,11 +250,22 @@ static enum tg_err check_ed25519(const uint8_t a[32], const char *what, struct t
 		if (y[i] != 0xff)
 			ge_p = false;
 	if (ge_p)
-		return tg_fail(d, TG_E_UNSUPPORTED, "%s: Ed25519 key is not canonically encoded", what);
+		return 1;
 	for (size_t i = 0; i < TG_ARRAY_SIZE(ed25519_small_order_y); i++)
 		if (memcmp(y, ed25519_small_order_y[i], 32) == 0)
-			return tg_fail(d, TG_E_UNSUPPORTED,
-				       "%s: Ed25519 key is a point of small order (forgeable)", what);
+			return 2;
+	return 0;
+}
+
+static enum tg_err check_ed25519(const uint8_t a[32], const char *what, struct tg_diag *d)
+{
+	switch (tg_ed25519_point_check(a)) {
+	case 1:
+		return tg_fail(d, TG_E_UNSUPPORTED, "%s: Ed25519 key is not canonically encoded", what);
+	case 2:
+		return tg_fail(d, TG_E_UNSUPPORTED,
+			       "%s: Ed25519 key is a point of small order (forgeable)", what);
+	}
 	return TG_OK;
 }
 

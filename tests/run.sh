@@ -7,6 +7,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 LOG=$(mktemp /tmp/tg-tests.XXXXXX)
 export TG_BIN=$ROOT/build/trustgate
+# Sanitizer builds: third-party leaks are suppressed by name only.
+export LSAN_OPTIONS=suppressions=$ROOT/tests/lsan.supp:print_suppressions=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 run() { # NAME command...
 	local name=$1; shift
@@ -21,6 +24,9 @@ for t in build/tests/test_*; do
 done
 for t in tests/e2e/[0-9]*.sh; do
 	run "e2e/$(basename "$t")" bash "$t"
+done
+for t in build/fuzz/replay_*; do
+	[ -x "$t" ] && run "fuzz/$(basename "$t")" "$t" "tests/fuzz/corpus/${t##*/replay_}"
 done
 for t in tests/peer/*.sh; do
 	[ -f "$t" ] && run "peer/$(basename "$t")" bash "$t"

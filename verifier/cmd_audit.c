@@ -100,7 +100,8 @@ static int cmd_log(struct tg_ctx *ctx, int argc, char **argv)
 			_cleanup_json_ struct json_object *obj = json_object_new_string(f[4]);
 			_cleanup_json_ struct json_object *act = json_object_new_string(f[2]);
 			printf("%6s %s %-16s %s by %s %s\n", f[0], f[1], f[3],
-			       json_object_to_json_string(obj), json_object_to_json_string(act), f[5]);
+			       json_object_to_json_string_ext(obj, JSON_C_TO_STRING_NOSLASHESCAPE),
+			       json_object_to_json_string_ext(act, JSON_C_TO_STRING_NOSLASHESCAPE), f[5]);
 		}
 	}
 	if (arr)

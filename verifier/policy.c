@@ -52,7 +52,7 @@ static const char *scheme_name(enum tg_sig_scheme s)
 	}
 }
 
-static void rules_signature(struct policy *p)
+static void rules_signature(struct policy *p, struct tg_diag *d)
 {
 	const struct tg_findings *f = p->f;
 	const struct tg_keyrec *k = f->signer;
@@ -65,14 +65,26 @@ static void rules_signature(struct policy *p)
 		return;
 	}
 	if (!k) {
-		if (f->other_content_fpr[0])
+		struct tg_product prod = { 0 };
+		int count = 0;
+		if (f->other_content_fpr[0]) {
 			tg_verdict_reason(v, "SIG_INVALID", "signature was made by key %s but not over "
 							     "this file (content differs)",
 					  f->other_content_fpr);
-		else
+		} else if (f->product && tg_rec_product_find(p->db, f->product, &count, &prod, d) == TG_OK &&
+			   count == 1) {
+			/* The file claims to be this supplier's product: say so. */
+			tg_verdict_reason(v, "SIG_INVALID", "signature does not verify with any key of "
+							     "%s, supplier of %s (file altered, or "
+							     "signed by another key)", prod.supplier,
+					  prod.name);
+		} else {
 			tg_verdict_reason(v, "KEY_UNKNOWN", "no key in the records verifies this "
 							     "signature (unknown signer, or the file "
 							     "was altered)");
+		}
+		if (count >= 1)
+			tg_product_release(&prod);
 		return;
 	}
 	v->has_key = true;
@@ -336,7 +348,7 @@ enum tg_err tg_policy_evaluate(struct tg_db *db, const struct tg_findings *f,
 	};
 	enum tg_err r;
 
-	rules_signature(&p);
+	rules_signature(&p, d);
 	if (f->signer) {
 		r = rules_supplier(&p, f->signer->supplier_id, d);
 		if (r != TG_OK)
