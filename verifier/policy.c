@@ -7,6 +7,7 @@
 
 #include "policy.h"
 #include "../common/version.h"
+#include "../db/integrity.h"
 
 struct policy {
 	struct tg_db *db;
@@ -25,6 +26,15 @@ struct policy {
 		else                                                \
 			tg_verdict_warn((p)->v, code, __VA_ARGS__);   \
 	} while (0)
+
+/* A record that does not match its audit history cannot support an
+ * approval (THREATS case 57): reject, and say which record. */
+static enum tg_err tampered(struct tg_verdict *v, enum tg_err r, const char *why)
+{
+	if (r == TG_OK && why[0])
+		tg_verdict_reason(v, "RECORD_TAMPERED", "%s", why);
+	return r;
+}
 
 static bool list_has(const char *list, const char *item)
 {
@@ -146,6 +156,12 @@ static enum tg_err rules_supplier(struct policy *p, int64_t supplier_id, struct 
 	if (r != TG_OK)
 		return r == TG_E_NOTFOUND ? tg_fail(d, TG_E_DB, "records: key refers to a missing "
 							      "supplier") : r;
+	char why[320];
+	r = tampered(v, tg_integrity_supplier(p->db, &s, why, sizeof(why), d), why);
+	if (r != TG_OK) {
+		tg_supplier_release(&s);
+		return r;
+	}
 	if (strcmp(s.status, "approved") != 0)
 		tg_verdict_reason(v, "SUPPLIER_NOT_APPROVED", "supplier %s is %s", s.name, s.status);
 	if (p->strict) {
@@ -177,11 +193,17 @@ struct digest_match {
 	struct tg_verdict *v;
 	int64_t supplier_of_approved;
 	struct tg_db *db;
+	struct tg_diag *d;
 };
 
 static enum tg_err on_digest_match(const struct tg_release *r, void *ud)
 {
 	struct digest_match *m = ud;
+	char why[320];
+	enum tg_err e = tampered(m->v, tg_integrity_release(m->db, r, why, sizeof(why), m->d), why);
+
+	if (e != TG_OK || why[0])
+		return e;
 
 	if (strcmp(r->status, "revoked") == 0) {
 		/* Known bad bytes are refused at every tier. */
@@ -208,11 +230,19 @@ static enum tg_err on_digest_match(const struct tg_release *r, void *ud)
 
 struct highest {
 	char version[TG_MAX_VERSION + 1];
+	struct tg_db *db;
+	struct tg_verdict *v;
+	struct tg_diag *d;
 };
 
 static enum tg_err on_release_of_product(const struct tg_release *r, void *ud)
 {
 	struct highest *h = ud;
+	char why[320];
+	enum tg_err e = tampered(h->v, tg_integrity_release(h->db, r, why, sizeof(why), h->d), why);
+
+	if (e != TG_OK || why[0])
+		return e;
 
 	if (strcmp(r->status, "approved") == 0 &&
 	    (!h->version[0] || tg_version_cmp(r->version, h->version) > 0))
@@ -224,7 +254,7 @@ static enum tg_err rules_product(struct policy *p, int64_t signer_supplier, stru
 {
 	const struct tg_findings *f = p->f;
 	struct tg_verdict *v = p->v;
-	struct digest_match m = { .prefer_supplier = signer_supplier, .v = v, .db = p->db };
+	struct digest_match m = { .prefer_supplier = signer_supplier, .v = v, .db = p->db, .d = d };
 	struct tg_product prod = { 0 };
 	bool have_prod = false;
 	const char *name, *version;
@@ -273,6 +303,12 @@ static enum tg_err rules_product(struct policy *p, int64_t signer_supplier, stru
 	if (r != TG_OK)
 		goto out;
 	have_prod = true;
+	{
+		char why[320];
+		r = tampered(v, tg_integrity_product(p->db, &prod, why, sizeof(why), d), why);
+		if (r != TG_OK)
+			goto out;
+	}
 	snprintf(v->product, sizeof(v->product), "%s", prod.name);
 	if (!v->supplier[0])
 		snprintf(v->supplier, sizeof(v->supplier), "%s", prod.supplier);
@@ -299,7 +335,7 @@ static enum tg_err rules_product(struct policy *p, int64_t signer_supplier, stru
 	if (prod.min_version && tg_version_cmp(version, prod.min_version) < 0)
 		RULE(p, "ROLLBACK", "version %s is below the floor %s of %s", version,
 		     prod.min_version, prod.name);
-	struct highest h = { "" };
+	struct highest h = { .version = "", .db = p->db, .v = v, .d = d };
 	r = tg_rec_release_each(p->db, prod.id, NULL, on_release_of_product, &h, d);
 	if (r != TG_OK)
 		goto out;
@@ -319,6 +355,14 @@ static enum tg_err rules_product(struct policy *p, int64_t signer_supplier, stru
 	}
 	if (r != TG_OK)
 		goto out;
+	{
+		char why[320];
+		r = tampered(v, tg_integrity_release(p->db, &rel, why, sizeof(why), d), why);
+		if (r != TG_OK) {
+			tg_release_release(&rel);
+			goto out;
+		}
+	}
 	enum tg_hash alg = tg_hash_from_name(rel.digest_alg);
 	const char *have = alg != TG_HASH_NONE ? f->digest[alg] : "";
 	if (strcmp(rel.status, "revoked") == 0)
@@ -350,6 +394,10 @@ enum tg_err tg_policy_evaluate(struct tg_db *db, const struct tg_findings *f,
 
 	rules_signature(&p, d);
 	if (f->signer) {
+		char why[320];
+		r = tampered(v, tg_integrity_key(db, f->signer, why, sizeof(why), d), why);
+		if (r != TG_OK)
+			return r;
 		r = rules_supplier(&p, f->signer->supplier_id, d);
 		if (r != TG_OK)
 			return r;

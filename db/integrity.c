@@ -1,0 +1,291 @@
+/*
+ * Records bound to their audit history (THREATS case 57).
+ *
+ * Every mutation writes the new state of its record into an audit row.  A
+ * decision re-derives each record it relies on from those rows — supplier,
+ * signing key, product, releases — and compares with the row in the table.
+ * A status flipped, a key inserted or a floor lowered with the sqlite3 CLI
+ * has no matching audit history and is refused.  Each audit row used is
+ * re-hashed and must link to the stored hash of the row before it; the whole
+ * chain is `audit verify`'s job, and a consistent rewrite of the chain needs
+ * the TPM anchor of a later issue.
+ */
+#include <string.h>
+
+#include <json-c/json.h>
+#include <sqlite3.h>
+
+#include "integrity.h"
+
+static bool same(const char *a, const char *b)
+{
+	if (!a || !*a)
+		return !b || !*b;
+	return b && strcmp(a, b) == 0;
+}
+
+static const char *jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v || json_object_is_type(v, json_type_null))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int64_t jint(struct json_object *o, const char *key, int64_t dflt)
+{
+	struct json_object *v = NULL;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return dflt;
+	return json_object_get_int64(v);
+}
+
+typedef void (*apply_fn)(const char *action, struct json_object *detail, void *state);
+
+/* Replay the audit rows of one object, oldest first, into state.  Returns
+ * the number of rows applied (0: the record has no history at all). */
+static enum tg_err replay(struct tg_db *db, const char *object, const char *prefix, apply_fn fn,
+			  void *state, int *ret_rows, char *why, size_t whylen, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL, *prev = NULL;
+	bool row = false;
+	int rows = 0;
+	enum tg_err r = tg_db_prepare(db, "SELECT seq, time, actor, action, object, detail, prev_hash, "
+					  "hash FROM audit WHERE object = ?1 ORDER BY seq;", &st, d);
+
+	if (r != TG_OK)
+		return r;
+	r = tg_db_prepare(db, "SELECT hash FROM audit WHERE seq = ?1;", &prev, d);
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_text(st, 1, object);
+	*ret_rows = 0;
+	for (;;) {
+		r = tg_db_step(db, st, &row, d);
+		if (r != TG_OK)
+			return r;
+		if (!row)
+			break;
+		int64_t seq = tg_db_col_int(st, 0);
+		const char *f[7];
+		char h[65];
+		for (int i = 0; i < 7; i++) {
+			f[i] = (const char *)sqlite3_column_text(st, i + 1);
+			if (!f[i])
+				f[i] = "";
+		}
+		if (strncmp(f[2], prefix, strlen(prefix)) != 0)
+			continue; /* e.g. a check whose object is a digest */
+		tg_audit_row_hash(seq, f[0], f[1], f[2], f[3], f[4], f[5], h);
+		if (strcmp(h, f[6]) != 0) {
+			snprintf(why, whylen, "audit row %lld of %s was altered", (long long)seq, object);
+			return TG_OK;
+		}
+		sqlite3_reset(prev);
+		tg_db_bind_int(prev, 1, seq - 1);
+		r = tg_db_step(db, prev, &row, d);
+		if (r != TG_OK)
+			return r;
+		const char *ph = row ? (const char *)sqlite3_column_text(prev, 0) : NULL;
+		if (seq > 1 && (!ph || strcmp(ph, f[5]) != 0)) {
+			snprintf(why, whylen, "audit row %lld of %s does not link to row %lld", (long long)seq,
+				 object, (long long)seq - 1);
+			return TG_OK;
+		}
+		struct json_object *detail = json_tokener_parse(f[4]);
+		if (!detail) {
+			snprintf(why, whylen, "audit row %lld of %s is unreadable", (long long)seq, object);
+			return TG_OK;
+		}
+		fn(f[2], detail, state);
+		json_object_put(detail);
+		rows++;
+	}
+	*ret_rows = rows;
+	return TG_OK;
+}
+
+/* ------------------------------------------------------------ supplier */
+
+struct supplier_state {
+	char status[16], country[8], review[TG_MAX_NAME + 1], review_expires[32];
+	int64_t max_tier;
+	bool cii;
+};
+
+static void copy(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src ? src : "");
+}
+
+static void apply_supplier(const char *action, struct json_object *o, void *state)
+{
+	struct supplier_state *s = state;
+
+	if (strcmp(action, "supplier.add") == 0) {
+		copy(s->status, sizeof(s->status), jstr(o, "status"));
+		copy(s->country, sizeof(s->country), jstr(o, "country"));
+		copy(s->review, sizeof(s->review), jstr(o, "review"));
+		copy(s->review_expires, sizeof(s->review_expires), jstr(o, "review_expires"));
+		s->max_tier = jint(o, "max_tier", -1);
+		s->cii = jint(o, "cii", 0) != 0;
+	} else if (strcmp(action, "supplier.set") == 0) {
+		copy(s->status, sizeof(s->status), jstr(o, "status"));
+	}
+}
+
+enum tg_err tg_integrity_supplier(struct tg_db *db, const struct tg_supplier *s, char *why,
+				  size_t whylen, struct tg_diag *d)
+{
+	struct supplier_state st = { .max_tier = -1 };
+	int rows = 0;
+	enum tg_err r;
+
+	why[0] = '\0';
+	r = replay(db, s->name, "supplier.", apply_supplier, &st, &rows, why, whylen, d);
+	if (r != TG_OK || why[0])
+		return r;
+	if (rows == 0)
+		snprintf(why, whylen, "supplier %s has no audit history (inserted outside trustgate)", s->name);
+	else if (!same(st.status, s->status) || st.max_tier != s->max_tier || st.cii != s->cii ||
+		 !same(st.country, s->country) || !same(st.review, s->review_ref) ||
+		 !same(st.review_expires, s->review_expires))
+		snprintf(why, whylen, "supplier %s differs from its audit history (status %s, recorded %s)",
+			 s->name, s->status, st.status);
+	return TG_OK;
+}
+
+/* ----------------------------------------------------------------- key */
+
+struct key_state {
+	char supplier[TG_MAX_NAME + 1], hashes[64], purposes[64], not_before[32], not_after[32];
+	char algorithm[16];
+	bool added, revoked;
+};
+
+static void apply_key(const char *action, struct json_object *o, void *state)
+{
+	struct key_state *k = state;
+
+	if (strcmp(action, "key.add") == 0) {
+		k->added = true;
+		copy(k->supplier, sizeof(k->supplier), jstr(o, "supplier"));
+		copy(k->hashes, sizeof(k->hashes), jstr(o, "hashes"));
+		copy(k->purposes, sizeof(k->purposes), jstr(o, "purposes"));
+		copy(k->not_before, sizeof(k->not_before), jstr(o, "not_before"));
+		copy(k->not_after, sizeof(k->not_after), jstr(o, "not_after"));
+		copy(k->algorithm, sizeof(k->algorithm), jstr(o, "algorithm"));
+	} else if (strcmp(action, "key.revoke") == 0) {
+		k->revoked = true;
+	}
+}
+
+enum tg_err tg_integrity_key(struct tg_db *db, const struct tg_keyrec *k, char *why, size_t whylen,
+			     struct tg_diag *d)
+{
+	struct key_state st = { .added = false };
+	int rows = 0;
+	enum tg_err r;
+
+	why[0] = '\0';
+	r = replay(db, k->fingerprint, "key.", apply_key, &st, &rows, why, whylen, d);
+	if (r != TG_OK || why[0])
+		return r;
+	if (!st.added)
+		snprintf(why, whylen, "key %s has no audit history (inserted outside trustgate)",
+			 k->fingerprint);
+	else if (!same(st.supplier, k->supplier) || !same(st.hashes, k->hashes) ||
+		 !same(st.purposes, k->purposes) || !same(st.not_before, k->not_before) ||
+		 !same(st.not_after, k->not_after) || !same(st.algorithm, k->algorithm) ||
+		 st.revoked != (k->revoked_at != NULL))
+		snprintf(why, whylen, "key %s differs from its audit history%s", k->fingerprint,
+			 st.revoked && !k->revoked_at ? " (its revocation was removed)" : "");
+	return TG_OK;
+}
+
+/* ------------------------------------------------------------- product */
+
+struct product_state {
+	char kind[16], min_version[TG_MAX_VERSION + 1], guid[40];
+	int64_t max_tier;
+	bool added;
+};
+
+static void apply_product(const char *action, struct json_object *o, void *state)
+{
+	struct product_state *p = state;
+
+	if (strcmp(action, "product.add") == 0) {
+		p->added = true;
+		copy(p->kind, sizeof(p->kind), jstr(o, "kind"));
+		copy(p->min_version, sizeof(p->min_version), jstr(o, "min_version"));
+		copy(p->guid, sizeof(p->guid), jstr(o, "guid"));
+		p->max_tier = jint(o, "max_tier", -1);
+	}
+}
+
+enum tg_err tg_integrity_product(struct tg_db *db, const struct tg_product *p, char *why,
+				 size_t whylen, struct tg_diag *d)
+{
+	struct product_state st = { .max_tier = -1 };
+	char object[2 * TG_MAX_NAME + 2];
+	int rows = 0;
+	enum tg_err r;
+
+	why[0] = '\0';
+	snprintf(object, sizeof(object), "%s/%s", p->supplier, p->name);
+	r = replay(db, object, "product.", apply_product, &st, &rows, why, whylen, d);
+	if (r != TG_OK || why[0])
+		return r;
+	if (!st.added)
+		snprintf(why, whylen, "product %s has no audit history (inserted outside trustgate)", object);
+	else if (!same(st.kind, p->kind) || !same(st.min_version, p->min_version) ||
+		 !same(st.guid, p->guid) || st.max_tier != p->max_tier)
+		snprintf(why, whylen, "product %s differs from its audit history (floor %s, recorded %s)",
+			 object, p->min_version ? p->min_version : "none",
+			 st.min_version[0] ? st.min_version : "none");
+	return TG_OK;
+}
+
+/* ------------------------------------------------------------- release */
+
+struct release_state {
+	char digest_alg[16], digest[129];
+	bool added, revoked;
+};
+
+static void apply_release(const char *action, struct json_object *o, void *state)
+{
+	struct release_state *rs = state;
+
+	if (strcmp(action, "release.add") == 0) {
+		rs->added = true;
+		copy(rs->digest_alg, sizeof(rs->digest_alg), jstr(o, "digest_alg"));
+		copy(rs->digest, sizeof(rs->digest), jstr(o, "digest"));
+	} else if (strcmp(action, "release.revoke") == 0) {
+		rs->revoked = true;
+	}
+}
+
+enum tg_err tg_integrity_release(struct tg_db *db, const struct tg_release *rel, char *why,
+				 size_t whylen, struct tg_diag *d)
+{
+	struct release_state st = { .added = false };
+	char object[3 * TG_MAX_NAME + 8];
+	int rows = 0;
+	enum tg_err r;
+
+	why[0] = '\0';
+	snprintf(object, sizeof(object), "%s/%s/%s", rel->supplier, rel->product, rel->version);
+	r = replay(db, object, "release.", apply_release, &st, &rows, why, whylen, d);
+	if (r != TG_OK || why[0])
+		return r;
+	if (!st.added)
+		snprintf(why, whylen, "release %s has no audit history (inserted outside trustgate)", object);
+	else if (!same(st.digest_alg, rel->digest_alg) || !same(st.digest, rel->digest) ||
+		 st.revoked != (strcmp(rel->status, "revoked") == 0))
+		snprintf(why, whylen, "release %s differs from its audit history", object);
+	return TG_OK;
+}

@@ -1,0 +1,21 @@
+/*
+ * Records checked against their audit history before a decision uses them
+ * (THREATS case 57).  Each function leaves why[0] == '\0' when the record
+ * matches, else writes one sentence saying what was altered.  Database
+ * errors are returned as errors.
+ */
+#ifndef TG_INTEGRITY_H
+#define TG_INTEGRITY_H
+
+#include "records.h"
+
+enum tg_err tg_integrity_supplier(struct tg_db *db, const struct tg_supplier *s, char *why,
+				  size_t whylen, struct tg_diag *d);
+enum tg_err tg_integrity_key(struct tg_db *db, const struct tg_keyrec *k, char *why, size_t whylen,
+			     struct tg_diag *d);
+enum tg_err tg_integrity_product(struct tg_db *db, const struct tg_product *p, char *why,
+				 size_t whylen, struct tg_diag *d);
+enum tg_err tg_integrity_release(struct tg_db *db, const struct tg_release *rel, char *why,
+				 size_t whylen, struct tg_diag *d);
+
+#endif

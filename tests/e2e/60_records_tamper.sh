@@ -1,0 +1,80 @@
+#!/bin/bash
+# Offline edits of the records with the sqlite3 CLI (THREATS case 57): every
+# record a decision relies on is re-derived from its audit history, so an
+# edit that bypassed trustgate is RECORD_TAMPERED, never an approval.
+. "$(dirname "$0")/lib.sh"
+setup_supplier
+genkey k3072 rsa3072
+tg key add acme k3072.pub --reason r >/dev/null
+tg product add acme fw --kind firmware --max-tier 5 --min-version 2.0 --reason r >/dev/null
+echo "firmware 2.5" > fw.bin
+sign k3072 fw.bin fw.sig sha384
+tg release add acme fw 2.5 --file fw.bin --reason "reviewed" >/dev/null
+cp "$TRUSTGATE_DB" pristine.db
+fresh() { cp pristine.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"; }
+sqlq() { sqlite3 "$TRUSTGATE_DB" "$1"; }
+
+check_ok "control: untouched records approve at tier 4" -- fw.bin --sig fw.sig --product fw --version 2.5 --tier 4
+
+# A suspended supplier flipped back to approved.
+tg supplier set acme --status suspended --reason "audit finding" >/dev/null
+check_reason SUPPLIER_NOT_APPROVED "control: suspended supplier rejected" -- fw.bin --sig fw.sig --tier 4
+sqlq "update supplier set status = 'approved' where name = 'acme'"
+check_reason RECORD_TAMPERED "supplier status flipped with sqlite3: RECORD_TAMPERED" -- fw.bin --sig fw.sig --tier 4
+
+# A revoked key un-revoked.
+fresh
+tg key revoke "$(fpr k3072.pub)" --reason "leaked" >/dev/null
+sqlq "update key set revoked_at = NULL, revoke_reason = NULL"
+check_reason RECORD_TAMPERED "revocation removed with sqlite3: RECORD_TAMPERED" -- fw.bin --sig fw.sig --tier 4
+
+# An attacker key inserted for the supplier.
+fresh
+genkey evil rsa3072
+openssl pkey -pubin -in evil.pub -outform DER -out evil.der
+sign evil fw.bin evil.sig sha384
+sqlq "insert into key (supplier_id, fingerprint, algorithm, bits, hashes, purposes, spki, added_at)
+      values (1, '$(fpr evil.pub)', 'rsa3072', 3072, 'sha384', 'package,firmware', readfile('evil.der'), '2026-01-01T00:00:00Z')"
+check_reason RECORD_TAMPERED "attacker key inserted with sqlite3: RECORD_TAMPERED" -- fw.bin --sig evil.sig --tier 4
+# ... and a key whose stored SPKI no longer matches its fingerprint.
+fresh
+sqlq "update key set spki = readfile('evil.der')"
+expect 2 "SPKI swapped under a recorded fingerprint: exit 2" -- tg check fw.bin --sig evil.sig --tier 4
+
+# Key pin widened to SHA-1, supplier tier raised, product floor lowered.
+fresh
+sqlq "update key set hashes = 'sha1,sha256,sha384'"
+check_reason RECORD_TAMPERED "key digest pin widened: RECORD_TAMPERED" -- fw.bin --sig fw.sig --tier 4
+fresh
+tg supplier add small --max-tier 2 --review S --review-expires 2099-01-01 --reason r >/dev/null
+genkey ks p256
+tg key add small ks.pub --reason r >/dev/null
+sign ks fw.bin ks.sig sha256
+check_reason SUPPLIER_TIER "control: tier-2 supplier rejected at tier 3" -- fw.bin --sig ks.sig --tier 3
+sqlq "update supplier set max_tier = 5 where name = 'small'"
+check_reason RECORD_TAMPERED "supplier max tier raised: RECORD_TAMPERED" -- fw.bin --sig ks.sig --tier 3
+fresh
+echo "firmware 1.0" > old.bin
+sign k3072 old.bin old.sig sha384
+check_reason ROLLBACK "control: version below the floor rejected" -- old.bin --sig old.sig --product fw --version 1.0
+sqlq "update product set min_version = '0.1'"
+check_reason RECORD_TAMPERED "product floor lowered: RECORD_TAMPERED" -- old.bin --sig old.sig --product fw --version 1.0
+
+# A release inserted to pass the tier-4 "approved by digest" rule, and a
+# revoked release restored.
+fresh
+echo "firmware 3.0" > fw3.bin
+sign k3072 fw3.bin fw3.sig sha384
+check_reason RELEASE_UNKNOWN "control: unapproved release rejected at tier 4" -- fw3.bin --sig fw3.sig --product fw --version 3.0 --tier 4
+sqlq "insert into release (product_id, version, digest_alg, digest, status, created_at)
+      values (1, '3.0', 'sha256', '$(sha256sum fw3.bin | cut -d' ' -f1)', 'approved', '2026-01-01T00:00:00Z')"
+check_reason RECORD_TAMPERED "release inserted with sqlite3: RECORD_TAMPERED" -- fw3.bin --sig fw3.sig --product fw --version 3.0 --tier 4
+fresh
+tg release revoke acme fw 2.5 --reason CVE >/dev/null
+sqlq "update release set status = 'approved', revoked_at = NULL"
+check_reason RECORD_TAMPERED "release revocation undone: RECORD_TAMPERED" -- fw.bin --sig fw.sig --product fw --version 2.5 --tier 4
+# The audit row itself edited to match the forged record: its hash breaks.
+fresh
+sqlq "update supplier set max_tier = 1 where name = 'acme'"
+sqlq "update audit set detail = replace(detail, '\"max_tier\":5', '\"max_tier\":1') where action = 'supplier.add'"
+check_reason RECORD_TAMPERED "audit row edited to match a forged record: RECORD_TAMPERED" -- fw.bin --sig fw.sig --tier 1
