@@ -28,6 +28,13 @@
 /* Candidate keys tried against one signature. */
 #define TG_MAX_CANDIDATE_KEYS  4096
 
+/* TCG event logs (binary_bios_measurements): real ones are < 1 MiB. */
+#define TG_MAX_EVENTLOG        (64u * 1024u * 1024u)
+#define TG_MAX_EVENTS          200000u
+/* One event's data: a forged size field is refused, never allocated
+ * (THREATS case 52; go-attestation's 1.2 GB event). */
+#define TG_MAX_EVENT_DATA      (16u * 1024u * 1024u)
+
 /* Audit log rows read by `audit verify` in one pass are streamed; no cap. */
 
 #endif

@@ -18,10 +18,11 @@ static const struct {
 	{ "db", tg_cmd_db, "db init" },
 	{ "supplier", tg_cmd_supplier, "supplier add|set|list|show" },
 	{ "key", tg_cmd_key, "key add|revoke|list" },
-	{ "product", tg_cmd_product, "product add|list" },
-	{ "release", tg_cmd_release, "release add|revoke|list" },
+	{ "product", tg_cmd_product, "product add" },
+	{ "release", tg_cmd_release, "release add|revoke" },
 	{ "audit", tg_cmd_audit, "audit verify|log" },
 	{ "check", tg_cmd_check, "check FILE [--sig SIG] [--product NAME] [--version V]" },
+	{ "eventlog", tg_cmd_eventlog, "eventlog FILE [--json]" },
 };
 
 static void usage(FILE *f)
