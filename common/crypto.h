@@ -72,6 +72,11 @@ enum tg_err tg_key_parse(struct tg_span in, const char *what, struct tg_key **re
 /* Rebuild a key from DER SPKI as stored in the records (validated again:
  * a key edited in the database is refused at use, not only at import). */
 enum tg_err tg_key_from_spki(struct tg_span spki, struct tg_key **ret, struct tg_diag *d);
+/* Keys from components (TPMT_PUBLIC): validated like imported keys. */
+enum tg_err tg_key_from_rsa(struct tg_span n, struct tg_span e, const char *what, struct tg_key **ret,
+			    struct tg_diag *d);
+enum tg_err tg_key_from_ec(enum tg_key_type type, struct tg_span x, struct tg_span y, const char *what,
+			   struct tg_key **ret, struct tg_diag *d);
 void tg_key_free(struct tg_key *k);
 static inline void tg_key_freep(struct tg_key **k) { tg_key_free(*k); }
 #define _cleanup_key_ _cleanup_(tg_key_freep)

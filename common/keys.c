@@ -493,6 +493,61 @@ static enum tg_err key_from_spki(struct tg_span spki, const char *what, struct t
 	return TG_OK;
 }
 
+/* Build a key from components (TPMT_PUBLIC and the like) through the same
+ * validation and canonical SPKI as an imported key. */
+static enum tg_err key_from_gcry(gcry_sexp_t s, const char *what, struct tg_key **ret,
+				 struct tg_diag *d)
+{
+	_cleanup_free_ char *canon = NULL;
+	_cleanup_key_ struct tg_key *k = NULL;
+	size_t n = gcry_sexp_sprint(s, GCRYSEXP_FMT_CANON, NULL, 0);
+	enum tg_err r;
+
+	canon = malloc(n ? n : 1);
+	if (!canon)
+		return TG_E_NOMEM;
+	gcry_sexp_sprint(s, GCRYSEXP_FMT_CANON, canon, n);
+	k = tg_calloc(1, sizeof(*k));
+	if (!k)
+		return TG_E_NOMEM;
+	r = key_from_sexp((ksba_const_sexp_t)canon, k, what, d);
+	if (r != TG_OK)
+		return r;
+	*ret = TAKE_PTR(k);
+	return TG_OK;
+}
+
+enum tg_err tg_key_from_rsa(struct tg_span n, struct tg_span e, const char *what, struct tg_key **ret,
+			    struct tg_diag *d)
+{
+	_cleanup_(gcry_sexp_releasep) gcry_sexp_t s = NULL;
+
+	if (gcry_sexp_build(&s, NULL, "(public-key(rsa(n %b)(e %b)))", (int)n.len, n.p, (int)e.len, e.p))
+		return tg_fail(d, TG_E_FORMAT, "%s: unusable RSA key", what);
+	return key_from_gcry(s, what, ret, d);
+}
+
+enum tg_err tg_key_from_ec(enum tg_key_type type, struct tg_span x, struct tg_span y, const char *what,
+			   struct tg_key **ret, struct tg_diag *d)
+{
+	_cleanup_(gcry_sexp_releasep) gcry_sexp_t s = NULL;
+	uint8_t q[97];
+	size_t flen = type == TG_KEY_P384 ? 48 : 32;
+	const char *oid = type == TG_KEY_P256 ? OID_P256 : type == TG_KEY_P384 ? OID_P384 :
+			  type == TG_KEY_SM2 ? OID_SM2 : NULL;
+
+	if (!oid || x.len > flen || y.len > flen)
+		return tg_fail(d, TG_E_UNSUPPORTED, "%s: unsupported EC key", what);
+	/* Coordinates are fixed-length big-endian, left-padded. */
+	memset(q, 0, sizeof(q));
+	q[0] = 0x04;
+	memcpy(q + 1 + flen - x.len, x.p, x.len);
+	memcpy(q + 1 + 2 * flen - y.len, y.p, y.len);
+	if (gcry_sexp_build(&s, NULL, "(public-key(ecc(curve %s)(q %b)))", oid, (int)(1 + 2 * flen), q))
+		return tg_fail(d, TG_E_FORMAT, "%s: unusable EC key", what);
+	return key_from_gcry(s, what, ret, d);
+}
+
 enum tg_err tg_key_from_spki(struct tg_span spki, struct tg_key **ret, struct tg_diag *d)
 {
 	return key_from_spki(spki, "stored key", ret, d);

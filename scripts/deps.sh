@@ -7,6 +7,7 @@ PKGS=(
 	build-essential pkg-config xxd
 	libtss2-dev libgcrypt20-dev libksba-dev libarchive-dev libsqlite3-dev libfdt-dev libjson-c-dev
 	openssl sqlite3 gnupg gpgv time jq
+	swtpm swtpm-tools tpm2-tools
 )
 
 missing=()

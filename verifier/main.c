@@ -23,6 +23,7 @@ static const struct {
 	{ "audit", tg_cmd_audit, "audit verify|log" },
 	{ "check", tg_cmd_check, "check FILE [--sig SIG] [--product NAME] [--version V]" },
 	{ "eventlog", tg_cmd_eventlog, "eventlog FILE [--json]" },
+	{ "quote", tg_cmd_quote, "quote verify --ak AKPUB --msg ATTEST --sig SIG [--pcrs PCRS] [--eventlog LOG] --nonce HEX" },
 };
 
 static void usage(FILE *f)

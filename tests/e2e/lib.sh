@@ -117,3 +117,18 @@ flip() { # flip one byte of FILE at OFFSET into OUT
 	local b; b=$(xxd -s "$2" -l 1 -p "$1")
 	printf "%02x" $(( 0x$b ^ 0x01 )) | xxd -r -p | dd of="$3" bs=1 seek="$2" conv=notrunc 2>/dev/null
 }
+
+# swtpm on a unix socket inside $WORK, started and stopped by the test.
+start_swtpm() {
+	mkdir -p "$WORK/tpmstate"
+	swtpm socket --tpmstate dir="$WORK/tpmstate" --tpm2 \
+		--server type=unixio,path="$WORK/tpm.sock" --ctrl type=unixio,path="$WORK/tpm.sock.ctrl" \
+		--flags not-need-init,startup-clear --daemon --pid file="$WORK/swtpm.pid" || return 1
+	for _ in $(seq 50); do [ -S "$WORK/tpm.sock" ] && break; sleep 0.1; done
+	export TPM2TOOLS_TCTI="swtpm:path=$WORK/tpm.sock"
+	trap 'stop_swtpm; rm -rf "$WORK"' EXIT
+}
+stop_swtpm() { [ -f "$WORK/swtpm.pid" ] && kill "$(cat "$WORK/swtpm.pid")" 2>/dev/null; rm -f "$WORK/swtpm.pid"; }
+# tpm2-tools without a resource manager: flush transient objects and
+# sessions after each command.
+t2() { "$@" >/dev/null 2>"$WORK/.t2err" || { echo "# $* failed: $(head -2 "$WORK/.t2err")"; return 1; }; tpm2_flushcontext -t >/dev/null 2>&1; tpm2_flushcontext -s >/dev/null 2>&1; return 0; }
