@@ -41,9 +41,9 @@ all: $(B)/trustgate
 deps:
 	@bash scripts/deps.sh
 
-$(B)/schema_sql.h: db/schema.sql
+$(B)/schema_sql.h: db/schema.sql $(wildcard db/migrate_*.sql)
 	@mkdir -p $(B)
-	xxd -i db/schema.sql > $@.tmp && mv $@.tmp $@
+	for f in $^; do xxd -i $$f; done > $@.tmp && mv $@.tmp $@
 
 $(B)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)

@@ -19,6 +19,7 @@ static const struct {
 	const unsigned int *len;
 } migrations[] = {
 	{ 1, db_schema_sql, &db_schema_sql_len },
+	{ 2, db_migrate_002_sql, &db_migrate_002_sql_len },
 };
 
 static enum tg_err db_err(struct tg_db *db, int rc, struct tg_diag *d, const char *what)

@@ -16,6 +16,8 @@
 #include <sqlite3.h>
 
 #include "integrity.h"
+#include "../common/crypto.h"
+#include "../common/encoding.h"
 
 static bool same(const char *a, const char *b)
 {
@@ -287,5 +289,94 @@ enum tg_err tg_integrity_release(struct tg_db *db, const struct tg_release *rel,
 	else if (!same(st.digest_alg, rel->digest_alg) || !same(st.digest, rel->digest) ||
 		 st.revoked != (strcmp(rel->status, "revoked") == 0))
 		snprintf(why, whylen, "release %s differs from its audit history", object);
+	return TG_OK;
+}
+
+/* ---------------------------------------------------------------- host */
+
+struct host_state {
+	char model[TG_MAX_NAME + 1], ak_name[140], ak_fingerprint[65];
+	int64_t tier;
+	bool enrolled;
+};
+
+static void apply_host(const char *action, struct json_object *o, void *state)
+{
+	struct host_state *h = state;
+
+	if (strcmp(action, "host.enroll") == 0) {
+		h->enrolled = true;
+		copy(h->model, sizeof(h->model), jstr(o, "model"));
+		copy(h->ak_name, sizeof(h->ak_name), jstr(o, "ak_name"));
+		copy(h->ak_fingerprint, sizeof(h->ak_fingerprint), jstr(o, "ak_fingerprint"));
+		h->tier = jint(o, "tier", -1);
+	}
+}
+
+enum tg_err tg_integrity_host(struct tg_db *db, const struct tg_host *host, char *why, size_t whylen,
+			      struct tg_diag *d)
+{
+	struct host_state st = { .tier = -1 };
+	int rows = 0;
+	enum tg_err r;
+
+	why[0] = '\0';
+	r = replay(db, host->name, "host.", apply_host, &st, &rows, why, whylen, d);
+	if (r != TG_OK || why[0])
+		return r;
+	if (!st.enrolled)
+		snprintf(why, whylen, "host %s has no audit history (inserted outside trustgate)", host->name);
+	else if (!same(st.model, host->model) || !same(st.ak_name, host->ak_name) ||
+		 !same(st.ak_fingerprint, host->ak_fingerprint) || st.tier != host->tier)
+		snprintf(why, whylen, "host %s differs from its audit history (AK or model replaced)",
+			 host->name);
+	return TG_OK;
+}
+
+/* ----------------------------------------------------------- references */
+
+struct refset_state {
+	char digest[65];
+};
+
+static void apply_refset(const char *action, struct json_object *o, void *state)
+{
+	struct refset_state *s = state;
+
+	if (strcmp(action, "reference.import") == 0)
+		copy(s->digest, sizeof(s->digest), jstr(o, "set_digest"));
+}
+
+enum tg_err tg_integrity_references(struct tg_db *db, const char *model, char *why, size_t whylen,
+				    struct tg_diag *d)
+{
+	struct refset_state st = { "" };
+	char now[65];
+	int rows = 0;
+	enum tg_err r;
+
+	why[0] = '\0';
+	r = replay(db, model, "reference.", apply_refset, &st, &rows, why, whylen, d);
+	if (r != TG_OK || why[0])
+		return r;
+	r = tg_rec_reference_set_digest(db, model, now, d);
+	if (r != TG_OK)
+		return r;
+	if (!st.digest[0] && rows == 0) {
+		/* no imports: the set must be empty too */
+		char empty[65];
+		struct tg_md *md = NULL;
+		uint8_t h[32];
+		if (tg_md_new(TG_HASH_SHA256, &md) != TG_OK)
+			return TG_E_CRYPTO;
+		tg_md_final(md, h);
+		tg_md_free(md);
+		tg_hex_encode(h, 32, empty);
+		if (strcmp(empty, now) != 0)
+			snprintf(why, whylen, "reference values of model %s were inserted outside trustgate", model);
+		return TG_OK;
+	}
+	if (strcmp(st.digest, now) != 0)
+		snprintf(why, whylen, "reference values of model %s differ from their audit history", model);
 	return TG_OK;
 }

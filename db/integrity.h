@@ -18,4 +18,10 @@ enum tg_err tg_integrity_product(struct tg_db *db, const struct tg_product *p, c
 enum tg_err tg_integrity_release(struct tg_db *db, const struct tg_release *rel, char *why,
 				 size_t whylen, struct tg_diag *d);
 
+enum tg_err tg_integrity_host(struct tg_db *db, const struct tg_host *host, char *why, size_t whylen,
+			      struct tg_diag *d);
+/* The reference set of a model against the set digest of its last import. */
+enum tg_err tg_integrity_references(struct tg_db *db, const char *model, char *why, size_t whylen,
+				    struct tg_diag *d);
+
 #endif

@@ -4,6 +4,8 @@
 #include <sqlite3.h>
 
 #include "records.h"
+#include "../common/crypto.h"
+#include "../common/encoding.h"
 
 void tg_supplier_release(struct tg_supplier *s)
 {
@@ -533,8 +535,8 @@ enum tg_err tg_rec_verdict_insert(struct tg_db *db, const struct tg_verdict_row 
 	enum tg_err r = tg_db_prepare(
 		db, "INSERT INTO verdict (time, actor, command, kind, subject_path, subject_sha256, "
 		    "subject_size, result, tier, cii, gm, supplier, product, version, "
-		    "key_fingerprint, report) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-		    "?12, ?13, ?14, ?15, ?16);", &st, d);
+		    "key_fingerprint, report, nonce) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+		    "?12, ?13, ?14, ?15, ?16, ?17);", &st, d);
 
 	if (r != TG_OK)
 		return r;
@@ -555,8 +557,247 @@ enum tg_err tg_rec_verdict_insert(struct tg_db *db, const struct tg_verdict_row 
 	tg_db_bind_text(st, 14, v->version);
 	tg_db_bind_text(st, 15, v->key_fingerprint);
 	tg_db_bind_text(st, 16, v->report);
+	tg_db_bind_text(st, 17, v->nonce);
 	r = tg_db_exec_stmt(db, st, d);
 	if (r == TG_OK && ret_id)
 		*ret_id = tg_db_last_rowid(db);
+	return r;
+}
+
+/* ---------------------------------------------------------------- host */
+
+void tg_host_release(struct tg_host *h)
+{
+	free(h->name);
+	free(h->model);
+	free(h->ak_name);
+	free(h->ak_fingerprint);
+	free(h->status);
+	free(h->enrolled_at);
+	free(h->ak_public);
+	free(h->ek_public);
+	free(h->ek_cert);
+	memset(h, 0, sizeof(*h));
+}
+
+#define HOST_COLS "id, name, tier, model, ak_public, ak_name, ak_fingerprint, ek_public, ek_cert, " \
+		  "status, enrolled_at, last_clock, last_reset, last_restart"
+
+static bool host_from_row(sqlite3_stmt *st, struct tg_host *h)
+{
+	h->id = tg_db_col_int(st, 0);
+	h->name = tg_db_col_text(st, 1);
+	h->tier = (int)tg_db_col_int(st, 2);
+	h->model = tg_db_col_text(st, 3);
+	h->ak_name = tg_db_col_text(st, 5);
+	h->ak_fingerprint = tg_db_col_text(st, 6);
+	h->status = tg_db_col_text(st, 9);
+	h->enrolled_at = tg_db_col_text(st, 10);
+	h->has_clock = !tg_db_col_is_null(st, 11);
+	h->last_clock = tg_db_col_int(st, 11);
+	h->last_reset = tg_db_col_int(st, 12);
+	h->last_restart = tg_db_col_int(st, 13);
+	return copy_blob(st, 4, &h->ak_public, &h->ak_public_len) &&
+	       copy_blob(st, 7, &h->ek_public, &h->ek_public_len) &&
+	       copy_blob(st, 8, &h->ek_cert, &h->ek_cert_len);
+}
+
+enum tg_err tg_rec_host_insert(struct tg_db *db, const struct tg_host *h, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	enum tg_err r = tg_db_prepare(
+		db, "INSERT INTO host (name, tier, model, ak_public, ak_name, ak_fingerprint, ek_public, "
+		    "ek_cert, status, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'enrolled', ?9);",
+		&st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_text(st, 1, h->name);
+	tg_db_bind_int(st, 2, h->tier);
+	tg_db_bind_text(st, 3, h->model);
+	tg_db_bind_blob(st, 4, h->ak_public, h->ak_public_len);
+	tg_db_bind_text(st, 5, h->ak_name);
+	tg_db_bind_text(st, 6, h->ak_fingerprint);
+	tg_db_bind_blob(st, 7, h->ek_public, h->ek_public_len);
+	tg_db_bind_blob(st, 8, h->ek_cert, h->ek_cert_len);
+	tg_db_bind_text(st, 9, h->enrolled_at);
+	r = tg_db_exec_stmt(db, st, d);
+	if (r == TG_E_EXISTS)
+		return tg_fail(d, TG_E_EXISTS, "host '%s' is already enrolled; its TPM identity does not "
+					       "change by enrolling again", h->name);
+	return r;
+}
+
+enum tg_err tg_rec_host_get(struct tg_db *db, const char *name, struct tg_host *ret, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	bool row = false;
+	enum tg_err r = tg_db_prepare(db, "SELECT " HOST_COLS " FROM host WHERE name = ?1;", &st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_text(st, 1, name);
+	r = tg_db_step(db, st, &row, d);
+	if (r != TG_OK)
+		return r;
+	if (!row)
+		return tg_fail(d, TG_E_NOTFOUND, "host '%s' is not enrolled", name);
+	if (!host_from_row(st, ret))
+		return TG_E_NOMEM;
+	return TG_OK;
+}
+
+enum tg_err tg_rec_host_set_clock(struct tg_db *db, int64_t id, uint64_t clock, uint32_t reset,
+				  uint32_t restart, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	enum tg_err r = tg_db_prepare(db, "UPDATE host SET last_clock = ?1, last_reset = ?2, "
+					  "last_restart = ?3 WHERE id = ?4;", &st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_int(st, 1, (int64_t)clock);
+	tg_db_bind_int(st, 2, reset);
+	tg_db_bind_int(st, 3, restart);
+	tg_db_bind_int(st, 4, id);
+	return tg_db_exec_stmt(db, st, d);
+}
+
+enum tg_err tg_rec_host_each(struct tg_db *db, tg_host_cb cb, void *ud, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	bool row = false;
+	enum tg_err r = tg_db_prepare(db, "SELECT " HOST_COLS " FROM host ORDER BY name;", &st, d);
+
+	while (r == TG_OK) {
+		r = tg_db_step(db, st, &row, d);
+		if (r != TG_OK || !row)
+			break;
+		struct tg_host h = { 0 };
+		if (!host_from_row(st, &h)) {
+			tg_host_release(&h);
+			return TG_E_NOMEM;
+		}
+		r = cb(&h, ud);
+		tg_host_release(&h);
+	}
+	return r;
+}
+
+/* ----------------------------------------------------------- reference */
+
+void tg_reference_release(struct tg_reference *r)
+{
+	free(r->model);
+	free(r->release);
+	free(r->alg);
+	free(r->digest);
+	free(r->description);
+	memset(r, 0, sizeof(*r));
+}
+
+enum tg_err tg_rec_reference_add(struct tg_db *db, const struct tg_reference *ref, bool *ret_added,
+				 struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *q = NULL, *st = NULL;
+	bool row = false;
+	char now[32];
+	enum tg_err r = tg_db_prepare(db, "SELECT 1 FROM reference WHERE model = ?1 AND pcr = ?2 AND "
+					  "alg = ?3 AND digest = ?4 AND event_type = ?5;", &q, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_text(q, 1, ref->model);
+	tg_db_bind_int(q, 2, ref->pcr);
+	tg_db_bind_text(q, 3, ref->alg);
+	tg_db_bind_text(q, 4, ref->digest);
+	tg_db_bind_int(q, 5, ref->event_type);
+	r = tg_db_step(db, q, &row, d);
+	if (r != TG_OK)
+		return r;
+	*ret_added = !row;
+	if (row)
+		return TG_OK;
+	r = tg_db_prepare(db, "INSERT INTO reference (model, pcr, alg, digest, event_type, description, "
+			      "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7);", &st, d);
+	if (r != TG_OK)
+		return r;
+	tg_now_iso(now);
+	tg_db_bind_text(st, 1, ref->model);
+	tg_db_bind_int(st, 2, ref->pcr);
+	tg_db_bind_text(st, 3, ref->alg);
+	tg_db_bind_text(st, 4, ref->digest);
+	tg_db_bind_int(st, 5, ref->event_type);
+	tg_db_bind_text(st, 6, ref->description);
+	tg_db_bind_text(st, 7, now);
+	return tg_db_exec_stmt(db, st, d);
+}
+
+enum tg_err tg_rec_reference_each(struct tg_db *db, const char *model, bool releases, int pcr,
+				  tg_reference_cb cb, void *ud, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	bool row = false;
+	/* Release references count only while their release is approved. */
+	enum tg_err r = tg_db_prepare(
+		db, "SELECT f.id, f.model, s.name || '/' || p.name || '/' || rl.version, f.pcr, f.alg, "
+		    "f.digest, f.event_type, f.description FROM reference f "
+		    "LEFT JOIN release rl ON rl.id = f.release_id LEFT JOIN product p ON p.id = rl.product_id "
+		    "LEFT JOIN supplier s ON s.id = p.supplier_id "
+		    "WHERE ((?1 IS NOT NULL AND f.model = ?1) OR (?2 AND f.release_id IS NOT NULL AND "
+		    "rl.status = 'approved')) AND (?3 < 0 OR f.pcr = ?3) ORDER BY f.pcr, f.id;", &st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_text(st, 1, model);
+	tg_db_bind_int(st, 2, releases);
+	tg_db_bind_int(st, 3, pcr);
+	while (r == TG_OK) {
+		r = tg_db_step(db, st, &row, d);
+		if (r != TG_OK || !row)
+			break;
+		struct tg_reference ref = { 0 };
+		ref.id = tg_db_col_int(st, 0);
+		ref.model = tg_db_col_text(st, 1);
+		ref.release = tg_db_col_text(st, 2);
+		ref.pcr = (int)tg_db_col_int(st, 3);
+		ref.alg = tg_db_col_text(st, 4);
+		ref.digest = tg_db_col_text(st, 5);
+		ref.event_type = (uint32_t)tg_db_col_int(st, 6);
+		ref.description = tg_db_col_text(st, 7);
+		r = cb(&ref, ud);
+		tg_reference_release(&ref);
+	}
+	return r;
+}
+
+enum tg_err tg_rec_reference_set_digest(struct tg_db *db, const char *model, char out[65],
+					struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	struct tg_md *md = NULL;
+	uint8_t h[32];
+	bool row = false;
+	enum tg_err r = tg_db_prepare(db, "SELECT pcr, alg, digest, event_type FROM reference WHERE "
+					  "model = ?1 ORDER BY pcr, alg, digest, event_type;", &st, d);
+
+	if (r != TG_OK)
+		return r;
+	if (tg_md_new(TG_HASH_SHA256, &md) != TG_OK)
+		return TG_E_CRYPTO;
+	tg_db_bind_text(st, 1, model);
+	for (;;) {
+		r = tg_db_step(db, st, &row, d);
+		if (r != TG_OK || !row)
+			break;
+		char line[256];
+		int n = snprintf(line, sizeof(line), "%lld|%s|%s|%lld\n", (long long)tg_db_col_int(st, 0),
+				 (const char *)sqlite3_column_text(st, 1), (const char *)sqlite3_column_text(st, 2),
+				 (long long)tg_db_col_int(st, 3));
+		tg_md_write(md, line, n > 0 && (size_t)n < sizeof(line) ? (size_t)n : 0);
+	}
+	tg_md_final(md, h);
+	tg_md_free(md);
+	tg_hex_encode(h, 32, out);
 	return r;
 }

@@ -89,9 +89,48 @@ typedef enum tg_err (*tg_release_cb)(const struct tg_release *r, void *ud);
 enum tg_err tg_rec_release_each(struct tg_db *db, int64_t product_id, const char *digest,
 				tg_release_cb cb, void *ud, struct tg_diag *d);
 
+struct tg_host {
+	int64_t id;
+	char *name, *model, *ak_name, *ak_fingerprint, *status, *enrolled_at;
+	uint8_t *ak_public, *ek_public, *ek_cert;
+	size_t ak_public_len, ek_public_len, ek_cert_len;
+	int tier;
+	bool has_clock;
+	int64_t last_clock, last_reset, last_restart;
+};
+
+struct tg_reference {
+	int64_t id;
+	char *model;             /* NULL for a release reference */
+	char *release;           /* "supplier/product/version" for a release reference */
+	int pcr;
+	char *alg, *digest, *description;
+	uint32_t event_type;
+};
+
+void tg_host_release(struct tg_host *h);
+void tg_reference_release(struct tg_reference *r);
+enum tg_err tg_rec_host_insert(struct tg_db *db, const struct tg_host *h, struct tg_diag *d);
+enum tg_err tg_rec_host_get(struct tg_db *db, const char *name, struct tg_host *ret, struct tg_diag *d);
+enum tg_err tg_rec_host_set_clock(struct tg_db *db, int64_t id, uint64_t clock, uint32_t reset,
+				  uint32_t restart, struct tg_diag *d);
+typedef enum tg_err (*tg_host_cb)(const struct tg_host *h, void *ud);
+enum tg_err tg_rec_host_each(struct tg_db *db, tg_host_cb cb, void *ud, struct tg_diag *d);
+/* Insert unless the same (model, pcr, alg, digest, type) is already there. */
+enum tg_err tg_rec_reference_add(struct tg_db *db, const struct tg_reference *r, bool *ret_added,
+				 struct tg_diag *d);
+typedef enum tg_err (*tg_reference_cb)(const struct tg_reference *r, void *ud);
+/* References of a model (model != NULL), of approved releases (model NULL,
+ * releases true), filtered by pcr (-1 any). */
+enum tg_err tg_rec_reference_each(struct tg_db *db, const char *model, bool releases, int pcr,
+				  tg_reference_cb cb, void *ud, struct tg_diag *d);
+/* SHA-256 over a model's reference rows in a canonical order (hex). */
+enum tg_err tg_rec_reference_set_digest(struct tg_db *db, const char *model, char out[65],
+					struct tg_diag *d);
+
 struct tg_verdict_row {
 	const char *actor, *command, *kind, *subject_path, *subject_sha256, *result;
-	const char *supplier, *product, *version, *key_fingerprint, *report;
+	const char *supplier, *product, *version, *key_fingerprint, *report, *nonce;
 	uint64_t subject_size;
 	int tier;
 	bool cii, gm;

@@ -600,3 +600,24 @@ enum tg_err tg_quote_check(const struct tg_quote_inputs *in, struct tg_quote_res
 	res->complete = true;
 	return TG_OK;
 }
+
+enum tg_err tg_ak_marshal(const struct tg_ak *ak, uint8_t *buf, size_t cap, size_t *ret_len)
+{
+	size_t off = 0;
+
+	if (!ak->has_public)
+		return TG_E_UNSUPPORTED;
+	if (Tss2_MU_TPMT_PUBLIC_Marshal(&ak->pub, buf, cap, &off) != TSS2_RC_SUCCESS)
+		return TG_E_FORMAT;
+	*ret_len = off;
+	return TG_OK;
+}
+
+bool tg_ak_attributes_ok(const struct tg_ak *ak)
+{
+	TPMA_OBJECT need = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_FIXEDTPM |
+			   TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN;
+
+	return ak->has_public && (ak->pub.objectAttributes & need) == need &&
+	       !(ak->pub.objectAttributes & TPMA_OBJECT_DECRYPT);
+}

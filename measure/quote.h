@@ -35,6 +35,11 @@ struct tg_quote {
 
 enum tg_err tg_ak_parse(struct tg_span in, const char *what, struct tg_ak *ret, struct tg_diag *d);
 void tg_ak_release(struct tg_ak *ak);
+/* The TPMT_PUBLIC of an AK that came with one, marshalled. */
+enum tg_err tg_ak_marshal(const struct tg_ak *ak, uint8_t *buf, size_t cap, size_t *ret_len);
+/* restricted, sign, fixedTPM, fixedParent, sensitiveDataOrigin, not decrypt
+ * (THREATS case 48a). */
+bool tg_ak_attributes_ok(const struct tg_ak *ak);
 /* TPMS_ATTEST or TPM2B_ATTEST; no trailing bytes. */
 enum tg_err tg_quote_parse(struct tg_span attest, const char *attest_what, struct tg_span sig,
 			   const char *sig_what, struct tg_quote *ret, struct tg_diag *d);

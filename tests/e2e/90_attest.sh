@@ -1,0 +1,117 @@
+#!/bin/bash
+# Host attestation end to end: swtpm as the host's TPM, a measured boot
+# whose log is built here and whose digests are extended into the TPM,
+# references imported from a known-good log, the host enrolled, then
+# `trustgate attest` on good and forged evidence (THREATS 41, 46, 47, 49, 53, 57).
+. "$(dirname "$0")/lib.sh"
+. "$ROOT/tests/e2e/evlog.sh"
+command -v swtpm >/dev/null && command -v tpm2_quote >/dev/null || { skip "swtpm/tpm2-tools not installed"; exit 0; }
+start_swtpm || { bad "swtpm starts"; exit 0; }
+tg db init >/dev/null
+
+t2 tpm2_createek -c ek.ctx -G rsa -u ek.pub || exit 0
+t2 tpm2_createak -C ek.ctx -c ak.ctx -G rsa -g sha256 -s rsassa -u ak.tpm2b
+t2 tpm2_readpublic -c ak.ctx -f pem -o ak.pem
+t2 tpm2_createak -C ek.ctx -c ak2.ctx -G rsa -g sha256 -s rsassa -u ak2.tpm2b
+
+# Firmware, bootloader, separators in PCRs 0-7 (as firmware does).
+fw=$(strhex "platform firmware 1.0"); boot=$(strhex "shim+grub 15.7"); sep=00000000
+events=("0 1 $fw" "4 2147483651 $boot")
+for p in 0 1 2 3 4 5 6 7; do events+=("$p 4 $sep"); done
+{ specid_hdr; for e in "${events[@]}"; do set -- $e; event2 "$1" "$2" "$3"; done; } | xxd -r -p > golden.log
+for e in "${events[@]}"; do set -- $e; t2 tpm2_pcrextend "$1:sha1=$(dig sha1 "$3"),sha256=$(dig sha256 "$3")"; done
+
+quote() { # NONCE OUTPREFIX [AKCTX]
+	t2 tpm2_quote -c "${3:-ak.ctx}" -l sha256:0,1,2,3,4,5,6,7 -q "$1" -m "$2.msg" -s "$2.sig" -o "$2.pcrs" -g sha256
+}
+attest_reason() { # CODE NAME -- args
+	local code=$1 name=$2; shift 3
+	local out rc
+	out=$(tg --json attest "$@" 2>"$WORK/.stderr"); rc=$?
+	LAST_OUT=$out
+	if [ "$rc" -eq 1 ] && printf '%s' "$out" | jq -e --arg c "$code" '.verdict == "untrusted" and ([.reasons[].code] | index($c)) != null' >/dev/null; then
+		ok "$name"
+	else
+		bad "$name (exit $rc, want 1 with $code)"; printf '%s' "$out" | jq -c '[.reasons[].code]' 2>/dev/null | sed 's/^/#   /'; sed 's/^/#   /' "$WORK/.stderr" | head -2
+	fi
+}
+
+expect 0 "reference import of a known-good log" -- tg --json reference import --eventlog golden.log --model edge-1 --reason "golden image 2026-11"
+printf '%s' "$LAST_OUT" | jq -e '.events == 10 and .added == 20' >/dev/null && ok "10 measured events, 20 reference values (2 banks)" || bad "reference counts: $LAST_OUT"
+bad_input "host enroll with a PEM AK refused" "TPM2B_PUBLIC" -- tg host enroll h1 --ak ak.pem --model edge-1 --reason r
+t2 tpm2_createprimary -C o -c prim.ctx
+t2 tpm2_create -C prim.ctx -G rsa2048:rsassa-sha256 -a "fixedtpm|fixedparent|sensitivedataorigin|userwithauth|sign" -u signer.pub -r signer.priv
+bad_input "host enroll with an unrestricted key refused" "not a restricted" -- tg host enroll h1 --ak signer.pub --model edge-1 --reason r
+expect 0 "host enroll with AK and EK" -- tg host enroll h1 --ak ak.tpm2b --ek ek.pub --model edge-1 --reason "rack 4 unit 12"
+bad_input "enrolling the same host again refused (identity is immutable)" "already enrolled" -- tg host enroll h1 --ak ak2.tpm2b --model edge-1 --reason again
+expect 0 "host list" -- tg host list
+
+N=$(openssl rand -hex 20)
+quote "$N" good
+expect 0 "attest: genuine quote and log: TRUSTED" -- tg --json attest h1 --msg good.msg --sig good.sig --eventlog golden.log --nonce "$N"
+printf '%s' "$LAST_OUT" | jq -e '.verdict == "trusted" and .measurements_checked == 10 and .host == "h1"' >/dev/null \
+	&& ok "attest verdict lists the host and 10 checked measurements" || bad "attest verdict content"
+attest_reason QUOTE_NONCE "attest: the same nonce a second time: QUOTE_NONCE" -- h1 --msg good.msg --sig good.sig --eventlog golden.log --nonce "$N"
+N=$(openssl rand -hex 20)
+attest_reason QUOTE_NONCE "attest: the old quote replayed under a fresh nonce: QUOTE_NONCE" -- h1 --msg good.msg --sig good.sig --eventlog golden.log --nonce "$N"
+# A nonce is consumed by any attempt, failed ones included.
+N=$(openssl rand -hex 20)
+quote "$N" good2
+expect 0 "attest with --pcrs as well: TRUSTED" -- tg attest h1 --msg good2.msg --sig good2.sig --eventlog golden.log --pcrs good2.pcrs --nonce "$N"
+
+# Bundles.
+N=$(openssl rand -hex 20); quote "$N" b
+mkdir bundle && cp b.msg bundle/attest.bin && cp b.sig bundle/sig.bin && cp golden.log bundle/eventlog.bin && cp ak.tpm2b bundle/ak.tpm2b
+expect 0 "attest --bundle: TRUSTED" -- tg attest h1 --bundle bundle --nonce "$N"
+N=$(openssl rand -hex 20); quote "$N" b2
+cp b2.msg bundle/attest.bin && cp b2.sig bundle/sig.bin && cp ak2.tpm2b bundle/ak.tpm2b
+attest_reason AK_NOT_ENROLLED "bundle bringing another AK: AK_NOT_ENROLLED" -- h1 --bundle bundle --nonce "$N"
+
+# Forged evidence.
+N=$(openssl rand -hex 20); quote "$N" other "ak2.ctx"
+attest_reason QUOTE_SIG_INVALID "quote by another AK of the same TPM: QUOTE_SIG_INVALID" -- h1 --msg other.msg --sig other.sig --eventlog golden.log --nonce "$N"
+attest_reason HOST_UNKNOWN "unknown host: HOST_UNKNOWN" -- h9 --msg other.msg --sig other.sig --eventlog golden.log --nonce "$N"
+# Relabelled event type (THREATS 41): same digest, type changed; PCRs still replay.
+relabel=("0 1 $fw" "4 2147483656 $boot"); for p in 0 1 2 3 4 5 6 7; do relabel+=("$p 4 $sep"); done
+{ specid_hdr; for e in "${relabel[@]}"; do set -- $e; event2 "$1" "$2" "$3"; done; } | xxd -r -p > relabel.log
+N=$(openssl rand -hex 20); quote "$N" rl
+attest_reason MEASUREMENT_UNKNOWN "bootloader relabelled EV_EFI_PLATFORM_FIRMWARE_BLOB: MEASUREMENT_UNKNOWN" -- h1 --msg rl.msg --sig rl.sig --eventlog relabel.log --nonce "$N"
+printf '%s' "$LAST_OUT" | jq -e '.unknown_measurements[0].pcr == 4 and .unknown_measurements[0].nearest.model == "edge-1"' >/dev/null \
+	&& ok "the unknown measurement names PCR 4 and the nearest reference of model edge-1" || bad "unknown measurement details"
+# An unapproved bootloader actually measured into the TPM.
+evil=$(strhex "evil loader 6.6")
+t2 tpm2_pcrextend "4:sha1=$(dig sha1 "$evil"),sha256=$(dig sha256 "$evil")"
+evilev=("${events[@]}" "4 2147483651 $evil")
+{ specid_hdr; for e in "${evilev[@]}"; do set -- $e; event2 "$1" "$2" "$3"; done; } | xxd -r -p > evil.log
+N=$(openssl rand -hex 20); quote "$N" ev
+attest_reason MEASUREMENT_UNKNOWN "unapproved bootloader measured into PCR 4: MEASUREMENT_UNKNOWN" -- h1 --msg ev.msg --sig ev.sig --eventlog evil.log --nonce "$N"
+printf '%s' "$LAST_OUT" | jq -e '[.reasons[].code] == ["MEASUREMENT_UNKNOWN"] and (.unknown_measurements | length) == 1 and .unknown_measurements[0].pcr == 4 and .unknown_measurements[0].type == "EV_EFI_BOOT_SERVICES_APPLICATION"' >/dev/null \
+	&& ok "exactly that event is reported" || bad "exactly that event is reported: $(printf '%s' "$LAST_OUT" | jq -c '.reasons')"
+attest_reason EVENTLOG_REPLAY_MISMATCH "the golden log against the evil quote: EVENTLOG_REPLAY_MISMATCH" -- h1 --msg ev.msg --sig ev.sig --eventlog golden.log --nonce "$N"
+# A host whose model has no references (THREATS 53).
+expect 0 "host enroll without references" -- tg host enroll h2 --ak ak2.tpm2b --model empty-model --reason r
+N=$(openssl rand -hex 20); quote "$N" h2 ak2.ctx
+attest_reason REFERENCE_EMPTY "host whose model has no reference values: REFERENCE_EMPTY" -- h2 --msg h2.msg --sig h2.sig --eventlog golden.log --nonce "$N"
+
+# Clock moving backwards (THREATS 47): the last trusted clock is ahead.
+sqlite3 "$TRUSTGATE_DB" "update host set last_clock = 9000000000000 where name = 'h1'"
+N=$(openssl rand -hex 20); quote "$N" ck
+attest_reason QUOTE_CLOCK "TPM clock behind the last trusted attestation: QUOTE_CLOCK" -- h1 --msg ck.msg --sig ck.sig --eventlog evil.log --nonce "$N"
+sqlite3 "$TRUSTGATE_DB" "update host set last_clock = NULL, last_reset = NULL, last_restart = NULL where name = 'h1'"
+
+# Records edited with sqlite3 (THREATS 57).
+cp "$TRUSTGATE_DB" before.db
+sqlite3 "$TRUSTGATE_DB" "update host set ak_public = (select ak_public from host where name = 'h2'), ak_fingerprint = (select ak_fingerprint from host where name = 'h2'), ak_name = (select ak_name from host where name = 'h2') where name = 'h1'"
+N=$(openssl rand -hex 20); quote "$N" sw ak2.ctx
+attest_reason RECORD_TAMPERED "host AK swapped with sqlite3: RECORD_TAMPERED" -- h1 --msg sw.msg --sig sw.sig --eventlog evil.log --nonce "$N"
+cp before.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
+sqlite3 "$TRUSTGATE_DB" "insert into reference (model, pcr, alg, digest, event_type, description, created_at) values ('edge-1', 4, 'sha256', '$(dig sha256 "$evil")', 2147483651, 'evil', '2026-01-01T00:00:00Z')"
+N=$(openssl rand -hex 20); quote "$N" ri
+attest_reason RECORD_TAMPERED "reference inserted with sqlite3: RECORD_TAMPERED" -- h1 --msg ri.msg --sig ri.sig --eventlog evil.log --nonce "$N"
+cp before.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
+
+n=$(sqlite3 "$TRUSTGATE_DB" "select count(*) from verdict where command = 'attest'")
+a=$(sqlite3 "$TRUSTGATE_DB" "select count(*) from audit where action = 'attest'")
+[ "$n" -gt 5 ] && [ "$n" -eq "$a" ] && ok "every attestation recorded with its audit row ($n)" || bad "attestations recorded ($n verdicts, $a audit rows)"
+expect 0 "audit chain intact" -- tg audit verify
+bad_input "attest without --eventlog" "--eventlog" -- tg attest h1 --msg good.msg --sig good.sig --nonce "$N"
