@@ -75,6 +75,9 @@ int main(int argc, char **argv)
 	enum tg_err r;
 	int c, idx;
 
+	/* Library code never prints: TSS2 logs to stderr unless told not to;
+	 * every TSS2_RC is turned into our one diagnostic line instead. */
+	setenv("TSS2_LOG", "all+NONE", 1);
 	ctx.db_path = getenv("TRUSTGATE_DB");
 	if (!ctx.db_path || !*ctx.db_path)
 		ctx.db_path = "./trustgate.db";

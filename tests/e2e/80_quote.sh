@@ -99,6 +99,12 @@ head -c 50 q.msg > trunc.msg
 bad_input "truncated TPMS_ATTEST" "trunc.msg" -- tg quote verify --ak ak.tpm2b --msg trunc.msg --sig q.sig --pcrs q.pcrs --nonce "$N1"
 cat q.msg q.msg > long.msg
 bad_input "trailing bytes after TPMS_ATTEST" "long.msg" -- tg quote verify --ak ak.tpm2b --msg long.msg --sig q.sig --pcrs q.pcrs --nonce "$N1"
+# sizeofSelect = 50 in the quote's PCR selection (THREATS 55): the TSS
+# refuses it, and says nothing of its own on stderr.
+off=$((4 + 2 + 2 + $(xxd -s 6 -l 2 -p q.msg | sed 's/^/0x/') ))
+off=$((off + 2 + $(printf '%d' 0x$(xxd -s $off -l 2 -p q.msg)) + 17 + 8 + 4 + 2))
+cp q.msg badsel.msg; printf '\x32' | dd of=badsel.msg bs=1 seek=$off conv=notrunc 2>/dev/null
+bad_input "PCR selection with sizeofSelect 50" "badsel.msg" -- tg quote verify --ak ak.tpm2b --msg badsel.msg --sig q.sig --pcrs q.pcrs --nonce "$N1"
 head -c 10 q.sig > trunc.sig
 bad_input "truncated TPMT_SIGNATURE" "trunc.sig" -- tg quote verify --ak ak.tpm2b --msg q.msg --sig trunc.sig --pcrs q.pcrs --nonce "$N1"
 head -c 100 ak.tpm2b > trunc.ak
