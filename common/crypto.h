@@ -118,6 +118,10 @@ enum tg_err tg_sm2_za(const struct tg_key *k, const char *id, uint8_t out[32]);
  * hostile key or signature (THREATS P4) is a rejection, not a crash. */
 enum tg_err tg_verify_digest(const struct tg_key *k, enum tg_hash h, const uint8_t *digest,
 			     struct tg_span sig, bool *ret_valid, enum tg_sig_scheme *ret_scheme);
+/* Off only inside a worker process that is itself the isolation boundary
+ * (attest --batch): then verification runs in that process. */
+void tg_crypto_set_isolation(bool on);
+
 /* Pure Ed25519 (RFC 8032), streamed: start a SHA-512 over R || A with
  * tg_eddsa_hram_start(), feed it the message, and pass its 64-byte result
  * to tg_verify_eddsa() (isolated like tg_verify_digest). */

@@ -35,6 +35,9 @@
  * (THREATS case 52; go-attestation's 1.2 GB event). */
 #define TG_MAX_EVENT_DATA      (16u * 1024u * 1024u)
 
+/* Hosts in one `attest --batch`. */
+#define TG_MAX_BATCH           100000u
+
 /* Audit log rows read by `audit verify` in one pass are streamed; no cap. */
 
 #endif

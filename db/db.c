@@ -236,10 +236,34 @@ enum tg_err tg_db_open(const char *path, struct tg_db **ret, struct tg_diag *d)
 	return TG_OK;
 }
 
+/*
+ * Prepared statements are cached per call site (the SQL text is a string
+ * literal, so its address identifies it): a statement handed out is busy
+ * until tg_db_finalize() resets it for the next caller.  Parsing the same
+ * SQL again per host dominated `attest --batch`.
+ */
+#define STMT_CACHE 48
+static struct {
+	const char *sql;
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	bool busy;
+} stmt_cache[STMT_CACHE];
+
+static void stmt_cache_drop(sqlite3 *h)
+{
+	for (size_t i = 0; i < STMT_CACHE; i++)
+		if (stmt_cache[i].st && stmt_cache[i].h == h) {
+			sqlite3_finalize(stmt_cache[i].st);
+			memset(&stmt_cache[i], 0, sizeof(stmt_cache[i]));
+		}
+}
+
 void tg_db_close(struct tg_db *db)
 {
 	if (!db)
 		return;
+	stmt_cache_drop(db->h);
 	if (db->in_tx)
 		tg_db_rollback(db);
 	if (db->h)
@@ -279,10 +303,29 @@ void tg_db_rollback(struct tg_db *db)
 enum tg_err tg_db_prepare(struct tg_db *db, const char *sql, sqlite3_stmt **ret,
 			  struct tg_diag *d)
 {
-	int rc = sqlite3_prepare_v2(db->h, sql, -1, ret, NULL);
+	size_t free_slot = STMT_CACHE;
+	int rc;
 
+	for (size_t i = 0; i < STMT_CACHE; i++) {
+		if (stmt_cache[i].st && stmt_cache[i].sql == sql && stmt_cache[i].h == db->h &&
+		    !stmt_cache[i].busy) {
+			stmt_cache[i].busy = true;
+			*ret = stmt_cache[i].st;
+			return TG_OK;
+		}
+		if (!stmt_cache[i].st && free_slot == STMT_CACHE)
+			free_slot = i;
+	}
+	rc = sqlite3_prepare_v3(db->h, sql, -1, free_slot < STMT_CACHE ? SQLITE_PREPARE_PERSISTENT : 0,
+				ret, NULL);
 	if (rc != SQLITE_OK)
 		return db_err(db, rc, d, "query");
+	if (free_slot < STMT_CACHE) {
+		stmt_cache[free_slot].sql = sql;
+		stmt_cache[free_slot].h = db->h;
+		stmt_cache[free_slot].st = *ret;
+		stmt_cache[free_slot].busy = true;
+	}
 	return TG_OK;
 }
 
@@ -331,8 +374,16 @@ enum tg_err tg_db_exec_stmt(struct tg_db *db, sqlite3_stmt *st, struct tg_diag *
 
 void tg_db_finalize(sqlite3_stmt *st)
 {
-	if (st)
-		sqlite3_finalize(st);
+	if (!st)
+		return;
+	for (size_t i = 0; i < STMT_CACHE; i++)
+		if (stmt_cache[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			stmt_cache[i].busy = false;
+			return;
+		}
+	sqlite3_finalize(st);
 }
 
 char *tg_db_col_text(sqlite3_stmt *st, int i)

@@ -37,6 +37,10 @@ CREATE TABLE reference (
 CREATE INDEX reference_lookup ON reference (pcr, alg, digest);
 CREATE INDEX reference_model ON reference (model);
 
+-- Records are re-derived from their audit rows before each decision
+-- (db/integrity.c): find a record's rows without scanning the log.
+CREATE INDEX audit_object ON audit (object);
+
 -- Nonces of attestations, so that one nonce serves once (THREATS case 46).
 ALTER TABLE verdict ADD COLUMN nonce TEXT;
 CREATE INDEX verdict_nonce ON verdict (nonce);

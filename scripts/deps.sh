@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
 	build-essential pkg-config xxd
 	libtss2-dev libgcrypt20-dev libksba-dev libarchive-dev libsqlite3-dev libfdt-dev libjson-c-dev
-	openssl sqlite3 gnupg gpgv time jq
+	openssl sqlite3 gnupg gpgv time jq bc
 	swtpm swtpm-tools tpm2-tools
 )
 

@@ -1,61 +1,30 @@
 /*
  * trustgate attest NAME --msg ATTEST --sig SIG --eventlog LOG --nonce HEX
  *                       [--pcrs PCRS] [--bundle DIR] [--pcr-list LIST]
+ * trustgate attest --batch DIR|- [--workers N] [--pcr-list LIST]
  *
- * A host's quote, verified with the AK enrolled for it; its event log
- * replayed and matched to the quote; every measured event in the attested
- * PCRs (default 0-7) found among the reference values of the host's model
- * or of approved releases.  TRUSTED only when all of that holds; UNTRUSTED
- * names each offending event, what was expected and where it comes from.
- * The verdict and its audit row are recorded like any check.
+ * One host: its quote verified with the AK enrolled for it, its event log
+ * replayed and matched to the quote, every measured event of the attested
+ * PCRs (default 0-7) found among the reference values of its model or of
+ * approved releases.  TRUSTED only when all of that holds.
+ *
+ * Many hosts (--batch): DIR holds one directory per host, named after it,
+ * with attest.bin, sig.bin, eventlog.bin, a `nonce` file (hex, written by
+ * the operator's challenge step), and optionally pcrs.json and ak.tpm2b;
+ * or "-" reads JSON lines {"host", "nonce", "bundle"} from stdin.  The
+ * records are read first, then one worker process per core verifies the
+ * hosts (each worker is the isolation boundary); the verdicts are recorded
+ * in one transaction and printed one line per host, in input order.
  */
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/wait.h>
 
-#include <sqlite3.h>
-
-#include "cli.h"
-#include "verdict.h"
+#include "attest.h"
 #include "../common/encoding.h"
 #include "../common/file.h"
-#include "../db/integrity.h"
-#include "../db/records.h"
-#include "../measure/quote.h"
-
-#define MAX_UNKNOWN_REPORTED 24
-
-struct refs {
-	struct tg_reference *r;
-	size_t n, cap;
-};
-
-static enum tg_err collect_ref(const struct tg_reference *r, void *ud)
-{
-	struct refs *rs = ud;
-
-	if (rs->n == rs->cap) {
-		size_t cap = rs->cap ? rs->cap * 2 : 64;
-		struct tg_reference *nr = realloc(rs->r, cap * sizeof(*nr));
-		if (!nr)
-			return TG_E_NOMEM;
-		rs->r = nr;
-		rs->cap = cap;
-	}
-	struct tg_reference *c = &rs->r[rs->n++];
-	*c = *r;
-	c->model = tg_strdup(r->model);
-	c->release = tg_strdup(r->release);
-	c->alg = tg_strdup(r->alg);
-	c->digest = tg_strdup(r->digest);
-	c->description = tg_strdup(r->description);
-	return TG_OK;
-}
-
-static void refs_release(struct refs *rs)
-{
-	for (size_t i = 0; i < rs->n; i++)
-		tg_reference_release(&rs->r[i]);
-	free(rs->r);
-}
 
 static bool exists(const char *p)
 {
@@ -71,177 +40,600 @@ static char *join(const char *dir, const char *name)
 	return s;
 }
 
-/* Match every measured event of the attested PCRs against the references
- * (THREATS cases 41, 42, 53): a measurement is known only as the triple
- * (PCR, event type, digest); a relabelled type or an unknown digest is
- * MEASUREMENT_UNKNOWN, never skipped. */
-static void match_events(const struct tg_eventlog *el, size_t bank, uint32_t pcrs,
-			 const struct refs *rs, struct tg_verdict *v, struct json_object *unknown,
-			 size_t *ret_checked)
+/* The files of one attestation, read whole (with limits). */
+struct evidence_files {
+	uint8_t *msg, *sig, *pcrs, *log, *ak;
+	size_t msgl, sigl, pcrsl, logl, akl;
+};
+
+static void files_release(struct evidence_files *f)
 {
-	const char *alg = tg_hash_name(el->banks[bank].hash);
-	char hex[2 * TG_HASH_MAX_LEN + 1], desc[320];
-	size_t bad = 0;
-
-	*ret_checked = 0;
-	for (size_t i = 0; i < el->nevents; i++) {
-		const struct tg_event *e = &el->events[i];
-		const struct tg_reference *near = NULL;
-		bool found = false;
-
-		if (e->type == TG_EV_NO_ACTION || e->pcr >= TG_EL_PCRS || !(pcrs & (1u << e->pcr)))
-			continue;
-		(*ret_checked)++;
-		if (e->digest[bank].p)
-			tg_hex_encode(e->digest[bank].p, e->digest[bank].len, hex);
-		else
-			strcpy(hex, "(none)");
-		for (size_t k = 0; k < rs->n && !found; k++) {
-			const struct tg_reference *r = &rs->r[k];
-			if (r->pcr != (int)e->pcr || strcmp(r->alg, alg) != 0)
-				continue;
-			if (r->event_type == e->type && strcmp(r->digest, hex) == 0)
-				found = true;
-			else if (!near || (near->event_type != e->type && r->event_type == e->type))
-				near = r;
-		}
-		if (found)
-			continue;
-		tg_event_describe(e, desc, sizeof(desc));
-		if (++bad <= MAX_UNKNOWN_REPORTED) {
-			if (near)
-				tg_verdict_reason(v, "MEASUREMENT_UNKNOWN",
-						  "PCR %u %s %s:%.16s... (%s) is not a reference value; nearest: "
-						  "%s %.16s... (%s) from %s %s", e->pcr, tg_event_type_name(e->type),
-						  alg, hex, desc, tg_event_type_name(near->event_type), near->digest,
-						  near->description ? near->description : "",
-						  near->model ? "model" : "release",
-						  near->model ? near->model : near->release);
-			else
-				tg_verdict_reason(v, "MEASUREMENT_UNKNOWN",
-						  "PCR %u %s %s:%.16s... (%s) is not a reference value; no "
-						  "reference exists for PCR %u", e->pcr, tg_event_type_name(e->type),
-						  alg, hex, desc, e->pcr);
-		}
-		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "index", json_object_new_int64(e->index));
-		json_object_object_add(o, "pcr", json_object_new_int64(e->pcr));
-		json_object_object_add(o, "type", json_object_new_string(tg_event_type_name(e->type)));
-		json_object_object_add(o, "digest", json_object_new_string(hex));
-		json_object_object_add(o, "description", json_object_new_string(desc));
-		if (near) {
-			struct json_object *n = json_object_new_object();
-			json_object_object_add(n, "type", json_object_new_string(tg_event_type_name(near->event_type)));
-			json_object_object_add(n, "digest", json_object_new_string(near->digest));
-			tg_json_str(n, "description", near->description);
-			tg_json_str(n, "model", near->model);
-			tg_json_str(n, "release", near->release);
-			json_object_object_add(o, "nearest", n);
-		}
-		json_object_array_add(unknown, o);
-	}
-	if (bad > MAX_UNKNOWN_REPORTED)
-		tg_verdict_reason(v, "MEASUREMENT_UNKNOWN", "%zu further unknown measurements (see the JSON report)",
-				  bad - MAX_UNKNOWN_REPORTED);
+	free(f->msg);
+	free(f->sig);
+	free(f->pcrs);
+	free(f->log);
+	free(f->ak);
+	memset(f, 0, sizeof(*f));
 }
 
-/* The strongest bank both the quote selected and the log carries. */
-static int pick_bank(const struct tg_eventlog *el, const TPML_PCR_SELECTION *sel)
+static enum tg_err files_read(const char *msg, const char *sig, const char *pcrs, const char *log,
+			      const char *ak, struct evidence_files *f, struct tg_diag *d)
 {
-	static const enum tg_hash pref[] = { TG_HASH_SHA512, TG_HASH_SHA384, TG_HASH_SHA256, TG_HASH_SM3 };
+	enum tg_err r = tg_file_read(msg, sizeof(TPM2B_ATTEST) + 2, &f->msg, &f->msgl, d);
 
-	for (size_t p = 0; p < TG_ARRAY_SIZE(pref); p++) {
-		int b = tg_eventlog_bank(el, pref[p]);
-		if (b < 0)
-			continue;
-		for (uint32_t i = 0; i < sel->count && i < TPM2_NUM_PCR_BANKS; i++)
-			if (tg_tpm_alg_hash(sel->pcrSelections[i].hash) == pref[p])
-				return b;
-	}
-	return -1;
-}
-
-static bool parse_pcr_list(const char *s, uint32_t *ret)
-{
-	uint32_t mask = 0;
-	const char *p = s;
-
-	while (*p) {
-		char *end;
-		long a = strtol(p, &end, 10), b;
-		if (end == p || a < 0 || a >= TG_EL_PCRS)
-			return false;
-		b = a;
-		if (*end == '-') {
-			p = end + 1;
-			b = strtol(p, &end, 10);
-			if (end == p || b < a || b >= TG_EL_PCRS)
-				return false;
-		}
-		for (long i = a; i <= b; i++)
-			mask |= 1u << i;
-		if (*end == ',')
-			end++;
-		else if (*end)
-			return false;
-		p = end;
-	}
-	*ret = mask;
-	return mask != 0;
-}
-
-static enum tg_err nonce_used(struct tg_db *db, const char *host, const char *nonce, bool *ret,
-			      struct tg_diag *d)
-{
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	bool row = false;
-	enum tg_err r = tg_db_prepare(db, "SELECT 1 FROM verdict WHERE command = 'attest' AND nonce = ?1 "
-					  "AND subject_path = ?2 LIMIT 1;", &st, d);
-
-	if (r != TG_OK)
-		return r;
-	tg_db_bind_text(st, 1, nonce);
-	tg_db_bind_text(st, 2, host);
-	r = tg_db_step(db, st, &row, d);
-	*ret = row;
+	if (r == TG_OK)
+		r = tg_file_read(sig, sizeof(TPMT_SIGNATURE) + 16, &f->sig, &f->sigl, d);
+	if (r == TG_OK && pcrs)
+		r = tg_file_read(pcrs, 1024 * 1024, &f->pcrs, &f->pcrsl, d);
+	if (r == TG_OK)
+		r = tg_file_read(log, TG_MAX_EVENTLOG, &f->log, &f->logl, d);
+	if (r == TG_OK && ak)
+		r = tg_file_read(ak, TG_MAX_KEY_FILE, &f->ak, &f->akl, d);
 	return r;
+}
+
+static void evidence_from(struct tg_attest_evidence *ev, const struct evidence_files *f, const char *host,
+			  const char *msg, const char *sig, const char *pcrs, const char *log, const char *ak,
+			  uint32_t required)
+{
+	ev->host = host;
+	ev->msg = tg_span_make(f->msg, f->msgl);
+	ev->sig = tg_span_make(f->sig, f->sigl);
+	ev->pcrs = tg_span_make(f->pcrs, f->pcrsl);
+	ev->log = tg_span_make(f->log, f->logl);
+	ev->bundle_ak = tg_span_make(f->ak, f->akl);
+	ev->msg_what = msg;
+	ev->sig_what = sig;
+	ev->pcrs_what = pcrs;
+	ev->log_what = log;
+	ev->ak_what = ak;
+	ev->required = required;
+}
+
+static struct json_object *reason_codes(const struct tg_verdict *v)
+{
+	struct json_object *codes = json_object_new_array();
+
+	for (size_t i = 0; i < v->nreasons; i++)
+		json_object_array_add(codes, json_object_new_string(v->reasons[i].code));
+	return codes;
+}
+
+/* ------------------------------------------------------------ one host */
+
+static int attest_one(struct tg_ctx *ctx, const char *host, const char *msg, const char *sig,
+		      const char *pcrs, const char *log, const char *ak, const char *nonce,
+		      uint32_t required)
+{
+	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
+	_cleanup_json_ struct json_object *codes = NULL;
+	struct evidence_files f = { 0 };
+	struct tg_attest_evidence ev = { 0 };
+	struct tg_attest_records rec = { 0 };
+	struct tg_attest_outcome out = { 0 };
+	struct tg_diag d = { { 0 } };
+	enum tg_err r;
+	int code;
+
+	if (!tg_hex_decode(nonce, ev.nonce, sizeof(ev.nonce), &ev.nonce_len) || ev.nonce_len == 0)
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--nonce must be hex (at most 64 bytes)"), &d);
+	ev.nonce_hex = nonce;
+	r = tg_cli_open_db(ctx, &db, &d);
+	if (r == TG_OK)
+		r = files_read(msg, sig, pcrs, log, ak, &f, &d);
+	if (r == TG_OK)
+		r = tg_attest_load(db, host, nonce, NULL, &rec, &d);
+	if (r == TG_OK) {
+		evidence_from(&ev, &f, host, msg, sig, pcrs, log, ak, required);
+		if (!rec.have_host)
+			out.v.tier = ctx->tier;
+		r = tg_attest_eval(&ev, &rec, &out, &d);
+	}
+	if (r == TG_OK) {
+		codes = reason_codes(&out.v);
+		r = tg_db_begin(db, &d);
+		if (r == TG_OK)
+			r = tg_attest_record(ctx, db, host, &rec, nonce, out.v.approved,
+					     json_object_to_json_string_ext(out.report, JSON_C_TO_STRING_PLAIN |
+										    JSON_C_TO_STRING_NOSLASHESCAPE),
+					     out.subject, out.attest_len, out.v.has_key ? out.v.key_fpr : NULL,
+					     out.v.tier, out.clock, out.reset, out.restart, codes, &d);
+		if (r == TG_OK)
+			r = tg_db_commit(db, &d);
+		else
+			tg_db_rollback(db);
+	}
+	if (r != TG_OK) {
+		files_release(&f);
+		tg_attest_records_release(&rec);
+		tg_attest_outcome_release(&out);
+		return tg_cli_fail(ctx, r, &d);
+	}
+	if (ctx->json) {
+		tg_cli_print_json(out.report);
+	} else {
+		const struct tg_verdict *v = &out.v;
+		printf("%s  host %s  tier %d%s%s\n", v->approved ? "TRUSTED" : "UNTRUSTED", host, v->tier,
+		       rec.have_host && rec.host.model ? "  model " : "",
+		       rec.have_host && rec.host.model ? rec.host.model : "");
+		if (v->has_key)
+			printf("  AK        %s (%s)\n", v->key_fpr, v->key_alg);
+		printf("  checked   %zu measurements\n", out.checked);
+		for (size_t i = 0; i < v->nreasons; i++)
+			printf("  reason    %s: %s\n", v->reasons[i].code, v->reasons[i].detail);
+		for (size_t i = 0; i < v->nwarnings; i++)
+			printf("  warning   %s: %s\n", v->warnings[i].code, v->warnings[i].detail);
+	}
+	code = out.v.approved ? TG_EXIT_OK : TG_EXIT_NEGATIVE;
+	files_release(&f);
+	tg_attest_records_release(&rec);
+	tg_attest_outcome_release(&out);
+	return code;
+}
+
+/* --------------------------------------------------------------- batch */
+
+struct job {
+	char *host, *nonce, *dir;
+	struct tg_attest_records rec;
+	struct json_object *result;   /* the worker's header */
+	char *report;                 /* the worker's verdict document */
+};
+
+struct batch {
+	struct job *j;
+	size_t n, cap;
+};
+
+static void batch_release(struct batch *b)
+{
+	/* Owners of shared reference sets come first: release in reverse. */
+	for (size_t i = b->n; i-- > 0;) {
+		free(b->j[i].host);
+		free(b->j[i].nonce);
+		free(b->j[i].dir);
+		tg_attest_records_release(&b->j[i].rec);
+		if (b->j[i].result)
+			json_object_put(b->j[i].result);
+		free(b->j[i].report);
+	}
+	free(b->j);
+}
+
+static enum tg_err batch_add(struct batch *b, const char *host, const char *nonce, const char *dir)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		struct job *nj = realloc(b->j, cap * sizeof(*nj));
+		if (!nj)
+			return TG_E_NOMEM;
+		b->j = nj;
+		b->cap = cap;
+	}
+	struct job *j = &b->j[b->n++];
+	memset(j, 0, sizeof(*j));
+	j->host = strdup(host);
+	j->nonce = strdup(nonce);
+	j->dir = strdup(dir);
+	return j->host && j->nonce && j->dir ? TG_OK : TG_E_NOMEM;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static const struct batch *batch_sort_ctx;
+
+static int cmp_host_nonce(const void *a, const void *b)
+{
+	const struct job *x = &batch_sort_ctx->j[*(const size_t *)a], *y = &batch_sort_ctx->j[*(const size_t *)b];
+	int c = strcmp(x->host, y->host);
+	return c ? c : strcmp(x->nonce, y->nonce);
+}
+
+/* DIR/<host>/{attest.bin,sig.bin,eventlog.bin,nonce,[pcrs.json],[ak.tpm2b]} */
+static enum tg_err batch_from_dir(const char *dir, struct batch *b, struct tg_diag *d)
+{
+	DIR *dh = opendir(dir);
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	enum tg_err r = TG_OK;
+
+	if (!dh)
+		return tg_fail(d, TG_E_IO, "%s: cannot open: %s", dir, strerror(errno));
+	while ((e = readdir(dh))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			char **nn = realloc(names, cap * sizeof(*nn));
+			if (!nn) {
+				r = TG_E_NOMEM;
+				break;
+			}
+			names = nn;
+		}
+		names[n++] = strdup(e->d_name);
+	}
+	closedir(dh);
+	if (r == TG_OK)
+		qsort(names, n, sizeof(*names), cmp_name);
+	for (size_t i = 0; i < n && r == TG_OK; i++) {
+		_cleanup_free_ char *sub = join(dir, names[i]), *nf = NULL;
+		_cleanup_free_ uint8_t *nonce = NULL;
+		size_t nl = 0;
+		if (!sub)
+			r = TG_E_NOMEM;
+		else if (!tg_cli_name_ok(names[i]))
+			r = tg_fail(d, TG_E_FORMAT, "%s: '%s' is not a valid host name", dir, names[i]);
+		else if (!(nf = join(sub, "nonce")))
+			r = TG_E_NOMEM;
+		else if ((r = tg_file_read(nf, 256, &nonce, &nl, d)) == TG_OK) {
+			while (nl && (nonce[nl - 1] == '\n' || nonce[nl - 1] == '\r' || nonce[nl - 1] == ' '))
+				nonce[--nl] = '\0';
+			r = batch_add(b, names[i], (char *)nonce, sub);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return r;
+}
+
+/* JSON lines: {"host": NAME, "nonce": HEX, "bundle": DIR} */
+static enum tg_err batch_from_stdin(struct batch *b, struct tg_diag *d)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	size_t lineno = 0;
+	enum tg_err r = TG_OK;
+
+	while (r == TG_OK && (len = getline(&line, &cap, stdin)) >= 0) {
+		struct json_object *o, *h = NULL, *n = NULL, *bd = NULL;
+		lineno++;
+		if (len <= 1)
+			continue;
+		o = json_tokener_parse(line);
+		if (!o || !json_object_object_get_ex(o, "host", &h) || !json_object_object_get_ex(o, "nonce", &n) ||
+		    !json_object_object_get_ex(o, "bundle", &bd) || !json_object_is_type(h, json_type_string) ||
+		    !json_object_is_type(n, json_type_string) || !json_object_is_type(bd, json_type_string))
+			r = tg_fail(d, TG_E_FORMAT, "stdin line %zu: want {\"host\", \"nonce\", \"bundle\"}", lineno);
+		else if (!tg_cli_name_ok(json_object_get_string(h)))
+			r = tg_fail(d, TG_E_FORMAT, "stdin line %zu: invalid host name", lineno);
+		else
+			r = batch_add(b, json_object_get_string(h), json_object_get_string(n), json_object_get_string(bd));
+		json_object_put(o);
+		if (b->n > TG_MAX_BATCH)
+			r = tg_fail(d, TG_E_LIMIT, "stdin: more than %u hosts", TG_MAX_BATCH);
+	}
+	free(line);
+	return r;
+}
+
+/* Worker: verify jobs w, w+W, ... and send each result as a length-
+ * prefixed JSON document. */
+static void worker(const struct batch *b, size_t w, size_t nworkers, uint32_t required, int fd)
+{
+	tg_crypto_set_isolation(false);
+	for (size_t i = w; i < b->n; i += nworkers) {
+		const struct job *j = &b->j[i];
+		_cleanup_free_ char *msg = join(j->dir, "attest.bin"), *sig = join(j->dir, "sig.bin"),
+				    *pcrs = join(j->dir, "pcrs.json"), *log = join(j->dir, "eventlog.bin"),
+				    *ak = join(j->dir, "ak.tpm2b");
+		struct evidence_files f = { 0 };
+		struct tg_attest_evidence ev = { 0 };
+		struct tg_attest_outcome out = { 0 };
+		struct tg_diag d = { { 0 } };
+		struct json_object *res = json_object_new_object();
+		enum tg_err r = TG_OK;
+
+		json_object_object_add(res, "i", json_object_new_int64((int64_t)i));
+		if (!msg || !sig || !pcrs || !log || !ak)
+			r = TG_E_NOMEM;
+		if (r == TG_OK && (!tg_hex_decode(j->nonce, ev.nonce, sizeof(ev.nonce), &ev.nonce_len) || !ev.nonce_len))
+			r = tg_fail(&d, TG_E_FORMAT, "%s: nonce is not hex", j->host);
+		ev.nonce_hex = j->nonce;
+		if (r == TG_OK)
+			r = files_read(msg, sig, exists(pcrs) ? pcrs : NULL, log, exists(ak) ? ak : NULL, &f, &d);
+		if (r == TG_OK) {
+			evidence_from(&ev, &f, j->host, msg, sig, exists(pcrs) ? pcrs : NULL, log,
+				      exists(ak) ? ak : NULL, required);
+			r = tg_attest_eval(&ev, &j->rec, &out, &d);
+		}
+		if (r != TG_OK) {
+			json_object_object_add(res, "error", json_object_new_string(d.msg[0] ? d.msg : tg_strerror(r)));
+		} else {
+			json_object_object_add(res, "approved", json_object_new_boolean(out.v.approved));
+			json_object_object_add(res, "subject", json_object_new_string(out.subject));
+			json_object_object_add(res, "size", json_object_new_int64((int64_t)out.attest_len));
+			json_object_object_add(res, "clock", json_object_new_int64((int64_t)out.clock));
+			json_object_object_add(res, "reset", json_object_new_int64(out.reset));
+			json_object_object_add(res, "restart", json_object_new_int64(out.restart));
+			json_object_object_add(res, "tier", json_object_new_int(out.v.tier));
+			if (out.v.has_key)
+				json_object_object_add(res, "ak", json_object_new_string(out.v.key_fpr));
+			json_object_object_add(res, "codes", reason_codes(&out.v));
+		}
+		/* Frame: u32 length, small JSON header, NUL, report text. */
+		const char *text = json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN);
+		const char *rep = out.report ? json_object_to_json_string_ext(out.report, JSON_C_TO_STRING_PLAIN |
+										     JSON_C_TO_STRING_NOSLASHESCAPE) : "";
+		size_t hl = strlen(text), rl = strlen(rep);
+		uint32_t len = (uint32_t)(hl + 1 + rl);
+		if (write(fd, &len, 4) != 4 || write(fd, text, hl + 1) != (ssize_t)(hl + 1) ||
+		    write(fd, rep, rl) != (ssize_t)rl)
+			_exit(3);
+		json_object_put(res);
+		files_release(&f);
+		tg_attest_outcome_release(&out);
+	}
+	_exit(0);
+}
+
+struct reader {
+	int fd;
+	uint8_t *buf;
+	size_t len, cap;
+	bool eof;
+};
+
+/* Take complete frames out of a worker's buffer. */
+static void reader_frames(struct reader *rd, struct batch *b)
+{
+	size_t off = 0;
+
+	while (rd->len - off >= 4) {
+		uint32_t n;
+		memcpy(&n, rd->buf + off, 4);
+		if (rd->len - off - 4 < n)
+			break;
+		const char *frame = (const char *)rd->buf + off + 4;
+		size_t hl = strnlen(frame, n);
+		_cleanup_free_ char *text = strndup(frame, hl);
+		struct json_object *o = text ? json_tokener_parse(text) : NULL, *iv = NULL;
+		if (o && hl < n && json_object_object_get_ex(o, "i", &iv)) {
+			int64_t i = json_object_get_int64(iv);
+			if (i >= 0 && (size_t)i < b->n && !b->j[i].result) {
+				b->j[i].result = o;
+				b->j[i].report = strndup(frame + hl + 1, n - hl - 1);
+			} else {
+				json_object_put(o);
+			}
+		} else if (o) {
+			json_object_put(o);
+		}
+		off += 4 + n;
+	}
+	memmove(rd->buf, rd->buf + off, rd->len - off);
+	rd->len -= off;
+}
+
+static int attest_batch(struct tg_ctx *ctx, const char *src, const char *workers_opt, uint32_t required)
+{
+	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
+	struct batch b = { 0 };
+	struct tg_diag d = { { 0 } };
+	long nworkers = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t errors = 0, untrusted = 0;
+	enum tg_err r;
+
+	if (workers_opt) {
+		char *end;
+		nworkers = strtol(workers_opt, &end, 10);
+		if (*end || nworkers < 1 || nworkers > 64)
+			return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--workers must be 1 to 64"), &d);
+	}
+	if (nworkers < 1)
+		nworkers = 1;
+	r = tg_cli_open_db(ctx, &db, &d);
+	if (r == TG_OK)
+		r = strcmp(src, "-") == 0 ? batch_from_stdin(&b, &d) : batch_from_dir(src, &b, &d);
+	if (r == TG_OK && b.n > TG_MAX_BATCH)
+		r = tg_fail(&d, TG_E_LIMIT, "%s: more than %u hosts", src, TG_MAX_BATCH);
+	/* The records, read once before the workers start; reference sets
+	 * are shared by the hosts of one model (the first owns them, and is
+	 * released last). */
+	const struct tg_attest_records *owner = NULL;
+	for (size_t i = 0; i < b.n && r == TG_OK; i++) {
+		r = tg_attest_load(db, b.j[i].host, b.j[i].nonce, owner, &b.j[i].rec, &d);
+		if (r == TG_OK && b.j[i].rec.have_host && !b.j[i].rec.refs_shared)
+			owner = &b.j[i].rec;
+	}
+	/* The same (host, nonce) twice in one batch: only the first counts. */
+	if (r == TG_OK && b.n > 1) {
+		size_t *idx = tg_calloc(b.n, sizeof(*idx));
+		if (!idx) {
+			r = TG_E_NOMEM;
+		} else {
+			for (size_t i = 0; i < b.n; i++)
+				idx[i] = i;
+			batch_sort_ctx = &b;
+			qsort(idx, b.n, sizeof(*idx), cmp_host_nonce);
+			for (size_t i = 1; i < b.n; i++)
+				if (cmp_host_nonce(&idx[i - 1], &idx[i]) == 0)
+					b.j[idx[i] > idx[i - 1] ? idx[i] : idx[i - 1]].rec.nonce_used = true;
+			free(idx);
+		}
+	}
+	if (r != TG_OK) {
+		batch_release(&b);
+		return tg_cli_fail(ctx, r, &d);
+	}
+	if ((size_t)nworkers > b.n)
+		nworkers = b.n ? (long)b.n : 1;
+
+	/* Workers. */
+	struct reader rd[64];
+	pid_t pids[64];
+	fflush(NULL);
+	for (long w = 0; w < nworkers; w++) {
+		int fds[2];
+		if (pipe(fds) < 0) {
+			r = tg_fail(&d, TG_E_IO, "cannot create a pipe: %s", strerror(errno));
+			nworkers = w;
+			break;
+		}
+		pids[w] = fork();
+		if (pids[w] == 0) {
+			close(fds[0]);
+			for (long k = 0; k < w; k++)
+				close(rd[k].fd);
+			worker(&b, (size_t)w, (size_t)nworkers, required, fds[1]);
+		}
+		close(fds[1]);
+		rd[w] = (struct reader){ .fd = fds[0] };
+		if (pids[w] < 0) {
+			close(fds[0]);
+			r = tg_fail(&d, TG_E_IO, "cannot start a worker: %s", strerror(errno));
+			nworkers = w;
+			break;
+		}
+	}
+	for (long open_fds = nworkers; open_fds > 0;) {
+		struct pollfd pfd[64];
+		for (long w = 0; w < nworkers; w++)
+			pfd[w] = (struct pollfd){ .fd = rd[w].eof ? -1 : rd[w].fd, .events = POLLIN };
+		if (poll(pfd, (nfds_t)nworkers, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (long w = 0; w < nworkers; w++) {
+			if (rd[w].eof || !(pfd[w].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if (rd[w].cap - rd[w].len < 65536) {
+				size_t cap = rd[w].cap ? rd[w].cap * 2 : 262144;
+				uint8_t *nb = realloc(rd[w].buf, cap);
+				if (!nb) {
+					rd[w].eof = true;
+					open_fds--;
+					continue;
+				}
+				rd[w].buf = nb;
+				rd[w].cap = cap;
+			}
+			ssize_t got = read(rd[w].fd, rd[w].buf + rd[w].len, rd[w].cap - rd[w].len);
+			if (got <= 0) {
+				rd[w].eof = true;
+				open_fds--;
+				continue;
+			}
+			rd[w].len += (size_t)got;
+			reader_frames(&rd[w], &b);
+		}
+	}
+	for (long w = 0; w < nworkers; w++) {
+		int status;
+		close(rd[w].fd);
+		free(rd[w].buf);
+		while (waitpid(pids[w], &status, 0) < 0 && errno == EINTR)
+			;
+	}
+
+	/* Record every verdict in one transaction, then report in order. */
+	if (r == TG_OK)
+		r = tg_db_begin(db, &d);
+	for (size_t i = 0; i < b.n && r == TG_OK; i++) {
+		struct json_object *o = b.j[i].result, *x = NULL;
+		if (!o || json_object_object_get_ex(o, "error", &x))
+			continue;
+		#define GET(k) (json_object_object_get_ex(o, k, &x) ? x : NULL)
+		bool approved = json_object_get_boolean(GET("approved"));
+		if (!b.j[i].report) {
+			r = TG_E_NOMEM;
+			break;
+		}
+		r = tg_attest_record(ctx, db, b.j[i].host, &b.j[i].rec, b.j[i].nonce, approved, b.j[i].report,
+				     json_object_get_string(GET("subject")), (size_t)json_object_get_int64(GET("size")),
+				     GET("ak") ? json_object_get_string(GET("ak")) : NULL, json_object_get_int(GET("tier")),
+				     (uint64_t)json_object_get_int64(GET("clock")), (uint32_t)json_object_get_int64(GET("reset")),
+				     (uint32_t)json_object_get_int64(GET("restart")), GET("codes"), &d);
+		#undef GET
+	}
+	if (r == TG_OK)
+		r = tg_db_commit(db, &d);
+	else
+		tg_db_rollback(db);
+	if (r != TG_OK) {
+		batch_release(&b);
+		return tg_cli_fail(ctx, r, &d);
+	}
+	for (size_t i = 0; i < b.n; i++) {
+		struct json_object *o = b.j[i].result, *x = NULL;
+		const char *err = NULL;
+		if (!o)
+			err = "verification worker died; no verdict";
+		else if (json_object_object_get_ex(o, "error", &x))
+			err = json_object_get_string(x);
+		if (err) {
+			errors++;
+			if (ctx->json) {
+				_cleanup_json_ struct json_object *e = json_object_new_object();
+				tg_json_str(e, "host", b.j[i].host);
+				tg_json_str(e, "error", err);
+				puts(json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+			} else {
+				printf("ERROR      %s  %s\n", b.j[i].host, err);
+			}
+			continue;
+		}
+		bool approved = json_object_object_get_ex(o, "approved", &x) && json_object_get_boolean(x);
+		untrusted += !approved;
+		if (ctx->json) {
+			puts(b.j[i].report);
+		} else {
+			printf("%-10s %s", approved ? "TRUSTED" : "UNTRUSTED", b.j[i].host);
+			if (json_object_object_get_ex(o, "codes", &x) && json_object_array_length(x)) {
+				printf("  ");
+				for (size_t k = 0; k < json_object_array_length(x); k++)
+					printf("%s%s", k ? "," : "", json_object_get_string(json_object_array_get_idx(x, k)));
+			}
+			printf("\n");
+		}
+	}
+	size_t total = b.n;
+	batch_release(&b);
+	if (!ctx->json)
+		fprintf(stderr, "trustgate: %zu hosts: %zu trusted, %zu untrusted, %zu errors\n", total,
+			total - untrusted - errors, untrusted, errors);
+	return errors ? TG_EXIT_ERROR : untrusted ? TG_EXIT_NEGATIVE : TG_EXIT_OK;
 }
 
 int tg_cmd_attest(struct tg_ctx *ctx, int argc, char **argv)
 {
-	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
-	_cleanup_free_ uint8_t *msgb = NULL, *sigb = NULL, *pcrb = NULL, *logb = NULL, *bakb = NULL;
 	_cleanup_free_ char *bmsg = NULL, *bsig = NULL, *bpcrs = NULL, *blog = NULL, *bak = NULL;
-	_cleanup_(tg_eventlog_freep) struct tg_eventlog *el = NULL;
-	_cleanup_json_ struct json_object *report = NULL;
 	const char *msg = NULL, *sig = NULL, *pcrs = NULL, *log = NULL, *nonce = NULL, *bundle = NULL;
-	const char *pcr_list = NULL;
+	const char *pcr_list = NULL, *batch = NULL, *workers = NULL;
 	const struct tg_opt opts[] = {
 		{ "msg", true, &msg, NULL },       { "sig", true, &sig, NULL },
 		{ "pcrs", true, &pcrs, NULL },     { "eventlog", true, &log, NULL },
 		{ "nonce", true, &nonce, NULL },   { "bundle", true, &bundle, NULL },
-		{ "pcr-list", true, &pcr_list, NULL }, { NULL, false, NULL, NULL },
+		{ "pcr-list", true, &pcr_list, NULL }, { "batch", true, &batch, NULL },
+		{ "workers", true, &workers, NULL }, { NULL, false, NULL, NULL },
 	};
-	struct tg_diag d = { { 0 } }, logd = { { 0 } };
-	struct tg_host host = { 0 };
-	struct tg_ak ak = { 0 }, bundle_ak = { 0 };
-	struct tg_quote q = { 0 };
-	struct tg_pcr_values pv;
-	struct tg_quote_result qr;
-	struct tg_verdict v = { .kind = "attestation" };
-	struct refs rs = { 0 };
-	uint8_t nonce_b[64], sum[32];
-	size_t nonce_len = 0, msgl = 0, sigl = 0, pcrl = 0, logl = 0, bakl = 0, checked = 0;
+	struct tg_diag d = { { 0 } };
 	uint32_t required = 0xff;
-	char **pos, subject[65], why[320];
-	bool have_host = false, used = false;
+	char **pos;
 	int npos;
 	enum tg_err r;
 
-	/* -- options */
-	r = tg_cli_parse(ctx, argc, argv, opts, 1, 1, &pos, &npos, &d);
+	r = tg_cli_parse(ctx, argc, argv, opts, 0, 1, &pos, &npos, &d);
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
+	if (pcr_list && !tg_attest_parse_pcr_list(pcr_list, &required))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--pcr-list '%s': use e.g. 0-7", pcr_list), &d);
+	if (batch) {
+		if (npos || msg || sig || pcrs || log || nonce || bundle)
+			return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "attest --batch takes no host name or evidence options"), &d);
+		return attest_batch(ctx, batch, workers, required);
+	}
+	if (npos != 1)
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "attest: give the host NAME (or --batch DIR)"), &d);
+	if (!tg_cli_name_ok(pos[0]))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "host name '%s' is not valid", pos[0]), &d);
 	if (bundle) {
 		bmsg = join(bundle, "attest.bin");
 		bsig = join(bundle, "sig.bin");
@@ -255,221 +647,7 @@ int tg_cmd_attest(struct tg_ctx *ctx, int argc, char **argv)
 		pcrs = pcrs ? pcrs : (exists(bpcrs) ? bpcrs : NULL);
 		log = log ? log : (exists(blog) ? blog : NULL);
 	}
-	if (!tg_cli_name_ok(pos[0]))
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "host name '%s' is not valid", pos[0]), &d);
 	if (!msg || !sig || !log || !nonce)
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "attest: --msg, --sig, --eventlog and --nonce (or --bundle DIR and --nonce) are required"), &d);
-	if (!tg_hex_decode(nonce, nonce_b, sizeof(nonce_b), &nonce_len) || nonce_len == 0)
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--nonce must be hex (at most 64 bytes)"), &d);
-	if (pcr_list && !parse_pcr_list(pcr_list, &required))
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--pcr-list '%s': use e.g. 0-7", pcr_list), &d);
-
-	/* -- inputs */
-	r = tg_cli_open_db(ctx, &db, &d);
-	if (r == TG_OK)
-		r = tg_file_read(msg, sizeof(TPM2B_ATTEST) + 2, &msgb, &msgl, &d);
-	if (r == TG_OK)
-		r = tg_file_read(sig, sizeof(TPMT_SIGNATURE) + 16, &sigb, &sigl, &d);
-	if (r == TG_OK)
-		r = tg_quote_parse(tg_span_make(msgb, msgl), msg, tg_span_make(sigb, sigl), sig, &q, &d);
-	if (r == TG_OK && pcrs) {
-		r = tg_file_read(pcrs, 1024 * 1024, &pcrb, &pcrl, &d);
-		if (r == TG_OK)
-			r = tg_pcrs_parse(tg_span_make(pcrb, pcrl), pcrs,
-					  q.attest.type == TPM2_ST_ATTEST_QUOTE ? &q.attest.attested.quote.pcrSelect : NULL,
-					  &pv, &d);
-	}
-	if (r == TG_OK)
-		r = tg_file_read(log, TG_MAX_EVENTLOG, &logb, &logl, &d);
-	if (r == TG_OK && bundle && exists(bak)) {
-		r = tg_file_read(bak, TG_MAX_KEY_FILE, &bakb, &bakl, &d);
-		if (r == TG_OK)
-			r = tg_ak_parse(tg_span_make(bakb, bakl), bak, &bundle_ak, &d);
-	}
-	if (r == TG_OK) {
-		r = tg_rec_host_get(db, pos[0], &host, &d);
-		if (r == TG_OK)
-			have_host = true;
-		else if (r == TG_E_NOTFOUND)
-			r = TG_OK;
-	}
-	if (r == TG_OK && have_host) {
-		r = tg_ak_parse(tg_span_make(host.ak_public, host.ak_public_len), "records: host AK", &ak, &d);
-		if (r != TG_OK)
-			r = tg_fail(&d, TG_E_DB, "records: the AK of host %s is unusable", host.name);
-	}
-	if (r != TG_OK)
-		goto fail;
-	tg_digest(TG_HASH_SHA256, q.raw, q.raw_len, sum);
-	tg_hex_encode(sum, 32, subject);
-	v.path = pos[0];
-	v.tier = have_host ? host.tier : ctx->tier;
-	v.cii = ctx->cii;
-	v.gm = ctx->gm;
-	memcpy(v.sha256, subject, sizeof(v.sha256));
-	report = json_object_new_object();
-	struct json_object *unknown = json_object_new_array();
-	json_object_object_add(report, "unknown_measurements", unknown);
-
-	/* -- checks */
-	if (!have_host) {
-		tg_verdict_reason(&v, "HOST_UNKNOWN", "host %s is not enrolled", pos[0]);
-		v.complete = true;
-		goto decide;
-	}
-	if (strcmp(host.status, "enrolled") != 0)
-		tg_verdict_reason(&v, "HOST_UNKNOWN", "host %s is %s", host.name, host.status);
-	r = tg_integrity_host(db, &host, why, sizeof(why), &d);
-	if (r != TG_OK)
-		goto fail;
-	if (why[0])
-		tg_verdict_reason(&v, "RECORD_TAMPERED", "%s", why);
-	v.has_key = true;
-	snprintf(v.key_fpr, sizeof(v.key_fpr), "%s", ak.key->fingerprint);
-	snprintf(v.key_alg, sizeof(v.key_alg), "%s", tg_key_algorithm(ak.key));
-	/* A bundle that brings another AK than the enrolled one (case 49). */
-	if (bundle_ak.key && strcmp(bundle_ak.key->fingerprint, ak.key->fingerprint) != 0)
-		tg_verdict_reason(&v, "AK_NOT_ENROLLED", "the bundle's AK %.16s... is not the AK enrolled for %s",
-				  bundle_ak.key->fingerprint, host.name);
-	struct tg_quote_inputs in = {
-		.ak = &ak, .quote = &q, .nonce = nonce_b, .nonce_len = nonce_len,
-		.pcrs = pcrs ? &pv : NULL, .required_pcrs = required,
-	};
-	if (tg_eventlog_parse(tg_span_make(logb, logl), log, &el, &logd) == TG_OK)
-		in.eventlog = el;
-	else
-		tg_verdict_reason(&v, "EVENTLOG_MALFORMED", "%.300s", logd.msg);
-	r = tg_quote_check(&in, &qr, &d);
-	if (r != TG_OK)
-		goto fail;
-	for (size_t i = 0; i < qr.n; i++)
-		tg_verdict_reason(&v, qr.f[i].code, "%s", qr.f[i].detail);
-	/* One nonce, one attestation (THREATS case 46). */
-	r = nonce_used(db, host.name, nonce, &used, &d);
-	if (r != TG_OK)
-		goto fail;
-	if (used)
-		tg_verdict_reason(&v, "QUOTE_NONCE", "nonce was already used for an attestation of %s", host.name);
-	/* TPM clock and counters only move forward (THREATS case 47). */
-	if (host.has_clock) {
-		const TPMS_CLOCK_INFO *c = &q.attest.clockInfo;
-		if (c->resetCount < host.last_reset ||
-		    (c->resetCount == host.last_reset && c->restartCount < host.last_restart) ||
-		    (c->resetCount == host.last_reset && c->restartCount == host.last_restart &&
-		     c->clock <= (uint64_t)host.last_clock))
-			tg_verdict_reason(&v, "QUOTE_CLOCK", "TPM clock/reset counters moved backwards since the last "
-							      "trusted attestation (replayed or rewound)");
-		else if (c->resetCount > host.last_reset)
-			tg_verdict_warn(&v, "HOST_REBOOTED", "the TPM was reset since the last attestation");
-	}
-	/* References: the host's model and approved releases; an empty
-	 * reference set can never attest a host (THREATS case 53). */
-	if (host.model) {
-		r = tg_integrity_references(db, host.model, why, sizeof(why), &d);
-		if (r != TG_OK)
-			goto fail;
-		if (why[0])
-			tg_verdict_reason(&v, "RECORD_TAMPERED", "%s", why);
-	}
-	r = tg_rec_reference_each(db, host.model, true, -1, collect_ref, &rs, &d);
-	if (r != TG_OK)
-		goto fail;
-	if (rs.n == 0)
-		tg_verdict_reason(&v, "REFERENCE_EMPTY", "no reference values for host %s%s%s", host.name,
-				  host.model ? " (model " : "", host.model ? host.model : "");
-	if (el && q.attest.type == TPM2_ST_ATTEST_QUOTE) {
-		int bank = pick_bank(el, &q.attest.attested.quote.pcrSelect);
-		if (bank < 0)
-			tg_verdict_reason(&v, "EVENTLOG_REPLAY_MISMATCH", "the log carries no bank the quote selects");
-		else
-			match_events(el, (size_t)bank, required, &rs, &v, unknown, &checked);
-	}
-	v.complete = qr.complete;
-
-decide:
-	tg_verdict_finish(&v);
-	json_object_object_add(report, "verdict", json_object_new_string(v.approved ? "trusted" : "untrusted"));
-	json_object_object_add(report, "kind", json_object_new_string("attestation"));
-	tg_json_str(report, "host", pos[0]);
-	json_object_object_add(report, "tier", json_object_new_int(v.tier));
-	tg_json_str(report, "model", have_host ? host.model : NULL);
-	if (v.has_key) {
-		struct json_object *ako = json_object_new_object();
-		json_object_object_add(ako, "fingerprint", json_object_new_string(v.key_fpr));
-		json_object_object_add(ako, "algorithm", json_object_new_string(v.key_alg));
-		tg_json_str(ako, "name", host.ak_name);
-		json_object_object_add(report, "ak", ako);
-	}
-	tg_json_str(report, "nonce", nonce);
-	tg_json_str(report, "attest_sha256", subject);
-	json_object_object_add(report, "measurements_checked", json_object_new_int64((int64_t)checked));
-	{
-		struct json_object *tmp = tg_report_json(&v);
-		struct json_object *reasons = NULL, *warnings = NULL;
-		json_object_object_get_ex(tmp, "reasons", &reasons);
-		json_object_object_get_ex(tmp, "warnings", &warnings);
-		json_object_object_add(report, "reasons", json_object_get(reasons));
-		json_object_object_add(report, "warnings", json_object_get(warnings));
-		json_object_put(tmp);
-	}
-
-	/* -- record, then report */
-	{
-		_cleanup_json_ struct json_object *detail = json_object_new_object();
-		struct json_object *codes = json_object_new_array();
-		const char *text = json_object_to_json_string_ext(report, JSON_C_TO_STRING_PLAIN |
-									  JSON_C_TO_STRING_NOSLASHESCAPE);
-		struct tg_verdict_row row = {
-			.actor = ctx->actor, .command = "attest", .kind = "attestation", .subject_path = pos[0],
-			.subject_sha256 = subject, .result = v.approved ? "trusted" : "untrusted",
-			.key_fingerprint = v.has_key ? v.key_fpr : NULL, .report = text, .nonce = nonce,
-			.subject_size = q.raw_len, .tier = v.tier, .cii = v.cii, .gm = v.gm,
-		};
-		int64_t id = 0;
-		r = tg_db_begin(db, &d);
-		if (r == TG_OK)
-			r = tg_rec_verdict_insert(db, &row, &id, &d);
-		if (r == TG_OK && v.approved)
-			r = tg_rec_host_set_clock(db, host.id, q.attest.clockInfo.clock, q.attest.clockInfo.resetCount,
-						  q.attest.clockInfo.restartCount, &d);
-		if (r != TG_OK) {
-			tg_db_rollback(db);
-			goto fail;
-		}
-		json_object_object_add(detail, "verdict_id", json_object_new_int64(id));
-		tg_json_str(detail, "result", row.result);
-		for (size_t i = 0; i < v.nreasons; i++)
-			json_object_array_add(codes, json_object_new_string(v.reasons[i].code));
-		json_object_object_add(detail, "reasons", codes);
-		tg_json_str(detail, "attest_sha256", subject);
-		r = tg_cli_audit_commit(ctx, db, "attest", pos[0], detail, &d);
-		if (r != TG_OK)
-			goto fail;
-	}
-	if (ctx->json) {
-		tg_cli_print_json(report);
-	} else {
-		printf("%s  host %s  tier %d%s%s\n", v.approved ? "TRUSTED" : "UNTRUSTED", pos[0], v.tier,
-		       have_host && host.model ? "  model " : "", have_host && host.model ? host.model : "");
-		if (v.has_key)
-			printf("  AK        %s (%s)\n", v.key_fpr, v.key_alg);
-		printf("  checked   %zu measurements\n", checked);
-		for (size_t i = 0; i < v.nreasons; i++)
-			printf("  reason    %s: %s\n", v.reasons[i].code, v.reasons[i].detail);
-		for (size_t i = 0; i < v.nwarnings; i++)
-			printf("  warning   %s: %s\n", v.warnings[i].code, v.warnings[i].detail);
-	}
-	refs_release(&rs);
-	tg_host_release(&host);
-	tg_ak_release(&ak);
-	tg_ak_release(&bundle_ak);
-	tg_quote_release(&q);
-	return v.approved ? TG_EXIT_OK : TG_EXIT_NEGATIVE;
-fail:
-	refs_release(&rs);
-	tg_host_release(&host);
-	tg_ak_release(&ak);
-	tg_ak_release(&bundle_ak);
-	tg_quote_release(&q);
-	return tg_cli_fail(ctx, r, &d);
+	return attest_one(ctx, pos[0], msg, sig, pcrs, log, bundle && exists(bak) ? bak : NULL, nonce, required);
 }

@@ -50,3 +50,7 @@ printf '%-44s %10s %9s MiB\n' "openssl dgst -sha256 -verify" "$T_openssl" "$(awk
 printf '%-44s %10s %9s MiB\n' "sha256sum" "$T_sha256sum" "$(awk "BEGIN{printf \"%.1f\", $M_sha256sum/1024}")"
 printf '\ntrustgate / fastest peer (%s): %sx   (target <= 1.10x, peak RSS < 32 MiB)\n' "$peer_name" "$ratio"
 echo "$(uname -m), $(nproc) cores, libgcrypt $(pkg-config --modversion libgcrypt), $(openssl version | cut -d' ' -f1-2)"
+
+echo
+echo "== attestation: quote + event log, attest --batch vs tpm2_checkquote + tpm2_eventlog"
+bash "$ROOT/tests/bench/attest.sh"

@@ -1,0 +1,389 @@
+/* Host attestation: load the records, decide on evidence, record. */
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "attest.h"
+#include "../common/encoding.h"
+#include "../db/integrity.h"
+
+#define MAX_UNKNOWN_REPORTED 24
+
+bool tg_attest_parse_pcr_list(const char *s, uint32_t *ret)
+{
+	uint32_t mask = 0;
+	const char *p = s;
+
+	while (*p) {
+		char *end;
+		long a = strtol(p, &end, 10), b;
+		if (end == p || a < 0 || a >= TG_EL_PCRS)
+			return false;
+		b = a;
+		if (*end == '-') {
+			p = end + 1;
+			b = strtol(p, &end, 10);
+			if (end == p || b < a || b >= TG_EL_PCRS)
+				return false;
+		}
+		for (long i = a; i <= b; i++)
+			mask |= 1u << i;
+		if (*end == ',')
+			end++;
+		else if (*end)
+			return false;
+		p = end;
+	}
+	*ret = mask;
+	return mask != 0;
+}
+
+/* ---------------------------------------------------------------- load */
+
+struct refs_acc {
+	struct tg_reference *r;
+	size_t n, cap;
+};
+
+static enum tg_err collect_ref(const struct tg_reference *r, void *ud)
+{
+	struct refs_acc *rs = ud;
+
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 64;
+		struct tg_reference *nr = realloc(rs->r, cap * sizeof(*nr));
+		if (!nr)
+			return TG_E_NOMEM;
+		rs->r = nr;
+		rs->cap = cap;
+	}
+	struct tg_reference *c = &rs->r[rs->n++];
+	*c = *r;
+	c->model = tg_strdup(r->model);
+	c->release = tg_strdup(r->release);
+	c->alg = tg_strdup(r->alg);
+	c->digest = tg_strdup(r->digest);
+	c->description = tg_strdup(r->description);
+	return TG_OK;
+}
+
+void tg_attest_records_release(struct tg_attest_records *r)
+{
+	if (r->have_host)
+		tg_host_release(&r->host);
+	if (!r->refs_shared) {
+		for (size_t i = 0; i < r->nrefs; i++)
+			tg_reference_release(&r->refs[i]);
+		free(r->refs);
+	}
+	memset(r, 0, sizeof(*r));
+}
+
+enum tg_err tg_attest_load(struct tg_db *db, const char *host, const char *nonce_hex,
+			   const struct tg_attest_records *same, struct tg_attest_records *ret,
+			   struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	struct refs_acc acc = { 0 };
+	bool row = false;
+	enum tg_err r;
+
+	memset(ret, 0, sizeof(*ret));
+	r = tg_rec_host_get(db, host, &ret->host, d);
+	if (r == TG_E_NOTFOUND)
+		return TG_OK;
+	if (r != TG_OK)
+		return r;
+	ret->have_host = true;
+	r = tg_integrity_host(db, &ret->host, ret->host_tampered, sizeof(ret->host_tampered), d);
+	if (r == TG_OK && same && same->have_host && ret->host.model && same->host.model &&
+	    strcmp(ret->host.model, same->host.model) == 0) {
+		ret->refs = same->refs;
+		ret->nrefs = same->nrefs;
+		ret->refs_shared = true;
+		memcpy(ret->refs_tampered, same->refs_tampered, sizeof(ret->refs_tampered));
+	} else {
+		if (r == TG_OK && ret->host.model)
+			r = tg_integrity_references(db, ret->host.model, ret->refs_tampered,
+						    sizeof(ret->refs_tampered), d);
+		if (r == TG_OK)
+			r = tg_rec_reference_each(db, ret->host.model, true, -1, collect_ref, &acc, d);
+		ret->refs = acc.r;
+		ret->nrefs = acc.n;
+	}
+	if (r != TG_OK)
+		return r;
+	/* One nonce, one attestation, failed attempts included (case 46). */
+	r = tg_db_prepare(db, "SELECT 1 FROM verdict WHERE command = 'attest' AND nonce = ?1 "
+			      "AND subject_path = ?2 LIMIT 1;", &st, d);
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_text(st, 1, nonce_hex);
+	tg_db_bind_text(st, 2, host);
+	r = tg_db_step(db, st, &row, d);
+	ret->nonce_used = row;
+	return r;
+}
+
+/* ---------------------------------------------------------------- eval */
+
+/* The strongest bank both the quote selected and the log carries. */
+static int pick_bank(const struct tg_eventlog *el, const TPML_PCR_SELECTION *sel)
+{
+	static const enum tg_hash pref[] = { TG_HASH_SHA512, TG_HASH_SHA384, TG_HASH_SHA256, TG_HASH_SM3 };
+
+	for (size_t p = 0; p < TG_ARRAY_SIZE(pref); p++) {
+		int b = tg_eventlog_bank(el, pref[p]);
+		if (b < 0)
+			continue;
+		for (uint32_t i = 0; i < sel->count && i < TPM2_NUM_PCR_BANKS; i++)
+			if (tg_tpm_alg_hash(sel->pcrSelections[i].hash) == pref[p])
+				return b;
+	}
+	return -1;
+}
+
+/* Every measured event of the attested PCRs must be a reference value
+ * (THREATS cases 41, 42, 53): known only as the triple (PCR, event type,
+ * digest); a relabelled type or an unknown digest is MEASUREMENT_UNKNOWN,
+ * never skipped. */
+static void match_events(const struct tg_eventlog *el, size_t bank, uint32_t pcrs,
+			 const struct tg_attest_records *rec, struct tg_verdict *v,
+			 struct json_object *unknown, size_t *ret_checked)
+{
+	const char *alg = tg_hash_name(el->banks[bank].hash);
+	char hex[2 * TG_HASH_MAX_LEN + 1], desc[320];
+	size_t bad = 0;
+
+	*ret_checked = 0;
+	for (size_t i = 0; i < el->nevents; i++) {
+		const struct tg_event *e = &el->events[i];
+		const struct tg_reference *near = NULL;
+		bool found = false;
+
+		if (e->type == TG_EV_NO_ACTION || e->pcr >= TG_EL_PCRS || !(pcrs & (1u << e->pcr)))
+			continue;
+		(*ret_checked)++;
+		if (e->digest[bank].p)
+			tg_hex_encode(e->digest[bank].p, e->digest[bank].len, hex);
+		else
+			strcpy(hex, "(none)");
+		for (size_t k = 0; k < rec->nrefs && !found; k++) {
+			const struct tg_reference *r = &rec->refs[k];
+			if (r->pcr != (int)e->pcr || strcmp(r->alg, alg) != 0)
+				continue;
+			if (r->event_type == e->type && strcmp(r->digest, hex) == 0)
+				found = true;
+			else if (!near || (near->event_type != e->type && r->event_type == e->type))
+				near = r;
+		}
+		if (found)
+			continue;
+		tg_event_describe(e, desc, sizeof(desc));
+		if (++bad <= MAX_UNKNOWN_REPORTED) {
+			if (near)
+				tg_verdict_reason(v, "MEASUREMENT_UNKNOWN",
+						  "PCR %u %s %s:%.16s... (%s) is not a reference value; nearest: "
+						  "%s %.16s... (%s) from %s %s", e->pcr, tg_event_type_name(e->type),
+						  alg, hex, desc, tg_event_type_name(near->event_type), near->digest,
+						  near->description ? near->description : "",
+						  near->model ? "model" : "release",
+						  near->model ? near->model : near->release);
+			else
+				tg_verdict_reason(v, "MEASUREMENT_UNKNOWN",
+						  "PCR %u %s %s:%.16s... (%s) is not a reference value; no "
+						  "reference exists for PCR %u", e->pcr, tg_event_type_name(e->type),
+						  alg, hex, desc, e->pcr);
+		}
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "index", json_object_new_int64(e->index));
+		json_object_object_add(o, "pcr", json_object_new_int64(e->pcr));
+		json_object_object_add(o, "type", json_object_new_string(tg_event_type_name(e->type)));
+		json_object_object_add(o, "digest", json_object_new_string(hex));
+		json_object_object_add(o, "description", json_object_new_string(desc));
+		if (near) {
+			struct json_object *nr = json_object_new_object();
+			json_object_object_add(nr, "type", json_object_new_string(tg_event_type_name(near->event_type)));
+			json_object_object_add(nr, "digest", json_object_new_string(near->digest));
+			tg_json_str(nr, "description", near->description);
+			tg_json_str(nr, "model", near->model);
+			tg_json_str(nr, "release", near->release);
+			json_object_object_add(o, "nearest", nr);
+		}
+		json_object_array_add(unknown, o);
+	}
+	if (bad > MAX_UNKNOWN_REPORTED)
+		tg_verdict_reason(v, "MEASUREMENT_UNKNOWN", "%zu further unknown measurements (see the JSON report)",
+				  bad - MAX_UNKNOWN_REPORTED);
+}
+
+void tg_attest_outcome_release(struct tg_attest_outcome *out)
+{
+	if (out->report)
+		json_object_put(out->report);
+	memset(out, 0, sizeof(*out));
+}
+
+enum tg_err tg_attest_eval(const struct tg_attest_evidence *ev, const struct tg_attest_records *rec,
+			   struct tg_attest_outcome *out, struct tg_diag *d)
+{
+	_cleanup_(tg_eventlog_freep) struct tg_eventlog *el = NULL;
+	struct tg_verdict *v = &out->v;
+	struct tg_ak ak = { 0 }, bundle_ak = { 0 };
+	struct tg_quote q = { 0 };
+	struct tg_pcr_values pv;
+	struct tg_quote_result qr;
+	struct tg_diag logd = { { 0 } };
+	uint8_t sum[32];
+	enum tg_err r;
+
+	memset(out, 0, sizeof(*out));
+	v->kind = "attestation";
+	v->path = ev->host;
+	r = tg_quote_parse(ev->msg, ev->msg_what, ev->sig, ev->sig_what, &q, d);
+	if (r == TG_OK && ev->pcrs.p)
+		r = tg_pcrs_parse(ev->pcrs, ev->pcrs_what,
+				  q.attest.type == TPM2_ST_ATTEST_QUOTE ? &q.attest.attested.quote.pcrSelect : NULL,
+				  &pv, d);
+	if (r == TG_OK && ev->bundle_ak.p)
+		r = tg_ak_parse(ev->bundle_ak, ev->ak_what, &bundle_ak, d);
+	if (r == TG_OK && rec->have_host) {
+		r = tg_ak_parse(tg_span_make(rec->host.ak_public, rec->host.ak_public_len),
+				"records: host AK", &ak, d);
+		if (r != TG_OK)
+			r = tg_fail(d, TG_E_DB, "records: the AK of host %s is unusable", rec->host.name);
+	}
+	if (r != TG_OK)
+		goto out;
+	tg_digest(TG_HASH_SHA256, q.raw, q.raw_len, sum);
+	tg_hex_encode(sum, 32, out->subject);
+	memcpy(v->sha256, out->subject, sizeof(v->sha256));
+	out->attest_len = q.raw_len;
+	out->clock = q.attest.clockInfo.clock;
+	out->reset = q.attest.clockInfo.resetCount;
+	out->restart = q.attest.clockInfo.restartCount;
+	out->report = json_object_new_object();
+	struct json_object *unknown = json_object_new_array();
+	json_object_object_add(out->report, "unknown_measurements", unknown);
+
+	if (!rec->have_host) {
+		tg_verdict_reason(v, "HOST_UNKNOWN", "host %s is not enrolled", ev->host);
+		v->complete = true;
+		goto decide;
+	}
+	const struct tg_host *host = &rec->host;
+	v->tier = host->tier;
+	if (strcmp(host->status, "enrolled") != 0)
+		tg_verdict_reason(v, "HOST_UNKNOWN", "host %s is %s", host->name, host->status);
+	if (rec->host_tampered[0])
+		tg_verdict_reason(v, "RECORD_TAMPERED", "%s", rec->host_tampered);
+	v->has_key = true;
+	snprintf(v->key_fpr, sizeof(v->key_fpr), "%s", ak.key->fingerprint);
+	snprintf(v->key_alg, sizeof(v->key_alg), "%s", tg_key_algorithm(ak.key));
+	/* A bundle bringing another AK than the enrolled one (case 49). */
+	if (bundle_ak.key && strcmp(bundle_ak.key->fingerprint, ak.key->fingerprint) != 0)
+		tg_verdict_reason(v, "AK_NOT_ENROLLED", "the bundle's AK %.16s... is not the AK enrolled for %s",
+				  bundle_ak.key->fingerprint, host->name);
+	struct tg_quote_inputs in = {
+		.ak = &ak, .quote = &q, .nonce = ev->nonce, .nonce_len = ev->nonce_len,
+		.pcrs = ev->pcrs.p ? &pv : NULL, .required_pcrs = ev->required,
+	};
+	if (tg_eventlog_parse(ev->log, ev->log_what, &el, &logd) == TG_OK)
+		in.eventlog = el;
+	else
+		tg_verdict_reason(v, "EVENTLOG_MALFORMED", "%.300s", logd.msg);
+	r = tg_quote_check(&in, &qr, d);
+	if (r != TG_OK)
+		goto out;
+	for (size_t i = 0; i < qr.n; i++)
+		tg_verdict_reason(v, qr.f[i].code, "%s", qr.f[i].detail);
+	if (rec->nonce_used)
+		tg_verdict_reason(v, "QUOTE_NONCE", "nonce was already used for an attestation of %s", host->name);
+	/* TPM clock and counters only move forward (THREATS case 47). */
+	if (host->has_clock) {
+		if (out->reset < host->last_reset ||
+		    (out->reset == host->last_reset && out->restart < host->last_restart) ||
+		    (out->reset == host->last_reset && out->restart == host->last_restart &&
+		     out->clock <= (uint64_t)host->last_clock))
+			tg_verdict_reason(v, "QUOTE_CLOCK", "TPM clock/reset counters moved backwards since the last "
+							     "trusted attestation (replayed or rewound)");
+		else if (out->reset > host->last_reset)
+			tg_verdict_warn(v, "HOST_REBOOTED", "the TPM was reset since the last attestation");
+	}
+	if (rec->refs_tampered[0])
+		tg_verdict_reason(v, "RECORD_TAMPERED", "%s", rec->refs_tampered);
+	/* An empty reference set can never attest a host (case 53). */
+	if (rec->nrefs == 0)
+		tg_verdict_reason(v, "REFERENCE_EMPTY", "no reference values for host %s%s%s", host->name,
+				  host->model ? " (model " : "", host->model ? host->model : "");
+	if (el && q.attest.type == TPM2_ST_ATTEST_QUOTE) {
+		int bank = pick_bank(el, &q.attest.attested.quote.pcrSelect);
+		if (bank < 0)
+			tg_verdict_reason(v, "EVENTLOG_REPLAY_MISMATCH", "the log carries no bank the quote selects");
+		else
+			match_events(el, (size_t)bank, ev->required, rec, v, unknown, &out->checked);
+	}
+	v->complete = qr.complete;
+
+decide:
+	tg_verdict_finish(v);
+	json_object_object_add(out->report, "verdict", json_object_new_string(v->approved ? "trusted" : "untrusted"));
+	json_object_object_add(out->report, "kind", json_object_new_string("attestation"));
+	tg_json_str(out->report, "host", ev->host);
+	json_object_object_add(out->report, "tier", json_object_new_int(v->tier));
+	tg_json_str(out->report, "model", rec->have_host ? rec->host.model : NULL);
+	if (v->has_key) {
+		struct json_object *ako = json_object_new_object();
+		json_object_object_add(ako, "fingerprint", json_object_new_string(v->key_fpr));
+		json_object_object_add(ako, "algorithm", json_object_new_string(v->key_alg));
+		tg_json_str(ako, "name", rec->host.ak_name);
+		json_object_object_add(out->report, "ak", ako);
+	}
+	tg_json_str(out->report, "nonce", ev->nonce_hex);
+	tg_json_str(out->report, "attest_sha256", out->subject);
+	json_object_object_add(out->report, "measurements_checked", json_object_new_int64((int64_t)out->checked));
+	{
+		struct json_object *tmp = tg_report_json(v), *reasons = NULL, *warnings = NULL;
+		json_object_object_get_ex(tmp, "reasons", &reasons);
+		json_object_object_get_ex(tmp, "warnings", &warnings);
+		json_object_object_add(out->report, "reasons", json_object_get(reasons));
+		json_object_object_add(out->report, "warnings", json_object_get(warnings));
+		json_object_put(tmp);
+	}
+out:
+	tg_ak_release(&ak);
+	tg_ak_release(&bundle_ak);
+	tg_quote_release(&q);
+	return r;
+}
+
+/* -------------------------------------------------------------- record */
+
+enum tg_err tg_attest_record(struct tg_ctx *ctx, struct tg_db *db, const char *host,
+			     const struct tg_attest_records *rec, const char *nonce_hex, bool approved,
+			     const char *report_text, const char *subject, size_t attest_len,
+			     const char *ak_fpr, int tier, uint64_t clock, uint32_t reset, uint32_t restart,
+			     struct json_object *reason_codes, struct tg_diag *d)
+{
+	_cleanup_json_ struct json_object *detail = json_object_new_object();
+	struct tg_verdict_row row = {
+		.actor = ctx->actor, .command = "attest", .kind = "attestation", .subject_path = host,
+		.subject_sha256 = subject, .result = approved ? "trusted" : "untrusted",
+		.key_fingerprint = ak_fpr, .report = report_text, .nonce = nonce_hex,
+		.subject_size = attest_len, .tier = tier, .cii = ctx->cii, .gm = ctx->gm,
+	};
+	int64_t id = 0;
+	enum tg_err r = tg_rec_verdict_insert(db, &row, &id, d);
+
+	if (r == TG_OK && approved && rec->have_host)
+		r = tg_rec_host_set_clock(db, rec->host.id, clock, reset, restart, d);
+	if (r != TG_OK)
+		return r;
+	json_object_object_add(detail, "verdict_id", json_object_new_int64(id));
+	tg_json_str(detail, "result", row.result);
+	json_object_object_add(detail, "reasons", json_object_get(reason_codes));
+	tg_json_str(detail, "attest_sha256", subject);
+	return tg_audit_append(db, ctx->actor, "attest", host,
+			       json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN |
+									 JSON_C_TO_STRING_NOSLASHESCAPE), d);
+}

@@ -1,0 +1,70 @@
+/*
+ * Host attestation, split so that many hosts can be verified in parallel:
+ * tg_attest_load() reads everything the records say (in the parent),
+ * tg_attest_eval() decides on evidence and those records alone (no
+ * database, so it runs in worker processes), tg_attest_record() writes the
+ * verdict and its audit row (in the parent, inside a transaction).
+ */
+#ifndef TG_ATTEST_H
+#define TG_ATTEST_H
+
+#include "cli.h"
+#include "verdict.h"
+#include "../db/records.h"
+#include "../measure/quote.h"
+
+struct tg_attest_records {
+	bool have_host;
+	struct tg_host host;
+	struct tg_reference *refs;   /* model references + approved release references */
+	size_t nrefs;
+	bool refs_shared;            /* refs belong to another record of the same model */
+	char host_tampered[320];     /* "" when the host row matches its audit history */
+	char refs_tampered[320];
+	bool nonce_used;
+};
+
+struct tg_attest_evidence {
+	const char *host;
+	struct tg_span msg, sig, pcrs, log, bundle_ak;   /* pcrs/bundle_ak: .p NULL when absent */
+	const char *msg_what, *sig_what, *pcrs_what, *log_what, *ak_what;
+	uint8_t nonce[64];
+	size_t nonce_len;
+	const char *nonce_hex;
+	uint32_t required;            /* PCRs every measurement of which must be known */
+};
+
+struct tg_attest_outcome {
+	struct tg_verdict v;
+	struct json_object *report;   /* owned; the verdict document */
+	char subject[65];             /* SHA-256 of the TPMS_ATTEST */
+	size_t attest_len, checked;
+	uint64_t clock;
+	uint32_t reset, restart;
+};
+
+/* Load the records for one host.  When `same` is a loaded record of a host
+ * of the same model, its references (and their integrity finding) are
+ * shared instead of read again. */
+enum tg_err tg_attest_load(struct tg_db *db, const char *host, const char *nonce_hex,
+			   const struct tg_attest_records *same, struct tg_attest_records *ret,
+			   struct tg_diag *d);
+void tg_attest_records_release(struct tg_attest_records *r);
+
+/* Decide.  Returns an error (exit 2) only for unreadable evidence; every
+ * problem with what the evidence says is a reason in out->v. */
+enum tg_err tg_attest_eval(const struct tg_attest_evidence *ev, const struct tg_attest_records *rec,
+			   struct tg_attest_outcome *out, struct tg_diag *d);
+void tg_attest_outcome_release(struct tg_attest_outcome *out);
+
+/* Verdict row, audit row and (when trusted) the host's clock, inside the
+ * caller's transaction. */
+enum tg_err tg_attest_record(struct tg_ctx *ctx, struct tg_db *db, const char *host,
+			     const struct tg_attest_records *rec, const char *nonce_hex, bool approved,
+			     const char *report_text, const char *subject, size_t attest_len,
+			     const char *ak_fpr, int tier, uint64_t clock, uint32_t reset, uint32_t restart,
+			     struct json_object *reason_codes, struct tg_diag *d);
+
+bool tg_attest_parse_pcr_list(const char *s, uint32_t *ret);
+
+#endif
