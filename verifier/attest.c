@@ -67,6 +67,21 @@ static enum tg_err collect_ref(const struct tg_reference *r, void *ud)
 	return TG_OK;
 }
 
+/* References ordered by (pcr, alg, event type, digest) for bsearch. */
+static int ref_cmp(const void *a, const void *b)
+{
+	const struct tg_reference *x = a, *y = b;
+	int c;
+
+	if (x->pcr != y->pcr)
+		return x->pcr < y->pcr ? -1 : 1;
+	if ((c = strcmp(x->alg, y->alg)))
+		return c;
+	if (x->event_type != y->event_type)
+		return x->event_type < y->event_type ? -1 : 1;
+	return strcmp(x->digest, y->digest);
+}
+
 void tg_attest_records_release(struct tg_attest_records *r)
 {
 	if (r->have_host)
@@ -110,6 +125,8 @@ enum tg_err tg_attest_load(struct tg_db *db, const char *host, const char *nonce
 			r = tg_rec_reference_each(db, ret->host.model, true, -1, collect_ref, &acc, d);
 		ret->refs = acc.r;
 		ret->nrefs = acc.n;
+		if (acc.n > 1)
+			qsort(acc.r, acc.n, sizeof(*acc.r), ref_cmp);
 	}
 	if (r != TG_OK)
 		return r;
@@ -168,17 +185,20 @@ static void match_events(const struct tg_eventlog *el, size_t bank, uint32_t pcr
 			tg_hex_encode(e->digest[bank].p, e->digest[bank].len, hex);
 		else
 			strcpy(hex, "(none)");
-		for (size_t k = 0; k < rec->nrefs && !found; k++) {
+		struct tg_reference key = { .pcr = (int)e->pcr, .alg = (char *)alg, .event_type = e->type,
+					    .digest = hex };
+		found = rec->nrefs && bsearch(&key, rec->refs, rec->nrefs, sizeof(*rec->refs), ref_cmp);
+		if (found)
+			continue;
+		/* Not a reference: find the nearest one to show (same PCR, same
+		 * type preferred). */
+		for (size_t k = 0; k < rec->nrefs; k++) {
 			const struct tg_reference *r = &rec->refs[k];
 			if (r->pcr != (int)e->pcr || strcmp(r->alg, alg) != 0)
 				continue;
-			if (r->event_type == e->type && strcmp(r->digest, hex) == 0)
-				found = true;
-			else if (!near || (near->event_type != e->type && r->event_type == e->type))
+			if (!near || (near->event_type != e->type && r->event_type == e->type))
 				near = r;
 		}
-		if (found)
-			continue;
 		tg_event_describe(e, desc, sizeof(desc));
 		if (++bad <= MAX_UNKNOWN_REPORTED) {
 			if (near)
@@ -215,6 +235,46 @@ static void match_events(const struct tg_eventlog *el, size_t bank, uint32_t pcr
 	if (bad > MAX_UNKNOWN_REPORTED)
 		tg_verdict_reason(v, "MEASUREMENT_UNKNOWN", "%zu further unknown measurements (see the JSON report)",
 				  bad - MAX_UNKNOWN_REPORTED);
+}
+
+/* Separators (PFP §10.4.2, THREATS case 42): each attested PCR is closed
+ * by exactly one EV_SEPARATOR whose data is 00000000 (FFFFFFFF means the
+ * firmware reported an error), and no other event may carry a
+ * separator's digest under another type. */
+static void check_separators(const struct tg_eventlog *el, size_t bank, uint32_t pcrs, struct tg_verdict *v)
+{
+	static const uint8_t zero[4] = { 0 }, ones[4] = { 0xff, 0xff, 0xff, 0xff };
+	uint8_t dz[TG_HASH_MAX_LEN], df[TG_HASH_MAX_LEN];
+	size_t hl = el->banks[bank].size;
+	int count[TG_EL_PCRS] = { 0 };
+
+	tg_digest(el->banks[bank].hash, zero, 4, dz);
+	tg_digest(el->banks[bank].hash, ones, 4, df);
+	for (size_t i = 0; i < el->nevents; i++) {
+		const struct tg_event *e = &el->events[i];
+		if (e->pcr >= TG_EL_PCRS || !(pcrs & (1u << e->pcr)) || e->type == TG_EV_NO_ACTION)
+			continue;
+		bool sep_digest = e->digest[bank].p && (memcmp(e->digest[bank].p, dz, hl) == 0 ||
+							  memcmp(e->digest[bank].p, df, hl) == 0);
+		if (e->type == TG_EV_SEPARATOR) {
+			count[e->pcr]++;
+			if (e->data.len != 4 || memcmp(e->data.p, zero, 4) != 0)
+				tg_verdict_reason(v, "SEPARATOR_INVALID", "PCR %u separator (event %u) %s", e->pcr,
+						  e->index, e->data.len == 4 && memcmp(e->data.p, ones, 4) == 0 ?
+						  "reports a firmware error (FFFFFFFF)" : "has unexpected data");
+			else if (!e->digest[bank].p || memcmp(e->digest[bank].p, dz, hl) != 0)
+				tg_verdict_reason(v, "SEPARATOR_INVALID", "PCR %u separator (event %u) digest is not "
+									 "the digest of its data", e->pcr, e->index);
+		} else if (sep_digest) {
+			tg_verdict_reason(v, "SEPARATOR_INVALID", "PCR %u event %u (%s) carries a separator digest "
+								 "under another type", e->pcr, e->index,
+					  tg_event_type_name(e->type));
+		}
+	}
+	for (int p = 0; p < TG_EL_PCRS; p++)
+		if ((pcrs & (1u << p)) && p <= 7 && count[p] != 1)
+			tg_verdict_reason(v, "SEPARATOR_INVALID", "PCR %d has %d separators; exactly one is expected",
+					  p, count[p]);
 }
 
 void tg_attest_outcome_release(struct tg_attest_outcome *out)
@@ -320,8 +380,10 @@ enum tg_err tg_attest_eval(const struct tg_attest_evidence *ev, const struct tg_
 		int bank = pick_bank(el, &q.attest.attested.quote.pcrSelect);
 		if (bank < 0)
 			tg_verdict_reason(v, "EVENTLOG_REPLAY_MISMATCH", "the log carries no bank the quote selects");
-		else
+		else {
+			check_separators(el, (size_t)bank, ev->required, v);
 			match_events(el, (size_t)bank, ev->required, rec, v, unknown, &out->checked);
+		}
 	}
 	v->complete = qr.complete;
 

@@ -587,9 +587,17 @@ static int attest_batch(struct tg_ctx *ctx, const char *src, const char *workers
 		} else {
 			printf("%-10s %s", approved ? "TRUSTED" : "UNTRUSTED", b.j[i].host);
 			if (json_object_object_get_ex(o, "codes", &x) && json_object_array_length(x)) {
+				/* each code once, in the order first met */
+				size_t nc = json_object_array_length(x), shown = 0;
 				printf("  ");
-				for (size_t k = 0; k < json_object_array_length(x); k++)
-					printf("%s%s", k ? "," : "", json_object_get_string(json_object_array_get_idx(x, k)));
+				for (size_t k = 0; k < nc; k++) {
+					const char *c = json_object_get_string(json_object_array_get_idx(x, k));
+					bool dup = false;
+					for (size_t m = 0; m < k && !dup; m++)
+						dup = strcmp(c, json_object_get_string(json_object_array_get_idx(x, m))) == 0;
+					if (!dup)
+						printf("%s%s", shown++ ? "," : "", c);
+				}
 			}
 			printf("\n");
 		}

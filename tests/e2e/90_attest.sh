@@ -78,6 +78,27 @@ N=$(openssl rand -hex 20); quote "$N" rl
 attest_reason MEASUREMENT_UNKNOWN "bootloader relabelled EV_EFI_PLATFORM_FIRMWARE_BLOB: MEASUREMENT_UNKNOWN" -- h1 --msg rl.msg --sig rl.sig --eventlog relabel.log --nonce "$N"
 printf '%s' "$LAST_OUT" | jq -e '.unknown_measurements[0].pcr == 4 and .unknown_measurements[0].nearest.model == "edge-1"' >/dev/null \
 	&& ok "the unknown measurement names PCR 4 and the nearest reference of model edge-1" || bad "unknown measurement details"
+# Separators (THREATS 42): a second separator in PCR 7, a separator reporting
+# a firmware error, and a look-alike event carrying the separator digest.
+for variant in dup err lookalike; do
+	ev=("${events[@]}")
+	case $variant in
+	dup) ev+=("7 4 $sep") ;;
+	err) ev=("0 1 $fw" "4 2147483651 $boot"); for p in 0 1 2 3 4 5 6; do ev+=("$p 4 $sep"); done; ev+=("7 4 ffffffff") ;;
+	lookalike) ev+=("7 2147483655 $sep") ;;
+	esac
+	{ specid_hdr; for e in "${ev[@]}"; do set -- $e; event2 "$1" "$2" "$3"; done; } | xxd -r -p > sep-$variant.log
+	tg --json eventlog sep-$variant.log | jq -r '.pcrs.sha256 | to_entries | map("\(.key):\(.value)") | .[]' > sep-$variant.pcrs
+done
+sep_case() { # VARIANT NAME: the TPM holds the golden boot, so these logs
+	# also fail replay; the separator rule must be reported in its own right.
+	local v=$1 name=$2 N; N=$(openssl rand -hex 20); quote "$N" "s$v"
+	attest_reason SEPARATOR_INVALID "$name: SEPARATOR_INVALID" -- h1 --msg "s$v.msg" --sig "s$v.sig" --eventlog sep-$v.log --nonce "$N"
+}
+sep_case dup "a second separator in PCR 7"
+sep_case err "a separator reporting a firmware error"
+sep_case lookalike "an EV_EFI_ACTION carrying the separator digest"
+
 # An unapproved bootloader actually measured into the TPM.
 evil=$(strhex "evil loader 6.6")
 t2 tpm2_pcrextend "4:sha1=$(dig sha1 "$evil"),sha256=$(dig sha256 "$evil")"

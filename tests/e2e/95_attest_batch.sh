@@ -30,7 +30,7 @@ rm hosts/a5/sig.bin                                                             
 expect 2 "batch over a directory: exit 2 when one bundle is unreadable" -- tg attest --batch hosts --workers 2
 want="TRUSTED    a1
 TRUSTED    a2
-UNTRUSTED  a3  EVENTLOG_REPLAY_MISMATCH
+UNTRUSTED  a3  EVENTLOG_REPLAY_MISMATCH,SEPARATOR_INVALID
 UNTRUSTED  a4  QUOTE_NONCE
 TRUSTED    a6
 UNTRUSTED  zz-unknown  HOST_UNKNOWN"
