@@ -441,15 +441,19 @@ static bool verify_ec(const struct tg_key *k, enum tg_hash h, const uint8_t *dig
 	if (be_cmp(r, zero) <= 0 || be_cmp(ss, zero) <= 0 || be_cmp(r, n) >= 0 ||
 	    be_cmp(ss, n) >= 0)
 		return false;
-	if (sm2 != (h == TG_HASH_SM3))
-		return false; /* SM2 goes with SM3 only, and SM3 with SM2 only */
+	/* SM3 goes with SM2 only.  SM2 takes SM3 — or SHA-256 for TPM quotes:
+	 * a TPM signs the digest it computed with the scheme's hash, and
+	 * TPMs without SM3 use SHA-256.  Signature policy (the key record's
+	 * digest pin, the GM profile) decides which of them a use accepts. */
+	if ((h == TG_HASH_SM3 && !sm2) || (sm2 && h != TG_HASH_SM3 && h != TG_HASH_SHA256))
+		return false;
 	if (gcry_sexp_build(&key, NULL, "(public-key(ecc(curve %s)(q %b)))", curve_gcry_name(k->type),
 			    (int)k->q_len, k->q))
 		return false;
 	if (sm2) {
 		if (gcry_sexp_build(&s, NULL, "(sig-val(sm2(r %b)(s %b)))", (int)r.len, r.p,
 				    (int)ss.len, ss.p) ||
-		    gcry_sexp_build(&data, NULL, "(data(flags sm2)(hash sm3 %b))", 32, digest))
+		    gcry_sexp_build(&data, NULL, "(data(flags sm2)(hash %s %b))", tg_hash_name(h), 32, digest))
 			return false;
 	} else {
 		/* ECDSA uses the leftmost order-length bytes of the digest

@@ -94,6 +94,14 @@ expect 0 "RSA-PSS AK quote: TRUSTED" -- tg quote verify --ak akpss.tpm2b --msg q
 { printf '\x00\x14'; tail -c +3 qp.sig; } > qp-relabel.sig
 quote_reason QUOTE_SIG_INVALID "PSS quote relabelled RSASSA: QUOTE_SIG_INVALID" -- --ak akpss.tpm2b --msg qp.msg --sig qp-relabel.sig --pcrs qp.pcrs --nonce "$N1"
 
+# SM2 AK (libtpms has no SM3: the scheme hash is SHA-256).
+t2 tpm2_createak -C ek.ctx -c aksm2.ctx -G ecc_sm2_p256 -g sha256 -s sm2 -u aksm2.tpm2b
+t2 tpm2_quote -c aksm2.ctx -l sha256:0,1,2,3,4,5,6,7 -q "$N1" -m qs.msg -s qs.sig -o qs.pcrs -g sha256 --scheme sm2
+expect 0 "SM2 AK quote: TRUSTED" -- tg quote verify --ak aksm2.tpm2b --msg qs.msg --sig qs.sig --pcrs qs.pcrs --nonce "$N1"
+quote_reason QUOTE_SIG_INVALID "SM2 quote checked with the ECDSA AK: QUOTE_SIG_INVALID" -- --ak akec.tpm2b --msg qs.msg --sig qs.sig --pcrs qs.pcrs --nonce "$N1"
+flip qs.msg 120 qs-flipped.msg
+quote_reason QUOTE_SIG_INVALID "SM2 quote with a flipped byte: QUOTE_SIG_INVALID" -- --ak aksm2.tpm2b --msg qs-flipped.msg --sig qs.sig --pcrs qs.pcrs --nonce "$N1"
+
 # Malformed structures: exit 2, one line naming the file.
 head -c 50 q.msg > trunc.msg
 bad_input "truncated TPMS_ATTEST" "trunc.msg" -- tg quote verify --ak ak.tpm2b --msg trunc.msg --sig q.sig --pcrs q.pcrs --nonce "$N1"

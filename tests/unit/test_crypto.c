@@ -339,7 +339,8 @@ static void test_sm2(void)
 	      "SM2 verifies e = SM3(ZA || M)");
 	e[5] ^= 1;
 	CHECK(!tg_verify_inproc(&k, TG_HASH_SM3, e, tg_span_make(sig, len), &sc), "SM2 refuses another e");
-	CHECK(!tg_verify_inproc(&k, TG_HASH_SHA256, e, tg_span_make(sig, len), &sc), "SM2 never verifies with SHA-256");
+	CHECK(!tg_verify_inproc(&k, TG_HASH_SHA1, e, tg_span_make(sig, len), &sc), "SM2 never verifies with SHA-1");
+	CHECK(!tg_verify_inproc(&k, TG_HASH_SHA384, e, tg_span_make(sig, len), &sc), "SM2 never verifies with SHA-384");
 	gcry_sexp_release(parm);
 	gcry_sexp_release(pair);
 	gcry_sexp_release(sec);
