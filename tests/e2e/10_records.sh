@@ -83,3 +83,13 @@ printf '%s' "$LAST_OUT" | jq -e 'length == 20 and .[0].action == "db.init"' >/de
 expect 0 "audit log --since" -- tg audit log --since 2099-01-01
 [ -z "$LAST_OUT" ] && ok "audit log --since filters" || bad "audit log --since filters"
 expect 0 "audit verify on an intact log" -- tg audit verify
+
+# Migrations: a version-1 database is upgraded when opened; a database from
+# a newer trustgate is refused, untouched.
+sqlite3 v1.db < "$ROOT/db/schema.sql"
+sqlite3 v1.db "PRAGMA application_id = $((0x54475431)); PRAGMA journal_mode = WAL; INSERT INTO schema_version VALUES (1, '2026-01-01T00:00:00Z');" >/dev/null
+expect 0 "a version-1 database opens" -- tg --db v1.db supplier list
+[ "$(sqlite3 v1.db 'select max(version) from schema_version')" = 2 ] && sqlite3 v1.db 'select count(*) from host' >/dev/null 2>&1 \
+	&& ok "version 1 migrated to 2 (host table present)" || bad "version 1 migrated to 2"
+sqlite3 v1.db "INSERT INTO schema_version VALUES (99, '2099-01-01T00:00:00Z')"
+bad_input "a database from a newer trustgate refused" "schema version 99" -- tg --db v1.db supplier list
