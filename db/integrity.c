@@ -345,6 +345,8 @@ static void apply_refset(const char *action, struct json_object *o, void *state)
 
 	if (strcmp(action, "reference.import") == 0)
 		copy(s->digest, sizeof(s->digest), jstr(o, "set_digest"));
+	else if (strncmp(action, "release.", 8) == 0 && jstr(o, "reference_set"))
+		copy(s->digest, sizeof(s->digest), jstr(o, "reference_set"));
 }
 
 enum tg_err tg_integrity_references(struct tg_db *db, const char *model, char *why, size_t whylen,
@@ -379,4 +381,70 @@ enum tg_err tg_integrity_references(struct tg_db *db, const char *model, char *w
 	if (strcmp(st.digest, now) != 0)
 		snprintf(why, whylen, "reference values of model %s differ from their audit history", model);
 	return TG_OK;
+}
+
+/* ---------------------------------------------------- release references */
+
+/* Reference rows of approved releases must be the set their release's
+ * audit rows name (field "reference_set" of release.add/release.references;
+ * none named means none may exist): a row inserted with sqlite3 would
+ * otherwise make any measurement "known". */
+enum tg_err tg_integrity_release_references(struct tg_db *db, char *why, size_t whylen, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL, *rows = NULL;
+	bool row = false;
+	enum tg_err r;
+
+	why[0] = '\0';
+	r = tg_db_prepare(db, "SELECT DISTINCT f.release_id, s.name || '/' || p.name || '/' || rl.version "
+			      "FROM reference f JOIN release rl ON rl.id = f.release_id "
+			      "JOIN product p ON p.id = rl.product_id JOIN supplier s ON s.id = p.supplier_id "
+			      "WHERE f.release_id IS NOT NULL;", &st, d);
+	if (r != TG_OK)
+		return r;
+	for (;;) {
+		r = tg_db_step(db, st, &row, d);
+		if (r != TG_OK || !row)
+			return r;
+		int64_t rid = tg_db_col_int(st, 0);
+		const char *object = (const char *)sqlite3_column_text(st, 1);
+		struct refset_state want = { "" };
+		int n = 0;
+		char set[65];
+		struct tg_md *md = NULL;
+		uint8_t h[32];
+		bool row2 = false;
+
+		r = replay(db, object, "release.", apply_refset, &want, &n, why, whylen, d);
+		if (r != TG_OK || why[0])
+			return r;
+		r = tg_db_prepare(db, "SELECT pcr, alg, digest, event_type FROM reference WHERE release_id = ?1 "
+				      "ORDER BY pcr, alg, digest, event_type;", &rows, d);
+		if (r != TG_OK)
+			return r;
+		if (tg_md_new(TG_HASH_SHA256, &md) != TG_OK)
+			return TG_E_CRYPTO;
+		tg_db_bind_int(rows, 1, rid);
+		for (;;) {
+			r = tg_db_step(db, rows, &row2, d);
+			if (r != TG_OK || !row2)
+				break;
+			char line[256];
+			int k = snprintf(line, sizeof(line), "%lld|%s|%s|%lld\n", (long long)tg_db_col_int(rows, 0),
+					 (const char *)sqlite3_column_text(rows, 1),
+					 (const char *)sqlite3_column_text(rows, 2), (long long)tg_db_col_int(rows, 3));
+			tg_md_write(md, line, k > 0 && (size_t)k < sizeof(line) ? (size_t)k : 0);
+		}
+		tg_md_final(md, h);
+		tg_md_free(md);
+		tg_db_finalize(rows);
+		rows = NULL;
+		if (r != TG_OK)
+			return r;
+		tg_hex_encode(h, 32, set);
+		if (!want.digest[0] || strcmp(want.digest, set) != 0) {
+			snprintf(why, whylen, "reference values of release %s differ from its audit history", object);
+			return TG_OK;
+		}
+	}
 }

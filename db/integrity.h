@@ -24,4 +24,7 @@ enum tg_err tg_integrity_host(struct tg_db *db, const struct tg_host *host, char
 enum tg_err tg_integrity_references(struct tg_db *db, const char *model, char *why, size_t whylen,
 				    struct tg_diag *d);
 
+/* Reference rows of releases against their releases' audit history. */
+enum tg_err tg_integrity_release_references(struct tg_db *db, char *why, size_t whylen, struct tg_diag *d);
+
 #endif

@@ -121,6 +121,8 @@ enum tg_err tg_attest_load(struct tg_db *db, const char *host, const char *nonce
 		if (r == TG_OK && ret->host.model)
 			r = tg_integrity_references(db, ret->host.model, ret->refs_tampered,
 						    sizeof(ret->refs_tampered), d);
+		if (r == TG_OK && !ret->refs_tampered[0])
+			r = tg_integrity_release_references(db, ret->refs_tampered, sizeof(ret->refs_tampered), d);
 		if (r == TG_OK)
 			r = tg_rec_reference_each(db, ret->host.model, true, -1, collect_ref, &acc, d);
 		ret->refs = acc.r;

@@ -129,6 +129,14 @@ sqlite3 "$TRUSTGATE_DB" "insert into reference (model, pcr, alg, digest, event_t
 N=$(openssl rand -hex 20); quote "$N" ri
 attest_reason RECORD_TAMPERED "reference inserted with sqlite3: RECORD_TAMPERED" -- h1 --msg ri.msg --sig ri.sig --eventlog evil.log --nonce "$N"
 cp before.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
+# A reference row attached to an approved release, inserted with sqlite3.
+tg supplier add fwco --reason r >/dev/null
+tg product add fwco bios --kind firmware --reason r >/dev/null
+tg release add fwco bios 1.0 --digest "sha256:$(dig sha256 "$fw")" --reason r >/dev/null
+sqlite3 "$TRUSTGATE_DB" "insert into reference (release_id, pcr, alg, digest, event_type, description, created_at) values ((select id from release), 4, 'sha256', '$(dig sha256 "$evil")', 2147483651, 'evil', '2026-01-01T00:00:00Z')"
+N=$(openssl rand -hex 20); quote "$N" rr
+attest_reason RECORD_TAMPERED "release reference inserted with sqlite3: RECORD_TAMPERED" -- h1 --msg rr.msg --sig rr.sig --eventlog evil.log --nonce "$N"
+cp before.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
 
 n=$(sqlite3 "$TRUSTGATE_DB" "select count(*) from verdict where command = 'attest'")
 a=$(sqlite3 "$TRUSTGATE_DB" "select count(*) from audit where action = 'attest'")
