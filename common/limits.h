@@ -35,6 +35,14 @@
  * (THREATS case 52; go-attestation's 1.2 GB event). */
 #define TG_MAX_EVENT_DATA      (16u * 1024u * 1024u)
 
+/* Archives (THREATS case 9): budgets enforced while streaming. */
+#define TG_MAX_ARCHIVE_ENTRIES 100000u
+#define TG_MAX_ARCHIVE_DEPTH   3            /* nested archives below the top one */
+#define TG_MAX_ARCHIVE_MEMBER  (16ull * 1024 * 1024 * 1024)
+#define TG_MAX_ARCHIVE_TOTAL   (64ull * 1024 * 1024 * 1024)
+#define TG_MAX_ARCHIVE_RATIO   1000u        /* decompressed : compressed */
+#define TG_MAX_ARCHIVE_RATIO_FLOOR (64ull * 1024 * 1024)  /* checked beyond this output */
+
 /* Hosts in one `attest --batch`. */
 #define TG_MAX_BATCH           100000u
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "archive.h"
 #include "policy.h"
 #include "../common/crypto.h"
 #include "../common/encoding.h"
@@ -266,6 +267,113 @@ static enum tg_err stream_file(const char *path, int fd, uint64_t size, struct s
 	return TG_OK;
 }
 
+/* The archive's bytes pass through every digest on their way to libarchive:
+ * what is walked is exactly what the signature covers (one read). */
+struct archive_feed {
+	int fd;
+	struct stream *st;
+	uint8_t *buf;
+	uint64_t got, size;
+	int err;
+};
+
+static ssize_t feed_read(void *ud, const void **buf)
+{
+	struct archive_feed *f = ud;
+	ssize_t n;
+
+	do
+		n = read(f->fd, f->buf, TG_READ_CHUNK);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 || f->got + (uint64_t)(n > 0 ? n : 0) > f->size) {
+		f->err = 1;
+		return -1;
+	}
+	for (int h = 0; h < TG_HASH__COUNT; h++)
+		if (f->st->md[h])
+			tg_md_write(f->st->md[h], f->buf, (size_t)n);
+	for (size_t i = 0; i < f->st->n_za; i++)
+		tg_md_write(f->st->za[i], f->buf, (size_t)n);
+	f->got += (uint64_t)n;
+	*buf = f->buf;
+	return n;
+}
+
+/* Components: nested archives are approved when nothing inside them was
+ * refused; firmware members must be an approved release by digest until
+ * the firmware verifiers exist (issue 5). */
+struct release_hit {
+	bool approved, revoked;
+};
+
+static enum tg_err on_component_release(const struct tg_release *r, void *ud)
+{
+	struct release_hit *h = ud;
+
+	if (strcmp(r->status, "approved") == 0)
+		h->approved = true;
+	else
+		h->revoked = true;
+	return TG_OK;
+}
+
+static enum tg_err archive_verdict(struct tg_db *db, const struct tg_ar_result *ar, struct tg_verdict *v,
+				   struct tg_diag *d)
+{
+	bool strict = v->tier >= 3 || v->cii;
+
+	for (size_t i = 0; i < ar->nf; i++) {
+		const struct tg_ar_finding *f = &ar->f[i];
+		if (f->sev == TG_AR_ALWAYS || strict)
+			tg_verdict_reason(v, f->code, "%s", f->detail);
+		else
+			tg_verdict_warn(v, f->code, "%s", f->detail);
+	}
+	v->components = json_object_new_array();
+	for (size_t i = 0; i < ar->n; i++) {
+		const struct tg_ar_member *m = &ar->m[i];
+		struct json_object *c, *reasons;
+		bool ok = true;
+		if (!m->component)
+			continue;
+		c = json_object_new_object();
+		reasons = json_object_new_array();
+		json_object_object_add(c, "path", json_object_new_string(m->path));
+		json_object_object_add(c, "kind", json_object_new_string(m->component));
+		json_object_object_add(c, "sha256", json_object_new_string(m->sha256));
+		if (strcmp(m->component, "archive") == 0) {
+			size_t pl = strlen(m->path);
+			for (size_t k = 0; k < ar->nf; k++) {
+				const char *det = ar->f[k].detail;
+				if ((ar->f[k].sev == TG_AR_ALWAYS || strict) && strncmp(det, m->path, pl) == 0 &&
+				    det[pl] == '!') {
+					ok = false;
+					json_object_array_add(reasons, json_object_new_string(ar->f[k].code));
+				}
+			}
+		} else {
+			struct release_hit hit = { false, false };
+			enum tg_err r = tg_rec_release_each(db, 0, m->sha256, on_component_release, &hit, d);
+			if (r != TG_OK) {
+				json_object_put(c);
+				json_object_put(reasons);
+				return r;
+			}
+			ok = hit.approved && !hit.revoked;
+			if (!ok) {
+				json_object_array_add(reasons, json_object_new_string(hit.revoked ? "RELEASE_REVOKED" : "RELEASE_UNKNOWN"));
+				tg_verdict_reason(v, "COMPONENT_REJECTED", "%s component %s (sha256 %.16s...) is %s", m->component,
+						  m->path, m->sha256, hit.revoked ? "a revoked release" :
+						  "not an approved release (firmware verification of components comes with the firmware work)");
+			}
+		}
+		json_object_object_add(c, "verdict", json_object_new_string(ok ? "approved" : "rejected"));
+		json_object_object_add(c, "reasons", reasons);
+		json_object_array_add(v->components, c);
+	}
+	return TG_OK;
+}
+
 /* ------------------------------------------------------------ record */
 
 static enum tg_err record_verdict(struct tg_ctx *ctx, struct tg_db *db, struct tg_verdict *v,
@@ -311,6 +419,8 @@ static enum tg_err record_verdict(struct tg_ctx *ctx, struct tg_db *db, struct t
 int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 {
 	static const char *const blob_purposes[] = { "firmware", "package", NULL };
+	static const char *const package_purposes[] = { "package", NULL };
+	struct tg_ar_result ar = { 0 };
 	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
 	_cleanup_json_ struct json_object *report = NULL;
 	_cleanup_free_ uint8_t *sigfile = NULL, *sig = NULL;
@@ -355,10 +465,9 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	if (hn < 0)
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_IO, "%s: read failed: %s", pos[0], strerror(errno)), &d);
 	v.kind = detect_kind(head, (size_t)hn);
-	if (strcmp(v.kind, "blob") != 0)
-		/* Treating a FIT, capsule or archive as an opaque blob would
-		 * approve contents nobody looked at: refuse until its verifier
-		 * exists. */
+	if (strcmp(v.kind, "blob") != 0 && strcmp(v.kind, "archive") != 0)
+		/* Treating a FIT or capsule as an opaque blob would approve
+		 * contents nobody looked at: refuse until its verifier exists. */
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_UNSUPPORTED, "%s: %s verification is not "
 					  "available in this build", pos[0], v.kind), &d);
 	if (sigpath) {
@@ -420,7 +529,27 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	}
 
 	/* -- one pass over the file */
-	r = stream_file(pos[0], fd, size, &st, &d);
+	if (strcmp(v.kind, "archive") == 0) {
+		struct archive_feed feed = { .fd = fd, .st = &st, .size = size, .buf = malloc(TG_READ_CHUNK) };
+		if (!feed.buf) {
+			r = TG_E_NOMEM;
+			goto fail;
+		}
+		r = tg_archive_walk(feed_read, &feed, pos[0], &ar, &d);
+		if (r == TG_OK && feed.err)
+			r = tg_fail(&d, TG_E_IO, "%s: read failed or the file changed while reading", pos[0]);
+		/* Bytes libarchive did not need (padding, trailing data) are
+		 * still covered by the signature digests. */
+		const void *dummy;
+		ssize_t n;
+		while (r == TG_OK && (n = feed_read(&feed, &dummy)) > 0)
+			;
+		if (r == TG_OK && (feed.err || feed.got != size))
+			r = tg_fail(&d, TG_E_IO, "%s: file changed size while reading", pos[0]);
+		free(feed.buf);
+	} else {
+		r = stream_file(pos[0], fd, size, &st, &d);
+	}
 	if (r != TG_OK)
 		goto fail;
 	for (int h = 1; h < TG_HASH__COUNT; h++)
@@ -493,11 +622,13 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	v.cii = ctx->cii;
 	v.gm = ctx->gm;
 	f.sig_given = sig != NULL;
-	f.purposes = blob_purposes;
+	f.purposes = strcmp(v.kind, "archive") == 0 ? package_purposes : blob_purposes;
 	f.product = product;
 	f.version = version;
 	memcpy(f.other_content_fpr, pl.other_content_fpr, sizeof(f.other_content_fpr));
 	r = tg_policy_evaluate(db, &f, &v, &d);
+	if (r == TG_OK && strcmp(v.kind, "archive") == 0)
+		r = archive_verdict(db, &ar, &v, &d);
 	if (r != TG_OK)
 		goto fail;
 	tg_verdict_finish(&v);
@@ -514,9 +645,15 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	exit_code = v.approved ? TG_EXIT_OK : TG_EXIT_NEGATIVE;
 	stream_release(&st);
 	plan_release(&pl);
+	tg_archive_result_release(&ar);
+	if (v.components)
+		json_object_put(v.components);
 	return exit_code;
 fail:
 	stream_release(&st);
 	plan_release(&pl);
+	tg_archive_result_release(&ar);
+	if (v.components)
+		json_object_put(v.components);
 	return tg_cli_fail(ctx, r, &d);
 }

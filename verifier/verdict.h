@@ -35,6 +35,7 @@ struct tg_verdict {
 	size_t nreasons;
 	struct tg_finding warnings[TG_MAX_FINDINGS];
 	size_t nwarnings;
+	struct json_object *components;  /* owned; NULL = none */
 };
 
 void tg_verdict_reason(struct tg_verdict *v, const char *code, const char *fmt, ...)

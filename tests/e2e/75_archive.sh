@@ -1,0 +1,110 @@
+#!/bin/bash
+# Vendor packages (first part): archives with a detached signature, in every
+# format, each with its forged twin; and the unsafe-content cases of THREATS
+# section A built with the real tools or byte by byte.
+. "$(dirname "$0")/lib.sh"
+. "$ROOT/tests/e2e/ustar.sh"
+setup_supplier
+genkey k rsa3072
+tg key add acme k.pub --purpose package --reason "package signing" >/dev/null
+genkey fwk p256
+tg key add acme fwk.pub --purpose firmware --reason "firmware only" >/dev/null
+tg product add acme app --kind package --reason r >/dev/null
+mkdir -p pkg/bin pkg/etc && echo "#!/bin/sh" > pkg/bin/app && echo "conf=1" > pkg/etc/app.conf
+head -c 100000 /dev/urandom > pkg/lib.bin
+
+signed() { sign k "$1" "$1.sig" sha384; }
+ok_pkg() { # NAME FILE
+	signed "$2"
+	check_ok "$1 approved" -- "$2" --sig "$2.sig" --product app --version 1.0
+	printf '%s' "$LAST_OUT" | jq -e '.kind == "archive"' >/dev/null && ok "$1 detected as an archive by content" || bad "$1 kind"
+	local n rc; n=$(stat -c %s "$2")
+	flip "$2" $((n / 2)) "$2.flipped"
+	# Uncompressed: the signature fails (exit 1).  Compressed: the stream
+	# no longer decodes, which is malformed input (exit 2, one line).
+	tg check "$2.flipped" --sig "$2.sig" --product app --version 1.0 >/dev/null 2>"$WORK/.stderr"; rc=$?
+	if [ "$rc" -eq 1 ] || { [ "$rc" -eq 2 ] && [ "$(wc -l <"$WORK/.stderr")" -eq 1 ] && grep -q "$2.flipped" "$WORK/.stderr"; }; then
+		ok "$1 with a flipped byte refused (exit $rc)"
+	else
+		bad "$1 with a flipped byte (exit $rc)"
+	fi
+}
+tar -cf p.tar -C pkg .; ok_pkg "tar" p.tar
+tar -czf p.tgz -C pkg .; ok_pkg "tar.gz" p.tgz
+tar -cJf p.txz -C pkg .; ok_pkg "tar.xz" p.txz
+tar -cjf p.tbz -C pkg .; ok_pkg "tar.bz2" p.tbz
+tar -cf - -C pkg . | zstd -q > p.tzst; ok_pkg "tar.zst" p.tzst
+tar --format=pax -cf p.pax -C pkg .; ok_pkg "pax tar" p.pax
+(cd pkg && zip -qr ../p.zip .); ok_pkg "zip" p.zip
+(cd pkg && find . | cpio -o -H newc --quiet > ../p.cpio); ok_pkg "cpio newc" p.cpio
+(cd pkg && find . | cpio -o -H odc --quiet > ../p.odc); ok_pkg "cpio odc" p.odc
+(cd pkg && ar rc ../p.a bin/app etc/app.conf lib.bin); ok_pkg "ar" p.a
+mkdir -p deb/DEBIAN deb/usr/bin && cp pkg/bin/app deb/usr/bin/app
+printf 'Package: app\nVersion: 1.0\nArchitecture: all\nMaintainer: acme <a@acme.invalid>\nDescription: test\n' > deb/DEBIAN/control
+dpkg-deb --build --root-owner-group deb p.deb >/dev/null 2>&1; ok_pkg "deb (ar with control.tar and data.tar)" p.deb
+tg --json check p.deb --sig p.deb.sig --product app --version 1.0 | jq -e '[.components[] | select(.kind == "archive" and .verdict == "approved")] | length == 2' >/dev/null \
+	&& ok "deb: control.tar and data.tar walked as nested archives" || bad "deb components: $(printf '%s' "$LAST_OUT" | jq -c .components)"
+sign fwk p.tar p.tar.fwsig sha256
+check_reason KEY_PURPOSE "package signed with a firmware-only key: KEY_PURPOSE" -- p.tar --sig p.tar.fwsig --product app --version 1.0
+
+unsafe() { # CODE NAME ARCHIVE [tier]
+	signed "$3"
+	check_reason "$1" "$2: $1" -- "$3" --sig "$3.sig" --product app --version 1.0 --tier "${4:-3}"
+}
+# Case 1/2: traversal and absolute paths, in tar, zip and cpio.
+tar -cf t1.tar --transform 's|^|../../|' -C pkg etc/app.conf 2>/dev/null; unsafe ARCHIVE_UNSAFE_PATH "tar ../../x" t1.tar 1
+tar -cf t2.tar --transform 's|^|a/../../|' -C pkg etc/app.conf 2>/dev/null; unsafe ARCHIVE_UNSAFE_PATH "tar a/../../x" t2.tar 1
+tar -cPf t3.tar "$PWD/pkg/etc/app.conf"; unsafe ARCHIVE_UNSAFE_PATH "tar absolute path" t3.tar 1
+(cd pkg && bsdtar --format zip -cf ../t4.zip -s ',^,../,' etc/app.conf); unsafe ARCHIVE_UNSAFE_PATH "zip ../x" t4.zip 1
+(cd pkg && bsdtar --format newc -cf ../t5.cpio -s ',^,../../,' etc/app.conf); unsafe ARCHIVE_UNSAFE_PATH "cpio ../../x" t5.cpio 1
+: > t6.tar; ustar_entry t6.tar 'C:\windows\x' 0 644 data; ustar_end t6.tar; unsafe ARCHIVE_UNSAFE_PATH "backslash / drive letter name" t6.tar 1
+# Case 3: symlinks out, and writing through a symlink.
+mkdir -p ln && ln -sf ../../etc/passwd ln/pw && tar -cf t7.tar -C ln pw; unsafe ARCHIVE_UNSAFE_PATH "symlink leaving the archive" t7.tar 1
+ln -sf /etc ln/abs && tar -cf t8.tar -C ln abs; unsafe ARCHIVE_UNSAFE_PATH "absolute symlink" t8.tar 1
+: > t9.tar; ustar_entry t9.tar d 2 777 "" sub; ustar_entry t9.tar sub/ 5 755 ""; ustar_entry t9.tar d/file 0 644 evil; ustar_end t9.tar
+unsafe ARCHIVE_UNSAFE_PATH "member written through a symlink" t9.tar 1
+mkdir -p ln2/sub && echo x > ln2/sub/f && ln -sf sub ln2/in && tar -cf t10.tar -C ln2 sub in; unsafe ARCHIVE_LINK "symlink inside the archive at tier 3" t10.tar 3
+signed t10.tar; check_ok "symlink inside the archive at tier 2 (warning only)" -- t10.tar --sig t10.tar.sig --tier 2
+# Case 4: hard links with data, outside, to themselves.
+: > t11.tar; ustar_entry t11.tar a 0 644 x; ustar_entry t11.tar hl 1 644 "" ../outside/sentinel; ustar_end t11.tar
+unsafe ARCHIVE_UNSAFE_PATH "hard link to a path outside" t11.tar 1
+: > t12.tar; ustar_entry t12.tar a 0 644 x; ustar_entry t12.tar hl 1 644 "data" a; ustar_end t12.tar
+signed t12.tar; out=$(tg --json check t12.tar --sig t12.tar.sig --tier 1 2>"$WORK/.stderr"); rc=$?
+{ [ "$rc" -eq 1 ] && printf '%s' "$out" | jq -e '[.reasons[].code] | index("ARCHIVE_UNSAFE_PATH") != null' >/dev/null; } ||
+	{ [ "$rc" -eq 2 ] && grep -q "t12.tar: malformed archive" "$WORK/.stderr"; } \
+	&& ok "hard link carrying data refused (exit $rc)" || bad "hard link carrying data (exit $rc)"
+: > t13.tar; ustar_entry t13.tar self 1 644 "" self; ustar_end t13.tar; unsafe ARCHIVE_UNSAFE_PATH "hard link to itself" t13.tar 1
+# Case 5/6: duplicates, also after normalisation, case folding and type change.
+: > t14.tar; ustar_entry t14.tar payload.bin 0 644 BENIGN; ustar_entry t14.tar payload.bin 0 644 EVIL; ustar_end t14.tar
+unsafe ARCHIVE_DUPLICATE "the same name twice" t14.tar 1
+: > t15.tar; ustar_entry t15.tar ./x 0 644 a; ustar_entry t15.tar x 0 644 b; ustar_end t15.tar; unsafe ARCHIVE_DUPLICATE "./x and x" t15.tar 1
+: > t16.tar; ustar_entry t16.tar README 0 644 a; ustar_entry t16.tar readme 0 644 b; ustar_end t16.tar; unsafe ARCHIVE_DUPLICATE "README and readme" t16.tar 1
+: > t17.tar; ustar_entry t17.tar d/ 5 777 ""; ustar_entry t17.tar d 2 777 "" /etc; ustar_end t17.tar; unsafe ARCHIVE_DUPLICATE "directory then symlink of the same path" t17.tar 1
+: > t18.tar; ustar_entry t18.tar "$(printf 'caf\xcc\x81')" 0 644 a; ustar_end t18.tar; unsafe ARCHIVE_UNSAFE_PATH "NFD name (combining accent)" t18.tar 1
+bsdtar --format zip -cf t19.zip -C pkg etc/app.conf etc/app.conf 2>/dev/null; unsafe ARCHIVE_DUPLICATE "zip with the same member twice" t19.zip 1
+# Special files and setuid.
+: > t20.tar; ustar_entry t20.tar dev 3 644 ""; ustar_end t20.tar; unsafe ARCHIVE_SPECIAL_FILE "character device" t20.tar 1
+: > t21.tar; ustar_entry t21.tar fifo 6 644 ""; ustar_end t21.tar; unsafe ARCHIVE_SPECIAL_FILE "FIFO" t21.tar 1
+: > t22.tar; ustar_entry t22.tar su 0 4755 "#!/bin/sh"; ustar_end t22.tar; unsafe ARCHIVE_SETUID "setuid member at tier 3" t22.tar 3
+signed t22.tar; check_ok "setuid member at tier 2 (warning only)" -- t22.tar --sig t22.tar.sig --tier 2
+# Case 9: a decompression bomb stops at the ratio budget, memory bounded.
+head -c 300000000 /dev/zero > zeros && tar -cf - zeros | zstd -q -3 > bomb.tzst && rm zeros
+signed bomb.tzst
+/usr/bin/time -f %M -o bomb.rss "$TG_BIN" --json check bomb.tzst --sig bomb.tzst.sig --tier 1 > bomb.json 2>/dev/null
+jq -e '[.reasons[].code] | index("ARCHIVE_LIMIT") != null' bomb.json >/dev/null && ok "zstd bomb: ARCHIVE_LIMIT" || bad "zstd bomb: $(jq -c .reasons bomb.json)"
+rss=$(tail -1 bomb.rss)
+[ "$rss" -lt 65536 ] && ok "zstd bomb: peak memory $((rss / 1024)) MiB" || bad "zstd bomb memory $rss KiB"
+# Nesting: depth 3 is walked, depth 4 is refused.
+cp p.tar n1.tar; for i in 2 3 4 5; do tar -cf n$i.tar n$((i - 1)).tar; done
+signed n4.tar; check_ok "archives nested 3 deep walked" -- n4.tar --sig n4.tar.sig --product app --version 1.0
+unsafe ARCHIVE_LIMIT "archives nested 4 deep" n5.tar 1
+# Firmware inside a package must be an approved release (until FIT/capsule verification).
+mkdir -p fwpkg && { printf '\xd0\x0d\xfe\xed'; head -c 1000 /dev/urandom; } > fwpkg/bios.fit && tar -cf fw.tar -C fwpkg bios.fit
+unsafe COMPONENT_REJECTED "unapproved firmware inside a package" fw.tar 1
+tg product add acme bios --kind firmware --reason r >/dev/null
+tg release add acme bios 2.0 --file fwpkg/bios.fit --reason "reviewed" >/dev/null
+check_ok "approved firmware inside a package" -- fw.tar --sig fw.tar.sig --product app --version 1.0
+printf '%s' "$LAST_OUT" | jq -e '.components[0].kind == "fit" and .components[0].verdict == "approved"' >/dev/null && ok "component listed as approved fit" || bad "fit component"
+# Malformed archives.
+head -c 300 p.tgz > cut.tgz; signed cut.tgz
+bad_input "truncated tar.gz is malformed input" "cut.tgz: " -- tg check cut.tgz --sig cut.tgz.sig --tier 1

@@ -1,0 +1,587 @@
+#define _GNU_SOURCE
+/*
+ * Archive walker: libarchive in streaming mode, every member hashed in
+ * memory, nothing written to disk (THREATS section A: there is no
+ * extraction to escape from, and the rules below refuse what would be
+ * unsafe for whoever extracts the package after us).
+ */
+#include <stdarg.h>
+#include <string.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "archive.h"
+#include "../common/crypto.h"
+#include "../common/encoding.h"
+
+/* ------------------------------------------------------------ findings */
+
+static void finding(struct tg_ar_result *res, const char *code, enum tg_ar_sev sev, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void finding(struct tg_ar_result *res, const char *code, enum tg_ar_sev sev, const char *fmt, ...)
+{
+	va_list ap;
+	struct tg_ar_finding *f;
+
+	if (res->nf >= TG_AR_MAX_FINDINGS)
+		return;
+	f = &res->f[res->nf++];
+	f->code = code;
+	f->sev = sev;
+	va_start(ap, fmt);
+	vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
+	va_end(ap);
+	for (char *c = f->detail; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+}
+
+void tg_archive_result_release(struct tg_ar_result *res)
+{
+	for (size_t i = 0; i < res->n; i++)
+		free(res->m[i].path);
+	free(res->m);
+	memset(res, 0, sizeof(*res));
+}
+
+static struct tg_ar_member *add_member(struct tg_ar_result *res, const char *path)
+{
+	if (res->n == res->cap) {
+		size_t cap = res->cap ? res->cap * 2 : 64;
+		struct tg_ar_member *nm = realloc(res->m, cap * sizeof(*nm));
+		if (!nm)
+			return NULL;
+		res->m = nm;
+		res->cap = cap;
+	}
+	struct tg_ar_member *m = &res->m[res->n];
+	memset(m, 0, sizeof(*m));
+	m->path = strdup(path);
+	if (!m->path)
+		return NULL;
+	res->n++;
+	return m;
+}
+
+/* ------------------------------------------------------------- magic */
+
+bool tg_archive_magic(const uint8_t *h, size_t n)
+{
+	return (n >= 262 && memcmp(h + 257, "ustar", 5) == 0) ||
+	       (n >= 2 && h[0] == 0x1f && h[1] == 0x8b) ||
+	       (n >= 6 && memcmp(h, "\xfd" "7zXZ\0", 6) == 0) ||
+	       (n >= 4 && memcmp(h, "\x28\xb5\x2f\xfd", 4) == 0) ||
+	       (n >= 3 && memcmp(h, "BZh", 3) == 0) ||
+	       (n >= 4 && memcmp(h, "PK\x03\x04", 4) == 0) ||
+	       (n >= 6 && (memcmp(h, "070701", 6) == 0 || memcmp(h, "070707", 6) == 0 ||
+			   memcmp(h, "070702", 6) == 0)) ||
+	       (n >= 8 && memcmp(h, "!<arch>\n", 8) == 0);
+}
+
+static const char *firmware_magic(const uint8_t *h, size_t n)
+{
+	static const uint8_t fmp[16] = { 0xed, 0xd5, 0xcb, 0x6d, 0x2d, 0xe8, 0x44, 0x4c,
+					 0xbd, 0xa1, 0x71, 0x94, 0x19, 0x9a, 0xd9, 0x2a };
+	if (n >= 4 && h[0] == 0xd0 && h[1] == 0x0d && h[2] == 0xfe && h[3] == 0xed)
+		return "fit";
+	if (n >= 16 && memcmp(h, fmp, 16) == 0)
+		return "capsule";
+	return NULL;
+}
+
+/* ------------------------------------------------------------- paths */
+
+/* A set of normalised paths (open addressing). */
+struct pathset {
+	char **slot;
+	size_t cap, n;
+};
+
+static uint64_t fnv(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return h;
+}
+
+static bool set_has(const struct pathset *ps, const char *s)
+{
+	if (!ps->cap)
+		return false;
+	for (size_t i = fnv(s) & (ps->cap - 1);; i = (i + 1) & (ps->cap - 1)) {
+		if (!ps->slot[i])
+			return false;
+		if (strcmp(ps->slot[i], s) == 0)
+			return true;
+	}
+}
+
+static bool set_add(struct pathset *ps, const char *s)
+{
+	if ((ps->n + 1) * 2 > ps->cap) {
+		size_t cap = ps->cap ? ps->cap * 2 : 256;
+		char **ns = calloc(cap, sizeof(*ns));
+		if (!ns)
+			return false;
+		for (size_t i = 0; i < ps->cap; i++)
+			if (ps->slot[i]) {
+				size_t j = fnv(ps->slot[i]) & (cap - 1);
+				while (ns[j])
+					j = (j + 1) & (cap - 1);
+				ns[j] = ps->slot[i];
+			}
+		free(ps->slot);
+		ps->slot = ns;
+		ps->cap = cap;
+	}
+	size_t i = fnv(s) & (ps->cap - 1);
+	while (ps->slot[i])
+		i = (i + 1) & (ps->cap - 1);
+	ps->slot[i] = strdup(s);
+	if (!ps->slot[i])
+		return false;
+	ps->n++;
+	return true;
+}
+
+static void set_free(struct pathset *ps)
+{
+	for (size_t i = 0; i < ps->cap; i++)
+		free(ps->slot[i]);
+	free(ps->slot);
+	memset(ps, 0, sizeof(*ps));
+}
+
+/* Strict UTF-8; combining marks (U+0300-U+036F) are refused so that NFC
+ * and NFD spellings of one name cannot both pass (THREATS case 6). */
+static const char *utf8_problem(const unsigned char *s)
+{
+	while (*s) {
+		unsigned c = *s;
+		size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 :
+			     (c & 0xf8) == 0xf0 ? 4 : 0;
+		if (!len || (len == 2 && c < 0xc2) || (len == 4 && c > 0xf4))
+			return "invalid UTF-8";
+		for (size_t i = 1; i < len; i++)
+			if ((s[i] & 0xc0) != 0x80)
+				return "invalid UTF-8";
+		if (len == 3 && ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0)))
+			return "invalid UTF-8";
+		if (len == 2 && ((c == 0xcc && s[1] >= 0x80) || (c == 0xcd && s[1] <= 0xaf)))
+			return "a combining character (Unicode normalisation ambiguity)";
+		s += len;
+	}
+	return NULL;
+}
+
+/* Check a member name and write its normalised form ("./a//b/" -> "a/b").
+ * Returns the problem, or NULL.  THREATS cases 1, 2. */
+static const char *path_problem(const char *p, char *norm, size_t n)
+{
+	size_t o = 0;
+
+	if (!p || !*p)
+		return "empty name";
+	if (strlen(p) >= n)
+		return "name too long";
+	for (const char *c = p; *c; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return "control character in name";
+		if (*c == '\\')
+			return "backslash in name";
+	}
+	const char *u = utf8_problem((const unsigned char *)p);
+	if (u)
+		return u;
+	if (p[0] == '/')
+		return "absolute path";
+	if (((p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= 'a' && p[0] <= 'z')) && p[1] == ':')
+		return "drive-letter path";
+	while (*p) {
+		const char *end = strchr(p, '/');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len == 2 && p[0] == '.' && p[1] == '.')
+			return "'..' component";
+		if (len && !(len == 1 && p[0] == '.')) {
+			if (o)
+				norm[o++] = '/';
+			memcpy(norm + o, p, len);
+			o += len;
+		}
+		p += len;
+		while (*p == '/')
+			p++;
+	}
+	norm[o] = '\0';
+	if (!o)
+		return "name is only '.' components";
+	return NULL;
+}
+
+/* Does the symlink `link` (normalised) with target `t` stay inside? */
+static bool link_escapes(const char *link, const char *t)
+{
+	int depth = 0;
+
+	if (t[0] == '/' || t[0] == '\\')
+		return true;
+	for (const char *c = link; *c; c++)
+		if (*c == '/')
+			depth++;  /* components of the link's directory */
+	while (*t) {
+		const char *end = strchr(t, '/');
+		size_t len = end ? (size_t)(end - t) : strlen(t);
+		if (len == 2 && t[0] == '.' && t[1] == '.') {
+			if (--depth < 0)
+				return true;
+		} else if (len && !(len == 1 && t[0] == '.')) {
+			depth++;
+		}
+		t += len;
+		while (*t == '/')
+			t++;
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------- walking */
+
+struct walk {
+	struct tg_ar_result *res;
+	struct archive *top;      /* for the compression ratio */
+	const char *top_what;     /* the file, for diagnostics */
+	const char *prefix;       /* "outer.tar!" for nested members */
+	int depth;
+	struct pathset names, dupkeys, symlinks;
+};
+
+/* A nested archive reads its bytes from the outer archive's member. */
+struct nested_src {
+	struct archive *outer;
+	uint8_t buf[65536];
+	const uint8_t *peek;
+	size_t peek_len;
+	struct tg_md *md;
+	uint64_t size;
+	int err;
+};
+
+static la_ssize_t nested_read(struct archive *a, void *ud, const void **buf)
+{
+	struct nested_src *src = ud;
+	la_ssize_t n;
+
+	(void)a;
+	if (src->peek_len) {
+		*buf = src->peek;
+		n = (la_ssize_t)src->peek_len;
+		src->peek_len = 0;
+		return n;
+	}
+	n = archive_read_data(src->outer, src->buf, sizeof(src->buf));
+	if (n < 0) {
+		src->err = 1;
+		return -1;
+	}
+	if (n > 0) {
+		tg_md_write(src->md, src->buf, (size_t)n);
+		src->size += (uint64_t)n;
+	}
+	*buf = src->buf;
+	return n;
+}
+
+struct top_src {
+	tg_ar_read_fn fn;
+	void *ud;
+};
+
+static la_ssize_t top_read(struct archive *a, void *ud, const void **buf)
+{
+	struct top_src *src = ud;
+	(void)a;
+	return src->fn(src->ud, buf);
+}
+
+static struct archive *reader_new(void)
+{
+	struct archive *a = archive_read_new();
+
+	if (!a)
+		return NULL;
+	/* Only the formats and filters a vendor package may use; "all" would
+	 * add dozens of parsers of no use here. */
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_bzip2(a);
+	archive_read_support_filter_xz(a);
+	archive_read_support_filter_zstd(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	archive_read_support_format_zip_streamable(a);
+	archive_read_support_format_cpio(a);
+	archive_read_support_format_ar(a);
+	return a;
+}
+
+static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *what, struct tg_diag *d);
+
+static bool over_limits(struct walk *w)
+{
+	struct tg_ar_result *res = w->res;
+	int64_t in = archive_filter_bytes(w->top, -1), out = archive_filter_bytes(w->top, 0);
+
+	if (res->total > TG_MAX_ARCHIVE_TOTAL) {
+		finding(res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "more than %llu bytes of content",
+			(unsigned long long)TG_MAX_ARCHIVE_TOTAL);
+		return true;
+	}
+	/* THREATS case 9: budgets enforced while streaming, never after. */
+	if (out > (int64_t)TG_MAX_ARCHIVE_RATIO_FLOOR && in > 0 && out / in > TG_MAX_ARCHIVE_RATIO) {
+		finding(res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "compression ratio over %u:1 (decompression bomb)",
+			TG_MAX_ARCHIVE_RATIO);
+		return true;
+	}
+	return false;
+}
+
+/* Hash a member's data (and walk it when it is an archive). */
+static enum tg_err member_data(struct walk *w, struct archive *a, struct tg_ar_member *m, const char *name,
+			       struct tg_diag *d)
+{
+	struct tg_ar_result *res = w->res;
+	uint8_t buf[65536], digest[32];
+	struct tg_md *md = NULL;
+	la_ssize_t n;
+	enum tg_err r;
+
+	if (tg_md_new(TG_HASH_SHA256, &md) != TG_OK)
+		return TG_E_CRYPTO;
+	n = archive_read_data(a, buf, sizeof(buf));
+	if (n < 0) {
+		tg_md_free(md);
+		if (w->depth == 0)
+			return tg_fail(d, TG_E_FORMAT, "%s: malformed archive at %s: %s", w->top_what, name,
+				       archive_error_string(a));
+		finding(res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%s%s: %s", w->prefix, name, archive_error_string(a));
+		res->stopped = true;
+		return TG_OK;
+	}
+	tg_md_write(md, buf, (size_t)n);
+	m->size = (uint64_t)n;
+	res->total += (uint64_t)n;
+	m->component = tg_archive_magic(buf, (size_t)n) ? "archive" : firmware_magic(buf, (size_t)n);
+	if (m->component && strcmp(m->component, "archive") == 0) {
+		if (w->depth + 1 > TG_MAX_ARCHIVE_DEPTH) {
+			finding(res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "%s%s: archives nested deeper than %d", w->prefix,
+				name, TG_MAX_ARCHIVE_DEPTH);
+			res->stopped = true;
+			tg_md_free(md);
+			return TG_OK;
+		}
+		struct nested_src src = { .outer = a, .peek = buf, .peek_len = (size_t)n, .md = md, .size = 0 };
+		struct archive *inner = reader_new();
+		_cleanup_free_ char *prefix = NULL;
+		if (!inner) {
+			tg_md_free(md);
+			return TG_E_NOMEM;
+		}
+		if (asprintf(&prefix, "%s%s!", w->prefix, name) < 0) {
+			archive_read_free(inner);
+			tg_md_free(md);
+			return TG_E_NOMEM;
+		}
+		struct walk sub = { .res = res, .top = w->top, .top_what = w->top_what, .prefix = prefix,
+				    .depth = w->depth + 1 };
+		if (archive_read_open(inner, &src, NULL, nested_read, NULL) != ARCHIVE_OK) {
+			finding(res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%s%s: %s", w->prefix, name,
+				archive_error_string(inner));
+			r = TG_OK;
+		} else {
+			r = walk_archive(&sub, inner, name, d);
+		}
+		archive_read_free(inner);
+		set_free(&sub.names);
+		set_free(&sub.dupkeys);
+		set_free(&sub.symlinks);
+		if (r != TG_OK) {
+			tg_md_free(md);
+			return r;
+		}
+		/* Whatever the inner walk left unread still belongs to the
+		 * member's digest. */
+		while (!res->stopped && (n = archive_read_data(a, buf, sizeof(buf))) > 0) {
+			tg_md_write(md, buf, (size_t)n);
+			src.size += (uint64_t)n;
+		}
+		m->size += src.size;
+	} else {
+		while (n > 0) {
+			n = archive_read_data(a, buf, sizeof(buf));
+			if (n < 0) {
+				if (w->depth == 0) {
+					tg_md_free(md);
+					return tg_fail(d, TG_E_FORMAT, "%s: malformed archive at %s: %s", w->top_what,
+						       name, archive_error_string(a));
+				}
+				finding(res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%s%s: %s", w->prefix, name,
+					archive_error_string(a));
+				res->stopped = true;
+				break;
+			}
+			tg_md_write(md, buf, (size_t)n);
+			m->size += (uint64_t)n;
+			res->total += (uint64_t)n;
+			if (m->size > TG_MAX_ARCHIVE_MEMBER) {
+				finding(res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "%s%s: member larger than %llu bytes",
+					w->prefix, name, (unsigned long long)TG_MAX_ARCHIVE_MEMBER);
+				res->stopped = true;
+				break;
+			}
+			if (over_limits(w)) {
+				res->stopped = true;
+				break;
+			}
+		}
+	}
+	tg_md_final(md, digest);
+	tg_md_free(md);
+	tg_hex_encode(digest, 32, m->sha256);
+	return TG_OK;
+}
+
+static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *what, struct tg_diag *d)
+{
+	struct tg_ar_result *res = w->res;
+	struct archive_entry *e;
+	char norm[4096], key[4096], full[4200];
+	int rc;
+
+	(void)what;
+	while (!res->stopped) {
+		rc = archive_read_next_header(a, &e);
+		if (rc == ARCHIVE_EOF)
+			break;
+		/* A warning is a header libarchive had to guess at (THREATS
+		 * case 10): fail closed. */
+		if (rc != ARCHIVE_OK) {
+			/* The file given is malformed input: exit 2 (CLI.md).  A
+			 * corrupt member archive is a finding about the package. */
+			if (w->depth == 0)
+				return tg_fail(d, TG_E_FORMAT, "%s: malformed archive at member %llu: %s", what,
+					       (unsigned long long)res->entries + 1, archive_error_string(a));
+			finding(res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%sentry %llu: %s", w->prefix,
+				(unsigned long long)res->entries, archive_error_string(a));
+			res->stopped = true;
+			break;
+		}
+		if (++res->entries > TG_MAX_ARCHIVE_ENTRIES) {
+			finding(res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "more than %u members", TG_MAX_ARCHIVE_ENTRIES);
+			res->stopped = true;
+			break;
+		}
+		const char *name = archive_entry_pathname(e);
+		const char *problem = path_problem(name, norm, sizeof(norm));
+		snprintf(full, sizeof(full), "%s%s", w->prefix, name ? name : "(no name)");
+		if (problem && strcmp(problem, "name is only '.' components") == 0 &&
+		    archive_entry_filetype(e) == AE_IFDIR && !archive_entry_hardlink(e))
+			continue; /* "./": the archive's own root directory */
+		if (problem) {
+			finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: %s", full, problem);
+			continue;
+		}
+		struct tg_ar_member *m = add_member(res, full);
+		if (!m)
+			return TG_E_NOMEM;
+		mode_t type = archive_entry_filetype(e);
+		/* ar members are regular files by definition; deterministic ar
+		 * (binutils' default) stores no type bits. */
+		if (type == 0 && (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_AR)
+			type = AE_IFREG;
+		const char *hl = archive_entry_hardlink(e), *sl = archive_entry_symlink(e);
+		/* Duplicates after normalisation and ASCII case folding, type
+		 * changes of one path included (THREATS cases 5, 6). */
+		size_t kl = strlen(norm);
+		for (size_t i = 0; i <= kl; i++)
+			key[i] = (norm[i] >= 'A' && norm[i] <= 'Z') ? (char)(norm[i] + 32) : norm[i];
+		if (set_has(&w->dupkeys, key))
+			finding(res, "ARCHIVE_DUPLICATE", TG_AR_ALWAYS, "%s: a member of this name already exists", full);
+		else if (!set_add(&w->dupkeys, key) || !set_add(&w->names, norm))
+			return TG_E_NOMEM;
+		/* A path through an earlier symlink writes where the link points
+		 * (THREATS case 3). */
+		for (size_t i = 0; i < kl; i++)
+			if (norm[i] == '/') {
+				norm[i] = '\0';
+				bool via = set_has(&w->symlinks, norm);
+				norm[i] = '/';
+				if (via) {
+					finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: path passes through a symlink", full);
+					break;
+				}
+			}
+		if (archive_entry_mode(e) & (S_ISUID | S_ISGID))
+			finding(res, "ARCHIVE_SETUID", TG_AR_STRICT, "%s: setuid/setgid bit", full);
+		if (hl) {
+			char tnorm[4096];
+			snprintf(m->type, sizeof(m->type), "hardlink");
+			/* THREATS case 4: a hard link may only name an earlier member,
+			 * never itself, and never carries data. */
+			if (path_problem(hl, tnorm, sizeof(tnorm)) || !set_has(&w->names, tnorm) ||
+			    strcmp(tnorm, norm) == 0)
+				finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: hard link to '%s' outside the archive",
+					full, hl);
+			else if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0)
+				finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: hard link carrying data", full);
+			else
+				finding(res, "ARCHIVE_LINK", TG_AR_STRICT, "%s: hard link to %s", full, hl);
+		} else if (type == AE_IFLNK) {
+			snprintf(m->type, sizeof(m->type), "symlink");
+			if (!sl || link_escapes(norm, sl))
+				finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: symlink to '%s' leaves the archive",
+					full, sl ? sl : "");
+			else
+				finding(res, "ARCHIVE_LINK", TG_AR_STRICT, "%s: symlink to %s", full, sl);
+			if (!set_add(&w->symlinks, norm))
+				return TG_E_NOMEM;
+		} else if (type == AE_IFDIR) {
+			snprintf(m->type, sizeof(m->type), "dir");
+		} else if (type == AE_IFREG) {
+			snprintf(m->type, sizeof(m->type), "file");
+			enum tg_err r = member_data(w, a, m, name, d);
+			if (r != TG_OK)
+				return r;
+		} else {
+			/* Devices, FIFOs, sockets, unknown type flags. */
+			snprintf(m->type, sizeof(m->type), "special");
+			finding(res, "ARCHIVE_SPECIAL_FILE", TG_AR_ALWAYS, "%s: device, FIFO, socket or unknown type", full);
+		}
+	}
+	return TG_OK;
+}
+
+enum tg_err tg_archive_walk(tg_ar_read_fn fn, void *ud, const char *what, struct tg_ar_result *res,
+			    struct tg_diag *d)
+{
+	struct top_src src = { fn, ud };
+	struct archive *a = reader_new();
+	enum tg_err r;
+
+	if (!a)
+		return TG_E_NOMEM;
+	if (archive_read_open(a, &src, NULL, top_read, NULL) != ARCHIVE_OK) {
+		r = tg_fail(d, TG_E_FORMAT, "%s: not a readable archive: %s", what, archive_error_string(a));
+		archive_read_free(a);
+		return r;
+	}
+	struct walk w = { .res = res, .top = a, .top_what = what, .prefix = "", .depth = 0 };
+	r = walk_archive(&w, a, what, d);
+	if (r == TG_OK && res->entries == 0)
+		r = tg_fail(d, TG_E_FORMAT, "%s: archive has no members", what);
+	archive_read_free(a);
+	set_free(&w.names);
+	set_free(&w.dupkeys);
+	set_free(&w.symlinks);
+	return r;
+}

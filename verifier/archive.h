@@ -1,0 +1,61 @@
+/*
+ * Archive walker on libarchive: tar (ustar, pax, GNU) plain or compressed
+ * with gzip, bzip2, xz or zstd; zip; cpio; ar (and so .deb).  One streaming
+ * pass, nothing extracted: each member is hashed in memory, checked against
+ * the unsafe-content rules of THREATS section A, and walked in turn when it
+ * is itself an archive (to depth TG_MAX_ARCHIVE_DEPTH).  ARCHIVE_* codes
+ * are converted here and nowhere else.  The walker decides nothing: it
+ * reports members and findings; verifier/policy.c and cmd_check.c decide.
+ */
+#ifndef TG_ARCHIVE_H
+#define TG_ARCHIVE_H
+
+#include <sys/types.h>
+
+#include "../common/tg.h"
+
+enum tg_ar_sev {
+	TG_AR_ALWAYS,   /* rejects at every tier */
+	TG_AR_STRICT,   /* rejects from tier 3 (and CII), warns below */
+};
+
+struct tg_ar_finding {
+	const char *code;
+	enum tg_ar_sev sev;
+	char detail[320];
+};
+
+struct tg_ar_member {
+	char *path;              /* as named, outer!inner for nested members */
+	char type[12];           /* file, dir, symlink, hardlink */
+	uint64_t size;
+	char sha256[65];         /* files only */
+	const char *component;   /* "archive", "fit", "capsule" or NULL */
+};
+
+#define TG_AR_MAX_FINDINGS 64
+struct tg_ar_result {
+	struct tg_ar_member *m;
+	size_t n, cap;
+	struct tg_ar_finding f[TG_AR_MAX_FINDINGS];
+	size_t nf;
+	uint64_t total;          /* bytes of member data, all depths */
+	uint64_t entries;        /* members, all depths */
+	bool stopped;            /* a limit ended the walk early */
+};
+
+/* Pull the next chunk of the archive's bytes: returns its length (0 at the
+ * end, -1 on error) and points *buf at it. */
+typedef ssize_t (*tg_ar_read_fn)(void *ud, const void **buf);
+
+/* Walk an archive whose bytes come from fn.  TG_E_FORMAT (with a
+ * diagnostic) when the top-level archive cannot be read; everything else is
+ * a finding in res. */
+enum tg_err tg_archive_walk(tg_ar_read_fn fn, void *ud, const char *what, struct tg_ar_result *res,
+			    struct tg_diag *d);
+void tg_archive_result_release(struct tg_ar_result *res);
+
+/* Is this the start of an archive we walk? (magic numbers only) */
+bool tg_archive_magic(const uint8_t *p, size_t n);
+
+#endif
