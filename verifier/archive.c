@@ -368,10 +368,11 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct tg_ar_m
 		res->stopped = true;
 		return TG_OK;
 	}
-	tg_md_write(md, buf, (size_t)n);
 	m->size = (uint64_t)n;
 	res->total += (uint64_t)n;
 	m->component = tg_archive_magic(buf, (size_t)n) ? "archive" : firmware_magic(buf, (size_t)n);
+	if (res->hash_all || m->component)
+		tg_md_write(md, buf, (size_t)n);
 	if (m->component && strcmp(m->component, "archive") == 0) {
 		if (w->depth + 1 > TG_MAX_ARCHIVE_DEPTH) {
 			finding(res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "%s%s: archives nested deeper than %d", w->prefix,
@@ -417,6 +418,7 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct tg_ar_m
 		}
 		m->size += src.size;
 	} else {
+		bool hashing = res->hash_all || m->component;
 		while (n > 0) {
 			n = archive_read_data(a, buf, sizeof(buf));
 			if (n < 0) {
@@ -430,7 +432,8 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct tg_ar_m
 				res->stopped = true;
 				break;
 			}
-			tg_md_write(md, buf, (size_t)n);
+			if (hashing)
+				tg_md_write(md, buf, (size_t)n);
 			m->size += (uint64_t)n;
 			res->total += (uint64_t)n;
 			if (m->size > TG_MAX_ARCHIVE_MEMBER) {
@@ -447,7 +450,8 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct tg_ar_m
 	}
 	tg_md_final(md, digest);
 	tg_md_free(md);
-	tg_hex_encode(digest, 32, m->sha256);
+	if (res->hash_all || m->component)
+		tg_hex_encode(digest, 32, m->sha256);
 	return TG_OK;
 }
 

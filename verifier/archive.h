@@ -42,6 +42,10 @@ struct tg_ar_result {
 	uint64_t total;          /* bytes of member data, all depths */
 	uint64_t entries;        /* members, all depths */
 	bool stopped;            /* a limit ended the walk early */
+	bool hash_all;           /* set by the caller: hash every member, not
+				  * only components (an embedded manifest
+				  * needs them all; a detached signature
+				  * already covers every byte) */
 };
 
 /* Pull the next chunk of the archive's bytes: returns its length (0 at the

@@ -54,3 +54,7 @@ echo "$(uname -m), $(nproc) cores, libgcrypt $(pkg-config --modversion libgcrypt
 echo
 echo "== attestation: quote + event log, attest --batch vs tpm2_checkquote + tpm2_eventlog"
 bash "$ROOT/tests/bench/attest.sh"
+
+echo
+echo "== packages: 1 GiB tar of 10,000 members, trustgate check vs openssl / zstd|openssl"
+bash "$ROOT/tests/bench/archive.sh"
