@@ -108,3 +108,10 @@ printf '%s' "$LAST_OUT" | jq -e '.components[0].kind == "fit" and .components[0]
 # Malformed archives.
 head -c 300 p.tgz > cut.tgz; signed cut.tgz
 bad_input "truncated tar.gz is malformed input" "cut.tgz: " -- tg check cut.tgz --sig cut.tgz.sig --tier 1
+# Found by the walker fuzzer: a newc cpio header claiming a 4 GiB name.
+# libarchive asks malloc for it; nothing is touched, memory stays small.
+f=$ROOT/tests/fuzz/corpus/archive/regress-cpio-namesize-4GiB.cpio
+/usr/bin/time -f %M -o rss.txt "$TG_BIN" check "$f" --sig p.tar.sig --tier 1 >/dev/null 2>err.txt; rc=$?
+rss=$(tail -1 rss.txt)
+[ "$rc" -eq 2 ] && [ "$rss" -lt 65536 ] && ok "cpio with a 4 GiB name size: exit 2, peak memory $((rss / 1024)) MiB" \
+	|| bad "cpio with a 4 GiB name size (exit $rc, $rss KiB)"
