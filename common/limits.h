@@ -43,6 +43,9 @@
 #define TG_MAX_ARCHIVE_RATIO   1000u        /* decompressed : compressed */
 #define TG_MAX_ARCHIVE_RATIO_FLOOR (64ull * 1024 * 1024)  /* checked beyond this output */
 
+/* An embedded package manifest (DSSE envelope). */
+#define TG_MAX_MANIFEST        (16u * 1024u * 1024u)
+
 /* Hosts in one `attest --batch`. */
 #define TG_MAX_BATCH           100000u
 

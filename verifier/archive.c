@@ -39,9 +39,12 @@ static void finding(struct tg_ar_result *res, const char *code, enum tg_ar_sev s
 
 void tg_archive_result_release(struct tg_ar_result *res)
 {
-	for (size_t i = 0; i < res->n; i++)
+	for (size_t i = 0; i < res->n; i++) {
 		free(res->m[i].path);
+		free(res->m[i].norm);
+	}
 	free(res->m);
+	free(res->manifest);
 	memset(res, 0, sizeof(*res));
 }
 
@@ -220,6 +223,11 @@ static const char *path_problem(const char *p, char *norm, size_t n)
 	return NULL;
 }
 
+const char *tg_archive_normalize(const char *name, char *norm, size_t n)
+{
+	return path_problem(name, norm, n);
+}
+
 /* Does the symlink `link` (normalised) with target `t` stay inside? */
 static bool link_escapes(const char *link, const char *t)
 {
@@ -352,15 +360,20 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct tg_ar_m
 {
 	struct tg_ar_result *res = w->res;
 	uint8_t buf[65536], digest[32];
-	struct tg_md *md = NULL;
+	struct tg_md *md = NULL, *sm3 = NULL;
 	la_ssize_t n;
 	enum tg_err r;
 
 	if (tg_md_new(TG_HASH_SHA256, &md) != TG_OK)
 		return TG_E_CRYPTO;
+	if (res->hash_sm3 && tg_md_new(TG_HASH_SM3, &sm3) != TG_OK) {
+		tg_md_free(md);
+		return TG_E_CRYPTO;
+	}
 	n = archive_read_data(a, buf, sizeof(buf));
 	if (n < 0) {
 		tg_md_free(md);
+		tg_md_free(sm3);
 		if (w->depth == 0)
 			return tg_fail(d, TG_E_FORMAT, "%s: malformed archive at %s: %s", w->top_what, name,
 				       archive_error_string(a));
@@ -373,17 +386,33 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct tg_ar_m
 	m->component = tg_archive_magic(buf, (size_t)n) ? "archive" : firmware_magic(buf, (size_t)n);
 	if (res->hash_all || m->component)
 		tg_md_write(md, buf, (size_t)n);
+	if (sm3)
+		tg_md_write(sm3, buf, (size_t)n);
+	/* The root manifest is kept (bounded) for the caller. */
+	if (m->manifest) {
+		if (res->manifest || (size_t)n > TG_MAX_MANIFEST) {
+			finding(res, "MANIFEST_INVALID", TG_AR_ALWAYS, "%s: more than one manifest, or one over %u bytes",
+				name, TG_MAX_MANIFEST);
+			m->manifest = false;
+		} else if ((res->manifest = malloc((size_t)n ? (size_t)n : 1))) {
+			memcpy(res->manifest, buf, (size_t)n);
+			res->manifest_len = (size_t)n;
+		}
+	}
 	if (m->component && strcmp(m->component, "archive") == 0) {
 		if (w->depth + 1 > TG_MAX_ARCHIVE_DEPTH) {
 			finding(res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "%s%s: archives nested deeper than %d", w->prefix,
 				name, TG_MAX_ARCHIVE_DEPTH);
 			res->stopped = true;
 			tg_md_free(md);
+			tg_md_free(sm3);
 			return TG_OK;
 		}
 		struct nested_src src = { .outer = a, .peek = buf, .peek_len = (size_t)n, .md = md, .size = 0 };
 		struct archive *inner = reader_new();
 		_cleanup_free_ char *prefix = NULL;
+		tg_md_free(sm3);  /* a nested archive is checked by its members */
+		sm3 = NULL;
 		if (!inner) {
 			tg_md_free(md);
 			return TG_E_NOMEM;
@@ -424,6 +453,7 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct tg_ar_m
 			if (n < 0) {
 				if (w->depth == 0) {
 					tg_md_free(md);
+					tg_md_free(sm3);
 					return tg_fail(d, TG_E_FORMAT, "%s: malformed archive at %s: %s", w->top_what,
 						       name, archive_error_string(a));
 				}
@@ -434,6 +464,25 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct tg_ar_m
 			}
 			if (hashing)
 				tg_md_write(md, buf, (size_t)n);
+			if (sm3)
+				tg_md_write(sm3, buf, (size_t)n);
+			if (m->manifest && res->manifest && n > 0) {
+				if (res->manifest_len + (size_t)n > TG_MAX_MANIFEST) {
+					finding(res, "MANIFEST_INVALID", TG_AR_ALWAYS, "%s: manifest over %u bytes", name,
+						TG_MAX_MANIFEST);
+					free(res->manifest);
+					res->manifest = NULL;
+					res->manifest_len = 0;
+					m->manifest = false;
+				} else {
+					uint8_t *nm = realloc(res->manifest, res->manifest_len + (size_t)n);
+					if (nm) {
+						memcpy(nm + res->manifest_len, buf, (size_t)n);
+						res->manifest = nm;
+						res->manifest_len += (size_t)n;
+					}
+				}
+			}
 			m->size += (uint64_t)n;
 			res->total += (uint64_t)n;
 			if (m->size > TG_MAX_ARCHIVE_MEMBER) {
@@ -452,6 +501,11 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct tg_ar_m
 	tg_md_free(md);
 	if (res->hash_all || m->component)
 		tg_hex_encode(digest, 32, m->sha256);
+	if (sm3) {
+		tg_md_final(sm3, digest);
+		tg_md_free(sm3);
+		tg_hex_encode(digest, 32, m->sm3);
+	}
 	return TG_OK;
 }
 
@@ -496,8 +550,11 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 			continue;
 		}
 		struct tg_ar_member *m = add_member(res, full);
-		if (!m)
+		if (!m || !(m->norm = strdup(norm)))
 			return TG_E_NOMEM;
+		m->nested = w->depth > 0;
+		m->manifest = w->depth == 0 && archive_entry_filetype(e) == AE_IFREG &&
+			      (strcmp(norm, "trustgate.intoto.jsonl") == 0 || strcmp(norm, "trustgate.dsse.json") == 0);
 		mode_t type = archive_entry_filetype(e);
 		/* ar members are regular files by definition; deterministic ar
 		 * (binutils' default) stores no type bits. */

@@ -30,6 +30,10 @@ struct tg_ar_member {
 	char type[12];           /* file, dir, symlink, hardlink */
 	uint64_t size;
 	char sha256[65];         /* files only */
+	char sm3[65];            /* when hash_sm3 */
+	char *norm;              /* normalised name within its own archive */
+	bool nested;             /* inside a member archive */
+	bool manifest;           /* the root manifest itself */
 	const char *component;   /* "archive", "fit", "capsule" or NULL */
 };
 
@@ -42,6 +46,9 @@ struct tg_ar_result {
 	uint64_t total;          /* bytes of member data, all depths */
 	uint64_t entries;        /* members, all depths */
 	bool stopped;            /* a limit ended the walk early */
+	bool hash_sm3;           /* set by the caller: SM3 of every member too */
+	uint8_t *manifest;       /* root trustgate.intoto.jsonl, when present */
+	size_t manifest_len;
 	bool hash_all;           /* set by the caller: hash every member, not
 				  * only components (an embedded manifest
 				  * needs them all; a detached signature
@@ -58,6 +65,10 @@ typedef ssize_t (*tg_ar_read_fn)(void *ud, const void **buf);
 enum tg_err tg_archive_walk(tg_ar_read_fn fn, void *ud, const char *what, struct tg_ar_result *res,
 			    struct tg_diag *d);
 void tg_archive_result_release(struct tg_ar_result *res);
+
+/* Check a member name; write its normalised form.  NULL when safe, else
+ * what is wrong with it. */
+const char *tg_archive_normalize(const char *name, char *norm, size_t n);
 
 /* Is this the start of an archive we walk? (magic numbers only) */
 bool tg_archive_magic(const uint8_t *p, size_t n);

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "archive.h"
+#include "dsse.h"
 #include "policy.h"
 #include "../common/crypto.h"
 #include "../common/encoding.h"
@@ -374,6 +375,125 @@ static enum tg_err archive_verdict(struct tg_db *db, const struct tg_ar_result *
 	return TG_OK;
 }
 
+/* ------------------------------------------------------------ manifest */
+
+struct keylist {
+	struct tg_keyrec *k;
+	size_t n, cap;
+};
+
+static enum tg_err collect_key(const struct tg_keyrec *k, void *ud)
+{
+	struct keylist *kl = ud;
+
+	if (kl->n == kl->cap) {
+		size_t cap = kl->cap ? kl->cap * 2 : 16;
+		struct tg_keyrec *nk = realloc(kl->k, cap * sizeof(*nk));
+		if (!nk)
+			return TG_E_NOMEM;
+		kl->k = nk;
+		kl->cap = cap;
+	}
+	struct tg_keyrec *c = &kl->k[kl->n++];
+	*c = *k;
+	c->supplier = tg_strdup(k->supplier);
+	c->fingerprint = tg_strdup(k->fingerprint);
+	c->algorithm = tg_strdup(k->algorithm);
+	c->hashes = tg_strdup(k->hashes);
+	c->purposes = tg_strdup(k->purposes);
+	c->name = tg_strdup(k->name);
+	c->not_before = tg_strdup(k->not_before);
+	c->not_after = tg_strdup(k->not_after);
+	c->added_at = tg_strdup(k->added_at);
+	c->revoked_at = tg_strdup(k->revoked_at);
+	c->revoke_reason = tg_strdup(k->revoke_reason);
+	c->cert = NULL;
+	c->cert_len = 0;
+	c->spki = malloc(k->spki_len ? k->spki_len : 1);
+	if (!c->spki)
+		return TG_E_NOMEM;
+	memcpy(c->spki, k->spki, k->spki_len);
+	return TG_OK;
+}
+
+static void keylist_release(struct keylist *kl)
+{
+	for (size_t i = 0; i < kl->n; i++)
+		tg_keyrec_release(&kl->k[i]);
+	free(kl->k);
+}
+
+/* The embedded manifest as the package's signature (issue 3): it must be
+ * signed by a key of the records, and name every member with its digest,
+ * and nothing else (ARCHIVE_UNLISTED, DIGEST_MISMATCH, ARCHIVE_MISSING). */
+static enum tg_err manifest_check(struct tg_db *db, const char *path, const struct tg_ar_result *ar,
+				  struct tg_envelope *env, struct keylist *kl, struct tg_findings *f,
+				  struct tg_verdict *v, struct tg_diag *d)
+{
+	struct tg_diag md = { { 0 } };
+	struct tg_signer_match sm;
+	enum tg_err r;
+	char what[300];
+
+	snprintf(what, sizeof(what), "%s!%s", path, TG_MANIFEST_NAME);
+	f->sig_given = true;
+	if (tg_envelope_parse(tg_span_make(ar->manifest, ar->manifest_len), what, env, &md) != TG_OK) {
+		tg_verdict_reason(v, "MANIFEST_INVALID", "%s", md.msg);
+		f->manifest_invalid = true;
+		return TG_OK;
+	}
+	r = tg_rec_key_each(db, 0, collect_key, kl, d);
+	if (r == TG_OK)
+		r = tg_envelope_verify(env, kl->k, kl->n, &sm, d);
+	if (r != TG_OK)
+		return r;
+	if (sm.index >= 0) {
+		f->signer = &kl->k[sm.index];
+		f->sig_hash = sm.hash;
+		f->scheme = sm.scheme;
+		if (strcmp(env->st.supplier, f->signer->supplier) != 0)
+			tg_verdict_reason(v, "SUPPLIER_MISMATCH", "the manifest names supplier %s, its signer belongs to %s",
+					  env->st.supplier, f->signer->supplier);
+	}
+	if (f->product && strcmp(f->product, env->st.product) != 0)
+		tg_verdict_reason(v, "MANIFEST_MISMATCH", "--product %s, the manifest says %s", f->product, env->st.product);
+	if (f->version && strcmp(f->version, env->st.version) != 0)
+		tg_verdict_reason(v, "MANIFEST_MISMATCH", "--version %s, the manifest says %s", f->version, env->st.version);
+	if (!f->product)
+		f->product = env->st.product;
+	if (!f->version)
+		f->version = env->st.version;
+	/* Every member listed with its digest, every subject present. */
+	_cleanup_free_ bool *used = tg_calloc(env->st.n, sizeof(bool));
+	if (!used)
+		return TG_E_NOMEM;
+	for (size_t i = 0; i < ar->n; i++) {
+		const struct tg_ar_member *m = &ar->m[i];
+		size_t k;
+		if (m->nested || m->manifest || strcmp(m->type, "file") != 0)
+			continue;
+		for (k = 0; k < env->st.n; k++)
+			if (strcmp(env->st.s[k].name, m->norm) == 0)
+				break;
+		if (k == env->st.n) {
+			tg_verdict_reason(v, "ARCHIVE_UNLISTED", "%s is not listed in the signed manifest", m->path);
+			continue;
+		}
+		used[k] = true;
+		if (strcmp(env->st.s[k].sha256, m->sha256) != 0)
+			tg_verdict_reason(v, "DIGEST_MISMATCH", "%s: sha256 %.16s... differs from the manifest's %.16s...",
+					  m->path, m->sha256, env->st.s[k].sha256);
+		if (ar->hash_sm3 && strcmp(env->st.s[k].sm3, m->sm3) != 0)
+			tg_verdict_reason(v, "DIGEST_MISMATCH", "%s: %s", m->path, env->st.s[k].sm3[0] ?
+					  "sm3 differs from the manifest's" : "the GM profile needs an SM3 digest in the manifest");
+	}
+	for (size_t k = 0; k < env->st.n; k++)
+		if (!used[k])
+			tg_verdict_reason(v, "ARCHIVE_MISSING", "%s is listed in the manifest but not in the package",
+					  env->st.s[k].name);
+	return TG_OK;
+}
+
 /* ------------------------------------------------------------ record */
 
 static enum tg_err record_verdict(struct tg_ctx *ctx, struct tg_db *db, struct tg_verdict *v,
@@ -421,6 +541,8 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	static const char *const blob_purposes[] = { "firmware", "package", NULL };
 	static const char *const package_purposes[] = { "package", NULL };
 	struct tg_ar_result ar = { 0 };
+	struct tg_envelope env = { 0 };
+	struct keylist kl = { 0 };
 	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
 	_cleanup_json_ struct json_object *report = NULL;
 	_cleanup_free_ uint8_t *sigfile = NULL, *sig = NULL;
@@ -531,6 +653,10 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	/* -- one pass over the file */
 	if (strcmp(v.kind, "archive") == 0) {
 		struct archive_feed feed = { .fd = fd, .st = &st, .size = size, .buf = malloc(TG_READ_CHUNK) };
+		/* Without a detached signature the embedded manifest signs the
+		 * members: hash them all (and in SM3 for the GM profile). */
+		ar.hash_all = sig == NULL;
+		ar.hash_sm3 = sig == NULL && ctx->gm;
 		if (!feed.buf) {
 			r = TG_E_NOMEM;
 			goto fail;
@@ -626,7 +752,10 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	f.product = product;
 	f.version = version;
 	memcpy(f.other_content_fpr, pl.other_content_fpr, sizeof(f.other_content_fpr));
-	r = tg_policy_evaluate(db, &f, &v, &d);
+	if (!sig && ar.manifest)
+		r = manifest_check(db, pos[0], &ar, &env, &kl, &f, &v, &d);
+	if (r == TG_OK)
+		r = tg_policy_evaluate(db, &f, &v, &d);
 	if (r == TG_OK && strcmp(v.kind, "archive") == 0)
 		r = archive_verdict(db, &ar, &v, &d);
 	if (r != TG_OK)
@@ -646,6 +775,8 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	stream_release(&st);
 	plan_release(&pl);
 	tg_archive_result_release(&ar);
+	tg_envelope_release(&env);
+	keylist_release(&kl);
 	if (v.components)
 		json_object_put(v.components);
 	return exit_code;
@@ -653,6 +784,8 @@ fail:
 	stream_release(&st);
 	plan_release(&pl);
 	tg_archive_result_release(&ar);
+	tg_envelope_release(&env);
+	keylist_release(&kl);
 	if (v.components)
 		json_object_put(v.components);
 	return tg_cli_fail(ctx, r, &d);

@@ -69,6 +69,8 @@ static void rules_signature(struct policy *p, struct tg_diag *d)
 	struct tg_verdict *v = p->v;
 	int64_t t;
 
+	if (f->manifest_invalid)
+		return;
 	if (!f->sig_given) {
 		tg_verdict_reason(v, "SIG_MISSING", "no signature given (--sig); a supplier signature "
 						     "is required at every tier");

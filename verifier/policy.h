@@ -21,6 +21,9 @@ struct tg_findings {
 	char digest[TG_HASH__COUNT][129];
 	/* Purposes a key needs for this kind of artifact (any of them). */
 	const char *const *purposes;
+	/* The signature was an embedded manifest that could not be read
+	 * (MANIFEST_INVALID already says why). */
+	bool manifest_invalid;
 	/* --product / --version as given (NULL when absent). */
 	const char *product;
 	const char *version;

@@ -113,5 +113,11 @@ bad_input "truncated tar.gz is malformed input" "cut.tgz: " -- tg check cut.tgz 
 f=$ROOT/tests/fuzz/corpus/archive/regress-cpio-namesize-4GiB.cpio
 /usr/bin/time -f %M -o rss.txt "$TG_BIN" check "$f" --sig p.tar.sig --tier 1 >/dev/null 2>err.txt; rc=$?
 rss=$(tail -1 rss.txt)
-[ "$rc" -eq 2 ] && [ "$rss" -lt 65536 ] && ok "cpio with a 4 GiB name size: exit 2, peak memory $((rss / 1024)) MiB" \
-	|| bad "cpio with a 4 GiB name size (exit $rc, $rss KiB)"
+# Under ASan the allocator poisons shadow memory for the request itself:
+# the bound is a property of the product build, checked there.
+if ldd "$TG_BIN" | grep -q libasan; then
+	[ "$rc" -eq 2 ] && ok "cpio with a 4 GiB name size: exit 2 (memory bound not measured under ASan)" || bad "cpio with a 4 GiB name size (exit $rc)"
+else
+	[ "$rc" -eq 2 ] && [ "$rss" -lt 65536 ] && ok "cpio with a 4 GiB name size: exit 2, peak memory $((rss / 1024)) MiB" \
+		|| bad "cpio with a 4 GiB name size (exit $rc, $rss KiB)"
+fi
