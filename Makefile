@@ -21,7 +21,7 @@ CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfdt
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfdt -lpthread
 CPPFLAGS   += -I$(B) $(PKG_CFLAGS)
 
 COMMON_SRC   := $(wildcard common/*.c)

@@ -8,6 +8,7 @@
  * approve.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "cli.h"
@@ -270,34 +271,128 @@ static enum tg_err stream_file(const char *path, int fd, uint64_t size, struct s
 
 /* The archive's bytes pass through every digest on their way to libarchive:
  * what is walked is exactly what the signature covers (one read). */
+/*
+ * A ring of read buffers shared by libarchive (in this thread) and a
+ * hashing thread that feeds the signature digests: the two hashings of an
+ * embedded-manifest check (the file, and every member) run on two cores.
+ * A slot is refilled only after the hashing thread is done with it and
+ * libarchive has moved on (it keeps at most the last buffer it was given).
+ */
+#define FEED_SLOTS 8
+
 struct archive_feed {
 	int fd;
 	struct stream *st;
-	uint8_t *buf;
+	uint8_t *slot[FEED_SLOTS];
+	size_t len[FEED_SLOTS];
+	uint64_t produced, consumed;   /* slots filled / hashed */
+	bool eof, stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t th;
+	bool threaded;
 	uint64_t got, size;
 	int err;
 };
 
+static void feed_hash(struct stream *st, const uint8_t *p, size_t n)
+{
+	for (int h = 0; h < TG_HASH__COUNT; h++)
+		if (st->md[h])
+			tg_md_write(st->md[h], p, n);
+	for (size_t i = 0; i < st->n_za; i++)
+		tg_md_write(st->za[i], p, n);
+}
+
+static void *feed_thread(void *ud)
+{
+	struct archive_feed *f = ud;
+
+	pthread_mutex_lock(&f->mu);
+	for (;;) {
+		while (f->consumed == f->produced && !f->eof && !f->stop)
+			pthread_cond_wait(&f->cv, &f->mu);
+		if (f->consumed == f->produced)
+			break;
+		size_t i = f->consumed % FEED_SLOTS;
+		pthread_mutex_unlock(&f->mu);
+		feed_hash(f->st, f->slot[i], f->len[i]);
+		pthread_mutex_lock(&f->mu);
+		f->consumed++;
+		pthread_cond_broadcast(&f->cv);
+	}
+	pthread_mutex_unlock(&f->mu);
+	return NULL;
+}
+
 static ssize_t feed_read(void *ud, const void **buf)
 {
 	struct archive_feed *f = ud;
+	size_t i = f->produced % FEED_SLOTS;
 	ssize_t n;
 
+	if (f->threaded) {
+		/* Keep one slot between the writer and libarchive's buffer. */
+		pthread_mutex_lock(&f->mu);
+		while (f->produced - f->consumed >= FEED_SLOTS - 1)
+			pthread_cond_wait(&f->cv, &f->mu);
+		pthread_mutex_unlock(&f->mu);
+	}
 	do
-		n = read(f->fd, f->buf, TG_READ_CHUNK);
+		n = read(f->fd, f->slot[i], TG_READ_CHUNK);
 	while (n < 0 && errno == EINTR);
 	if (n < 0 || f->got + (uint64_t)(n > 0 ? n : 0) > f->size) {
 		f->err = 1;
 		return -1;
 	}
-	for (int h = 0; h < TG_HASH__COUNT; h++)
-		if (f->st->md[h])
-			tg_md_write(f->st->md[h], f->buf, (size_t)n);
-	for (size_t i = 0; i < f->st->n_za; i++)
-		tg_md_write(f->st->za[i], f->buf, (size_t)n);
 	f->got += (uint64_t)n;
-	*buf = f->buf;
+	*buf = f->slot[i];
+	if (n == 0)
+		return 0;
+	if (!f->threaded) {
+		feed_hash(f->st, f->slot[i], (size_t)n);
+		return n;
+	}
+	pthread_mutex_lock(&f->mu);
+	f->len[i] = (size_t)n;
+	f->produced++;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
 	return n;
+}
+
+static enum tg_err feed_start(struct archive_feed *f, bool threaded)
+{
+	for (int i = 0; i < FEED_SLOTS; i++)
+		if (!(f->slot[i] = malloc(TG_READ_CHUNK)))
+			return TG_E_NOMEM;
+	if (!threaded)
+		return TG_OK;
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->cv, NULL);
+	if (pthread_create(&f->th, NULL, feed_thread, f) != 0)
+		return TG_OK;  /* fall back to hashing in this thread */
+	f->threaded = true;
+	return TG_OK;
+}
+
+/* Wait for the hashing thread to finish every filled slot. */
+static void feed_stop(struct archive_feed *f)
+{
+	if (f->threaded) {
+		pthread_mutex_lock(&f->mu);
+		f->eof = true;
+		pthread_cond_broadcast(&f->cv);
+		pthread_mutex_unlock(&f->mu);
+		pthread_join(f->th, NULL);
+		pthread_mutex_destroy(&f->mu);
+		pthread_cond_destroy(&f->cv);
+		f->threaded = false;
+	}
+	for (int i = 0; i < FEED_SLOTS; i++) {
+		free(f->slot[i]);
+		f->slot[i] = NULL;
+	}
 }
 
 /* Components: nested archives are approved when nothing inside them was
@@ -423,6 +518,11 @@ static void keylist_release(struct keylist *kl)
 	free(kl->k);
 }
 
+static int subject_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct tg_subject *)a)->name, ((const struct tg_subject *)b)->name);
+}
+
 /* The embedded manifest as the package's signature (issue 3): it must be
  * signed by a key of the records, and name every member with its digest,
  * and nothing else (ARCHIVE_UNLISTED, DIGEST_MISMATCH, ARCHIVE_MISSING). */
@@ -467,14 +567,15 @@ static enum tg_err manifest_check(struct tg_db *db, const char *path, const stru
 	_cleanup_free_ bool *used = tg_calloc(env->st.n, sizeof(bool));
 	if (!used)
 		return TG_E_NOMEM;
+	qsort(env->st.s, env->st.n, sizeof(*env->st.s), subject_cmp);
 	for (size_t i = 0; i < ar->n; i++) {
 		const struct tg_ar_member *m = &ar->m[i];
+		struct tg_subject key = { .name = m->norm }, *hit;
 		size_t k;
 		if (m->nested || m->manifest || strcmp(m->type, "file") != 0)
 			continue;
-		for (k = 0; k < env->st.n; k++)
-			if (strcmp(env->st.s[k].name, m->norm) == 0)
-				break;
+		hit = env->st.n ? bsearch(&key, env->st.s, env->st.n, sizeof(*env->st.s), subject_cmp) : NULL;
+		k = hit ? (size_t)(hit - env->st.s) : env->st.n;
 		if (k == env->st.n) {
 			tg_verdict_reason(v, "ARCHIVE_UNLISTED", "%s is not listed in the signed manifest", m->path);
 			continue;
@@ -652,13 +753,15 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 
 	/* -- one pass over the file */
 	if (strcmp(v.kind, "archive") == 0) {
-		struct archive_feed feed = { .fd = fd, .st = &st, .size = size, .buf = malloc(TG_READ_CHUNK) };
+		struct archive_feed feed = { .fd = fd, .st = &st, .size = size };
 		/* Without a detached signature the embedded manifest signs the
-		 * members: hash them all (and in SM3 for the GM profile). */
+		 * members: hash them all (and in SM3 for the GM profile), and the
+		 * file's own digests in a second thread. */
 		ar.hash_all = sig == NULL;
 		ar.hash_sm3 = sig == NULL && ctx->gm;
-		if (!feed.buf) {
-			r = TG_E_NOMEM;
+		r = feed_start(&feed, ar.hash_all);
+		if (r != TG_OK) {
+			feed_stop(&feed);
 			goto fail;
 		}
 		r = tg_archive_walk(feed_read, &feed, pos[0], &ar, &d);
@@ -670,9 +773,9 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 		ssize_t n;
 		while (r == TG_OK && (n = feed_read(&feed, &dummy)) > 0)
 			;
+		feed_stop(&feed);
 		if (r == TG_OK && (feed.err || feed.got != size))
 			r = tg_fail(&d, TG_E_IO, "%s: file changed size while reading", pos[0]);
-		free(feed.buf);
 	} else {
 		r = stream_file(pos[0], fd, size, &st, &d);
 	}

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <json-c/json.h>
 
@@ -60,6 +61,11 @@ static bool hex64(const char *s)
 	return true;
 }
 
+static int name_casecmp(const void *a, const void *b)
+{
+	return strcasecmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static enum tg_err statement_parse(const uint8_t *p, size_t len, const char *what, struct tg_statement *st,
 				   struct tg_diag *d)
 {
@@ -116,14 +122,20 @@ static enum tg_err statement_parse(const uint8_t *p, size_t len, const char *wha
 		if (get_str(dg, "sm3"))
 			memcpy(st->s[i].sm3, get_str(dg, "sm3"), 65);
 		st->n++;
-		/* One name, one digest (THREATS case 6). */
-		for (size_t k = 0; k < i; k++)
-			if (strcasecmp(st->s[k].name, norm) == 0) {
-				r = tg_fail(d, TG_E_FORMAT, "%s: subject %s listed twice", what, norm);
-				break;
-			}
 	}
 	json_object_put(o);
+	/* One name, one digest (THREATS case 6), case folded like members. */
+	if (r == TG_OK && st->n > 1) {
+		_cleanup_free_ const char **names = tg_calloc(st->n, sizeof(*names));
+		if (!names)
+			return TG_E_NOMEM;
+		for (size_t i = 0; i < st->n; i++)
+			names[i] = st->s[i].name;
+		qsort(names, st->n, sizeof(*names), name_casecmp);
+		for (size_t i = 1; i < st->n && r == TG_OK; i++)
+			if (strcasecmp(names[i - 1], names[i]) == 0)
+				r = tg_fail(d, TG_E_FORMAT, "%s: subject %s listed twice", what, names[i]);
+	}
 	return r;
 }
 

@@ -57,3 +57,9 @@ tar -cf f10.tar -C pkg .
 check_reason SIG_MISSING "package with neither manifest nor --sig: SIG_MISSING" -- f10.tar
 rm -rf p && cp -r pkg p && manifest p p256 acme app 1.2 > p/trustgate.intoto.jsonl && mkdir -p q && cp -r p q/inner && manifest p p256 acme app 1.2 > q/inner/x && tar -cf f11.tar -C p . -C ../q .
 check_reason ARCHIVE_UNLISTED "member outside the signed set (second tree): ARCHIVE_UNLISTED" -- f11.tar
+# Members larger than one read block (64 KiB and more), and a change deep
+# inside one (a reader that lost part of a block once approved nothing).
+rm -rf p && cp -r pkg p && head -c 300000 /dev/urandom > p/big.bin && manifest p p256 acme app 1.2 > p/trustgate.intoto.jsonl && pack p big.tar
+check_ok "manifest over a 300 KB member approved" -- big.tar
+flip p/big.bin 200000 big.flipped && mv big.flipped p/big.bin; pack p big2.tar
+check_reason DIGEST_MISMATCH "a byte changed 200 KB into a large member: DIGEST_MISMATCH" -- big2.tar
