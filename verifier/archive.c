@@ -383,6 +383,8 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct tg_ar_m
 	}
 	m->size = (uint64_t)n;
 	res->total += (uint64_t)n;
+	if (w->depth == 0 && strcmp(m->norm, "debian-binary") == 0)
+		memcpy(res->deb_version, buf, (size_t)n < sizeof(res->deb_version) - 1 ? (size_t)n : sizeof(res->deb_version) - 1);
 	m->component = tg_archive_magic(buf, (size_t)n) ? "archive" : firmware_magic(buf, (size_t)n);
 	if (res->hash_all || m->component)
 		tg_md_write(md, buf, (size_t)n);
@@ -622,6 +624,46 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 	return TG_OK;
 }
 
+/* deb(5): an ar archive whose first member is debian-binary is a Debian
+ * package and holds exactly debian-binary ("2.x"), control.tar[.gz|.xz|
+ * .zst] and data.tar[.gz|.xz|.bz2|.zst|.lzma], in that order — no extra
+ * member (an unpacked-but-unsigned _gpgorigin, a second data.tar) that dpkg
+ * and a verifier could read differently (THREATS case 11). */
+static bool suffix_in(const char *s, const char *base, const char *const *ext)
+{
+	size_t bl = strlen(base);
+
+	if (strncmp(s, base, bl) != 0)
+		return false;
+	for (; *ext; ext++)
+		if (strcmp(s + bl, *ext) == 0)
+			return true;
+	return false;
+}
+
+static void deb_rules(struct tg_ar_result *res)
+{
+	static const char *const control_ext[] = { "", ".gz", ".xz", ".zst", NULL };
+	static const char *const data_ext[] = { "", ".gz", ".xz", ".bz2", ".zst", ".lzma", NULL };
+	const struct tg_ar_member *top[4] = { NULL };
+	size_t ntop = 0;
+
+	for (size_t i = 0; i < res->n; i++)
+		if (!res->m[i].nested) {
+			if (ntop < 4)
+				top[ntop] = &res->m[i];
+			ntop++;
+		}
+	if (ntop == 0 || strcmp(top[0]->norm, "debian-binary") != 0)
+		return;
+	if (strncmp(res->deb_version, "2.", 2) != 0)
+		finding(res, "DEB_MALFORMED", TG_AR_ALWAYS, "debian-binary is not a version 2.x package");
+	if (ntop != 3 || !suffix_in(top[1]->norm, "control.tar", control_ext) ||
+	    !suffix_in(top[2]->norm, "data.tar", data_ext))
+		finding(res, "DEB_MALFORMED", TG_AR_ALWAYS, "a .deb holds exactly debian-binary, control.tar.* and "
+			"data.tar.*, in that order (%zu members found)", ntop);
+}
+
 enum tg_err tg_archive_walk(tg_ar_read_fn fn, void *ud, const char *what, struct tg_ar_result *res,
 			    struct tg_diag *d)
 {
@@ -638,6 +680,8 @@ enum tg_err tg_archive_walk(tg_ar_read_fn fn, void *ud, const char *what, struct
 	}
 	struct walk w = { .res = res, .top = a, .top_what = what, .prefix = "", .depth = 0 };
 	r = walk_archive(&w, a, what, d);
+	if (r == TG_OK && (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_AR)
+		deb_rules(res);
 	if (r == TG_OK && res->entries == 0)
 		r = tg_fail(d, TG_E_FORMAT, "%s: archive has no members", what);
 	archive_read_free(a);

@@ -47,6 +47,7 @@ struct tg_ar_result {
 	uint64_t entries;        /* members, all depths */
 	bool stopped;            /* a limit ended the walk early */
 	bool hash_sm3;           /* set by the caller: SM3 of every member too */
+	char deb_version[8];     /* first bytes of a root debian-binary */
 	uint8_t *manifest;       /* root trustgate.intoto.jsonl, when present */
 	size_t manifest_len;
 	bool hash_all;           /* set by the caller: hash every member, not

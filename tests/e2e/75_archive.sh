@@ -121,3 +121,18 @@ else
 	[ "$rc" -eq 2 ] && [ "$rss" -lt 65536 ] && ok "cpio with a 4 GiB name size: exit 2, peak memory $((rss / 1024)) MiB" \
 		|| bad "cpio with a 4 GiB name size (exit $rc, $rss KiB)"
 fi
+# deb(5) structure (THREATS case 11), built with ar from the real package's members.
+mkdir -p debx && (cd debx && ar x ../p.deb)
+ctl=$(cd debx && ls control.tar.*); dat=$(cd debx && ls data.tar.*)
+deb_case() { # NAME CODE ar-members...
+	local name=$1 code=$2; shift 2
+	rm -f "dx.deb" && (cd debx && ar rc ../dx.deb "$@")
+	signed dx.deb
+	if [ "$code" = ok ]; then check_ok "$name" -- dx.deb --sig dx.deb.sig --product app --version 1.0
+	else check_reason "$code" "$name: $code" -- dx.deb --sig dx.deb.sig --product app --version 1.0 --tier 1; fi
+}
+deb_case "deb rebuilt from its members in order" ok debian-binary "$ctl" "$dat"
+deb_case "deb members out of order" DEB_MALFORMED debian-binary "$dat" "$ctl"
+cp "debx/$dat" debx/data.tar; deb_case "deb with two data.tar members" DEB_MALFORMED debian-binary "$ctl" "$dat" data.tar
+echo sig > debx/_gpgorigin; deb_case "deb with an extra _gpgorigin member" DEB_MALFORMED debian-binary "$ctl" "$dat" _gpgorigin
+printf '3.0\n' > debx/debian-binary; deb_case "deb format 3.0" DEB_MALFORMED debian-binary "$ctl" "$dat"
