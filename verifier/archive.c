@@ -313,6 +313,15 @@ static la_ssize_t top_read(struct archive *a, void *ud, const void **buf)
 	return src->fn(src->ud, buf);
 }
 
+static struct archive *reader_new_zip_seekable(void)
+{
+	struct archive *a = archive_read_new();
+
+	if (a)
+		archive_read_support_format_zip_seekable(a);
+	return a;
+}
+
 static struct archive *reader_new(void)
 {
 	struct archive *a = archive_read_new();
@@ -684,6 +693,28 @@ enum tg_err tg_archive_walk(tg_ar_read_fn fn, void *ud, const char *what, struct
 		deb_rules(res);
 	if (r == TG_OK && res->entries == 0)
 		r = tg_fail(d, TG_E_FORMAT, "%s: archive has no members", what);
+	archive_read_free(a);
+	set_free(&w.names);
+	set_free(&w.dupkeys);
+	set_free(&w.symlinks);
+	return r;
+}
+
+enum tg_err tg_archive_walk_zip_seekable(int fd, const char *what, struct tg_ar_result *res,
+					 struct tg_diag *d)
+{
+	struct archive *a = reader_new_zip_seekable();
+	enum tg_err r;
+
+	if (!a)
+		return TG_E_NOMEM;
+	if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK) {
+		r = tg_fail(d, TG_E_FORMAT, "%s: zip central directory unreadable: %s", what, archive_error_string(a));
+		archive_read_free(a);
+		return r;
+	}
+	struct walk w = { .res = res, .top = a, .top_what = what, .prefix = "", .depth = 0 };
+	r = walk_archive(&w, a, what, d);
 	archive_read_free(a);
 	set_free(&w.names);
 	set_free(&w.dupkeys);

@@ -67,6 +67,11 @@ enum tg_err tg_archive_walk(tg_ar_read_fn fn, void *ud, const char *what, struct
 			    struct tg_diag *d);
 void tg_archive_result_release(struct tg_ar_result *res);
 
+/* Walk a zip held in fd with libarchive's seekable reader (central
+ * directory), for comparison with the streaming walk (local headers). */
+enum tg_err tg_archive_walk_zip_seekable(int fd, const char *what, struct tg_ar_result *res,
+					 struct tg_diag *d);
+
 /* Check a member name; write its normalised form.  NULL when safe, else
  * what is wrong with it. */
 const char *tg_archive_normalize(const char *name, char *norm, size_t n);

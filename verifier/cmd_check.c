@@ -7,7 +7,9 @@
  * recorded with its audit row -> report.  Only tg_verdict_finish() can
  * approve.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -293,6 +295,7 @@ struct archive_feed {
 	bool threaded;
 	uint64_t got, size;
 	int err;
+	int copy_fd;                   /* zip: the same bytes, for the second reading */
 };
 
 static void feed_hash(struct stream *st, const uint8_t *p, size_t n)
@@ -349,6 +352,18 @@ static ssize_t feed_read(void *ud, const void **buf)
 	*buf = f->slot[i];
 	if (n == 0)
 		return 0;
+	if (f->copy_fd >= 0) {
+		for (ssize_t o = 0; o < n;) {
+			ssize_t w = write(f->copy_fd, f->slot[i] + o, (size_t)(n - o));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				f->err = 1;
+				return -1;
+			}
+			o += w;
+		}
+	}
 	if (!f->threaded) {
 		feed_hash(f->st, f->slot[i], (size_t)n);
 		return n;
@@ -393,6 +408,62 @@ static void feed_stop(struct archive_feed *f)
 		free(f->slot[i]);
 		f->slot[i] = NULL;
 	}
+}
+
+/* The central directory's reading of the same bytes must list exactly the
+ * members the streaming reading saw: same names, order, types, sizes and
+ * digests.  A local-only entry, a prefix, overlapping entries or a name,
+ * size or method that differs all show up as a difference. */
+static enum tg_err zip_cross_check(const char *path, int copy_fd, struct tg_ar_result *ar, struct tg_diag *d)
+{
+	struct tg_ar_result cd = { .hash_all = true };
+	struct tg_diag cdd = { { 0 } };
+	enum tg_err r;
+
+	if (lseek(copy_fd, 0, SEEK_SET) != 0)
+		return tg_fail(d, TG_E_IO, "%s: cannot reread the private copy", path);
+	r = tg_archive_walk_zip_seekable(copy_fd, path, &cd, &cdd);
+	if (r == TG_E_NOMEM || r == TG_E_IO) {
+		tg_archive_result_release(&cd);
+		return tg_fail(d, r, "%s", cdd.msg);
+	}
+	if (r != TG_OK || cd.stopped) {
+		if (ar->nf < TG_AR_MAX_FINDINGS) {
+			struct tg_ar_finding *f = &ar->f[ar->nf++];
+			f->code = "ZIP_INCONSISTENT";
+			f->sev = TG_AR_ALWAYS;
+			snprintf(f->detail, sizeof(f->detail), "the central directory does not read: %.250s",
+				 cdd.msg[0] ? cdd.msg : "walk stopped");
+		}
+		tg_archive_result_release(&cd);
+		return TG_OK;
+	}
+	size_t i = 0, j = 0;
+	const char *why = NULL;
+	const struct tg_ar_member *a = NULL, *b = NULL;
+	for (; i < ar->n && j < cd.n && !why; i++, j++) {
+		a = &ar->m[i];
+		b = &cd.m[j];
+		if (a->nested != b->nested || strcmp(a->path, b->path) != 0)
+			why = "a different member";
+		else if (strcmp(a->type, b->type) != 0)
+			why = "a different type";
+		else if (a->size != b->size)
+			why = "a different size";
+		else if (strcmp(a->sha256, b->sha256) != 0)
+			why = "different content";
+	}
+	if (!why && (i < ar->n || j < cd.n))
+		why = i < ar->n ? "a member only the local headers have" : "a member only the central directory has";
+	if (why && ar->nf < TG_AR_MAX_FINDINGS) {
+		struct tg_ar_finding *f = &ar->f[ar->nf++];
+		f->code = "ZIP_INCONSISTENT";
+		f->sev = TG_AR_ALWAYS;
+		snprintf(f->detail, sizeof(f->detail), "local headers and central directory disagree at member %zu (%s): %s",
+			 i, a ? a->path : "?", why);
+	}
+	tg_archive_result_release(&cd);
+	return TG_OK;
 }
 
 /* Components: nested archives are approved when nothing inside them was
@@ -753,11 +824,26 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 
 	/* -- one pass over the file */
 	if (strcmp(v.kind, "archive") == 0) {
-		struct archive_feed feed = { .fd = fd, .st = &st, .size = size };
+		struct archive_feed feed = { .fd = fd, .st = &st, .size = size, .copy_fd = -1 };
+		bool zip = hn >= 4 && memcmp(head, "PK\x03\x04", 4) == 0;
+		/* THREATS P6/7/8: a zip read by its local headers (streaming)
+		 * and by its central directory can list different files.  The
+		 * bytes read are also copied to an unlinked private file, read
+		 * again through the central directory, and both lists must be
+		 * the same. */
+		if (zip) {
+			const char *tmp = getenv("TMPDIR");
+			feed.copy_fd = open(tmp && *tmp ? tmp : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+			if (feed.copy_fd < 0) {
+				r = tg_fail(&d, TG_E_IO, "%s: cannot create a private copy for the zip cross-check: %s",
+					    pos[0], strerror(errno));
+				goto fail;
+			}
+		}
 		/* Without a detached signature the embedded manifest signs the
 		 * members: hash them all (and in SM3 for the GM profile), and the
 		 * file's own digests in a second thread. */
-		ar.hash_all = sig == NULL;
+		ar.hash_all = sig == NULL || zip;
 		ar.hash_sm3 = sig == NULL && ctx->gm;
 		r = feed_start(&feed, ar.hash_all);
 		if (r != TG_OK) {
@@ -776,6 +862,10 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 		feed_stop(&feed);
 		if (r == TG_OK && (feed.err || feed.got != size))
 			r = tg_fail(&d, TG_E_IO, "%s: file changed size while reading", pos[0]);
+		if (r == TG_OK && zip)
+			r = zip_cross_check(pos[0], feed.copy_fd, &ar, &d);
+		if (feed.copy_fd >= 0)
+			close(feed.copy_fd);
 	} else {
 		r = stream_file(pos[0], fd, size, &st, &d);
 	}

@@ -136,3 +136,14 @@ deb_case "deb members out of order" DEB_MALFORMED debian-binary "$dat" "$ctl"
 cp "debx/$dat" debx/data.tar; deb_case "deb with two data.tar members" DEB_MALFORMED debian-binary "$ctl" "$dat" data.tar
 echo sig > debx/_gpgorigin; deb_case "deb with an extra _gpgorigin member" DEB_MALFORMED debian-binary "$ctl" "$dat" _gpgorigin
 printf '3.0\n' > debx/debian-binary; deb_case "deb format 3.0" DEB_MALFORMED debian-binary "$ctl" "$dat"
+# THREATS P6: one zip, two readings.  A local-only entry (extra.bin, EVIL)
+# is prepended to a normal zip whose central directory lists only
+# payload.bin; `zip -A` fixes the offsets, so unzip and libarchive's
+# seekable reader see payload.bin alone, while a streaming reader sees both.
+mkdir -p z && echo BENIGN > z/payload.bin && echo EVIL > z/extra.bin
+(cd z && zip -q ../z1.zip payload.bin && zip -q ../z2.zip extra.bin)
+size=$(stat -c %s z2.zip); cdoff=$(od -An -tu4 -j $((size - 6)) -N4 z2.zip | tr -d ' ')
+head -c "$cdoff" z2.zip > local.bin && cat local.bin z1.zip > p6.zip && zip -qA p6.zip
+unzip -l p6.zip 2>/dev/null | grep -q extra.bin && bad "p6.zip: unzip sees the local-only entry (test input wrong)" || ok "p6.zip: unzip lists only payload.bin"
+unsafe ZIP_INCONSISTENT "zip whose local headers and central directory disagree (THREATS P6)" p6.zip 1
+signed z1.zip; check_ok "the plain zip it was made from approved" -- z1.zip --sig z1.zip.sig --tier 1
