@@ -37,6 +37,7 @@ enum tg_sig_scheme {
 	TG_SCHEME_ECDSA,
 	TG_SCHEME_ED25519,
 	TG_SCHEME_SM2,
+	TG_SCHEME_OPENPGP,      /* verified by gpgv */
 };
 
 /* A validated public key.  Owned by whoever got it from tg_key_*();

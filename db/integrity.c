@@ -163,7 +163,7 @@ enum tg_err tg_integrity_supplier(struct tg_db *db, const struct tg_supplier *s,
 
 struct key_state {
 	char supplier[TG_MAX_NAME + 1], hashes[64], purposes[64], not_before[32], not_after[32];
-	char algorithm[16];
+	char algorithm[40];
 	bool added, revoked;
 };
 

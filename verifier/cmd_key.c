@@ -5,6 +5,7 @@
 #include "../common/crypto.h"
 #include "../common/file.h"
 #include "../db/records.h"
+#include "openpgp.h"
 
 static const char *const purposes_known[] = { "package", "firmware", "ak", "ek-ca" };
 
@@ -119,16 +120,45 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--hash '%s': use sha1,sha256,sha384,sha512,sm3", hash), &d);
 
 	/* Inputs first: a bad key file changes nothing in the records. */
+	struct tg_pgp_key pgp = { 0 };
+	bool is_pgp = false;
 	r = tg_cli_open_db(ctx, &db, &d);
 	if (r == TG_OK)
 		r = tg_file_read(pos[1], TG_MAX_KEY_FILE, &buf, &len, &d);
-	if (r == TG_OK)
-		r = tg_key_parse(tg_span_make(buf, len), pos[1], &key, &d);
+	if (r == TG_OK) {
+		/* `gpg --export` output: armored, or a public-key packet (tag 6). */
+		is_pgp = (len > 36 && memcmp(buf, "-----BEGIN PGP PUBLIC KEY BLOCK-----", 36) == 0) ||
+			 (len > 2 && (buf[0] & 0x80) &&
+			  (((buf[0] & 0x40) ? (buf[0] & 0x3f) : ((buf[0] >> 2) & 0x0f)) == 6));
+		if (is_pgp)
+			r = tg_pgp_key_inspect(tg_span_make(buf, len), pos[1], &pgp, &d);
+		else
+			r = tg_key_parse(tg_span_make(buf, len), pos[1], &key, &d);
+	}
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
+	if (is_pgp) {
+		/* Hold the OpenPGP key in the same record shape: the binary key
+		 * in place of the SPKI, its v4 fingerprint. */
+		key = tg_calloc(1, sizeof(*key));
+		if (!key) {
+			tg_pgp_key_release(&pgp);
+			return tg_cli_fail(ctx, TG_E_NOMEM, &d);
+		}
+		key->type = TG_KEY_NONE;
+		key->bits = (unsigned)pgp.bits;
+		key->spki = pgp.binary;
+		key->spki_len = pgp.len;
+		pgp.binary = NULL;
+		memcpy(key->fingerprint, pgp.fingerprint, 41);
+		if (hash && (mask & (1u << TG_HASH_SM3))) {
+			tg_pgp_key_release(&pgp);
+			return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--hash sm3 cannot be used with an OpenPGP key"), &d);
+		}
+	}
 	if (!hash)
-		tg_hash_parse_list(tg_key_default_hashes(key), &mask);
-	else if (!hashes_fit_key(key, mask))
+		tg_hash_parse_list(is_pgp ? "sha256,sha384,sha512" : tg_key_default_hashes(key), &mask);
+	else if (!is_pgp && !hashes_fit_key(key, mask))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--hash '%s' cannot be used with a %s key", hash, tg_key_algorithm(key)), &d);
 	/* A certificate narrows the window; it never widens --not-before/after. */
 	if (key->cert && (!not_before || key->cert_not_before > nb))
@@ -160,7 +190,7 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 	rec.supplier_id = s.id;
 	rec.supplier = s.name;
 	rec.fingerprint = key->fingerprint;
-	rec.algorithm = (char *)tg_key_algorithm(key);
+	rec.algorithm = is_pgp ? pgp.algorithm : (char *)tg_key_algorithm(key);
 	rec.bits = (int)key->bits;
 	rec.hashes = hashes;
 	rec.purposes = (char *)purpose;
@@ -186,13 +216,15 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 	if (r == TG_OK)
 		r = tg_cli_audit_commit(ctx, db, "key.add", key->fingerprint, detail, &d);
 	tg_supplier_release(&s);
-	if (r != TG_OK)
+	if (r != TG_OK) {
+		tg_pgp_key_release(&pgp);
 		return tg_cli_fail(ctx, r, &d);
+	}
 	if (ctx->json)
 		tg_cli_print_json(detail);
 	else
-		printf("key %s (%s) added to %s for %s\n", key->fingerprint, tg_key_algorithm(key),
-		       pos[0], purpose);
+		printf("key %s (%s) added to %s for %s\n", key->fingerprint, rec.algorithm, pos[0], purpose);
+	tg_pgp_key_release(&pgp);
 	return TG_EXIT_OK;
 }
 
@@ -216,8 +248,9 @@ static int cmd_revoke(struct tg_ctx *ctx, int argc, char **argv)
 		return tg_cli_fail(ctx, r, &d);
 	if (!reason || !tg_cli_text_ok(reason, TG_MAX_REASON))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "key revoke: --reason TEXT is required"), &d);
-	if (strlen(pos[0]) != 64 || strspn(pos[0], "0123456789abcdef") != 64)
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "'%s' is not a key fingerprint (64 lowercase hex digits)", pos[0]), &d);
+	size_t fl = strlen(pos[0]);
+	if ((fl != 64 && fl != 40) || strspn(pos[0], "0123456789abcdef") != fl)
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "'%s' is not a key fingerprint (64 lowercase hex digits, or 40 for OpenPGP)", pos[0]), &d);
 	tg_now_iso(now);
 	r = tg_cli_open_db(ctx, &db, &d);
 	if (r == TG_OK)

@@ -262,6 +262,8 @@ enum tg_err tg_envelope_verify(const struct tg_envelope *e, const struct tg_keyr
 			bool ok = false;
 			enum tg_hash h = TG_HASH_NONE;
 			enum tg_sig_scheme sc = TG_SCHEME_NONE;
+			if (strncmp(keys[i].algorithm, "openpgp-", 8) == 0)
+				continue;  /* OpenPGP keys sign OpenPGP signatures only */
 			if (tg_key_from_spki(tg_span_make(keys[i].spki, keys[i].spki_len), &k, d) != TG_OK ||
 			    strcmp(k->fingerprint, keys[i].fingerprint) != 0)
 				return tg_fail(d, TG_E_DB, "records: key %s fails validation", keys[i].fingerprint);

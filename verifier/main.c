@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <pwd.h>
+#include <signal.h>
 #include <string.h>
 
 #include "cli.h"
@@ -79,6 +80,9 @@ int main(int argc, char **argv)
 	/* Library code never prints: TSS2 logs to stderr unless told not to;
 	 * every TSS2_RC is turned into our one diagnostic line instead. */
 	setenv("TSS2_LOG", "all+NONE", 1);
+	/* A helper that exits early (gpgv) must not kill us through SIGPIPE:
+	 * writes fail with EPIPE and are handled. */
+	signal(SIGPIPE, SIG_IGN);
 	ctx.db_path = getenv("TRUSTGATE_DB");
 	if (!ctx.db_path || !*ctx.db_path)
 		ctx.db_path = "./trustgate.db";

@@ -58,6 +58,7 @@ static const char *scheme_name(enum tg_sig_scheme s)
 	case TG_SCHEME_ECDSA: return "ecdsa";
 	case TG_SCHEME_ED25519: return "ed25519";
 	case TG_SCHEME_SM2: return "sm2";
+	case TG_SCHEME_OPENPGP: return "openpgp";
 	default: return "none";
 	}
 }
@@ -79,7 +80,9 @@ static void rules_signature(struct policy *p, struct tg_diag *d)
 	if (!k) {
 		struct tg_product prod = { 0 };
 		int count = 0;
-		if (f->other_content_fpr[0]) {
+		if (f->sig_problem) {
+			tg_verdict_reason(v, "SIG_INVALID", "%s", f->sig_problem);
+		} else if (f->other_content_fpr[0]) {
 			tg_verdict_reason(v, "SIG_INVALID", "signature was made by key %s but not over "
 							     "this file (content differs)",
 					  f->other_content_fpr);

@@ -17,6 +17,9 @@ struct tg_findings {
 	 * shows a well-formed PKCS#1 encoding: signed by that key, over other
 	 * content.  Diagnostic only. */
 	char other_content_fpr[65];
+	/* Why the signature could not be taken at all (e.g. an OpenPGP file
+	 * that is not a detached signature), or NULL. */
+	const char *sig_problem;
 	/* Digests of the artifact, hex, "" where not computed. */
 	char digest[TG_HASH__COUNT][129];
 	/* Purposes a key needs for this kind of artifact (any of them). */

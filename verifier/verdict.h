@@ -29,7 +29,7 @@ struct tg_verdict {
 	char supplier[TG_MAX_NAME + 1], product[TG_MAX_NAME + 1], version[TG_MAX_VERSION + 1];
 	bool has_key;
 	char key_fpr[65];
-	char key_alg[16];
+	char key_alg[40];
 	char scheme[24];          /* e.g. rsa-pss/sha256 */
 	struct tg_finding reasons[TG_MAX_FINDINGS];
 	size_t nreasons;

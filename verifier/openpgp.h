@@ -1,0 +1,57 @@
+/*
+ * OpenPGP detached signatures, verified the way apt verifies: gpgv with a
+ * keyring built from the records, its status lines read strictly.  No
+ * OpenPGP packet is parsed by trustgate itself: gpg lists the packets and
+ * keys, gpgv verifies.  Both run in a private, throw-away GNUPGHOME.
+ */
+#ifndef TG_OPENPGP_H
+#define TG_OPENPGP_H
+
+#include <sys/types.h>
+
+#include "../common/crypto.h"
+#include "../db/records.h"
+
+struct tg_pgp_key {
+	uint8_t *binary;        /* the key, dearmored (owned) */
+	size_t len;
+	char fingerprint[41];   /* primary key, lowercase hex */
+	char algorithm[32];     /* openpgp-rsa3072, openpgp-ed25519, ... */
+	int bits;
+};
+
+/* An OpenPGP signature file (armored, or a binary signature packet)? */
+bool tg_pgp_is_signature(const uint8_t *p, size_t n);
+
+/* Read a `gpg --export` key (binary or armored): exactly one primary key
+ * that can sign, RSA >= 2048 or Ed25519/NIST P-256/P-384. */
+enum tg_err tg_pgp_key_inspect(struct tg_span in, const char *what, struct tg_pgp_key *ret,
+			       struct tg_diag *d);
+void tg_pgp_key_release(struct tg_pgp_key *k);
+
+/* A running gpgv fed with the data through a pipe. */
+struct tg_pgp_verify {
+	pid_t pid;
+	int in_fd, out_fd;
+	char dir[64];
+	bool not_detached;      /* the "signature" also carries data */
+	int nsigs;
+};
+
+/* Check that sig is one detached signature, build the keyring from keys
+ * (OpenPGP ones only), start gpgv reading the data on its stdin. */
+enum tg_err tg_pgp_verify_start(struct tg_span sig, const char *what, const struct tg_keyrec *keys,
+				size_t nkeys, struct tg_pgp_verify *v, struct tg_diag *d);
+/* Feed data; false once gpgv stopped reading (it will report why). */
+bool tg_pgp_verify_feed(struct tg_pgp_verify *v, const void *p, size_t n);
+
+struct tg_pgp_result {
+	bool valid;             /* exit 0, one GOODSIG, one VALIDSIG, nothing bad */
+	char fingerprint[41];   /* primary key that signed, lowercase */
+	enum tg_hash hash;
+};
+enum tg_err tg_pgp_verify_finish(struct tg_pgp_verify *v, struct tg_pgp_result *ret, struct tg_diag *d);
+/* Kill and clean up a verification that will not be finished. */
+void tg_pgp_verify_abort(struct tg_pgp_verify *v);
+
+#endif
