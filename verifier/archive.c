@@ -721,3 +721,124 @@ enum tg_err tg_archive_walk_zip_seekable(int fd, const char *what, struct tg_ar_
 	set_free(&w.symlinks);
 	return r;
 }
+
+/* ------------------------------------------------------------ rewriting */
+
+/* The writer for the format and filter the reader found, so a signed copy
+ * is the same kind of archive as the one the supplier handed in. */
+static const char *werr(struct archive *w)
+{
+	return archive_error_string(w) ? archive_error_string(w) : "libarchive gave no reason";
+}
+
+static enum tg_err writer_like(struct archive *in, struct archive **ret, const char *what, struct tg_diag *d)
+{
+	int fmt = archive_format(in), filt = archive_filter_count(in) > 1 ? archive_filter_code(in, 0) : ARCHIVE_FILTER_NONE;
+	struct archive *w;
+	int rc;
+
+	if (archive_filter_count(in) > 2)
+		return tg_fail(d, TG_E_UNSUPPORTED, "%s: more than one compression layer", what);
+	if (!(w = archive_write_new()))
+		return TG_E_NOMEM;
+	if ((fmt & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_AR) {
+		/* An SVR4 ar keeps names over 15 bytes in a table that must come
+		 * first, so a member cannot be appended; and a .deb's member list
+		 * is fixed.  Both are signed detached. */
+		archive_write_free(w);
+		return tg_fail(d, TG_E_UNSUPPORTED, "%s: an ar archive cannot take an added member; sign it detached (--sig)",
+			       what);
+	}
+	switch (fmt) {
+	case ARCHIVE_FORMAT_TAR:
+		rc = archive_write_set_format_pax_restricted(w);
+		break;
+	default:
+		rc = archive_write_set_format(w, fmt);
+	}
+	if (rc == ARCHIVE_OK && filt != ARCHIVE_FILTER_NONE)
+		rc = archive_write_add_filter(w, filt);
+	if (rc != ARCHIVE_OK) {
+		enum tg_err r = tg_fail(d, TG_E_UNSUPPORTED, "%s: cannot write this archive format (%s): %s", what,
+					archive_format_name(in), werr(w));
+		archive_write_free(w);
+		return r;
+	}
+	*ret = w;
+	return TG_OK;
+}
+
+enum tg_err tg_archive_rewrite(int in_fd, const char *what, int out_fd, const char *out_what, const char *name,
+			       const uint8_t *extra, size_t extra_len, struct tg_diag *d)
+{
+	struct archive *a = reader_new(), *w = NULL;
+	struct archive_entry *e;
+	_cleanup_free_ uint8_t *buf = malloc(TG_READ_CHUNK);
+	time_t newest = 0;
+	enum tg_err r = TG_OK;
+	int rc;
+
+	if (!a || !buf) {
+		if (a)
+			archive_read_free(a);
+		return TG_E_NOMEM;
+	}
+	if (archive_read_open_fd(a, in_fd, TG_READ_CHUNK) != ARCHIVE_OK) {
+		r = tg_fail(d, TG_E_FORMAT, "%s: not a readable archive: %s", what, werr(a));
+		goto out;
+	}
+	while (r == TG_OK && (rc = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		la_ssize_t n;
+		if (!w) {
+			r = writer_like(a, &w, what, d);
+			if (r != TG_OK)
+				break;
+			if (archive_write_open_fd(w, out_fd) != ARCHIVE_OK) {
+				r = tg_fail(d, TG_E_IO, "%s: %s", out_what, werr(w));
+				break;
+			}
+		}
+		if (archive_entry_mtime(e) > newest)
+			newest = archive_entry_mtime(e);
+		if (archive_write_header(w, e) < ARCHIVE_WARN) {
+			r = tg_fail(d, TG_E_IO, "%s: %s: %s", out_what, archive_entry_pathname(e), werr(w));
+			break;
+		}
+		while ((n = archive_read_data(a, buf, TG_READ_CHUNK)) > 0)
+			if (archive_write_data(w, buf, (size_t)n) != n) {
+				n = -1;
+				r = tg_fail(d, TG_E_IO, "%s: %s", out_what, werr(w));
+				break;
+			}
+		if (n < 0 && r == TG_OK)
+			r = tg_fail(d, TG_E_FORMAT, "%s: %s: %s", what, archive_entry_pathname(e), werr(a));
+	}
+	if (r == TG_OK && rc != ARCHIVE_EOF)
+		r = tg_fail(d, TG_E_FORMAT, "%s: %s", what, werr(a));
+	if (r == TG_OK && !w)
+		r = tg_fail(d, TG_E_FORMAT, "%s: archive has no members", what);
+	if (r == TG_OK) {
+		/* The manifest goes last, as an ordinary root file, dated like
+		 * the newest member so signing twice gives the same bytes. */
+		struct archive_entry *m = archive_entry_new();
+		if (!m) {
+			r = TG_E_NOMEM;
+			goto out;
+		}
+		archive_entry_set_pathname(m, name);
+		archive_entry_set_filetype(m, AE_IFREG);
+		archive_entry_set_perm(m, 0644);
+		archive_entry_set_size(m, (la_int64_t)extra_len);
+		archive_entry_set_mtime(m, newest, 0);
+		if (archive_write_header(w, m) != ARCHIVE_OK ||
+		    archive_write_data(w, extra, extra_len) != (la_ssize_t)extra_len ||
+		    archive_write_close(w) != ARCHIVE_OK)
+			r = tg_fail(d, TG_E_IO, "%s: %s", out_what, werr(w));
+		archive_entry_free(m);
+	}
+out:
+	if (w)
+		archive_write_free(w);
+	archive_read_free(a);
+	return r;
+}

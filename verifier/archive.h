@@ -72,6 +72,12 @@ void tg_archive_result_release(struct tg_ar_result *res);
 enum tg_err tg_archive_walk_zip_seekable(int fd, const char *what, struct tg_ar_result *res,
 					 struct tg_diag *d);
 
+/* Copy the archive in in_fd to out_fd in the same format and compression,
+ * member by member, and add one root file `name` holding extra (the signed
+ * manifest of `vendor sign`). */
+enum tg_err tg_archive_rewrite(int in_fd, const char *what, int out_fd, const char *out_what, const char *name,
+			       const uint8_t *extra, size_t extra_len, struct tg_diag *d);
+
 /* Check a member name; write its normalised form.  NULL when safe, else
  * what is wrong with it. */
 const char *tg_archive_normalize(const char *name, char *norm, size_t n);
