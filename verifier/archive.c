@@ -17,24 +17,27 @@
 
 /* ------------------------------------------------------------ findings */
 
-static void finding(struct tg_ar_result *res, const char *code, enum tg_ar_sev sev, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void finding(struct tg_ar_result *res, const char *code, enum tg_ar_sev sev, const char *fmt, ...)
+static struct tg_ar_finding *finding(struct tg_ar_result *res, const char *code, enum tg_ar_sev sev,
+				     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static struct tg_ar_finding *finding(struct tg_ar_result *res, const char *code, enum tg_ar_sev sev,
+				     const char *fmt, ...)
 {
 	va_list ap;
 	struct tg_ar_finding *f;
 
 	if (res->nf >= TG_AR_MAX_FINDINGS)
-		return;
+		return NULL;
 	f = &res->f[res->nf++];
 	f->code = code;
 	f->sev = sev;
+	f->member = -1;
 	va_start(ap, fmt);
 	vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
 	va_end(ap);
 	for (char *c = f->detail; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			*c = '?';
+	return f;
 }
 
 void tg_archive_result_release(struct tg_ar_result *res)
@@ -42,6 +45,7 @@ void tg_archive_result_release(struct tg_ar_result *res)
 	for (size_t i = 0; i < res->n; i++) {
 		free(res->m[i].path);
 		free(res->m[i].norm);
+		free(res->m[i].link);
 	}
 	free(res->m);
 	free(res->manifest);
@@ -226,6 +230,20 @@ static const char *path_problem(const char *p, char *norm, size_t n)
 const char *tg_archive_normalize(const char *name, char *norm, size_t n)
 {
 	return path_problem(name, norm, n);
+}
+
+/* A symlink target a person or a manifest can read: not empty, under
+ * PATH_MAX, no control bytes or backslashes, strict UTF-8. */
+static bool target_clean(const char *t)
+{
+	size_t n = strlen(t);
+
+	if (n == 0 || n >= 4096 || utf8_problem((const unsigned char *)t))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)t[i] < 0x20 || t[i] == 0x7f || t[i] == '\\')
+			return false;
+	return true;
 }
 
 /* Does the symlink `link` (normalised) with target `t` stay inside? */
@@ -560,6 +578,15 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 			finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: %s", full, problem);
 			continue;
 		}
+		/* cpio ends at a member named TRAILER!!!: GNU cpio and the kernel
+		 * stop there whatever its type, libarchive reads on when it is
+		 * not an empty file.  Readers would disagree on the members
+		 * (THREATS case 12). */
+		if ((archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_CPIO &&
+		    strcmp(norm, "TRAILER!!!") == 0) {
+			finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: a member named like the cpio trailer", full);
+			continue;
+		}
 		struct tg_ar_member *m = add_member(res, full);
 		if (!m || !(m->norm = strdup(norm)))
 			return TG_E_NOMEM;
@@ -572,6 +599,8 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 		if (type == 0 && (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_AR)
 			type = AE_IFREG;
 		const char *hl = archive_entry_hardlink(e), *sl = archive_entry_symlink(e);
+		struct tg_ar_finding *lf;
+		char tnorm[4096];
 		/* Duplicates after normalisation and ASCII case folding, type
 		 * changes of one path included (THREATS cases 5, 6). */
 		size_t kl = strlen(norm);
@@ -596,7 +625,6 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 		if (archive_entry_mode(e) & (S_ISUID | S_ISGID))
 			finding(res, "ARCHIVE_SETUID", TG_AR_STRICT, "%s: setuid/setgid bit", full);
 		if (hl) {
-			char tnorm[4096];
 			snprintf(m->type, sizeof(m->type), "hardlink");
 			/* THREATS case 4: a hard link may only name an earlier member,
 			 * never itself, and never carries data. */
@@ -606,15 +634,25 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 					full, hl);
 			else if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0)
 				finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: hard link carrying data", full);
-			else
-				finding(res, "ARCHIVE_LINK", TG_AR_STRICT, "%s: hard link to %s", full, hl);
+			else if (!(m->link = strdup(tnorm)))
+				return TG_E_NOMEM;
+			else if ((lf = finding(res, "ARCHIVE_LINK", TG_AR_STRICT, "%s: hard link to %s", full, hl)))
+				lf->member = (long)(m - res->m);
 		} else if (type == AE_IFLNK) {
 			snprintf(m->type, sizeof(m->type), "symlink");
-			if (!sl || link_escapes(norm, sl))
+			if (sl && !target_clean(sl))
+				/* Control bytes, invalid UTF-8, over-long targets: no
+				 * name a manifest or a person could check (case 12's
+				 * symlink with a 1 MB binary body). */
+				finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: symlink target is not a clean path",
+					full);
+			else if (!sl || link_escapes(norm, sl))
 				finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: symlink to '%s' leaves the archive",
 					full, sl ? sl : "");
-			else
-				finding(res, "ARCHIVE_LINK", TG_AR_STRICT, "%s: symlink to %s", full, sl);
+			else if (!(m->link = strdup(sl)))
+				return TG_E_NOMEM;
+			else if ((lf = finding(res, "ARCHIVE_LINK", TG_AR_STRICT, "%s: symlink to %s", full, sl)))
+				lf->member = (long)(m - res->m);
 			if (!set_add(&w->symlinks, norm))
 				return TG_E_NOMEM;
 		} else if (type == AE_IFDIR) {

@@ -22,6 +22,7 @@ enum tg_ar_sev {
 struct tg_ar_finding {
 	const char *code;
 	enum tg_ar_sev sev;
+	long member;             /* index in tg_ar_result.m it is about, or -1 */
 	char detail[320];
 };
 
@@ -32,6 +33,10 @@ struct tg_ar_member {
 	char sha256[65];         /* files only */
 	char sm3[65];            /* when hash_sm3 */
 	char *norm;              /* normalised name within its own archive */
+	char *link;              /* symlink target as stored, hard link
+				  * target normalised; NULL otherwise */
+	bool link_listed;        /* set by the caller: a signed manifest
+				  * lists this link with this target */
 	bool nested;             /* inside a member archive */
 	bool manifest;           /* the root manifest itself */
 	const char *component;   /* "archive", "fit", "capsule" or NULL */

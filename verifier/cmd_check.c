@@ -449,6 +449,7 @@ static enum tg_err zip_cross_check(const char *path, int copy_fd, struct tg_ar_r
 			struct tg_ar_finding *f = &ar->f[ar->nf++];
 			f->code = "ZIP_INCONSISTENT";
 			f->sev = TG_AR_ALWAYS;
+			f->member = -1;
 			snprintf(f->detail, sizeof(f->detail), "the central directory does not read: %.250s",
 				 cdd.msg[0] ? cdd.msg : "walk stopped");
 		}
@@ -469,6 +470,8 @@ static enum tg_err zip_cross_check(const char *path, int copy_fd, struct tg_ar_r
 			why = "a different size";
 		else if (strcmp(a->sha256, b->sha256) != 0)
 			why = "different content";
+		else if ((a->link || b->link) && (!a->link || !b->link || strcmp(a->link, b->link) != 0))
+			why = "a different link target";
 	}
 	if (!why && (i < ar->n || j < cd.n))
 		why = i < ar->n ? "a member only the local headers have" : "a member only the central directory has";
@@ -476,6 +479,7 @@ static enum tg_err zip_cross_check(const char *path, int copy_fd, struct tg_ar_r
 		struct tg_ar_finding *f = &ar->f[ar->nf++];
 		f->code = "ZIP_INCONSISTENT";
 		f->sev = TG_AR_ALWAYS;
+		f->member = -1;
 		snprintf(f->detail, sizeof(f->detail), "local headers and central directory disagree at member %zu (%s): %s",
 			 i, a ? a->path : "?", why);
 	}
@@ -508,6 +512,12 @@ static enum tg_err archive_verdict(struct tg_db *db, const struct tg_ar_result *
 
 	for (size_t i = 0; i < ar->nf; i++) {
 		const struct tg_ar_finding *f = &ar->f[i];
+		/* A link the signed manifest lists, with this very target, is
+		 * part of what the supplier shipped (issue 3: allowed at every
+		 * tier when it stays inside; escaping links are ARCHIVE_UNSAFE_PATH
+		 * findings, never waived). */
+		if (strcmp(f->code, "ARCHIVE_LINK") == 0 && f->member >= 0 && ar->m[f->member].link_listed)
+			continue;
 		if (f->sev == TG_AR_ALWAYS || strict)
 			tg_verdict_reason(v, f->code, "%s", f->detail);
 		else
@@ -614,7 +624,7 @@ static int subject_cmp(const void *a, const void *b)
 /* The embedded manifest as the package's signature (issue 3): it must be
  * signed by a key of the records, and name every member with its digest,
  * and nothing else (ARCHIVE_UNLISTED, DIGEST_MISMATCH, ARCHIVE_MISSING). */
-static enum tg_err manifest_check(struct tg_db *db, const char *path, const struct tg_ar_result *ar,
+static enum tg_err manifest_check(struct tg_db *db, const char *path, struct tg_ar_result *ar,
 				  struct tg_envelope *env, struct keylist *kl, struct tg_findings *f,
 				  struct tg_verdict *v, struct tg_diag *d)
 {
@@ -657,18 +667,32 @@ static enum tg_err manifest_check(struct tg_db *db, const char *path, const stru
 		return TG_E_NOMEM;
 	qsort(env->st.s, env->st.n, sizeof(*env->st.s), subject_cmp);
 	for (size_t i = 0; i < ar->n; i++) {
-		const struct tg_ar_member *m = &ar->m[i];
+		struct tg_ar_member *m = &ar->m[i];
 		struct tg_subject key = { .name = m->norm }, *hit;
 		size_t k;
-		if (m->nested || m->manifest || strcmp(m->type, "file") != 0)
+		bool is_link = strcmp(m->type, "symlink") == 0 || strcmp(m->type, "hardlink") == 0;
+		if (m->nested || m->manifest || (strcmp(m->type, "file") != 0 && !is_link))
 			continue;
 		hit = env->st.n ? bsearch(&key, env->st.s, env->st.n, sizeof(*env->st.s), subject_cmp) : NULL;
 		k = hit ? (size_t)(hit - env->st.s) : env->st.n;
 		if (k == env->st.n) {
+			/* A link nobody signed could repoint a signed path (THREATS
+			 * section A): under a manifest it must be listed too. */
 			tg_verdict_reason(v, "ARCHIVE_UNLISTED", "%s is not listed in the signed manifest", m->path);
 			continue;
 		}
 		used[k] = true;
+		if (is_link || env->st.s[k].link_type[0]) {
+			if (strcmp(env->st.s[k].link_type[0] ? env->st.s[k].link_type : "file", m->type) != 0 ||
+			    !m->link || !env->st.s[k].link || strcmp(env->st.s[k].link, m->link) != 0)
+				tg_verdict_reason(v, "DIGEST_MISMATCH", "%s: a %s%s%s, the manifest lists a %s%s%s", m->path,
+						  m->type, m->link ? " to " : "", m->link ? m->link : "",
+						  env->st.s[k].link_type[0] ? env->st.s[k].link_type : "file",
+						  env->st.s[k].link ? " to " : "", env->st.s[k].link ? env->st.s[k].link : "");
+			else
+				m->link_listed = true;
+			continue;
+		}
 		if (strcmp(env->st.s[k].sha256, m->sha256) != 0)
 			tg_verdict_reason(v, "DIGEST_MISMATCH", "%s: sha256 %.16s... differs from the manifest's %.16s...",
 					  m->path, m->sha256, env->st.s[k].sha256);

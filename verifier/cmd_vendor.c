@@ -5,7 +5,8 @@
  * that against the records).
  * trustgate vendor sign ARCHIVE --key PRIVATE.pem --product NAME --version V
  *     --out FILE [--supplier NAME]: the supplier's side, a copy of ARCHIVE in
- * the same format with the signed manifest added at its root.
+ * the same format with the signed manifest added at its root.  Links are
+ * listed with their targets, so check accepts them at every tier.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -108,7 +109,8 @@ static const struct tg_ar_member **root_files(const struct tg_ar_result *ar, siz
 	if (!m)
 		return NULL;
 	for (size_t i = 0; i < ar->n; i++)
-		if (!ar->m[i].nested && !ar->m[i].manifest && strcmp(ar->m[i].type, "file") == 0)
+		if (!ar->m[i].nested && !ar->m[i].manifest &&
+		    (strcmp(ar->m[i].type, "file") == 0 || ar->m[i].link))
 			m[n++] = &ar->m[i];
 	qsort(m, n, sizeof(*m), member_cmp);
 	*ret_n = n;
@@ -130,10 +132,26 @@ static char *statement_json(const struct tg_ar_result *ar, const char *supplier,
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *e = json_object_new_object(), *dg = json_object_new_object();
+		const char *sha = m[i]->sha256, *sm = m[i]->sm3;
+		char lsha[65], lsm3[65];
 		json_object_object_add(e, "name", json_object_new_string(m[i]->norm));
-		json_object_object_add(dg, "sha256", json_object_new_string(m[i]->sha256));
+		if (m[i]->link) {
+			/* A link is listed by what it points at (dsse.h). */
+			struct json_object *an = json_object_new_object();
+			uint8_t dgst[32];
+			tg_digest(TG_HASH_SHA256, m[i]->link, strlen(m[i]->link), dgst);
+			tg_hex_encode(dgst, 32, lsha);
+			tg_digest(TG_HASH_SM3, m[i]->link, strlen(m[i]->link), dgst);
+			tg_hex_encode(dgst, 32, lsm3);
+			sha = lsha;
+			sm = lsm3;
+			json_object_object_add(an, TG_ANNOT_LINK, json_object_new_string(m[i]->type));
+			json_object_object_add(an, TG_ANNOT_TARGET, json_object_new_string(m[i]->link));
+			json_object_object_add(e, "annotations", an);
+		}
+		json_object_object_add(dg, "sha256", json_object_new_string(sha));
 		if (sm3)
-			json_object_object_add(dg, "sm3", json_object_new_string(m[i]->sm3));
+			json_object_object_add(dg, "sm3", json_object_new_string(sm));
 		json_object_object_add(e, "digest", dg);
 		json_object_array_add(subj, e);
 	}
@@ -218,7 +236,9 @@ static enum tg_err verify_copy(int fd, const char *out, const struct tg_ar_resul
 		else if (na != nb || !o.manifest || o.manifest_len != strlen(line) || memcmp(o.manifest, line, o.manifest_len))
 			r = tg_fail(d, TG_E_IO, "%s: the written copy does not read back as signed; removed", out);
 		for (size_t i = 0; r == TG_OK && i < na; i++)
-			if (strcmp(a[i]->norm, b[i]->norm) != 0 || strcmp(a[i]->sha256, b[i]->sha256) != 0)
+			if (strcmp(a[i]->norm, b[i]->norm) != 0 || strcmp(a[i]->sha256, b[i]->sha256) != 0 ||
+			    strcmp(a[i]->type, b[i]->type) != 0 || !a[i]->link != !b[i]->link ||
+			    (a[i]->link && strcmp(a[i]->link, b[i]->link) != 0))
 				r = tg_fail(d, TG_E_IO, "%s: %s reads back differently from the input; removed", out,
 					    b[i]->path);
 	}
@@ -305,8 +325,9 @@ static int cmd_sign(struct tg_ctx *ctx, int argc, char **argv)
 	if (r == TG_OK && count == 0)
 		r = tg_fail(&d, TG_E_FORMAT, "%s: no files to sign", pos[0]);
 	for (size_t i = 0; r == TG_OK && i < ar.nf; i++)
-		fprintf(stderr, "trustgate: warning: %s: %s: %s (rejected by check from tier 3)\n", pos[0], ar.f[i].code,
-			ar.f[i].detail);
+		if (ar.f[i].sev == TG_AR_STRICT && strcmp(ar.f[i].code, "ARCHIVE_LINK") != 0)
+			fprintf(stderr, "trustgate: warning: %s: %s: %s (rejected by check from tier 3)\n", pos[0],
+				ar.f[i].code, ar.f[i].detail);
 	if (r == TG_OK)
 		r = envelope_line(k, st, &line, &d);
 

@@ -7,14 +7,18 @@
 #include <json-c/json.h>
 
 #include "archive.h"
+#include "cli.h"
 #include "dsse.h"
+#include "../common/crypto.h"
 #include "../common/encoding.h"
 
 void tg_envelope_release(struct tg_envelope *e)
 {
 	free(e->pae);
-	for (size_t i = 0; i < e->st.n; i++)
+	for (size_t i = 0; i < e->st.n; i++) {
 		free(e->st.s[i].name);
+		free(e->st.s[i].link);
+	}
 	free(e->st.s);
 	free(e->st.supplier);
 	free(e->st.product);
@@ -59,6 +63,41 @@ static bool hex64(const char *s)
 		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
 			return false;
 	return true;
+}
+
+/* A link subject's annotations: exactly the two keys, a known type, a
+ * target without control bytes (a hard link's must be a normalised path),
+ * and digests that are the target's, so the signed bytes say what the
+ * link is and nothing can ride along unsigned. */
+static const char *link_annotations(struct json_object *an, struct tg_subject *s)
+{
+	const char *type = get_str(an, TG_ANNOT_LINK), *target = get_str(an, TG_ANNOT_TARGET);
+	uint8_t dg[TG_HASH_MAX_LEN];
+	char hex[2 * TG_HASH_MAX_LEN + 1], norm[4096];
+
+	if (!json_object_is_type(an, json_type_object) || json_object_object_length(an) != 2 || !type || !target)
+		return "annotations must be exactly trustgate.link and trustgate.target";
+	if (strcmp(type, "symlink") != 0 && strcmp(type, "hardlink") != 0)
+		return "trustgate.link is neither symlink nor hardlink";
+	struct json_object *t = NULL;
+	json_object_object_get_ex(an, TG_ANNOT_TARGET, &t);
+	if (!tg_cli_text_ok(target, sizeof(norm) - 1) || (size_t)json_object_get_string_len(t) != strlen(target))
+		return "link target empty, too long or with control characters";
+	if (strcmp(type, "hardlink") == 0 &&
+	    (tg_archive_normalize(target, norm, sizeof(norm)) || strcmp(norm, target) != 0))
+		return "hard link target is not a normalised member path";
+	tg_digest(TG_HASH_SHA256, target, strlen(target), dg);
+	tg_hex_encode(dg, 32, hex);
+	if (strcmp(hex, s->sha256) != 0)
+		return "sha256 is not the digest of the link target";
+	if (s->sm3[0]) {
+		tg_digest(TG_HASH_SM3, target, strlen(target), dg);
+		tg_hex_encode(dg, 32, hex);
+		if (strcmp(hex, s->sm3) != 0)
+			return "sm3 is not the digest of the link target";
+	}
+	snprintf(s->link_type, sizeof(s->link_type), "%s", type);
+	return (s->link = strdup(target)) ? NULL : "out of memory";
 }
 
 static int name_casecmp(const void *a, const void *b)
@@ -122,6 +161,12 @@ static enum tg_err statement_parse(const uint8_t *p, size_t len, const char *wha
 		if (get_str(dg, "sm3"))
 			memcpy(st->s[i].sm3, get_str(dg, "sm3"), 65);
 		st->n++;
+		struct json_object *an;
+		const char *why;
+		if (json_object_object_get_ex(e, "annotations", &an) && (why = link_annotations(an, &st->s[i]))) {
+			r = tg_fail(d, TG_E_FORMAT, "%s: subject %s: %s", what, name, why);
+			break;
+		}
 	}
 	json_object_put(o);
 	/* One name, one digest (THREATS case 6), case folded like members. */

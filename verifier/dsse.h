@@ -17,10 +17,18 @@
 #define TG_INTOTO_STATEMENT "https://in-toto.io/Statement/v1"
 #define TG_PACKAGE_PREDICATE "https://trustgate.dev/package/v1"
 
+/* A link is listed with annotations {"trustgate.link": "symlink" or
+ * "hardlink", "trustgate.target": TARGET} and the digest of TARGET's bytes
+ * (a symlink's target as stored, a hard link's as a normalised member path). */
+#define TG_ANNOT_LINK "trustgate.link"
+#define TG_ANNOT_TARGET "trustgate.target"
+
 struct tg_subject {
 	char *name;             /* normalised member path */
 	char sha256[65];
 	char sm3[65];           /* "" when absent */
+	char link_type[10];     /* "symlink", "hardlink", "" for a file */
+	char *link;             /* the link's target, NULL for a file */
 };
 
 struct tg_statement {

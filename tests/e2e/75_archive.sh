@@ -147,3 +147,23 @@ head -c "$cdoff" z2.zip > local.bin && cat local.bin z1.zip > p6.zip && zip -qA 
 unzip -l p6.zip 2>/dev/null | grep -q extra.bin && bad "p6.zip: unzip sees the local-only entry (test input wrong)" || ok "p6.zip: unzip lists only payload.bin"
 unsafe ZIP_INCONSISTENT "zip whose local headers and central directory disagree (THREATS P6)" p6.zip 1
 signed z1.zip; check_ok "the plain zip it was made from approved" -- z1.zip --sig z1.zip.sig --tier 1
+# THREATS case 12: cpio edge cases, written byte by byte (tests/e2e/newc.sh).
+. "$ROOT/tests/e2e/newc.sh"
+echo aaa > c.a; echo bbbbbb > c.b; head -c 1000000 /dev/urandom > c.big
+NEWC_OUT=c0.cpio; : > c0.cpio; newc_entry a 0100644 1 1 c.a; newc_entry b 0100644 2 1 c.b; newc_end
+signed c0.cpio; check_ok "hand-made newc cpio approved (the writer is right)" -- c0.cpio --sig c0.cpio.sig --tier 1
+NEWC_OUT=c1.cpio; : > c1.cpio; newc_entry a 0100644 7 2 c.a; newc_entry b 0100644 7 2 c.b; newc_end
+bsdtar -tvf c1.cpio 2>/dev/null | grep -q "b link to a" && ok "c1.cpio: libarchive aliases b to a by (dev, ino)" || bad "c1.cpio test input"
+unsafe ARCHIVE_UNSAFE_PATH "newc entries colliding on (dev, ino) alias an unrelated file" c1.cpio 1
+NEWC_OUT=c2.cpio; : > c2.cpio; newc_entry a 0100644 1 1 c.a; newc_entry 'TRAILER!!!' 0120777 2 1 c.big; newc_entry hidden 0100644 3 1 c.b; newc_end
+cpio -it < c2.cpio 2>/dev/null | grep -q hidden && bad "c2.cpio: GNU cpio reads past the fake trailer (test input wrong)" || ok "c2.cpio: GNU cpio stops at the symlink named TRAILER!!!"
+bsdtar -tf c2.cpio 2>/dev/null | grep -q hidden && ok "c2.cpio: libarchive reads on to 'hidden'" || bad "c2.cpio: libarchive stops (test input wrong)"
+unsafe ARCHIVE_UNSAFE_PATH "symlink named TRAILER!!! with a 1 MB body (readers disagree on the end)" c2.cpio 1
+NEWC_OUT=c3.cpio; : > c3.cpio; newc_entry a 0100644 7 2 c.a; newc_entry '' 0100644 7 2; newc_end
+unsafe ARCHIVE_UNSAFE_PATH "hard link entry with no pathname" c3.cpio 1
+NEWC_OUT=c4.cpio; : > c4.cpio; newc_entry a 0100644 1 1 c.a; newc_entry l 0120777 2 1 c.big; newc_end
+unsafe ARCHIVE_UNSAFE_PATH "symlink whose target is 1 MB of binary" c4.cpio 1
+# GNU cpio's own hard links (data on the last entry of the group): refused,
+# since the first name would be read as an empty file (README).
+mkdir -p hlk && echo data > hlk/x && ln hlk/x hlk/y && (cd hlk && find . -type f | cpio -o -H newc --quiet > ../c5.cpio)
+unsafe ARCHIVE_UNSAFE_PATH "cpio hard-link group (data carried by the last name)" c5.cpio 1

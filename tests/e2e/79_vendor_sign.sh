@@ -90,3 +90,44 @@ echo "2.0" > debian-binary && echo c > c && echo d > d && tar -czf control.tar.g
 bad_sign "refuses a .deb (fixed member list; sign it detached)" r9.deb pkg.deb --key p256.pem --product app --version 1.2
 grep -q "sign it detached" <<<"$LAST_ERR" && ok "the .deb refusal says what to do instead" || bad "deb message: $LAST_ERR"
 bad_sign "refuses a plain ar archive (no room for a member after the name table; sign it detached)" r10.a in.a --key p256.pem --product app --version 1.2
+
+# Links: vendor sign lists them with their targets (annotations
+# trustgate.link/trustgate.target, digest of the target), so a listed link
+# that stays inside passes at tier 3; any change to a link is caught.
+. "$ROOT/tests/e2e/dsse.sh"
+mkdir -p lk/lib lk/bin && echo so > lk/lib/libx.so.1 && ln -s libx.so.1 lk/lib/libx.so && echo app > lk/bin/app && ln lk/bin/app lk/bin/app2
+tar -cf links.tar -C lk .
+check_reason SIG_MISSING "unsigned package with links: SIG_MISSING" -- links.tar
+expect 0 "vendor sign lists a symlink and a hard link" -- tg vendor sign links.tar --key p256.pem --product app --version 1.2 --out s-links.tar
+check_ok "listed links staying inside: approved at tier 3" -- s-links.tar
+tg --json vendor manifest s-links.tar > st.json
+jq -e '[.subject[] | select(.name == "lib/libx.so")] | length == 1' st.json >/dev/null && ok "the symlink is a subject" || bad "symlink subject"
+tar -xOf s-links.tar trustgate.intoto.jsonl | jq -r .payload | base64 -d > links.st
+jq -e '.subject[] | select(.name == "lib/libx.so") | .annotations["trustgate.link"] == "symlink" and .annotations["trustgate.target"] == "libx.so.1"' links.st >/dev/null \
+	&& ok "symlink annotations name type and target" || bad "symlink annotations"
+jq -e --arg h "$(printf %s libx.so.1 | sha256sum | cut -d' ' -f1)" '.subject[] | select(.name == "lib/libx.so") | .digest.sha256 == $h' links.st >/dev/null \
+	&& ok "symlink digest is SHA-256 of its target" || bad "symlink digest"
+jq -e '.subject[] | select(.name == "bin/app2") | .annotations["trustgate.link"] == "hardlink" and .annotations["trustgate.target"] == "bin/app"' links.st >/dev/null \
+	&& ok "hard link annotations name type and target" || bad "hard link annotations"
+expect 0 "SM2 vendor sign of the links package" -- tg vendor sign links.tar --key sm2.pem --product app --version 1.2 --out s-links-gm.tar
+check_ok "listed links under --gm (SM3 digests of targets)" -- s-links-gm.tar --gm
+
+# Forged twins.
+rm -rf t && mkdir t && tar -xf s-links.tar -C t && ln -sfn ../bin/app t/lib/libx.so && tar -cf fl1.tar -C t .
+check_reason DIGEST_MISMATCH "symlink repointed after signing: DIGEST_MISMATCH" -- fl1.tar
+rm -rf t && mkdir t && tar -xf s-links.tar -C t && ln -s libx.so.1 t/lib/libx.so.2 && tar -cf fl2.tar -C t .
+check_reason ARCHIVE_UNLISTED "symlink added after signing: ARCHIVE_UNLISTED" -- fl2.tar
+rm -rf t && mkdir t && tar -xf s-links.tar -C t && rm t/lib/libx.so && echo so > t/lib/libx.so && tar -cf fl3.tar -C t .
+check_reason DIGEST_MISMATCH "listed symlink replaced by a file: DIGEST_MISMATCH" -- fl3.tar
+rm -rf t && mkdir t && tar -xf s-links.tar -C t && rm t/bin/app2 && ln t/lib/libx.so.1 t/bin/app2 && tar -cf fl4.tar -C t .
+check_reason DIGEST_MISMATCH "hard link retargeted after signing: DIGEST_MISMATCH" -- fl4.tar
+# A statement whose link annotation names another target than its digest.
+jq -c '(.subject[] | select(.name == "lib/libx.so") | .annotations["trustgate.target"]) = "../bin/app"' links.st > bad.st
+rm -rf t && mkdir t && tar -xf s-links.tar -C t && envelope bad.st p256 > t/trustgate.intoto.jsonl && tar -cf fl5.tar -C t .
+check_reason MANIFEST_INVALID "link annotation disagreeing with its digest: MANIFEST_INVALID" -- fl5.tar
+jq -c '(.subject[] | select(.name == "lib/libx.so") | .annotations.extra) = "x"' links.st > bad2.st
+rm -rf t && mkdir t && tar -xf s-links.tar -C t && envelope bad2.st p256 > t/trustgate.intoto.jsonl && tar -cf fl6.tar -C t .
+check_reason MANIFEST_INVALID "unknown annotation key: MANIFEST_INVALID" -- fl6.tar
+# A hand-made manifest (files only) on a package with links: the links are unsigned.
+rm -rf t && cp -r lk t && manifest t p256 acme app 1.2 > t/trustgate.intoto.jsonl && tar -cf fl7.tar -C t .
+check_reason ARCHIVE_UNLISTED "links missing from a manifest: ARCHIVE_UNLISTED" -- fl7.tar --tier 2
