@@ -283,10 +283,85 @@ struct walk {
 	struct pathset names, dupkeys, symlinks;
 };
 
+/* A member's bytes straight from libarchive's own buffers
+ * (archive_read_data_block: no copy), in order, holes of sparse members
+ * delivered as zeros.  Only this reader touches a member's data, so the
+ * zero-copy and copying calls are never mixed (mixing them loses data). */
+struct mreader {
+	struct archive *a;
+	const uint8_t *p;      /* current block */
+	size_t len, pos;
+	int64_t boff;          /* member offset of p[0] */
+	int64_t off;           /* member offset of the next byte delivered */
+	int64_t size;          /* from the header, or -1 */
+	bool eof;
+};
+
+static const uint8_t zeros[65536];
+
+static void mreader_init(struct mreader *r, struct archive *a, struct archive_entry *e)
+{
+	memset(r, 0, sizeof(*r));
+	r->a = a;
+	/* Only a sparse member may end in a hole (archive_read_data fills
+	 * it the same way); any other member is exactly the bytes read. */
+	r->size = archive_entry_sparse_count(e) > 0 && archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
+}
+
+/* Up to max bytes at *ret: 1 with data, 0 at the end, -1 on a read error. */
+static int mread(struct mreader *r, size_t max, const uint8_t **ret, size_t *ret_len)
+{
+	while (r->pos == r->len && !r->eof) {
+		const void *b;
+		size_t n;
+		la_int64_t o;
+		int rc = archive_read_data_block(r->a, &b, &n, &o);
+		if (rc == ARCHIVE_EOF) {
+			r->eof = true;
+			break;
+		}
+		if (rc < ARCHIVE_WARN)
+			return -1;
+		/* Blocks must move forward: a block behind what was delivered
+		 * would make two readings of one member. */
+		if (o < r->off)
+			return -1;
+		r->p = b;
+		r->len = n;
+		r->pos = 0;
+		r->boff = o;
+	}
+	if (r->pos < r->len) {
+		int64_t at = r->boff + (int64_t)r->pos;
+		if (at > r->off) {            /* a hole before this block */
+			uint64_t gap = (uint64_t)(at - r->off);
+			*ret = zeros;
+			*ret_len = gap < sizeof(zeros) ? (size_t)gap : sizeof(zeros);
+			*ret_len = *ret_len < max ? *ret_len : max;
+			r->off += (int64_t)*ret_len;
+			return 1;
+		}
+		size_t n = r->len - r->pos < max ? r->len - r->pos : max;
+		*ret = r->p + r->pos;
+		*ret_len = n;
+		r->pos += n;
+		r->off += (int64_t)n;
+		return 1;
+	}
+	if (r->size > r->off) {               /* a hole at the end */
+		uint64_t gap = (uint64_t)(r->size - r->off);
+		*ret = zeros;
+		*ret_len = gap < sizeof(zeros) ? (size_t)gap : sizeof(zeros);
+		*ret_len = *ret_len < max ? *ret_len : max;
+		r->off += (int64_t)*ret_len;
+		return 1;
+	}
+	return 0;
+}
+
 /* A nested archive reads its bytes from the outer archive's member. */
 struct nested_src {
-	struct archive *outer;
-	uint8_t buf[65536];
+	struct mreader *mr;
 	const uint8_t *peek;
 	size_t peek_len;
 	struct tg_md *md;
@@ -297,26 +372,28 @@ struct nested_src {
 static la_ssize_t nested_read(struct archive *a, void *ud, const void **buf)
 {
 	struct nested_src *src = ud;
-	la_ssize_t n;
+	const uint8_t *p;
+	size_t n;
+	int rc;
 
 	(void)a;
 	if (src->peek_len) {
 		*buf = src->peek;
-		n = (la_ssize_t)src->peek_len;
+		n = src->peek_len;
 		src->peek_len = 0;
-		return n;
+		return (la_ssize_t)n;
 	}
-	n = archive_read_data(src->outer, src->buf, sizeof(src->buf));
-	if (n < 0) {
+	rc = mread(src->mr, 1u << 20, &p, &n);
+	if (rc < 0) {
 		src->err = 1;
 		return -1;
 	}
-	if (n > 0) {
-		tg_md_write(src->md, src->buf, (size_t)n);
-		src->size += (uint64_t)n;
-	}
-	*buf = src->buf;
-	return n;
+	if (rc == 0)
+		return 0;
+	tg_md_write(src->md, p, n);
+	src->size += n;
+	*buf = p;
+	return (la_ssize_t)n;
 }
 
 struct top_src {
@@ -382,14 +459,50 @@ static bool over_limits(struct walk *w)
 }
 
 /* Hash a member's data (and walk it when it is an archive). */
-static enum tg_err member_data(struct walk *w, struct archive *a, struct tg_ar_member *m, const char *name,
-			       struct tg_diag *d)
+/* Keep the root manifest (bounded) for the caller. */
+static void manifest_append(struct tg_ar_result *res, struct tg_ar_member *m, const char *name, const uint8_t *p,
+			    size_t n)
+{
+	if (!m->manifest || !res->manifest || n == 0)
+		return;
+	if (res->manifest_len + n > TG_MAX_MANIFEST) {
+		finding(res, "MANIFEST_INVALID", TG_AR_ALWAYS, "%s: manifest over %u bytes", name, TG_MAX_MANIFEST);
+		free(res->manifest);
+		res->manifest = NULL;
+		res->manifest_len = 0;
+		m->manifest = false;
+		return;
+	}
+	uint8_t *nm = realloc(res->manifest, res->manifest_len + n);
+	if (nm) {
+		memcpy(nm + res->manifest_len, p, n);
+		res->manifest = nm;
+		res->manifest_len += n;
+	}
+}
+
+static enum tg_err member_error(struct walk *w, struct archive *a, const char *name, struct tg_diag *d)
+{
+	if (w->depth == 0)
+		return tg_fail(d, TG_E_FORMAT, "%s: malformed archive at %s: %s", w->top_what, name,
+			       archive_error_string(a) ? archive_error_string(a) : "unreadable member data");
+	finding(w->res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%s%s: %s", w->prefix, name,
+		archive_error_string(a) ? archive_error_string(a) : "unreadable member data");
+	w->res->stopped = true;
+	return TG_OK;
+}
+
+static enum tg_err member_data(struct walk *w, struct archive *a, struct archive_entry *e, struct tg_ar_member *m,
+			       const char *name, struct tg_diag *d)
 {
 	struct tg_ar_result *res = w->res;
-	uint8_t buf[65536], digest[32];
+	uint8_t head[4096], digest[32];
+	size_t hl = 0, n;
+	const uint8_t *p;
 	struct tg_md *md = NULL, *sm3 = NULL;
-	la_ssize_t n;
-	enum tg_err r;
+	struct mreader mr;
+	enum tg_err r = TG_OK;
+	int rc = 1;
 
 	if (tg_md_new(TG_HASH_SHA256, &md) != TG_OK)
 		return TG_E_CRYPTO;
@@ -397,37 +510,36 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct tg_ar_m
 		tg_md_free(md);
 		return TG_E_CRYPTO;
 	}
-	n = archive_read_data(a, buf, sizeof(buf));
-	if (n < 0) {
+	mreader_init(&mr, a, e);
+	/* The first bytes (blocks may be short) decide what the member is. */
+	while (hl < sizeof(head) && (rc = mread(&mr, sizeof(head) - hl, &p, &n)) > 0) {
+		memcpy(head + hl, p, n);
+		hl += n;
+	}
+	if (rc < 0) {
 		tg_md_free(md);
 		tg_md_free(sm3);
-		if (w->depth == 0)
-			return tg_fail(d, TG_E_FORMAT, "%s: malformed archive at %s: %s", w->top_what, name,
-				       archive_error_string(a));
-		finding(res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%s%s: %s", w->prefix, name, archive_error_string(a));
-		res->stopped = true;
-		return TG_OK;
+		return member_error(w, a, name, d);
 	}
-	m->size = (uint64_t)n;
-	res->total += (uint64_t)n;
+	m->size = hl;
+	res->total += hl;
 	if (w->depth == 0 && strcmp(m->norm, "debian-binary") == 0)
-		memcpy(res->deb_version, buf, (size_t)n < sizeof(res->deb_version) - 1 ? (size_t)n : sizeof(res->deb_version) - 1);
-	m->component = tg_archive_magic(buf, (size_t)n) ? "archive" : firmware_magic(buf, (size_t)n);
-	if (res->hash_all || m->component)
-		tg_md_write(md, buf, (size_t)n);
+		memcpy(res->deb_version, head, hl < sizeof(res->deb_version) - 1 ? hl : sizeof(res->deb_version) - 1);
+	m->component = tg_archive_magic(head, hl) ? "archive" : firmware_magic(head, hl);
+	bool hashing = res->hash_all || m->component;
+	if (hashing)
+		tg_md_write(md, head, hl);
 	if (sm3)
-		tg_md_write(sm3, buf, (size_t)n);
-	/* The root manifest is kept (bounded) for the caller. */
-	if (m->manifest) {
-		if (res->manifest || (size_t)n > TG_MAX_MANIFEST) {
-			finding(res, "MANIFEST_INVALID", TG_AR_ALWAYS, "%s: more than one manifest, or one over %u bytes",
-				name, TG_MAX_MANIFEST);
-			m->manifest = false;
-		} else if ((res->manifest = malloc((size_t)n ? (size_t)n : 1))) {
-			memcpy(res->manifest, buf, (size_t)n);
-			res->manifest_len = (size_t)n;
-		}
+		tg_md_write(sm3, head, hl);
+	if (m->manifest && res->manifest) {
+		finding(res, "MANIFEST_INVALID", TG_AR_ALWAYS, "%s: more than one manifest", name);
+		m->manifest = false;
+	} else if (m->manifest && !(res->manifest = malloc(1))) {
+		tg_md_free(md);
+		tg_md_free(sm3);
+		return TG_E_NOMEM;
 	}
+	manifest_append(res, m, name, head, hl);
 	if (m->component && strcmp(m->component, "archive") == 0) {
 		if (w->depth + 1 > TG_MAX_ARCHIVE_DEPTH) {
 			finding(res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "%s%s: archives nested deeper than %d", w->prefix,
@@ -437,7 +549,7 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct tg_ar_m
 			tg_md_free(sm3);
 			return TG_OK;
 		}
-		struct nested_src src = { .outer = a, .peek = buf, .peek_len = (size_t)n, .md = md, .size = 0 };
+		struct nested_src src = { .mr = &mr, .peek = head, .peek_len = hl, .md = md, .size = 0 };
 		struct archive *inner = reader_new();
 		_cleanup_free_ char *prefix = NULL;
 		tg_md_free(sm3);  /* a nested archive is checked by its members */
@@ -470,50 +582,24 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct tg_ar_m
 		}
 		/* Whatever the inner walk left unread still belongs to the
 		 * member's digest. */
-		while (!res->stopped && (n = archive_read_data(a, buf, sizeof(buf))) > 0) {
-			tg_md_write(md, buf, (size_t)n);
-			src.size += (uint64_t)n;
+		while (!res->stopped && !src.err && (rc = mread(&mr, SIZE_MAX, &p, &n)) > 0) {
+			tg_md_write(md, p, n);
+			src.size += n;
 		}
 		m->size += src.size;
+		if (!res->stopped && (src.err || rc < 0)) {
+			tg_md_free(md);
+			return member_error(w, a, name, d);
+		}
 	} else {
-		bool hashing = res->hash_all || m->component;
-		while (n > 0) {
-			n = archive_read_data(a, buf, sizeof(buf));
-			if (n < 0) {
-				if (w->depth == 0) {
-					tg_md_free(md);
-					tg_md_free(sm3);
-					return tg_fail(d, TG_E_FORMAT, "%s: malformed archive at %s: %s", w->top_what,
-						       name, archive_error_string(a));
-				}
-				finding(res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%s%s: %s", w->prefix, name,
-					archive_error_string(a));
-				res->stopped = true;
-				break;
-			}
+		while (rc > 0 && (rc = mread(&mr, SIZE_MAX, &p, &n)) > 0) {
 			if (hashing)
-				tg_md_write(md, buf, (size_t)n);
+				tg_md_write(md, p, n);
 			if (sm3)
-				tg_md_write(sm3, buf, (size_t)n);
-			if (m->manifest && res->manifest && n > 0) {
-				if (res->manifest_len + (size_t)n > TG_MAX_MANIFEST) {
-					finding(res, "MANIFEST_INVALID", TG_AR_ALWAYS, "%s: manifest over %u bytes", name,
-						TG_MAX_MANIFEST);
-					free(res->manifest);
-					res->manifest = NULL;
-					res->manifest_len = 0;
-					m->manifest = false;
-				} else {
-					uint8_t *nm = realloc(res->manifest, res->manifest_len + (size_t)n);
-					if (nm) {
-						memcpy(nm + res->manifest_len, buf, (size_t)n);
-						res->manifest = nm;
-						res->manifest_len += (size_t)n;
-					}
-				}
-			}
-			m->size += (uint64_t)n;
-			res->total += (uint64_t)n;
+				tg_md_write(sm3, p, n);
+			manifest_append(res, m, name, p, n);
+			m->size += n;
+			res->total += n;
 			if (m->size > TG_MAX_ARCHIVE_MEMBER) {
 				finding(res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "%s%s: member larger than %llu bytes",
 					w->prefix, name, (unsigned long long)TG_MAX_ARCHIVE_MEMBER);
@@ -525,10 +611,15 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct tg_ar_m
 				break;
 			}
 		}
+		if (rc < 0) {
+			tg_md_free(md);
+			tg_md_free(sm3);
+			return member_error(w, a, name, d);
+		}
 	}
 	tg_md_final(md, digest);
 	tg_md_free(md);
-	if (res->hash_all || m->component)
+	if (hashing)
 		tg_hex_encode(digest, 32, m->sha256);
 	if (sm3) {
 		tg_md_final(sm3, digest);
@@ -659,7 +750,7 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 			snprintf(m->type, sizeof(m->type), "dir");
 		} else if (type == AE_IFREG) {
 			snprintf(m->type, sizeof(m->type), "file");
-			enum tg_err r = member_data(w, a, m, name, d);
+			enum tg_err r = member_data(w, a, e, m, name, d);
 			if (r != TG_OK)
 				return r;
 		} else {

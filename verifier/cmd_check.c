@@ -289,11 +289,14 @@ static enum tg_err stream_file(const char *path, int fd, uint64_t size, struct s
 /* The archive's bytes pass through every digest on their way to libarchive:
  * what is walked is exactly what the signature covers (one read). */
 /*
- * A ring of read buffers shared by libarchive (in this thread) and a
- * hashing thread that feeds the signature digests: the two hashings of an
- * embedded-manifest check (the file, and every member) run on two cores.
- * A slot is refilled only after the hashing thread is done with it and
- * libarchive has moved on (it keeps at most the last buffer it was given).
+ * A ring of read buffers between a reader thread and libarchive (in this
+ * thread).  The reader thread reads each chunk, feeds it to every
+ * signature digest (and gpgv, and the zip copy), then hands it over; this
+ * thread walks the members and hashes them.  The two hashings of an
+ * embedded-manifest check (the file, and every member) thus run on two
+ * cores, and libarchive parses exactly the bytes that were hashed.  A slot
+ * is refilled only once libarchive has moved past it (it keeps at most the
+ * last buffer it was given).
  */
 #define FEED_SLOTS 8
 
@@ -302,13 +305,13 @@ struct archive_feed {
 	struct stream *st;
 	uint8_t *slot[FEED_SLOTS];
 	size_t len[FEED_SLOTS];
-	uint64_t produced, consumed;   /* slots filled / hashed */
+	uint64_t produced, taken;      /* chunks filled / handed to libarchive */
 	bool eof, stop;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	pthread_t th;
 	bool threaded;
-	uint64_t got, size;
+	uint64_t got, size;            /* the reader's; read by others after the join */
 	int err;
 	int copy_fd;                   /* zip: the same bytes, for the second reading */
 };
@@ -322,49 +325,18 @@ static void feed_hash(struct stream *st, const uint8_t *p, size_t n)
 		tg_md_write(st->za[i], p, n);
 }
 
-static void *feed_thread(void *ud)
+/* Read one chunk into slot i and feed it to everything that must see every
+ * byte: its length, 0 at the end, -1 on error (a file that grows is one). */
+static ssize_t feed_fill(struct archive_feed *f, size_t i)
 {
-	struct archive_feed *f = ud;
-
-	pthread_mutex_lock(&f->mu);
-	for (;;) {
-		while (f->consumed == f->produced && !f->eof && !f->stop)
-			pthread_cond_wait(&f->cv, &f->mu);
-		if (f->consumed == f->produced)
-			break;
-		size_t i = f->consumed % FEED_SLOTS;
-		pthread_mutex_unlock(&f->mu);
-		feed_hash(f->st, f->slot[i], f->len[i]);
-		pthread_mutex_lock(&f->mu);
-		f->consumed++;
-		pthread_cond_broadcast(&f->cv);
-	}
-	pthread_mutex_unlock(&f->mu);
-	return NULL;
-}
-
-static ssize_t feed_read(void *ud, const void **buf)
-{
-	struct archive_feed *f = ud;
-	size_t i = f->produced % FEED_SLOTS;
 	ssize_t n;
 
-	if (f->threaded) {
-		/* Keep one slot between the writer and libarchive's buffer. */
-		pthread_mutex_lock(&f->mu);
-		while (f->produced - f->consumed >= FEED_SLOTS - 1)
-			pthread_cond_wait(&f->cv, &f->mu);
-		pthread_mutex_unlock(&f->mu);
-	}
 	do
 		n = read(f->fd, f->slot[i], TG_READ_CHUNK);
 	while (n < 0 && errno == EINTR);
-	if (n < 0 || f->got + (uint64_t)(n > 0 ? n : 0) > f->size) {
-		f->err = 1;
+	if (n < 0 || f->got + (uint64_t)(n > 0 ? n : 0) > f->size)
 		return -1;
-	}
 	f->got += (uint64_t)n;
-	*buf = f->slot[i];
 	if (n == 0)
 		return 0;
 	if (f->st->pgp)
@@ -374,21 +346,71 @@ static ssize_t feed_read(void *ud, const void **buf)
 			ssize_t w = write(f->copy_fd, f->slot[i] + o, (size_t)(n - o));
 			if (w < 0 && errno == EINTR)
 				continue;
-			if (w <= 0) {
-				f->err = 1;
+			if (w <= 0)
 				return -1;
-			}
 			o += w;
 		}
 	}
+	feed_hash(f->st, f->slot[i], (size_t)n);
+	return n;
+}
+
+static void *feed_thread(void *ud)
+{
+	struct archive_feed *f = ud;
+
+	for (;;) {
+		pthread_mutex_lock(&f->mu);
+		/* Slot p % N last held chunk p - N, which libarchive has left
+		 * once it was given chunk p - N + 1. */
+		while (f->produced - f->taken >= FEED_SLOTS - 1 && !f->stop)
+			pthread_cond_wait(&f->cv, &f->mu);
+		bool stop = f->stop;
+		size_t i = f->produced % FEED_SLOTS;
+		pthread_mutex_unlock(&f->mu);
+		if (stop)
+			break;
+		ssize_t n = feed_fill(f, i);
+		pthread_mutex_lock(&f->mu);
+		if (n > 0) {
+			f->len[i] = (size_t)n;
+			f->produced++;
+		} else {
+			f->eof = true;
+			f->err = n < 0;
+		}
+		pthread_cond_broadcast(&f->cv);
+		pthread_mutex_unlock(&f->mu);
+		if (n <= 0)
+			break;
+	}
+	return NULL;
+}
+
+static ssize_t feed_read(void *ud, const void **buf)
+{
+	struct archive_feed *f = ud;
+	ssize_t n;
+
 	if (!f->threaded) {
-		feed_hash(f->st, f->slot[i], (size_t)n);
+		n = feed_fill(f, 0);
+		f->err |= n < 0;
+		*buf = f->slot[0];
 		return n;
 	}
 	pthread_mutex_lock(&f->mu);
-	f->len[i] = (size_t)n;
-	f->produced++;
-	pthread_cond_broadcast(&f->cv);
+	while (f->taken == f->produced && !f->eof)
+		pthread_cond_wait(&f->cv, &f->mu);
+	if (f->taken == f->produced) {
+		n = f->err ? -1 : 0;
+		*buf = f->slot[0];
+	} else {
+		size_t i = f->taken % FEED_SLOTS;
+		n = (ssize_t)f->len[i];
+		*buf = f->slot[i];
+		f->taken++;
+		pthread_cond_broadcast(&f->cv);
+	}
 	pthread_mutex_unlock(&f->mu);
 	return n;
 }
@@ -403,17 +425,18 @@ static enum tg_err feed_start(struct archive_feed *f, bool threaded)
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv, NULL);
 	if (pthread_create(&f->th, NULL, feed_thread, f) != 0)
-		return TG_OK;  /* fall back to hashing in this thread */
+		return TG_OK;  /* fall back to reading in this thread */
 	f->threaded = true;
 	return TG_OK;
 }
 
-/* Wait for the hashing thread to finish every filled slot. */
+/* Stop the reader thread (wherever it is) and release the ring.  What was
+ * not read yet is not hashed: callers drain with feed_read() first. */
 static void feed_stop(struct archive_feed *f)
 {
 	if (f->threaded) {
 		pthread_mutex_lock(&f->mu);
-		f->eof = true;
+		f->stop = true;
 		pthread_cond_broadcast(&f->cv);
 		pthread_mutex_unlock(&f->mu);
 		pthread_join(f->th, NULL);
@@ -906,8 +929,6 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 			goto fail;
 		}
 		r = tg_archive_walk(feed_read, &feed, pos[0], &ar, &d);
-		if (r == TG_OK && feed.err)
-			r = tg_fail(&d, TG_E_IO, "%s: read failed or the file changed while reading", pos[0]);
 		/* Bytes libarchive did not need (padding, trailing data) are
 		 * still covered by the signature digests. */
 		const void *dummy;
@@ -915,7 +936,9 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 		while (r == TG_OK && (n = feed_read(&feed, &dummy)) > 0)
 			;
 		feed_stop(&feed);
-		if (r == TG_OK && (feed.err || feed.got != size))
+		if (feed.err)
+			r = tg_fail(&d, TG_E_IO, "%s: read failed or the file grew while reading", pos[0]);
+		else if (r == TG_OK && feed.got != size)
 			r = tg_fail(&d, TG_E_IO, "%s: file changed size while reading", pos[0]);
 		if (r == TG_OK && zip)
 			r = zip_cross_check(pos[0], feed.copy_fd, &ar, &d);

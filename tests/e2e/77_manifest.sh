@@ -63,3 +63,18 @@ rm -rf p && cp -r pkg p && head -c 300000 /dev/urandom > p/big.bin && manifest p
 check_ok "manifest over a 300 KB member approved" -- big.tar
 flip p/big.bin 200000 big.flipped && mv big.flipped p/big.bin; pack p big2.tar
 check_reason DIGEST_MISMATCH "a byte changed 200 KB into a large member: DIGEST_MISMATCH" -- big2.tar
+# Sparse members (GNU tar --sparse): holes, including a trailing one, are
+# part of the member's bytes exactly as an extractor writes them.
+rm -rf p && mkdir p && echo head > p/sparse.img && truncate -s 300000 p/sparse.img && printf tail >> p/sparse.img && truncate -s 600000 p/sparse.img
+echo small > p/a.txt && manifest p p256 acme app 1.2 > p/trustgate.intoto.jsonl
+tar --sparse --format=gnu -cf sp.tar -C p . && tar --sparse --format=pax -cf sp.pax -C p .
+tar -tvf sp.tar | grep -q sparse.img && ok "sparse tar made" || bad "sparse tar"
+check_ok "GNU sparse member with holes (trailing hole included) approved" -- sp.tar
+check_ok "pax sparse member approved" -- sp.pax
+rm -rf p2 && mkdir p2 && cp p/a.txt p2/ && echo head > p2/sparse.img && truncate -s 300000 p2/sparse.img && printf tai1 >> p2/sparse.img && truncate -s 600000 p2/sparse.img
+cp p/trustgate.intoto.jsonl p2/ && tar --sparse --format=gnu -cf sp2.tar -C p2 .
+check_reason DIGEST_MISMATCH "sparse member changed after signing: DIGEST_MISMATCH" -- sp2.tar
+# A tar inside a tar, larger than any read block, listed by its digest.
+rm -rf p && cp -r pkg p && head -c 700000 /dev/urandom > p/lib.bin && tar -cf inner.tar -C p . && rm -rf nq && mkdir nq && mv inner.tar nq/ && echo x > nq/readme
+manifest nq p256 acme app 1.2 > nq/trustgate.intoto.jsonl && tar -cf nest.tar -C nq .
+check_ok "nested 700 KB tar member: digest of every byte approved" -- nest.tar
