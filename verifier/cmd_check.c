@@ -27,6 +27,33 @@
 /* ------------------------------------------------------------ kinds */
 
 /* Kind by content, never by name (CLI.md). */
+/* A zip appended to something else (a self-extractor): an end-of-central-
+ * directory record ending exactly at the end of the file, whose central
+ * directory starts with a file header right before it.  Strict, so that a
+ * blob merely containing "PK\5\6" is not taken for a zip. */
+static bool zip_at_end(int fd, uint64_t size)
+{
+	uint8_t t[22 + 65535 + 4];
+	size_t n = size < sizeof(t) - 4 ? (size_t)size : sizeof(t) - 4;
+	uint64_t base = size - n;
+
+	if (n < 22 || pread(fd, t, n, (off_t)base) != (ssize_t)n)
+		return false;
+	for (size_t p = n - 22 + 1; p-- > 0;) {
+		if (memcmp(t + p, "PK\5\6", 4) != 0)
+			continue;
+		uint32_t cd_size = (uint32_t)t[p + 12] | (uint32_t)t[p + 13] << 8 | (uint32_t)t[p + 14] << 16 |
+				   (uint32_t)t[p + 15] << 24;
+		uint16_t clen = (uint16_t)(t[p + 20] | t[p + 21] << 8);
+		uint64_t eocd = base + p;
+		uint8_t h[4];
+		if (p + 22 + clen != n || cd_size == 0 || cd_size > eocd)
+			continue;
+		return pread(fd, h, 4, (off_t)(eocd - cd_size)) == 4 && memcmp(h, "PK\1\2", 4) == 0;
+	}
+	return false;
+}
+
 static const char *detect_kind(const uint8_t *h, size_t n)
 {
 	static const uint8_t capsule_guids[][16] = {
@@ -825,6 +852,11 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	if (hn < 0)
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_IO, "%s: read failed: %s", pos[0], strerror(errno)), &d);
 	v.kind = detect_kind(head, (size_t)hn);
+	/* A zip behind a stub is still a package (THREATS case 7e): walked,
+	 * and refused for its prefix, never approved as an opaque blob. */
+	bool zip_tail = strcmp(v.kind, "blob") == 0 && zip_at_end(fd, size);
+	if (zip_tail)
+		v.kind = "archive";
 	if (strcmp(v.kind, "blob") != 0 && strcmp(v.kind, "archive") != 0)
 		/* Treating a FIT or capsule as an opaque blob would approve
 		 * contents nobody looked at: refuse until its verifier exists. */
@@ -901,7 +933,7 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	}
 
 	/* -- one pass over the file */
-	if (strcmp(v.kind, "archive") == 0) {
+	if (strcmp(v.kind, "archive") == 0 && !zip_tail) {
 		struct archive_feed feed = { .fd = fd, .st = &st, .size = size, .copy_fd = -1 };
 		bool zip = hn >= 4 && memcmp(head, "PK\x03\x04", 4) == 0;
 		/* THREATS P6/7/8: a zip read by its local headers (streaming)
@@ -946,6 +978,16 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 			close(feed.copy_fd);
 	} else {
 		r = stream_file(pos[0], fd, size, &st, &d);
+		if (zip_tail) {
+			/* Nothing is walked: streaming readers do not even find
+			 * the members, and what precedes them is unaccounted for. */
+			struct tg_ar_finding *zf = &ar.f[ar.nf++];
+			zf->code = "ZIP_INCONSISTENT";
+			zf->sev = TG_AR_ALWAYS;
+			zf->member = -1;
+			snprintf(zf->detail, sizeof(zf->detail), "a zip behind bytes that are not a zip (self-extractor "
+				 "style); not walked");
+		}
 	}
 	if (r != TG_OK)
 		goto fail;

@@ -167,3 +167,13 @@ unsafe ARCHIVE_UNSAFE_PATH "symlink whose target is 1 MB of binary" c4.cpio 1
 # since the first name would be read as an empty file (README).
 mkdir -p hlk && echo data > hlk/x && ln hlk/x hlk/y && (cd hlk && find . -type f | cpio -o -H newc --quiet > ../c5.cpio)
 unsafe ARCHIVE_UNSAFE_PATH "cpio hard-link group (data carried by the last name)" c5.cpio 1
+# THREATS case 7e: a self-extractor stub before the first local header
+# (offsets fixed with zip -A, so unzip and both libarchive readers agree).
+head -c 4000 /dev/urandom > stub.bin && cat stub.bin z1.zip > sfx.zip && zip -qA sfx.zip
+unzip -l sfx.zip 2>/dev/null | grep -q payload.bin && ok "sfx.zip: unzip reads it (test input right)" || bad "sfx.zip test input"
+unsafe ZIP_INCONSISTENT "zip with bytes before the first local header" sfx.zip 1
+# ...and its twin: a blob that merely ends in an end-of-central-directory
+# signature (no central directory behind it) stays a blob.
+{ head -c 5000 /dev/urandom; printf 'PK\005\006'; head -c 18 /dev/zero; } > eocd.bin
+signed eocd.bin; check_ok "blob ending in a bare PK\\5\\6 record: still a signed blob" -- eocd.bin --sig eocd.bin.sig --product app --version 1.0 --tier 1
+printf '%s' "$LAST_OUT" | jq -e '.kind == "blob"' >/dev/null && ok "eocd.bin kind is blob" || bad "eocd.bin kind"
