@@ -177,3 +177,11 @@ unsafe ZIP_INCONSISTENT "zip with bytes before the first local header" sfx.zip 1
 { head -c 5000 /dev/urandom; printf 'PK\005\006'; head -c 18 /dev/zero; } > eocd.bin
 signed eocd.bin; check_ok "blob ending in a bare PK\\5\\6 record: still a signed blob" -- eocd.bin --sig eocd.bin.sig --product app --version 1.0 --tier 1
 printf '%s' "$LAST_OUT" | jq -e '.kind == "blob"' >/dev/null && ok "eocd.bin kind is blob" || bad "eocd.bin kind"
+# THREATS case 8: two central-directory entries over one local entry (the
+# overlap of Fifield-style zip bombs): b's record is pointed at a's data.
+rm -rf ov && mkdir ov && echo AAAAAAAA > ov/a && echo BBBBBBBBBBBB > ov/b && (cd ov && zip -q ../ov.zip a b)
+size=$(stat -c %s ov.zip); cdoff=$(od -An -tu4 -j $((size - 6)) -N4 ov.zip | tr -d ' ')
+e2=$((cdoff + 46 + $(od -An -tu2 -j $((cdoff + 28)) -N2 ov.zip) + $(od -An -tu2 -j $((cdoff + 30)) -N2 ov.zip) + $(od -An -tu2 -j $((cdoff + 32)) -N2 ov.zip)))
+printf '\0\0\0\0' | dd of=ov.zip bs=1 seek=$((e2 + 42)) conv=notrunc 2>/dev/null
+[ "$(unzip -p ov.zip b 2>/dev/null)" = AAAAAAAA ] && ok "ov.zip: unzip extracts a's bytes as b (test input right)" || bad "ov.zip test input"
+unsafe ZIP_INCONSISTENT "zip whose central directory points two entries at one local entry" ov.zip 1
