@@ -772,3 +772,29 @@ enum tg_hash tg_rsa_peek_hash(const struct tg_key *k, struct tg_span sig, bool *
 	}
 	return TG_HASH_NONE;
 }
+
+size_t tg_ecdsa_der_encode(const uint8_t *r, size_t rl, const uint8_t *s, size_t sl, uint8_t *out)
+{
+	const uint8_t *v[2] = { r, s };
+	size_t l[2] = { rl, sl }, o = 2;
+
+	for (int i = 0; i < 2; i++)
+		while (l[i] > 1 && v[i][0] == 0) {
+			v[i]++;
+			l[i]--;
+		}
+	if (l[0] + l[1] + 6 > 127)
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		bool pad = l[i] && (v[i][0] & 0x80);
+		out[o++] = 0x02;
+		out[o++] = (uint8_t)(l[i] + pad);
+		if (pad)
+			out[o++] = 0;
+		memcpy(out + o, v[i], l[i]);
+		o += l[i];
+	}
+	out[0] = 0x30;
+	out[1] = (uint8_t)(o - 2);
+	return o;
+}

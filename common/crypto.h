@@ -132,6 +132,20 @@ enum tg_err tg_verify_eddsa(const struct tg_key *k, struct tg_span sig, const ui
 
 /* Signature-shape helpers used to pick candidate keys without deciding. */
 bool tg_sig_is_der_ecdsa(struct tg_span sig);
+/* DER SEQUENCE { INTEGER r, INTEGER s } of big-endian r and s (minimal
+ * integers) into out (at least 2 * (rl + sl) + 8 bytes): its length, or 0
+ * when it would not fit a short-form length (r, s of curves we accept
+ * always do). */
+/* Object identifiers of the key types we accept (dotted, as libksba
+ * prints them). */
+#define TG_OID_RSA "1.2.840.113549.1.1.1"
+#define TG_OID_EC "1.2.840.10045.2.1"
+#define TG_OID_P256 "1.2.840.10045.3.1.7"
+#define TG_OID_P384 "1.3.132.0.34"
+#define TG_OID_SM2 "1.2.156.10197.1.301"
+#define TG_OID_ED25519 "1.3.101.112"
+
+size_t tg_ecdsa_der_encode(const uint8_t *r, size_t rl, const uint8_t *s, size_t sl, uint8_t *out);
 /* For an RSA key and a signature of its modulus length: the hash named by
  * the PKCS#1 v1.5 DigestInfo under that key, or TG_HASH_NONE (PSS, other
  * key, garbage).  This only chooses which digest to compute; acceptance is

@@ -1,6 +1,8 @@
 /* Reading files named on the command line, with limits. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -106,4 +108,14 @@ enum tg_err tg_file_digest(const char *path, enum tg_hash h, uint8_t *out, uint6
 	if (ret_size)
 		*ret_size = got;
 	return TG_OK;
+}
+
+char *tg_path_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *s = malloc(n);
+
+	if (s)
+		snprintf(s, n, "%s/%s", dir, name);
+	return s;
 }

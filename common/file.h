@@ -15,6 +15,9 @@ enum tg_err tg_file_read(const char *path, size_t max, uint8_t **ret, size_t *re
 enum tg_err tg_file_open(const char *path, uint64_t max, int *ret_fd, uint64_t *ret_size,
 			 struct tg_diag *d);
 
+/* "dir/name", malloc'd (NULL when out of memory). */
+char *tg_path_join(const char *dir, const char *name);
+
 /* Stream a file through one digest. */
 enum tg_err tg_file_digest(const char *path, enum tg_hash h, uint8_t *out, uint64_t *ret_size,
 			   struct tg_diag *d);

@@ -21,12 +21,6 @@
 #include "crypto.h"
 #include "encoding.h"
 
-#define OID_RSA "1.2.840.113549.1.1.1"
-#define OID_EC "1.2.840.10045.2.1"
-#define OID_P256 "1.2.840.10045.3.1.7"
-#define OID_P384 "1.3.132.0.34"
-#define OID_SM2 "1.2.156.10197.1.301"
-#define OID_ED25519 "1.3.101.112"
 
 void tg_key_free(struct tg_key *k)
 {
@@ -180,21 +174,21 @@ static enum tg_err encode_spki(struct tg_key *k)
 		ksba_der_add_end(rd);
 		if (ksba_der_builder_get(rd, &inner, &inner_len))
 			return TG_E_CRYPTO;
-		ksba_der_add_oid(d, OID_RSA);
+		ksba_der_add_oid(d, TG_OID_RSA);
 		ksba_der_add_ptr(d, 0, KSBA_TYPE_NULL, "", 0);
 		ksba_der_add_end(d);
 		ksba_der_add_bts(d, inner, inner_len, 0);
 		break;
 	}
 	case TG_KEY_P256: case TG_KEY_P384: case TG_KEY_SM2:
-		ksba_der_add_oid(d, OID_EC);
-		ksba_der_add_oid(d, k->type == TG_KEY_P256 ? OID_P256 :
-				    k->type == TG_KEY_P384 ? OID_P384 : OID_SM2);
+		ksba_der_add_oid(d, TG_OID_EC);
+		ksba_der_add_oid(d, k->type == TG_KEY_P256 ? TG_OID_P256 :
+				    k->type == TG_KEY_P384 ? TG_OID_P384 : TG_OID_SM2);
 		ksba_der_add_end(d);
 		ksba_der_add_bts(d, k->q, k->q_len, 0);
 		break;
 	case TG_KEY_ED25519:
-		ksba_der_add_oid(d, OID_ED25519);
+		ksba_der_add_oid(d, TG_OID_ED25519);
 		ksba_der_add_end(d);
 		ksba_der_add_bts(d, k->q, k->q_len, 0);
 		break;
@@ -352,13 +346,13 @@ static enum tg_err key_from_sexp(ksba_const_sexp_t ks, struct tg_key *k, const c
 		char cname[64] = "";
 		snprintf(cname, sizeof(cname), "%.*s", (int)curve.len, (const char *)curve.p);
 		size_t want;
-		if (strcmp(cname, OID_P256) == 0) {
+		if (strcmp(cname, TG_OID_P256) == 0) {
 			k->type = TG_KEY_P256; k->bits = 256; want = 65;
-		} else if (strcmp(cname, OID_P384) == 0) {
+		} else if (strcmp(cname, TG_OID_P384) == 0) {
 			k->type = TG_KEY_P384; k->bits = 384; want = 97;
-		} else if (strcmp(cname, OID_SM2) == 0) {
+		} else if (strcmp(cname, TG_OID_SM2) == 0) {
 			k->type = TG_KEY_SM2; k->bits = 256; want = 65;
-		} else if (strcmp(cname, OID_ED25519) == 0 || strcmp(cname, "Ed25519") == 0) {
+		} else if (strcmp(cname, TG_OID_ED25519) == 0 || strcmp(cname, "Ed25519") == 0) {
 			k->type = TG_KEY_ED25519; k->bits = 256; want = 32;
 		} else {
 			/* THREATS case 40: P-224, brainpool, P-521 ... */
@@ -533,8 +527,8 @@ enum tg_err tg_key_from_ec(enum tg_key_type type, struct tg_span x, struct tg_sp
 	_cleanup_(gcry_sexp_releasep) gcry_sexp_t s = NULL;
 	uint8_t q[97];
 	size_t flen = type == TG_KEY_P384 ? 48 : 32;
-	const char *oid = type == TG_KEY_P256 ? OID_P256 : type == TG_KEY_P384 ? OID_P384 :
-			  type == TG_KEY_SM2 ? OID_SM2 : NULL;
+	const char *oid = type == TG_KEY_P256 ? TG_OID_P256 : type == TG_KEY_P384 ? TG_OID_P384 :
+			  type == TG_KEY_SM2 ? TG_OID_SM2 : NULL;
 
 	if (!oid || x.len > flen || y.len > flen)
 		return tg_fail(d, TG_E_UNSUPPORTED, "%s: unsupported EC key", what);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <gcrypt.h>
+#include <ksba.h>
 
 #include "crypto.h"
 #include "encoding.h"
@@ -39,20 +40,15 @@ static bool der(struct tg_span *s, uint8_t want, struct tg_span *ret)
 	return tg_span_take(s, len, ret);
 }
 
-static bool oid_is(struct tg_span o, const char *hex)
+/* Is the DER OID body o the dotted oid?  (libksba does the decoding.) */
+static bool oid_is(struct tg_span o, const char *oid)
 {
-	uint8_t buf[32];
-	size_t n = 0;
+	char *dotted = o.len ? ksba_oid_to_str((const char *)o.p, o.len) : NULL;
+	bool eq = dotted && strcmp(dotted, oid) == 0;
 
-	return tg_hex_decode(hex, buf, sizeof(buf), &n) && n == o.len && memcmp(buf, o.p, n) == 0;
+	ksba_free(dotted);
+	return eq;
 }
-
-#define HEX_RSA "2a864886f70d010101"
-#define HEX_EC "2a8648ce3d0201"
-#define HEX_P256 "2a8648ce3d030107"
-#define HEX_P384 "2b81040022"
-#define HEX_SM2 "2a811ccf5501822d"
-#define HEX_ED25519 "2b6570"
 
 void tg_privkey_free(struct tg_privkey *k)
 {
@@ -94,7 +90,7 @@ enum tg_err tg_privkey_parse(struct tg_span in, const char *what, struct tg_priv
 	if (!k)
 		return TG_E_NOMEM;
 	r = TG_OK;
-	if (oid_is(oid, HEX_RSA)) {
+	if (oid_is(oid, TG_OID_RSA)) {
 		struct tg_span rk, v, n, e, dd, p, q, dp, dq, u;
 		if (!der(&pk, 0x30, &rk) || !der(&rk, 0x02, &v) || !der(&rk, 0x02, &n) || !der(&rk, 0x02, &e) ||
 		    !der(&rk, 0x02, &dd) || !der(&rk, 0x02, &p) || !der(&rk, 0x02, &q) || !der(&rk, 0x02, &dp) ||
@@ -125,10 +121,10 @@ enum tg_err tg_privkey_parse(struct tg_span in, const char *what, struct tg_priv
 			gcry_mpi_release(mq);
 			gcry_mpi_release(mu);
 		}
-	} else if (oid_is(oid, HEX_EC)) {
+	} else if (oid_is(oid, TG_OID_EC)) {
 		struct tg_span ek, v, dd, ctx, pub = { 0 };
-		enum tg_key_type t = oid_is(params, HEX_P256) ? TG_KEY_P256 : oid_is(params, HEX_P384) ? TG_KEY_P384 :
-				     oid_is(params, HEX_SM2) ? TG_KEY_SM2 : TG_KEY_NONE;
+		enum tg_key_type t = oid_is(params, TG_OID_P256) ? TG_KEY_P256 : oid_is(params, TG_OID_P384) ? TG_KEY_P384 :
+				     oid_is(params, TG_OID_SM2) ? TG_KEY_SM2 : TG_KEY_NONE;
 		const char *curve = t == TG_KEY_P256 ? "NIST P-256" : t == TG_KEY_P384 ? "NIST P-384" : "sm2p256v1";
 		if (t == TG_KEY_NONE || !der(&pk, 0x30, &ek) || !der(&ek, 0x02, &v) || !der(&ek, 0x04, &dd)) {
 			r = tg_fail(d, TG_E_UNSUPPORTED, "%s: EC private key on an unsupported curve or malformed", what);
@@ -150,7 +146,7 @@ enum tg_err tg_privkey_parse(struct tg_span in, const char *what, struct tg_priv
 						   &k->pub, d);
 			}
 		}
-	} else if (oid_is(oid, HEX_ED25519)) {
+	} else if (oid_is(oid, TG_OID_ED25519)) {
 		struct tg_span seed;
 		gcry_ctx_t ec = NULL;
 		gcry_mpi_t qm = NULL;
@@ -267,26 +263,8 @@ enum tg_err tg_privkey_sign(const struct tg_privkey *k, struct tg_span msg, uint
 					memcpy(out + 64 - sl, sp, sl);
 					olen = 64;
 				}
-			} else {
-				/* DER SEQUENCE { INTEGER r, INTEGER s }, minimal. */
-				const uint8_t *v[2] = { rp, sp };
-				size_t vl[2] = { rl, sl }, o = 2;
-				for (int i = 0; i < 2; i++) {
-					while (vl[i] > 1 && v[i][0] == 0) {
-						v[i]++;
-						vl[i]--;
-					}
-					bool pad = v[i][0] & 0x80;
-					out[o++] = 0x02;
-					out[o++] = (uint8_t)(vl[i] + pad);
-					if (pad)
-						out[o++] = 0;
-					memcpy(out + o, v[i], vl[i]);
-					o += vl[i];
-				}
-				out[0] = 0x30;
-				out[1] = (uint8_t)(o - 2);
-				olen = o;
+			} else if (!(olen = tg_ecdsa_der_encode(rp, rl, sp, sl, out))) {
+				r = TG_E_CRYPTO;
 			}
 		}
 	}

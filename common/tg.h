@@ -64,6 +64,11 @@ static inline void tg_closep(int *fd) { if (*fd >= 0) close(*fd); }
 void *tg_calloc(size_t n, size_t sz);
 char *tg_strdup(const char *s);
 
+/* Room for element n of a doubling array (cap counted in elements, first
+ * allocation `first`): TG_OK, or TG_E_NOMEM with the array untouched. */
+enum tg_err tg_grow_(void **p, size_t *cap, size_t n, size_t elem, size_t first);
+#define tg_grow(arr, cap, n, first) tg_grow_((void **)&(arr), &(cap), (n), sizeof(*(arr)), (first))
+
 /* Constant-time comparison for secrets and nonces. */
 bool tg_memeq_ct(const void *a, const void *b, size_t n);
 

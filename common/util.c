@@ -53,6 +53,21 @@ char *tg_strdup(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+enum tg_err tg_grow_(void **p, size_t *cap, size_t n, size_t elem, size_t first)
+{
+	size_t c;
+	void *np;
+
+	if (n < *cap)
+		return TG_OK;
+	c = *cap ? *cap * 2 : first;
+	if (c <= n || c > SIZE_MAX / elem || !(np = realloc(*p, c * elem)))
+		return TG_E_NOMEM;
+	*p = np;
+	*cap = c;
+	return TG_OK;
+}
+
 bool tg_memeq_ct(const void *a, const void *b, size_t n)
 {
 	const volatile uint8_t *x = a, *y = b;

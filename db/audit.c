@@ -140,20 +140,41 @@ enum tg_err tg_audit_append(struct tg_db *db, const char *actor, const char *act
 	return meta_set(db, "audit_head", headval, d);
 }
 
+void tg_audit_row_get(sqlite3_stmt *st, struct tg_audit_row *row)
+{
+	const char **f[] = { &row->time, &row->actor, &row->action, &row->object, &row->detail,
+			     &row->prev_hash, &row->hash };
+
+	row->seq = tg_db_col_int(st, 0);
+	for (size_t i = 0; i < TG_ARRAY_SIZE(f); i++) {
+		*f[i] = (const char *)sqlite3_column_text(st, (int)i + 1);
+		if (!*f[i])
+			*f[i] = "";
+	}
+}
+
+bool tg_audit_row_hash_ok(const struct tg_audit_row *row)
+{
+	char h[65];
+
+	tg_audit_row_hash(row->seq, row->time, row->actor, row->action, row->object, row->detail, row->prev_hash,
+			  h);
+	return strcmp(h, row->hash) == 0;
+}
+
 enum tg_err tg_audit_verify(struct tg_db *db, bool *ret_intact, struct tg_audit_problem *pb,
 			    struct tg_diag *d)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	_cleanup_free_ char *head = NULL;
-	char prev[65], expect[65];
+	char prev[65];
 	int64_t want_seq = 1;
 	bool row = false;
 	enum tg_err r;
 
 	*ret_intact = false;
 	memcpy(prev, genesis, sizeof(prev));
-	r = tg_db_prepare(db, "SELECT seq, time, actor, action, object, detail, prev_hash, hash "
-			      "FROM audit ORDER BY seq ASC;", &st, d);
+	r = tg_db_prepare(db, "SELECT " TG_AUDIT_COLS " FROM audit ORDER BY seq ASC;", &st, d);
 	if (r != TG_OK)
 		return r;
 	for (;;) {
@@ -162,13 +183,9 @@ enum tg_err tg_audit_verify(struct tg_db *db, bool *ret_intact, struct tg_audit_
 			return r;
 		if (!row)
 			break;
-		int64_t seq = tg_db_col_int(st, 0);
-		const char *f[7];
-		for (int i = 0; i < 7; i++) {
-			f[i] = (const char *)sqlite3_column_text(st, i + 1);
-			if (!f[i])
-				f[i] = "";
-		}
+		struct tg_audit_row ar;
+		tg_audit_row_get(st, &ar);
+		int64_t seq = ar.seq;
 		pb->seq = seq;
 		if (seq != want_seq) {
 			pb->seq = want_seq;
@@ -177,20 +194,18 @@ enum tg_err tg_audit_verify(struct tg_db *db, bool *ret_intact, struct tg_audit_
 				 (long long)seq);
 			return TG_OK;
 		}
-		if (strcmp(f[5], prev) != 0) {
+		if (strcmp(ar.prev_hash, prev) != 0) {
 			snprintf(pb->what, sizeof(pb->what),
 				 "row %lld does not link to row %lld (prev_hash differs)",
 				 (long long)seq, (long long)seq - 1);
 			return TG_OK;
 		}
-		tg_audit_row_hash(seq, f[0], f[1], f[2], f[3], f[4], f[5], expect);
-		if (strcmp(expect, f[6]) != 0) {
+		if (!tg_audit_row_hash_ok(&ar)) {
 			snprintf(pb->what, sizeof(pb->what), "row %lld was modified (hash differs)",
 				 (long long)seq);
 			return TG_OK;
 		}
-		memcpy(prev, f[6], 64);
-		prev[64] = '\0';
+		snprintf(prev, sizeof(prev), "%s", ar.hash);
 		want_seq++;
 	}
 	/* The head in meta names the last row written by trustgate: fewer

@@ -70,6 +70,16 @@ struct tg_audit_problem {
  * row was modified, deleted, inserted or reordered. */
 enum tg_err tg_audit_verify(struct tg_db *db, bool *ret_intact, struct tg_audit_problem *problem,
 			    struct tg_diag *d);
+/* One audit row as selected with TG_AUDIT_COLS (NULL columns read as ""),
+ * and whether its stored hash is the hash of its fields. */
+#define TG_AUDIT_COLS "seq, time, actor, action, object, detail, prev_hash, hash"
+struct tg_audit_row {
+	int64_t seq;
+	const char *time, *actor, *action, *object, *detail, *prev_hash, *hash;
+};
+struct sqlite3_stmt;
+void tg_audit_row_get(struct sqlite3_stmt *st, struct tg_audit_row *row);
+bool tg_audit_row_hash_ok(const struct tg_audit_row *row);
 /* The chain hash of one row (exposed for tests). */
 void tg_audit_row_hash(int64_t seq, const char *time, const char *actor, const char *action,
 		       const char *object, const char *detail, const char *prev_hash, char out[65]);

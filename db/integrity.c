@@ -54,8 +54,8 @@ static enum tg_err replay(struct tg_db *db, const char *object, const char *pref
 	_cleanup_stmt_ sqlite3_stmt *st = NULL, *prev = NULL;
 	bool row = false;
 	int rows = 0;
-	enum tg_err r = tg_db_prepare(db, "SELECT seq, time, actor, action, object, detail, prev_hash, "
-					  "hash FROM audit WHERE object = ?1 ORDER BY seq;", &st, d);
+	enum tg_err r = tg_db_prepare(db, "SELECT " TG_AUDIT_COLS " FROM audit WHERE object = ?1 ORDER BY seq;",
+				      &st, d);
 
 	if (r != TG_OK)
 		return r;
@@ -70,18 +70,12 @@ static enum tg_err replay(struct tg_db *db, const char *object, const char *pref
 			return r;
 		if (!row)
 			break;
-		int64_t seq = tg_db_col_int(st, 0);
-		const char *f[7];
-		char h[65];
-		for (int i = 0; i < 7; i++) {
-			f[i] = (const char *)sqlite3_column_text(st, i + 1);
-			if (!f[i])
-				f[i] = "";
-		}
-		if (strncmp(f[2], prefix, strlen(prefix)) != 0)
+		struct tg_audit_row ar;
+		tg_audit_row_get(st, &ar);
+		int64_t seq = ar.seq;
+		if (strncmp(ar.action, prefix, strlen(prefix)) != 0)
 			continue; /* e.g. a check whose object is a digest */
-		tg_audit_row_hash(seq, f[0], f[1], f[2], f[3], f[4], f[5], h);
-		if (strcmp(h, f[6]) != 0) {
+		if (!tg_audit_row_hash_ok(&ar)) {
 			snprintf(why, whylen, "audit row %lld of %s was altered", (long long)seq, object);
 			return TG_OK;
 		}
@@ -91,17 +85,17 @@ static enum tg_err replay(struct tg_db *db, const char *object, const char *pref
 		if (r != TG_OK)
 			return r;
 		const char *ph = row ? (const char *)sqlite3_column_text(prev, 0) : NULL;
-		if (seq > 1 && (!ph || strcmp(ph, f[5]) != 0)) {
+		if (seq > 1 && (!ph || strcmp(ph, ar.prev_hash) != 0)) {
 			snprintf(why, whylen, "audit row %lld of %s does not link to row %lld", (long long)seq,
 				 object, (long long)seq - 1);
 			return TG_OK;
 		}
-		struct json_object *detail = json_tokener_parse(f[4]);
+		struct json_object *detail = json_tokener_parse(ar.detail);
 		if (!detail) {
 			snprintf(why, whylen, "audit row %lld of %s is unreadable", (long long)seq, object);
 			return TG_OK;
 		}
-		fn(f[2], detail, state);
+		fn(ar.action, detail, state);
 		json_object_put(detail);
 		rows++;
 	}

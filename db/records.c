@@ -19,6 +19,35 @@ void tg_supplier_release(struct tg_supplier *s)
 	memset(s, 0, sizeof(*s));
 }
 
+enum tg_err tg_keyrec_copy(struct tg_keyrec *dst, const struct tg_keyrec *src, bool with_spki)
+{
+	char **s[] = { &dst->supplier, &dst->fingerprint, &dst->algorithm, &dst->hashes, &dst->purposes,
+		       &dst->name, &dst->not_before, &dst->not_after, &dst->added_at, &dst->revoked_at,
+		       &dst->revoke_reason };
+	const char *from[] = { src->supplier, src->fingerprint, src->algorithm, src->hashes, src->purposes,
+			       src->name, src->not_before, src->not_after, src->added_at, src->revoked_at,
+			       src->revoke_reason };
+	enum tg_err r = TG_OK;
+
+	*dst = *src;
+	dst->cert = NULL;
+	dst->cert_len = 0;
+	dst->spki = NULL;
+	dst->spki_len = 0;
+	for (size_t i = 0; i < TG_ARRAY_SIZE(s); i++)
+		if ((*s[i] = tg_strdup(from[i])) == NULL && from[i])
+			r = TG_E_NOMEM;
+	if (with_spki && src->spki) {
+		if ((dst->spki = malloc(src->spki_len ? src->spki_len : 1))) {
+			memcpy(dst->spki, src->spki, src->spki_len);
+			dst->spki_len = src->spki_len;
+		} else {
+			r = TG_E_NOMEM;
+		}
+	}
+	return r;
+}
+
 void tg_keyrec_release(struct tg_keyrec *k)
 {
 	free(k->supplier);

@@ -41,6 +41,9 @@ struct tg_release {
 
 void tg_supplier_release(struct tg_supplier *s);
 void tg_keyrec_release(struct tg_keyrec *k);
+/* Deep copy of src into dst (its SPKI too when with_spki; never the
+ * certificate).  On TG_E_NOMEM dst holds what was copied: release it. */
+enum tg_err tg_keyrec_copy(struct tg_keyrec *dst, const struct tg_keyrec *src, bool with_spki);
 void tg_product_release(struct tg_product *p);
 void tg_release_release(struct tg_release *r);
 

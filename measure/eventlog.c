@@ -116,14 +116,8 @@ static enum tg_err push(struct parser *p, const struct tg_event *e)
 
 	if (el->nevents >= TG_MAX_EVENTS)
 		return tg_fail(p->d, TG_E_LIMIT, "%s: more than %u events", p->what, TG_MAX_EVENTS);
-	if (el->nevents == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 64;
-		struct tg_event *ne = realloc(el->events, cap * sizeof(*ne));
-		if (!ne)
-			return TG_E_NOMEM;
-		el->events = ne;
-		p->cap = cap;
-	}
+	if (tg_grow(el->events, p->cap, el->nevents, 64) != TG_OK)
+		return TG_E_NOMEM;
 	el->events[el->nevents] = *e;
 	el->events[el->nevents].index = (uint32_t)el->nevents;
 	el->nevents++;

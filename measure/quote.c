@@ -372,31 +372,6 @@ static void warning(struct tg_quote_result *res, const char *code, const char *f
 	va_end(ap);
 }
 
-/* DER SEQUENCE { INTEGER r, INTEGER s } from TPM2B values. */
-static size_t der_rs(const uint8_t *r, size_t rl, const uint8_t *s, size_t sl, uint8_t *out)
-{
-	size_t o = 2;
-	const uint8_t *v[2] = { r, s };
-	size_t l[2] = { rl, sl };
-
-	for (int i = 0; i < 2; i++) {
-		while (l[i] > 1 && v[i][0] == 0) {
-			v[i]++;
-			l[i]--;
-		}
-		bool pad = l[i] && (v[i][0] & 0x80);
-		out[o++] = 0x02;
-		out[o++] = (uint8_t)(l[i] + pad);
-		if (pad)
-			out[o++] = 0;
-		memcpy(out + o, v[i], l[i]);
-		o += l[i];
-	}
-	out[0] = 0x30;
-	out[1] = (uint8_t)(o - 2);
-	return o;
-}
-
 static enum tg_err check_signature(const struct tg_quote_inputs *in, struct tg_quote_result *res)
 {
 	const struct tg_quote *q = in->quote;
@@ -423,10 +398,10 @@ static enum tg_err check_signature(const struct tg_quote_inputs *in, struct tg_q
 	case TPM2_ALG_ECDSA:
 	case TPM2_ALG_SM2:
 		h = tg_tpm_alg_hash(sig->signature.ecdsa.hash);
-		s = tg_span_make(der, der_rs(sig->signature.ecdsa.signatureR.buffer,
-					     sig->signature.ecdsa.signatureR.size,
-					     sig->signature.ecdsa.signatureS.buffer,
-					     sig->signature.ecdsa.signatureS.size, der));
+		s = tg_span_make(der, tg_ecdsa_der_encode(sig->signature.ecdsa.signatureR.buffer,
+							  sig->signature.ecdsa.signatureR.size,
+							  sig->signature.ecdsa.signatureS.buffer,
+							  sig->signature.ecdsa.signatureS.size, der));
 		want = sig->sigAlg == TPM2_ALG_SM2 ? TG_SCHEME_SM2 : TG_SCHEME_ECDSA;
 		if ((want == TG_SCHEME_SM2) != (k->type == TG_KEY_SM2) ||
 		    (k->type != TG_KEY_P256 && k->type != TG_KEY_P384 && k->type != TG_KEY_SM2)) {

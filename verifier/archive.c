@@ -54,14 +54,8 @@ void tg_archive_result_release(struct tg_ar_result *res)
 
 static struct tg_ar_member *add_member(struct tg_ar_result *res, const char *path)
 {
-	if (res->n == res->cap) {
-		size_t cap = res->cap ? res->cap * 2 : 64;
-		struct tg_ar_member *nm = realloc(res->m, cap * sizeof(*nm));
-		if (!nm)
-			return NULL;
-		res->m = nm;
-		res->cap = cap;
-	}
+	if (tg_grow(res->m, res->cap, res->n, 64) != TG_OK)
+		return NULL;
 	struct tg_ar_member *m = &res->m[res->n];
 	memset(m, 0, sizeof(*m));
 	m->path = strdup(path);

@@ -1,10 +1,13 @@
 /* Host attestation: load the records, decide on evidence, record. */
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "attest.h"
 #include "../common/encoding.h"
+#include "../common/file.h"
 #include "../db/integrity.h"
 
 #define MAX_UNKNOWN_REPORTED 24
@@ -38,6 +41,37 @@ bool tg_attest_parse_pcr_list(const char *s, uint32_t *ret)
 	return mask != 0;
 }
 
+enum tg_err tg_bundle_open(const char *dir, struct tg_bundle *b)
+{
+	b->msg = tg_path_join(dir, "attest.bin");
+	b->sig = tg_path_join(dir, "sig.bin");
+	b->pcrs = tg_path_join(dir, "pcrs.json");
+	b->log = tg_path_join(dir, "eventlog.bin");
+	b->ak_tpm2b = tg_path_join(dir, "ak.tpm2b");
+	b->ak_pem = tg_path_join(dir, "ak.pem");
+	if (!b->msg || !b->sig || !b->pcrs || !b->log || !b->ak_tpm2b || !b->ak_pem) {
+		tg_bundle_release(b);
+		return TG_E_NOMEM;
+	}
+	return TG_OK;
+}
+
+void tg_bundle_release(struct tg_bundle *b)
+{
+	free(b->msg);
+	free(b->sig);
+	free(b->pcrs);
+	free(b->log);
+	free(b->ak_tpm2b);
+	free(b->ak_pem);
+	memset(b, 0, sizeof(*b));
+}
+
+const char *tg_bundle_if_present(const char *path)
+{
+	return path && access(path, F_OK) == 0 ? path : NULL;
+}
+
 /* ---------------------------------------------------------------- load */
 
 struct refs_acc {
@@ -49,14 +83,8 @@ static enum tg_err collect_ref(const struct tg_reference *r, void *ud)
 {
 	struct refs_acc *rs = ud;
 
-	if (rs->n == rs->cap) {
-		size_t cap = rs->cap ? rs->cap * 2 : 64;
-		struct tg_reference *nr = realloc(rs->r, cap * sizeof(*nr));
-		if (!nr)
-			return TG_E_NOMEM;
-		rs->r = nr;
-		rs->cap = cap;
-	}
+	if (tg_grow(rs->r, rs->cap, rs->n, 64) != TG_OK)
+		return TG_E_NOMEM;
 	struct tg_reference *c = &rs->r[rs->n++];
 	*c = *r;
 	c->model = tg_strdup(r->model);

@@ -65,6 +65,18 @@ enum tg_err tg_attest_record(struct tg_ctx *ctx, struct tg_db *db, const char *h
 			     const char *ak_fpr, int tier, uint64_t clock, uint32_t reset, uint32_t restart,
 			     struct json_object *reason_codes, struct tg_diag *d);
 
+/* "0-7", "0,2,4", "0-7,14": a PCR bitmask. */
 bool tg_attest_parse_pcr_list(const char *s, uint32_t *ret);
+
+/* The file names of an evidence bundle directory (`trustgate quote --out
+ * DIR`, and each host of `attest --batch DIR`).  All six are always set;
+ * which may be absent is the caller's rule (tg_bundle_if_present). */
+struct tg_bundle {
+	char *msg, *sig, *pcrs, *log, *ak_tpm2b, *ak_pem;
+};
+enum tg_err tg_bundle_open(const char *dir, struct tg_bundle *b);
+void tg_bundle_release(struct tg_bundle *b);
+/* path when the file exists, else NULL. */
+const char *tg_bundle_if_present(const char *path);
 
 #endif

@@ -167,3 +167,13 @@ enum tg_err tg_cli_audit_commit(struct tg_ctx *ctx, struct tg_db *db, const char
 	}
 	return tg_db_commit(db, d);
 }
+
+int tg_cli_dispatch(struct tg_ctx *ctx, int argc, char **argv, const struct tg_subcmd *subs, size_t n,
+		    const char *usage)
+{
+	for (size_t i = 0; argc > 1 && i < n; i++)
+		if (strcmp(argv[1], subs[i].name) == 0)
+			return subs[i].fn(ctx, argc - 1, argv + 1);
+	fprintf(stderr, "trustgate: usage: trustgate %s\n", usage);
+	return TG_EXIT_ERROR;
+}

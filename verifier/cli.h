@@ -79,6 +79,17 @@ void tg_cli_print_json(struct json_object *o);
 void tg_json_str(struct json_object *o, const char *key, const char *val);
 
 /* Commands (one file each). */
+/* Subcommands of one command word ("supplier add", "key list"...). */
+typedef int (*tg_cmd_fn)(struct tg_ctx *ctx, int argc, char **argv);
+struct tg_subcmd {
+	const char *name;
+	tg_cmd_fn fn;
+};
+/* Run the subcommand argv[1] names (with argv shifted to it), else print
+ * "trustgate: usage: trustgate USAGE" and return exit 2. */
+int tg_cli_dispatch(struct tg_ctx *ctx, int argc, char **argv, const struct tg_subcmd *subs, size_t n,
+		    const char *usage);
+
 int tg_cmd_db(struct tg_ctx *ctx, int argc, char **argv);
 int tg_cmd_supplier(struct tg_ctx *ctx, int argc, char **argv);
 int tg_cmd_key(struct tg_ctx *ctx, int argc, char **argv);

@@ -26,20 +26,6 @@
 #include "../common/encoding.h"
 #include "../common/file.h"
 
-static bool exists(const char *p)
-{
-	return access(p, F_OK) == 0;
-}
-
-static char *join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *s = malloc(n);
-	if (s)
-		snprintf(s, n, "%s/%s", dir, name);
-	return s;
-}
-
 /* The files of one attestation, read whole (with limits). */
 struct evidence_files {
 	uint8_t *msg, *sig, *pcrs, *log, *ak;
@@ -202,14 +188,8 @@ static void batch_release(struct batch *b)
 
 static enum tg_err batch_add(struct batch *b, const char *host, const char *nonce, const char *dir)
 {
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 64;
-		struct job *nj = realloc(b->j, cap * sizeof(*nj));
-		if (!nj)
-			return TG_E_NOMEM;
-		b->j = nj;
-		b->cap = cap;
-	}
+	if (tg_grow(b->j, b->cap, b->n, 64) != TG_OK)
+		return TG_E_NOMEM;
 	struct job *j = &b->j[b->n++];
 	memset(j, 0, sizeof(*j));
 	j->host = strdup(host);
@@ -246,29 +226,22 @@ static enum tg_err batch_from_dir(const char *dir, struct batch *b, struct tg_di
 	while ((e = readdir(dh))) {
 		if (e->d_name[0] == '.')
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			char **nn = realloc(names, cap * sizeof(*nn));
-			if (!nn) {
-				r = TG_E_NOMEM;
-				break;
-			}
-			names = nn;
-		}
+		if ((r = tg_grow(names, cap, n, 64)) != TG_OK)
+			break;
 		names[n++] = strdup(e->d_name);
 	}
 	closedir(dh);
 	if (r == TG_OK)
 		qsort(names, n, sizeof(*names), cmp_name);
 	for (size_t i = 0; i < n && r == TG_OK; i++) {
-		_cleanup_free_ char *sub = join(dir, names[i]), *nf = NULL;
+		_cleanup_free_ char *sub = tg_path_join(dir, names[i]), *nf = NULL;
 		_cleanup_free_ uint8_t *nonce = NULL;
 		size_t nl = 0;
 		if (!sub)
 			r = TG_E_NOMEM;
 		else if (!tg_cli_name_ok(names[i]))
 			r = tg_fail(d, TG_E_FORMAT, "%s: '%s' is not a valid host name", dir, names[i]);
-		else if (!(nf = join(sub, "nonce")))
+		else if (!(nf = tg_path_join(sub, "nonce")))
 			r = TG_E_NOMEM;
 		else if ((r = tg_file_read(nf, 256, &nonce, &nl, d)) == TG_OK) {
 			while (nl && (nonce[nl - 1] == '\n' || nonce[nl - 1] == '\r' || nonce[nl - 1] == ' '))
@@ -320,9 +293,7 @@ static void worker(const struct batch *b, size_t w, size_t nworkers, uint32_t re
 	tg_crypto_set_isolation(false);
 	for (size_t i = w; i < b->n; i += nworkers) {
 		const struct job *j = &b->j[i];
-		_cleanup_free_ char *msg = join(j->dir, "attest.bin"), *sig = join(j->dir, "sig.bin"),
-				    *pcrs = join(j->dir, "pcrs.json"), *log = join(j->dir, "eventlog.bin"),
-				    *ak = join(j->dir, "ak.tpm2b");
+		_cleanup_(tg_bundle_release) struct tg_bundle bf = { 0 };
 		struct evidence_files f = { 0 };
 		struct tg_attest_evidence ev = { 0 };
 		struct tg_attest_outcome out = { 0 };
@@ -331,16 +302,15 @@ static void worker(const struct batch *b, size_t w, size_t nworkers, uint32_t re
 		enum tg_err r = TG_OK;
 
 		json_object_object_add(res, "i", json_object_new_int64((int64_t)i));
-		if (!msg || !sig || !pcrs || !log || !ak)
-			r = TG_E_NOMEM;
+		r = tg_bundle_open(j->dir, &bf);
+		const char *pcrs = tg_bundle_if_present(bf.pcrs), *ak = tg_bundle_if_present(bf.ak_tpm2b);
 		if (r == TG_OK && (!tg_hex_decode(j->nonce, ev.nonce, sizeof(ev.nonce), &ev.nonce_len) || !ev.nonce_len))
 			r = tg_fail(&d, TG_E_FORMAT, "%s: nonce is not hex", j->host);
 		ev.nonce_hex = j->nonce;
 		if (r == TG_OK)
-			r = files_read(msg, sig, exists(pcrs) ? pcrs : NULL, log, exists(ak) ? ak : NULL, &f, &d);
+			r = files_read(bf.msg, bf.sig, pcrs, bf.log, ak, &f, &d);
 		if (r == TG_OK) {
-			evidence_from(&ev, &f, j->host, msg, sig, exists(pcrs) ? pcrs : NULL, log,
-				      exists(ak) ? ak : NULL, required);
+			evidence_from(&ev, &f, j->host, bf.msg, bf.sig, pcrs, bf.log, ak, required);
 			r = tg_attest_eval(&ev, &j->rec, &out, &d);
 		}
 		if (r != TG_OK) {
@@ -612,7 +582,7 @@ static int attest_batch(struct tg_ctx *ctx, const char *src, const char *workers
 
 int tg_cmd_attest(struct tg_ctx *ctx, int argc, char **argv)
 {
-	_cleanup_free_ char *bmsg = NULL, *bsig = NULL, *bpcrs = NULL, *blog = NULL, *bak = NULL;
+	_cleanup_(tg_bundle_release) struct tg_bundle bf = { 0 };
 	const char *msg = NULL, *sig = NULL, *pcrs = NULL, *log = NULL, *nonce = NULL, *bundle = NULL;
 	const char *pcr_list = NULL, *batch = NULL, *workers = NULL;
 	const struct tg_opt opts[] = {
@@ -643,19 +613,14 @@ int tg_cmd_attest(struct tg_ctx *ctx, int argc, char **argv)
 	if (!tg_cli_name_ok(pos[0]))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "host name '%s' is not valid", pos[0]), &d);
 	if (bundle) {
-		bmsg = join(bundle, "attest.bin");
-		bsig = join(bundle, "sig.bin");
-		bpcrs = join(bundle, "pcrs.json");
-		blog = join(bundle, "eventlog.bin");
-		bak = join(bundle, "ak.tpm2b");
-		if (!bmsg || !bsig || !bpcrs || !blog || !bak)
+		if (tg_bundle_open(bundle, &bf) != TG_OK)
 			return tg_cli_fail(ctx, TG_E_NOMEM, &d);
-		msg = msg ? msg : bmsg;
-		sig = sig ? sig : bsig;
-		pcrs = pcrs ? pcrs : (exists(bpcrs) ? bpcrs : NULL);
-		log = log ? log : (exists(blog) ? blog : NULL);
+		msg = msg ? msg : bf.msg;
+		sig = sig ? sig : bf.sig;
+		pcrs = pcrs ? pcrs : tg_bundle_if_present(bf.pcrs);
+		log = log ? log : tg_bundle_if_present(bf.log);
 	}
 	if (!msg || !sig || !log || !nonce)
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "attest: --msg, --sig, --eventlog and --nonce (or --bundle DIR and --nonce) are required"), &d);
-	return attest_one(ctx, pos[0], msg, sig, pcrs, log, bundle && exists(bak) ? bak : NULL, nonce, required);
+	return attest_one(ctx, pos[0], msg, sig, pcrs, log, tg_bundle_if_present(bf.ak_tpm2b), nonce, required);
 }

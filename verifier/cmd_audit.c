@@ -111,12 +111,10 @@ static int cmd_log(struct tg_ctx *ctx, int argc, char **argv)
 
 int tg_cmd_audit(struct tg_ctx *ctx, int argc, char **argv)
 {
-	const char *sub = argc > 1 ? argv[1] : "";
+	static const struct tg_subcmd subs[] = {
+		{ "verify", cmd_verify },
+		{ "log", cmd_log },
+	};
 
-	if (strcmp(sub, "verify") == 0)
-		return cmd_verify(ctx, argc - 1, argv + 1);
-	if (strcmp(sub, "log") == 0)
-		return cmd_log(ctx, argc - 1, argv + 1);
-	fprintf(stderr, "trustgate: usage: trustgate audit verify|log\n");
-	return TG_EXIT_ERROR;
+	return tg_cli_dispatch(ctx, argc, argv, subs, TG_ARRAY_SIZE(subs), "audit verify|log");
 }

@@ -198,32 +198,13 @@ static enum tg_err add_candidate(const struct tg_keyrec *k, void *ud)
 	if (pl->n >= TG_MAX_CANDIDATE_KEYS)
 		return tg_fail(pl->d, TG_E_LIMIT, "records: more than %d candidate keys",
 			       TG_MAX_CANDIDATE_KEYS);
-	if (pl->n == pl->cap) {
-		size_t cap = pl->cap ? pl->cap * 2 : 8;
-		struct candidate *nc = realloc(pl->c, cap * sizeof(*nc));
-		if (!nc)
-			return TG_E_NOMEM;
-		pl->c = nc;
-		pl->cap = cap;
-	}
+	if (tg_grow(pl->c, pl->cap, pl->n, 8) != TG_OK)
+		return TG_E_NOMEM;
 	c = &pl->c[pl->n++];
 	memset(c, 0, sizeof(*c));
 	/* Deep copy of the record: k is released after this callback. */
-	c->rec = *k;
-	c->rec.supplier = tg_strdup(k->supplier);
-	c->rec.fingerprint = tg_strdup(k->fingerprint);
-	c->rec.algorithm = tg_strdup(k->algorithm);
-	c->rec.hashes = tg_strdup(k->hashes);
-	c->rec.purposes = tg_strdup(k->purposes);
-	c->rec.name = tg_strdup(k->name);
-	c->rec.not_before = tg_strdup(k->not_before);
-	c->rec.not_after = tg_strdup(k->not_after);
-	c->rec.added_at = tg_strdup(k->added_at);
-	c->rec.revoked_at = tg_strdup(k->revoked_at);
-	c->rec.revoke_reason = tg_strdup(k->revoke_reason);
-	c->rec.spki = NULL;
-	c->rec.cert = NULL;
-	c->rec.spki_len = c->rec.cert_len = 0;
+	if (tg_keyrec_copy(&c->rec, k, false) != TG_OK)
+		return TG_E_NOMEM;
 	c->key = TAKE_PTR(key);
 	c->hashes = try;
 	c->za_md = -1;
@@ -629,34 +610,9 @@ static enum tg_err collect_key(const struct tg_keyrec *k, void *ud)
 {
 	struct keylist *kl = ud;
 
-	if (kl->n == kl->cap) {
-		size_t cap = kl->cap ? kl->cap * 2 : 16;
-		struct tg_keyrec *nk = realloc(kl->k, cap * sizeof(*nk));
-		if (!nk)
-			return TG_E_NOMEM;
-		kl->k = nk;
-		kl->cap = cap;
-	}
-	struct tg_keyrec *c = &kl->k[kl->n++];
-	*c = *k;
-	c->supplier = tg_strdup(k->supplier);
-	c->fingerprint = tg_strdup(k->fingerprint);
-	c->algorithm = tg_strdup(k->algorithm);
-	c->hashes = tg_strdup(k->hashes);
-	c->purposes = tg_strdup(k->purposes);
-	c->name = tg_strdup(k->name);
-	c->not_before = tg_strdup(k->not_before);
-	c->not_after = tg_strdup(k->not_after);
-	c->added_at = tg_strdup(k->added_at);
-	c->revoked_at = tg_strdup(k->revoked_at);
-	c->revoke_reason = tg_strdup(k->revoke_reason);
-	c->cert = NULL;
-	c->cert_len = 0;
-	c->spki = malloc(k->spki_len ? k->spki_len : 1);
-	if (!c->spki)
+	if (tg_grow(kl->k, kl->cap, kl->n, 16) != TG_OK)
 		return TG_E_NOMEM;
-	memcpy(c->spki, k->spki, k->spki_len);
-	return TG_OK;
+	return tg_keyrec_copy(&kl->k[kl->n++], k, true);
 }
 
 static void keylist_release(struct keylist *kl)

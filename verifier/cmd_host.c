@@ -202,14 +202,11 @@ static int cmd_show(struct tg_ctx *ctx, int argc, char **argv)
 
 int tg_cmd_host(struct tg_ctx *ctx, int argc, char **argv)
 {
-	const char *sub = argc > 1 ? argv[1] : "";
+	static const struct tg_subcmd subs[] = {
+		{ "enroll", cmd_enroll },
+		{ "list", cmd_list },
+		{ "show", cmd_show },
+	};
 
-	if (strcmp(sub, "enroll") == 0)
-		return cmd_enroll(ctx, argc - 1, argv + 1);
-	if (strcmp(sub, "list") == 0)
-		return cmd_list(ctx, argc - 1, argv + 1);
-	if (strcmp(sub, "show") == 0)
-		return cmd_show(ctx, argc - 1, argv + 1);
-	fprintf(stderr, "trustgate: usage: trustgate host enroll|list|show ...\n");
-	return TG_EXIT_ERROR;
+	return tg_cli_dispatch(ctx, argc, argv, subs, TG_ARRAY_SIZE(subs), "host enroll|list|show ...");
 }

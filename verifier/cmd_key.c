@@ -321,14 +321,11 @@ static int cmd_list(struct tg_ctx *ctx, int argc, char **argv)
 
 int tg_cmd_key(struct tg_ctx *ctx, int argc, char **argv)
 {
-	const char *sub = argc > 1 ? argv[1] : "";
+	static const struct tg_subcmd subs[] = {
+		{ "add", cmd_add },
+		{ "revoke", cmd_revoke },
+		{ "list", cmd_list },
+	};
 
-	if (strcmp(sub, "add") == 0)
-		return cmd_add(ctx, argc - 1, argv + 1);
-	if (strcmp(sub, "revoke") == 0)
-		return cmd_revoke(ctx, argc - 1, argv + 1);
-	if (strcmp(sub, "list") == 0)
-		return cmd_list(ctx, argc - 1, argv + 1);
-	fprintf(stderr, "trustgate: usage: trustgate key add|revoke|list ...\n");
-	return TG_EXIT_ERROR;
+	return tg_cli_dispatch(ctx, argc, argv, subs, TG_ARRAY_SIZE(subs), "key add|revoke|list ...");
 }

@@ -107,10 +107,9 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 
 int tg_cmd_product(struct tg_ctx *ctx, int argc, char **argv)
 {
-	const char *sub = argc > 1 ? argv[1] : "";
+	static const struct tg_subcmd subs[] = {
+		{ "add", cmd_add },
+	};
 
-	if (strcmp(sub, "add") == 0)
-		return cmd_add(ctx, argc - 1, argv + 1);
-	fprintf(stderr, "trustgate: usage: trustgate product add SUPPLIER NAME --kind K --reason TEXT\n");
-	return TG_EXIT_ERROR;
+	return tg_cli_dispatch(ctx, argc, argv, subs, TG_ARRAY_SIZE(subs), "product add SUPPLIER NAME --kind K --reason TEXT");
 }

@@ -10,54 +10,11 @@
  */
 #include <string.h>
 
+#include "attest.h"
 #include "cli.h"
 #include "../common/encoding.h"
 #include "../common/file.h"
 #include "../measure/quote.h"
-
-/* "0-7", "0,2,4", "0-7,14": a PCR bitmask. */
-static bool parse_pcr_list(const char *s, uint32_t *ret)
-{
-	uint32_t mask = 0;
-	const char *p = s;
-
-	while (*p) {
-		char *end;
-		long a = strtol(p, &end, 10), b;
-		if (end == p || a < 0 || a >= TG_EL_PCRS)
-			return false;
-		b = a;
-		if (*end == '-') {
-			p = end + 1;
-			b = strtol(p, &end, 10);
-			if (end == p || b < a || b >= TG_EL_PCRS)
-				return false;
-		}
-		for (long i = a; i <= b; i++)
-			mask |= 1u << i;
-		if (*end == ',')
-			end++;
-		else if (*end)
-			return false;
-		p = end;
-	}
-	*ret = mask;
-	return mask != 0;
-}
-
-static char *join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *s = malloc(n);
-	if (s)
-		snprintf(s, n, "%s/%s", dir, name);
-	return s;
-}
-
-static bool exists(const char *p)
-{
-	return access(p, F_OK) == 0;
-}
 
 static void findings_json(struct json_object *o, const char *key, const struct tg_quote_finding *f, size_t n)
 {
@@ -74,7 +31,6 @@ static void findings_json(struct json_object *o, const char *key, const struct t
 static int cmd_verify(struct tg_ctx *ctx, int argc, char **argv)
 {
 	_cleanup_free_ uint8_t *akb = NULL, *msgb = NULL, *sigb = NULL, *pcrb = NULL, *logb = NULL;
-	_cleanup_free_ char *bak = NULL, *bmsg = NULL, *bsig = NULL, *bpcrs = NULL, *blog = NULL;
 	_cleanup_(tg_eventlog_freep) struct tg_eventlog *el = NULL;
 	const char *ak = NULL, *msg = NULL, *sig = NULL, *pcrs = NULL, *log = NULL, *nonce = NULL;
 	const char *bundle = NULL, *pcr_list = NULL;
@@ -85,6 +41,7 @@ static int cmd_verify(struct tg_ctx *ctx, int argc, char **argv)
 		{ "bundle", true, &bundle, NULL }, { "pcr-list", true, &pcr_list, NULL },
 		{ NULL, false, NULL, NULL },
 	};
+	_cleanup_(tg_bundle_release) struct tg_bundle bf = { 0 };
 	struct tg_diag d = { { 0 } };
 	struct tg_ak akey = { 0 };
 	struct tg_quote q = { 0 };
@@ -102,28 +59,19 @@ static int cmd_verify(struct tg_ctx *ctx, int argc, char **argv)
 		return tg_cli_fail(ctx, r, &d);
 	if (bundle) {
 		/* A bundle from `trustgate quote --out DIR`. */
-		bak = join(bundle, "ak.tpm2b");
-		if (bak && !exists(bak)) {
-			free(bak);
-			bak = join(bundle, "ak.pem");
-		}
-		bmsg = join(bundle, "attest.bin");
-		bsig = join(bundle, "sig.bin");
-		bpcrs = join(bundle, "pcrs.json");
-		blog = join(bundle, "eventlog.bin");
-		if (!bak || !bmsg || !bsig || !bpcrs || !blog)
+		if (tg_bundle_open(bundle, &bf) != TG_OK)
 			return tg_cli_fail(ctx, TG_E_NOMEM, &d);
-		ak = ak ? ak : bak;
-		msg = msg ? msg : bmsg;
-		sig = sig ? sig : bsig;
-		pcrs = pcrs ? pcrs : (exists(bpcrs) ? bpcrs : NULL);
-		log = log ? log : (exists(blog) ? blog : NULL);
+		ak = ak ? ak : tg_bundle_if_present(bf.ak_tpm2b) ? bf.ak_tpm2b : bf.ak_pem;
+		msg = msg ? msg : bf.msg;
+		sig = sig ? sig : bf.sig;
+		pcrs = pcrs ? pcrs : tg_bundle_if_present(bf.pcrs);
+		log = log ? log : tg_bundle_if_present(bf.log);
 	}
 	if (!ak || !msg || !sig)
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "quote verify: --ak, --msg and --sig (or --bundle DIR) are required"), &d);
 	if (nonce && (!tg_hex_decode(nonce, nonce_b, sizeof(nonce_b), &nonce_len) || nonce_len == 0))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--nonce must be hex (at most 64 bytes)"), &d);
-	if (pcr_list && !parse_pcr_list(pcr_list, &required))
+	if (pcr_list && !tg_attest_parse_pcr_list(pcr_list, &required))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--pcr-list '%s': use e.g. 0-7 or 0,2,4,7", pcr_list), &d);
 
 	r = tg_file_read(ak, TG_MAX_KEY_FILE, &akb, &akl, &d);

@@ -149,12 +149,10 @@ static int cmd_list(struct tg_ctx *ctx, int argc, char **argv)
 
 int tg_cmd_reference(struct tg_ctx *ctx, int argc, char **argv)
 {
-	const char *sub = argc > 1 ? argv[1] : "";
+	static const struct tg_subcmd subs[] = {
+		{ "import", cmd_import },
+		{ "list", cmd_list },
+	};
 
-	if (strcmp(sub, "import") == 0)
-		return cmd_import(ctx, argc - 1, argv + 1);
-	if (strcmp(sub, "list") == 0)
-		return cmd_list(ctx, argc - 1, argv + 1);
-	fprintf(stderr, "trustgate: usage: trustgate reference import|list ...\n");
-	return TG_EXIT_ERROR;
+	return tg_cli_dispatch(ctx, argc, argv, subs, TG_ARRAY_SIZE(subs), "reference import|list ...");
 }

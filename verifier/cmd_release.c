@@ -169,12 +169,10 @@ static int cmd_revoke(struct tg_ctx *ctx, int argc, char **argv)
 
 int tg_cmd_release(struct tg_ctx *ctx, int argc, char **argv)
 {
-	const char *sub = argc > 1 ? argv[1] : "";
+	static const struct tg_subcmd subs[] = {
+		{ "add", cmd_add },
+		{ "revoke", cmd_revoke },
+	};
 
-	if (strcmp(sub, "add") == 0)
-		return cmd_add(ctx, argc - 1, argv + 1);
-	if (strcmp(sub, "revoke") == 0)
-		return cmd_revoke(ctx, argc - 1, argv + 1);
-	fprintf(stderr, "trustgate: usage: trustgate release add|revoke SUPPLIER PRODUCT VERSION ...\n");
-	return TG_EXIT_ERROR;
+	return tg_cli_dispatch(ctx, argc, argv, subs, TG_ARRAY_SIZE(subs), "release add|revoke SUPPLIER PRODUCT VERSION ...");
 }

@@ -249,16 +249,12 @@ static int cmd_show(struct tg_ctx *ctx, int argc, char **argv)
 
 int tg_cmd_supplier(struct tg_ctx *ctx, int argc, char **argv)
 {
-	const char *sub = argc > 1 ? argv[1] : "";
+	static const struct tg_subcmd subs[] = {
+		{ "add", cmd_add },
+		{ "set", cmd_set },
+		{ "list", cmd_list },
+		{ "show", cmd_show },
+	};
 
-	if (strcmp(sub, "add") == 0)
-		return cmd_add(ctx, argc - 1, argv + 1);
-	if (strcmp(sub, "set") == 0)
-		return cmd_set(ctx, argc - 1, argv + 1);
-	if (strcmp(sub, "list") == 0)
-		return cmd_list(ctx, argc - 1, argv + 1);
-	if (strcmp(sub, "show") == 0)
-		return cmd_show(ctx, argc - 1, argv + 1);
-	fprintf(stderr, "trustgate: usage: trustgate supplier add|set|list|show ...\n");
-	return TG_EXIT_ERROR;
+	return tg_cli_dispatch(ctx, argc, argv, subs, TG_ARRAY_SIZE(subs), "supplier add|set|list|show ...");
 }

@@ -371,10 +371,10 @@ static int cmd_sign(struct tg_ctx *ctx, int argc, char **argv)
 
 int tg_cmd_vendor(struct tg_ctx *ctx, int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "manifest") == 0)
-		return cmd_manifest(ctx, argc - 1, argv + 1);
-	if (argc > 1 && strcmp(argv[1], "sign") == 0)
-		return cmd_sign(ctx, argc - 1, argv + 1);
-	fprintf(stderr, "trustgate: usage: trustgate vendor sign|manifest ARCHIVE ...\n");
-	return TG_EXIT_ERROR;
+	static const struct tg_subcmd subs[] = {
+		{ "sign", cmd_sign },
+		{ "manifest", cmd_manifest },
+	};
+
+	return tg_cli_dispatch(ctx, argc, argv, subs, TG_ARRAY_SIZE(subs), "vendor sign|manifest ARCHIVE ...");
 }

@@ -24,7 +24,7 @@ static const struct {
 	{ "audit", tg_cmd_audit, "audit verify|log" },
 	{ "check", tg_cmd_check, "check FILE [--sig SIG] [--product NAME] [--version V]" },
 	{ "eventlog", tg_cmd_eventlog, "eventlog FILE [--json]" },
-	{ "vendor", tg_cmd_vendor, "vendor manifest ARCHIVE [--json]" },
+	{ "vendor", tg_cmd_vendor, "vendor sign ARCHIVE --key PRIVATE.pem --product NAME --version V --out FILE | manifest ARCHIVE [--json]" },
 	{ "host", tg_cmd_host, "host enroll NAME --ak AKPUB [--ek EKPUB | --ek-cert CERT] [--model NAME] --reason TEXT | list | show NAME" },
 	{ "reference", tg_cmd_reference, "reference import --eventlog LOG --model NAME --reason TEXT | list [--model NAME]" },
 	{ "attest", tg_cmd_attest, "attest NAME --msg ATTEST --sig SIG --eventlog LOG --nonce HEX [--pcrs PCRS] | --bundle DIR" },
