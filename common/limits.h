@@ -43,6 +43,13 @@
 #define TG_MAX_ARCHIVE_RATIO   1000u        /* decompressed : compressed */
 #define TG_MAX_ARCHIVE_RATIO_FLOOR (64ull * 1024 * 1024)  /* checked beyond this output */
 
+/* tar headers (THREATS case 10): one pax/GNU extension header, bytes
+ * after the end-of-archive block (record padding), old GNU sparse
+ * extension blocks of one member. */
+#define TG_MAX_TAR_EXT         (1024u * 1024u)
+#define TG_MAX_TAR_TRAILER     (16ull * 1024 * 1024)
+#define TG_MAX_TAR_SPARSE_BLOCKS 65536u
+
 /* An embedded package manifest (DSSE envelope). */
 #define TG_MAX_MANIFEST        (16u * 1024u * 1024u)
 

@@ -8,7 +8,7 @@ PKGS=(
 	libtss2-dev libgcrypt20-dev libksba-dev libarchive-dev libsqlite3-dev libfdt-dev libjson-c-dev
 	openssl sqlite3 gnupg gpgv time jq bc
 	swtpm swtpm-tools tpm2-tools
-	tar gzip bzip2 xz-utils zstd zip unzip cpio binutils dpkg libarchive-tools file
+	tar gzip bzip2 xz-utils zstd zip unzip cpio binutils dpkg libarchive-tools file git
 )
 
 missing=()

@@ -5,6 +5,7 @@
  * extraction to escape from, and the rules below refuse what would be
  * unsafe for whoever extracts the package after us).
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include <archive_entry.h>
 
 #include "archive.h"
+#include "tarscan.h"
 #include "../common/crypto.h"
 #include "../common/encoding.h"
 
@@ -268,8 +270,20 @@ static bool link_escapes(const char *link, const char *t)
 
 /* ------------------------------------------------------------- walking */
 
+/* One archive level, read in two stages: `raw` undoes the compression
+ * (filters and libarchive's raw format) and hands its output, zero-copy,
+ * to `fmt`, which parses the archive.  The tar scanner sees exactly the
+ * bytes `fmt` sees, in order, so libarchive's reading of every tar header
+ * can be compared with an independent one (THREATS case 10). */
+struct layer {
+	struct archive *raw, *fmt;
+	struct tg_tarscan ts;
+	bool raw_eof;
+};
+
 struct walk {
 	struct tg_ar_result *res;
+	struct layer *layer;      /* NULL: no second reader (seekable zip) */
 	struct archive *top;      /* for the compression ratio */
 	const char *top_what;     /* the file, for diagnostics */
 	const char *prefix;       /* "outer.tar!" for nested members */
@@ -402,32 +416,126 @@ static la_ssize_t top_read(struct archive *a, void *ud, const void **buf)
 	return src->fn(src->ud, buf);
 }
 
+/* Only the filters and formats a vendor package may use; "all" would add
+ * dozens of parsers of no use here. */
+static void support_filters(struct archive *a)
+{
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_bzip2(a);
+	archive_read_support_filter_xz(a);
+	archive_read_support_filter_zstd(a);
+}
+
+static void support_formats(struct archive *a)
+{
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	archive_read_support_format_zip_streamable(a);
+	archive_read_support_format_cpio(a);
+	archive_read_support_format_ar(a);
+}
+
+static la_ssize_t layer_read(struct archive *a, void *ud, const void **buf)
+{
+	struct layer *l = ud;
+	const void *b;
+	size_t n = 0;
+	la_int64_t o;
+
+	while (!l->raw_eof) {
+		int rc = archive_read_data_block(l->raw, &b, &n, &o);
+		if (rc == ARCHIVE_EOF) {
+			l->raw_eof = true;
+			break;
+		}
+		if (rc < ARCHIVE_WARN) {
+			if (a)
+				archive_set_error(a, EIO, "%s", archive_error_string(l->raw) ?
+						  archive_error_string(l->raw) : "decompression failed");
+			return -1;
+		}
+		if (n) {
+			tg_tarscan_feed(&l->ts, b, n);
+			*buf = b;
+			return (la_ssize_t)n;
+		}
+	}
+	return 0;
+}
+
+static void layer_close(struct layer *l)
+{
+	if (l->fmt)
+		archive_read_free(l->fmt);
+	if (l->raw)
+		archive_read_free(l->raw);
+	tg_tarscan_release(&l->ts);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Open both stages over a byte source.  TG_OK, or TG_E_FORMAT with *why
+ * pointing at libarchive's reason. */
+static enum tg_err layer_open(struct layer *l, archive_read_callback *cb, void *ud, const char **why)
+{
+	struct archive_entry *e;
+
+	memset(l, 0, sizeof(*l));
+	tg_tarscan_init(&l->ts);
+	l->raw = archive_read_new();
+	l->fmt = archive_read_new();
+	if (!l->raw || !l->fmt) {
+		layer_close(l);
+		return TG_E_NOMEM;
+	}
+	support_filters(l->raw);
+	archive_read_support_format_raw(l->raw);
+	support_formats(l->fmt);
+	if (archive_read_open(l->raw, ud, NULL, cb, NULL) != ARCHIVE_OK ||
+	    archive_read_next_header(l->raw, &e) != ARCHIVE_OK) {
+		*why = archive_error_string(l->raw) ? archive_error_string(l->raw) : "empty";
+		return TG_E_FORMAT;
+	}
+	if (archive_read_open(l->fmt, l, NULL, layer_read, NULL) != ARCHIVE_OK) {
+		*why = archive_error_string(l->fmt) ? archive_error_string(l->fmt) : "unknown format";
+		return TG_E_FORMAT;
+	}
+	return TG_OK;
+}
+
+/* After libarchive's last member: read what is left of the level so the
+ * scanner sees the end of the tar stream (data hidden after the end
+ * block), then compare the member counts. */
+static bool layer_finish(struct layer *l, char *why, size_t n)
+{
+	const void *b;
+	struct tg_tar_entry t;
+
+	while (l->ts.active && !l->ts.err[0] && !l->raw_eof)
+		if (layer_read(NULL, l, &b) < 0) {
+			snprintf(why, n, "%s", archive_error_string(l->raw) ? archive_error_string(l->raw) :
+				 "decompression failed");
+			return false;
+		}
+	tg_tarscan_end(&l->ts);
+	if (l->ts.err[0]) {
+		snprintf(why, n, "tar headers: %s", l->ts.err);
+		return false;
+	}
+	if (tg_tarscan_take(&l->ts, &t)) {
+		snprintf(why, n, "tar headers: member '%s' that libarchive did not return", t.name);
+		free(t.name);
+		free(t.link);
+		return false;
+	}
+	return true;
+}
+
 static struct archive *reader_new_zip_seekable(void)
 {
 	struct archive *a = archive_read_new();
 
 	if (a)
 		archive_read_support_format_zip_seekable(a);
-	return a;
-}
-
-static struct archive *reader_new(void)
-{
-	struct archive *a = archive_read_new();
-
-	if (!a)
-		return NULL;
-	/* Only the formats and filters a vendor package may use; "all" would
-	 * add dozens of parsers of no use here. */
-	archive_read_support_filter_gzip(a);
-	archive_read_support_filter_bzip2(a);
-	archive_read_support_filter_xz(a);
-	archive_read_support_filter_zstd(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_gnutar(a);
-	archive_read_support_format_zip_streamable(a);
-	archive_read_support_format_cpio(a);
-	archive_read_support_format_ar(a);
 	return a;
 }
 
@@ -544,32 +652,33 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct archive
 			return TG_OK;
 		}
 		struct nested_src src = { .mr = &mr, .peek = head, .peek_len = hl, .md = md, .size = 0 };
-		struct archive *inner = reader_new();
+		struct layer inner;
+		const char *why = NULL;
+		char fwhy[300];
 		_cleanup_free_ char *prefix = NULL;
 		tg_md_free(sm3);  /* a nested archive is checked by its members */
 		sm3 = NULL;
-		if (!inner) {
-			tg_md_free(md);
-			return TG_E_NOMEM;
-		}
 		if (asprintf(&prefix, "%s%s!", w->prefix, name) < 0) {
-			archive_read_free(inner);
 			tg_md_free(md);
 			return TG_E_NOMEM;
 		}
-		struct walk sub = { .res = res, .top = w->top, .top_what = w->top_what, .prefix = prefix,
-				    .depth = w->depth + 1 };
-		if (archive_read_open(inner, &src, NULL, nested_read, NULL) != ARCHIVE_OK) {
-			finding(res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%s%s: %s", w->prefix, name,
-				archive_error_string(inner));
+		r = layer_open(&inner, nested_read, &src, &why);
+		if (r == TG_E_FORMAT) {
+			finding(res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%s%s: %s", w->prefix, name, why);
 			r = TG_OK;
-		} else {
-			r = walk_archive(&sub, inner, name, d);
+		} else if (r == TG_OK) {
+			struct walk sub = { .res = res, .layer = &inner, .top = w->top, .top_what = w->top_what,
+					    .prefix = prefix, .depth = w->depth + 1 };
+			r = walk_archive(&sub, inner.fmt, name, d);
+			if (r == TG_OK && !res->stopped && !layer_finish(&inner, fwhy, sizeof(fwhy))) {
+				finding(res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%s%s: %s", w->prefix, name, fwhy);
+				res->stopped = true;
+			}
+			set_free(&sub.names);
+			set_free(&sub.dupkeys);
+			set_free(&sub.symlinks);
 		}
-		archive_read_free(inner);
-		set_free(&sub.names);
-		set_free(&sub.dupkeys);
-		set_free(&sub.symlinks);
+		layer_close(&inner);
 		if (r != TG_OK) {
 			tg_md_free(md);
 			return r;
@@ -623,9 +732,65 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct archive
 	return TG_OK;
 }
 
+/* The member libarchive just returned must be the next one the tar
+ * scanner found, with the same name, type, link target and size: a tar
+ * that two readers take apart differently is refused (THREATS case 10). */
+static bool tar_agrees(struct walk *w, struct archive *a, struct archive_entry *e, char *why, size_t n)
+{
+	struct tg_tarscan *ts = &w->layer->ts;
+	bool tar = (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR;
+	struct tg_tar_entry t;
+	enum tg_tar_class cls;
+	const char *name = archive_entry_pathname(e), *link = NULL;
+	bool ok = true;
+
+	if (ts->err[0]) {
+		snprintf(why, n, "tar headers: %s", ts->err);
+		return false;
+	}
+	if (!tar && !ts->active)
+		return true;
+	if (tar != ts->active) {
+		snprintf(why, n, "tar headers: read as %s by libarchive and %s by the header scan",
+			 tar ? "tar" : archive_format_name(a), ts->active ? "tar" : "not tar");
+		return false;
+	}
+	if (!tg_tarscan_take(ts, &t)) {
+		snprintf(why, n, "tar headers: libarchive returned '%s', which the header scan did not find",
+			 name ? name : "");
+		return false;
+	}
+	if ((link = archive_entry_hardlink(e)))
+		cls = TG_TAR_HARDLINK;
+	else if (archive_entry_filetype(e) == AE_IFLNK)
+		cls = TG_TAR_SYMLINK, link = archive_entry_symlink(e);
+	else if (archive_entry_filetype(e) == AE_IFDIR)
+		cls = TG_TAR_DIR;
+	else if (archive_entry_filetype(e) == AE_IFREG)
+		cls = TG_TAR_FILE;
+	else
+		cls = TG_TAR_SPECIAL;
+	if (!name || strcmp(name, t.name) != 0)
+		snprintf(why, n, "tar headers: member named '%s' by libarchive and '%s' by the header scan",
+			 name ? name : "", t.name), ok = false;
+	else if (cls != t.cls)
+		snprintf(why, n, "tar headers: %s is typed differently by libarchive and the header scan", t.name),
+			ok = false;
+	else if ((link || t.link) && (!link || !t.link || strcmp(link, t.link) != 0))
+		snprintf(why, n, "tar headers: %s links to '%s' for libarchive and '%s' for the header scan", t.name,
+			 link ? link : "", t.link ? t.link : ""), ok = false;
+	else if (cls == TG_TAR_FILE && (!archive_entry_size_is_set(e) || (uint64_t)archive_entry_size(e) != t.size))
+		snprintf(why, n, "tar headers: %s is %lld bytes for libarchive and %llu for the header scan", t.name,
+			 (long long)archive_entry_size(e), (unsigned long long)t.size), ok = false;
+	free(t.name);
+	free(t.link);
+	return ok;
+}
+
 static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *what, struct tg_diag *d)
 {
 	struct tg_ar_result *res = w->res;
+	char why[600];
 	struct archive_entry *e;
 	char norm[4096], key[4096], full[4200];
 	int rc;
@@ -639,12 +804,27 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 		 * case 10): fail closed. */
 		if (rc != ARCHIVE_OK) {
 			/* The file given is malformed input: exit 2 (CLI.md).  A
-			 * corrupt member archive is a finding about the package. */
+			 * corrupt member archive is a finding about the package.
+			 * The scanner's reason, when it has one, is the precise
+			 * one (libarchive says "Damaged tar archive"). */
+			if (w->layer && w->layer->ts.err[0])
+				snprintf(why, sizeof(why), "tar headers: %s", w->layer->ts.err);
+			else
+				snprintf(why, sizeof(why), "%s", archive_error_string(a) ? archive_error_string(a) :
+					 "unreadable header");
 			if (w->depth == 0)
 				return tg_fail(d, TG_E_FORMAT, "%s: malformed archive at member %llu: %s", what,
-					       (unsigned long long)res->entries + 1, archive_error_string(a));
+					       (unsigned long long)res->entries + 1, why);
 			finding(res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%sentry %llu: %s", w->prefix,
-				(unsigned long long)res->entries, archive_error_string(a));
+				(unsigned long long)res->entries, why);
+			res->stopped = true;
+			break;
+		}
+		if (w->layer && !tar_agrees(w, a, e, why, sizeof(why))) {
+			if (w->depth == 0)
+				return tg_fail(d, TG_E_FORMAT, "%s: malformed archive at member %llu: %s", what,
+					       (unsigned long long)res->entries + 1, why);
+			finding(res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%s%s", w->prefix, why);
 			res->stopped = true;
 			break;
 		}
@@ -800,23 +980,27 @@ enum tg_err tg_archive_walk(tg_ar_read_fn fn, void *ud, const char *what, struct
 			    struct tg_diag *d)
 {
 	struct top_src src = { fn, ud };
-	struct archive *a = reader_new();
+	struct layer top;
+	const char *why = NULL;
+	char fwhy[300];
 	enum tg_err r;
 
-	if (!a)
-		return TG_E_NOMEM;
-	if (archive_read_open(a, &src, NULL, top_read, NULL) != ARCHIVE_OK) {
-		r = tg_fail(d, TG_E_FORMAT, "%s: not a readable archive: %s", what, archive_error_string(a));
-		archive_read_free(a);
+	r = layer_open(&top, top_read, &src, &why);
+	if (r != TG_OK) {
+		if (r == TG_E_FORMAT)
+			r = tg_fail(d, TG_E_FORMAT, "%s: not a readable archive: %s", what, why);
+		layer_close(&top);
 		return r;
 	}
-	struct walk w = { .res = res, .top = a, .top_what = what, .prefix = "", .depth = 0 };
-	r = walk_archive(&w, a, what, d);
-	if (r == TG_OK && (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_AR)
+	struct walk w = { .res = res, .layer = &top, .top = top.raw, .top_what = what, .prefix = "", .depth = 0 };
+	r = walk_archive(&w, top.fmt, what, d);
+	if (r == TG_OK && !res->stopped && !layer_finish(&top, fwhy, sizeof(fwhy)))
+		r = tg_fail(d, TG_E_FORMAT, "%s: malformed archive: %s", what, fwhy);
+	if (r == TG_OK && (archive_format(top.fmt) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_AR)
 		deb_rules(res);
 	if (r == TG_OK && res->entries == 0)
 		r = tg_fail(d, TG_E_FORMAT, "%s: archive has no members", what);
-	archive_read_free(a);
+	layer_close(&top);
 	set_free(&w.names);
 	set_free(&w.dupkeys);
 	set_free(&w.symlinks);
@@ -894,7 +1078,7 @@ static enum tg_err writer_like(struct archive *in, struct archive **ret, const c
 enum tg_err tg_archive_rewrite(int in_fd, const char *what, int out_fd, const char *out_what, const char *name,
 			       const uint8_t *extra, size_t extra_len, struct tg_diag *d)
 {
-	struct archive *a = reader_new(), *w = NULL;
+	struct archive *a = archive_read_new(), *w = NULL;
 	struct archive_entry *e;
 	_cleanup_free_ uint8_t *buf = malloc(TG_READ_CHUNK);
 	time_t newest = 0;
@@ -906,6 +1090,8 @@ enum tg_err tg_archive_rewrite(int in_fd, const char *what, int out_fd, const ch
 			archive_read_free(a);
 		return TG_E_NOMEM;
 	}
+	support_filters(a);
+	support_formats(a);
 	if (archive_read_open_fd(a, in_fd, TG_READ_CHUNK) != ARCHIVE_OK) {
 		r = tg_fail(d, TG_E_FORMAT, "%s: not a readable archive: %s", what, werr(a));
 		goto out;
