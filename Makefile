@@ -27,10 +27,11 @@ CPPFLAGS   += -I$(B) $(PKG_CFLAGS)
 COMMON_SRC   := $(wildcard common/*.c)
 DB_SRC       := $(wildcard db/*.c)
 MEASURE_SRC  := $(wildcard measure/*.c)
+FIRMWARE_SRC := $(wildcard firmware/*.c)
 VERIFIER_SRC := $(filter-out verifier/main.c,$(wildcard verifier/*.c))
-LIB_SRC      := $(COMMON_SRC) $(DB_SRC) $(MEASURE_SRC) $(VERIFIER_SRC)
+LIB_SRC      := $(COMMON_SRC) $(DB_SRC) $(MEASURE_SRC) $(FIRMWARE_SRC) $(VERIFIER_SRC)
 LIB_OBJ      := $(LIB_SRC:%.c=$(B)/%.o)
-HEADERS      := $(wildcard common/*.h db/*.h measure/*.h verifier/*.h) $(B)/schema_sql.h
+HEADERS      := $(wildcard common/*.h db/*.h measure/*.h firmware/*.h verifier/*.h) $(B)/schema_sql.h
 
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)

@@ -798,3 +798,35 @@ size_t tg_ecdsa_der_encode(const uint8_t *r, size_t rl, const uint8_t *s, size_t
 	out[1] = (uint8_t)(o - 2);
 	return o;
 }
+
+/* U-Boot's precomputed Montgomery values for an RSA key in a control DTB:
+ * rr = 2^(2 * bits) mod n and n0inv = -n^-1 mod 2^32.  U-Boot verifies with
+ * these, trustgate with n and e: a DTB whose values disagree with its
+ * modulus would make the two verifiers disagree, so it is refused. */
+bool tg_rsa_uboot_params_ok(const struct tg_key *k, struct tg_span rr, uint32_t n0inv)
+{
+	gcry_mpi_t n = NULL, x = NULL, want = NULL;
+	uint32_t n0, inv = 1;
+	bool ok = false;
+
+	if (k->type != TG_KEY_RSA || k->n_len < 4)
+		return false;
+	n0 = (uint32_t)k->n[k->n_len - 4] << 24 | (uint32_t)k->n[k->n_len - 3] << 16 |
+	     (uint32_t)k->n[k->n_len - 2] << 8 | k->n[k->n_len - 1];
+	for (int i = 0; i < 5; i++)   /* Newton: 5 steps reach 32 bits */
+		inv *= 2 - n0 * inv;
+	if ((uint32_t)(0u - inv) != n0inv)
+		return false;
+	if (gcry_mpi_scan(&n, GCRYMPI_FMT_USG, k->n, k->n_len, NULL) ||
+	    gcry_mpi_scan(&want, GCRYMPI_FMT_USG, rr.p, rr.len, NULL))
+		goto out;
+	x = gcry_mpi_new(0);
+	gcry_mpi_set_bit(x, 2 * k->bits);
+	gcry_mpi_mod(x, x, n);
+	ok = gcry_mpi_cmp(x, want) == 0;
+out:
+	gcry_mpi_release(n);
+	gcry_mpi_release(x);
+	gcry_mpi_release(want);
+	return ok;
+}

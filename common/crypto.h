@@ -145,6 +145,9 @@ bool tg_sig_is_der_ecdsa(struct tg_span sig);
 #define TG_OID_SM2 "1.2.156.10197.1.301"
 #define TG_OID_ED25519 "1.3.101.112"
 
+/* A control DTB's rsa,r-squared and rsa,n0-inverse agree with the key. */
+bool tg_rsa_uboot_params_ok(const struct tg_key *k, struct tg_span rr, uint32_t n0inv);
+
 size_t tg_ecdsa_der_encode(const uint8_t *r, size_t rl, const uint8_t *s, size_t sl, uint8_t *out);
 /* For an RSA key and a signature of its modulus length: the hash named by
  * the PKCS#1 v1.5 DigestInfo under that key, or TG_HASH_NONE (PSS, other

@@ -50,6 +50,11 @@
 #define TG_MAX_TAR_TRAILER     (16ull * 1024 * 1024)
 #define TG_MAX_TAR_SPARSE_BLOCKS 65536u
 
+/* FIT images: the device tree (U-Boot's FIT_SIGNATURE_MAX_SIZE default)
+ * and the whole file with external data, read into memory. */
+#define TG_MAX_FIT_TREE        (256u * 1024u * 1024u)
+#define TG_MAX_FIT_FILE        (1024ull * 1024 * 1024)
+
 /* An embedded package manifest (DSSE envelope). */
 #define TG_MAX_MANIFEST        (16u * 1024u * 1024u)
 

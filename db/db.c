@@ -20,6 +20,7 @@ static const struct {
 } migrations[] = {
 	{ 1, db_schema_sql, &db_schema_sql_len },
 	{ 2, db_migrate_002_sql, &db_migrate_002_sql_len },
+	{ 3, db_migrate_003_sql, &db_migrate_003_sql_len },
 };
 
 static enum tg_err db_err(struct tg_db *db, int rc, struct tg_diag *d, const char *what)

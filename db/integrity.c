@@ -157,7 +157,7 @@ enum tg_err tg_integrity_supplier(struct tg_db *db, const struct tg_supplier *s,
 
 struct key_state {
 	char supplier[TG_MAX_NAME + 1], hashes[64], purposes[64], not_before[32], not_after[32];
-	char algorithm[40];
+	char algorithm[40], fit_required[8], fit_mode[8], fit_group[65];
 	bool added, revoked;
 };
 
@@ -173,6 +173,9 @@ static void apply_key(const char *action, struct json_object *o, void *state)
 		copy(k->not_before, sizeof(k->not_before), jstr(o, "not_before"));
 		copy(k->not_after, sizeof(k->not_after), jstr(o, "not_after"));
 		copy(k->algorithm, sizeof(k->algorithm), jstr(o, "algorithm"));
+		copy(k->fit_required, sizeof(k->fit_required), jstr(o, "fit_required"));
+		copy(k->fit_mode, sizeof(k->fit_mode), jstr(o, "fit_mode"));
+		copy(k->fit_group, sizeof(k->fit_group), jstr(o, "fit_group"));
 	} else if (strcmp(action, "key.revoke") == 0) {
 		k->revoked = true;
 	}
@@ -195,7 +198,8 @@ enum tg_err tg_integrity_key(struct tg_db *db, const struct tg_keyrec *k, char *
 	else if (!same(st.supplier, k->supplier) || !same(st.hashes, k->hashes) ||
 		 !same(st.purposes, k->purposes) || !same(st.not_before, k->not_before) ||
 		 !same(st.not_after, k->not_after) || !same(st.algorithm, k->algorithm) ||
-		 st.revoked != (k->revoked_at != NULL))
+		 !same(st.fit_required, k->fit_required) || !same(st.fit_mode, k->fit_mode) ||
+		 !same(st.fit_group, k->fit_group) || st.revoked != (k->revoked_at != NULL))
 		snprintf(why, whylen, "key %s differs from its audit history%s", k->fingerprint,
 			 st.revoked && !k->revoked_at ? " (its revocation was removed)" : "");
 	return TG_OK;

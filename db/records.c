@@ -23,10 +23,10 @@ enum tg_err tg_keyrec_copy(struct tg_keyrec *dst, const struct tg_keyrec *src, b
 {
 	char **s[] = { &dst->supplier, &dst->fingerprint, &dst->algorithm, &dst->hashes, &dst->purposes,
 		       &dst->name, &dst->not_before, &dst->not_after, &dst->added_at, &dst->revoked_at,
-		       &dst->revoke_reason };
+		       &dst->revoke_reason, &dst->fit_required, &dst->fit_mode, &dst->fit_group };
 	const char *from[] = { src->supplier, src->fingerprint, src->algorithm, src->hashes, src->purposes,
 			       src->name, src->not_before, src->not_after, src->added_at, src->revoked_at,
-			       src->revoke_reason };
+			       src->revoke_reason, src->fit_required, src->fit_mode, src->fit_group };
 	enum tg_err r = TG_OK;
 
 	*dst = *src;
@@ -63,6 +63,9 @@ void tg_keyrec_release(struct tg_keyrec *k)
 	free(k->added_at);
 	free(k->revoked_at);
 	free(k->revoke_reason);
+	free(k->fit_required);
+	free(k->fit_mode);
+	free(k->fit_group);
 	memset(k, 0, sizeof(*k));
 }
 
@@ -214,7 +217,7 @@ enum tg_err tg_rec_supplier_each(struct tg_db *db, tg_supplier_cb cb, void *ud, 
 
 #define KEY_COLS "k.id, k.supplier_id, s.name, k.fingerprint, k.algorithm, k.bits, k.hashes, " \
 		 "k.purposes, k.name, k.spki, k.cert, k.not_before, k.not_after, k.added_at, "  \
-		 "k.revoked_at, k.revoke_reason"
+		 "k.revoked_at, k.revoke_reason, k.fit_required, k.fit_mode, k.fit_group"
 
 static bool copy_blob(sqlite3_stmt *st, int i, uint8_t **ret, size_t *ret_len)
 {
@@ -249,6 +252,9 @@ static bool key_from_row(sqlite3_stmt *st, struct tg_keyrec *k)
 	k->added_at = tg_db_col_text(st, 13);
 	k->revoked_at = tg_db_col_text(st, 14);
 	k->revoke_reason = tg_db_col_text(st, 15);
+	k->fit_required = tg_db_col_text(st, 16);
+	k->fit_mode = tg_db_col_text(st, 17);
+	k->fit_group = tg_db_col_text(st, 18);
 	return copy_blob(st, 9, &k->spki, &k->spki_len) && copy_blob(st, 10, &k->cert, &k->cert_len);
 }
 
@@ -257,8 +263,8 @@ enum tg_err tg_rec_key_insert(struct tg_db *db, const struct tg_keyrec *k, struc
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	enum tg_err r = tg_db_prepare(
 		db, "INSERT INTO key (supplier_id, fingerprint, algorithm, bits, hashes, purposes, "
-		    "name, spki, cert, not_before, not_after, added_at) "
-		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12);", &st, d);
+		    "name, spki, cert, not_before, not_after, added_at, fit_required, fit_mode, fit_group) "
+		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15);", &st, d);
 
 	if (r != TG_OK)
 		return r;
@@ -274,6 +280,9 @@ enum tg_err tg_rec_key_insert(struct tg_db *db, const struct tg_keyrec *k, struc
 	tg_db_bind_text(st, 10, k->not_before);
 	tg_db_bind_text(st, 11, k->not_after);
 	tg_db_bind_text(st, 12, k->added_at);
+	tg_db_bind_text(st, 13, k->fit_required);
+	tg_db_bind_text(st, 14, k->fit_mode);
+	tg_db_bind_text(st, 15, k->fit_group);
 	r = tg_db_exec_stmt(db, st, d);
 	if (r == TG_E_EXISTS)
 		return tg_fail(d, TG_E_EXISTS, "key %s is already in the records", k->fingerprint);

@@ -24,6 +24,9 @@ struct tg_keyrec {
 	uint8_t *spki, *cert;
 	size_t spki_len, cert_len;
 	char *not_before, *not_after, *added_at, *revoked_at, *revoke_reason;
+	/* From a U-Boot control DTB: "conf"/"image", "all"/"any", the import
+	 * group the mode applies to (NULL for other keys). */
+	char *fit_required, *fit_mode, *fit_group;
 	int bits;
 };
 

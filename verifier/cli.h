@@ -98,6 +98,7 @@ int tg_cmd_release(struct tg_ctx *ctx, int argc, char **argv);
 int tg_cmd_audit(struct tg_ctx *ctx, int argc, char **argv);
 int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv);
 int tg_cmd_eventlog(struct tg_ctx *ctx, int argc, char **argv);
+int tg_cmd_fit(struct tg_ctx *ctx, int argc, char **argv);
 int tg_cmd_quote(struct tg_ctx *ctx, int argc, char **argv);
 int tg_cmd_host(struct tg_ctx *ctx, int argc, char **argv);
 int tg_cmd_reference(struct tg_ctx *ctx, int argc, char **argv);

@@ -4,7 +4,10 @@
 #include "cli.h"
 #include "../common/crypto.h"
 #include "../common/file.h"
+#include "../common/encoding.h"
 #include "../db/records.h"
+#include "../firmware/dtbkeys.h"
+#include "../firmware/fit.h"
 #include "openpgp.h"
 
 static const char *const purposes_known[] = { "package", "firmware", "ak", "ek-ca" };
@@ -72,7 +75,96 @@ static struct json_object *key_json(const struct tg_keyrec *k)
 	tg_json_str(o, "revoked_at", k->revoked_at);
 	tg_json_str(o, "revoke_reason", k->revoke_reason);
 	json_object_object_add(o, "certificate", json_object_new_boolean(k->cert != NULL));
+	if (k->fit_required || k->fit_mode || k->fit_group) {
+		tg_json_str(o, "fit_required", k->fit_required);
+		tg_json_str(o, "fit_mode", k->fit_mode);
+		tg_json_str(o, "fit_group", k->fit_group);
+	}
 	return o;
+}
+
+/* `key add SUPPLIER control.dtb`: every /signature/key-* node becomes a
+ * firmware key pinned to the digest its algo names, keeping `required` and
+ * the DTB's required-mode for the group imported together.  All or
+ * nothing: one transaction, one audit row per key. */
+static int add_dtb_keys(struct tg_ctx *ctx, struct tg_db *db, char **pos, const uint8_t *buf, size_t len,
+			const char *purpose, const char *name, const char *nb_iso, const char *na_iso,
+			const char *hash, const char *reason)
+{
+	struct tg_diag d = { { 0 } };
+	struct tg_dtb_keys dk;
+	struct tg_supplier s = { 0 };
+	char now[32], group[65];
+	enum tg_err r;
+
+	if (hash)
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--hash cannot be used with a control DTB: each key's "
+						"algo pins its digest"), &d);
+	if (strcmp(purpose, "firmware") != 0)
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "keys from a control DTB are firmware keys "
+						"(--purpose firmware)"), &d);
+	r = tg_dtb_keys_parse(buf, len, pos[1], &dk, &d);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	tg_hex_encode(dk.sha256, 32, group);
+	tg_now_iso(now);
+	r = tg_db_begin(db, &d);
+	if (r == TG_OK)
+		r = tg_rec_supplier_get(db, pos[0], &s, &d);
+	if (r == TG_OK && strcmp(s.status, "revoked") == 0)
+		r = tg_fail(&d, TG_E_USAGE, "supplier '%s' is revoked; no keys can be added", s.name);
+	for (size_t i = 0; r == TG_OK && i < dk.n; i++) {
+		struct tg_dtb_key *k = &dk.k[i];
+		struct tg_keyrec rec = { 0 };
+		_cleanup_json_ struct json_object *detail = NULL;
+		rec.supplier_id = s.id;
+		rec.supplier = s.name;
+		rec.fingerprint = k->key->fingerprint;
+		rec.algorithm = (char *)tg_key_algorithm(k->key);
+		rec.bits = (int)k->key->bits;
+		rec.hashes = (char *)tg_hash_name(k->hash);
+		rec.purposes = (char *)purpose;
+		rec.name = (char *)(name ? name : k->hint ? k->hint : k->node);
+		rec.spki = k->key->spki;
+		rec.spki_len = k->key->spki_len;
+		rec.not_before = (char *)nb_iso;
+		rec.not_after = (char *)na_iso;
+		rec.added_at = now;
+		rec.fit_required = (char *)k->required;
+		rec.fit_mode = (char *)dk.mode;
+		rec.fit_group = group;
+		detail = key_json(&rec);
+		tg_json_str(detail, "reason", reason);
+		tg_json_str(detail, "source", "U-Boot control DTB");
+		r = tg_rec_key_insert(db, &rec, &d);
+		if (r == TG_OK)
+			r = tg_audit_append(db, ctx->actor, "key.add", k->key->fingerprint,
+					    json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN |
+									   JSON_C_TO_STRING_NOSLASHESCAPE), &d);
+		if (r == TG_OK && !ctx->json)
+			printf("key %s (%s, %s%s%s) added to %s for firmware\n", k->key->fingerprint, rec.algorithm,
+			       rec.name, k->required ? ", required for " : "", k->required ? k->required : "", pos[0]);
+	}
+	if (r == TG_OK)
+		r = tg_db_commit(db, &d);
+	else
+		tg_db_rollback(db);
+	tg_supplier_release(&s);
+	if (r != TG_OK) {
+		tg_dtb_keys_release(&dk);
+		return tg_cli_fail(ctx, r, &d);
+	}
+	if (ctx->json) {
+		_cleanup_json_ struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+		for (size_t i = 0; i < dk.n; i++)
+			json_object_array_add(a, json_object_new_string(dk.k[i].key->fingerprint));
+		json_object_object_add(o, "keys", json_object_get(a));
+		tg_json_str(o, "required_mode", dk.mode);
+		tg_json_str(o, "group", group);
+		tg_cli_print_json(o);
+	}
+	tg_dtb_keys_release(&dk);
+	return TG_EXIT_OK;
 }
 
 static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
@@ -104,6 +196,7 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 		return tg_cli_fail(ctx, r, &d);
 	if (!reason || !tg_cli_text_ok(reason, TG_MAX_REASON))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "key add: --reason TEXT is required"), &d);
+	bool purpose_given = purpose != NULL;
 	if (!purpose)
 		purpose = "package,firmware";
 	if (!purposes_ok(purpose))
@@ -125,6 +218,15 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 	r = tg_cli_open_db(ctx, &db, &d);
 	if (r == TG_OK)
 		r = tg_file_read(pos[1], TG_MAX_KEY_FILE, &buf, &len, &d);
+	if (r == TG_OK && tg_fit_magic(buf, len)) {
+		char nbs[32] = "", nas[32] = "";
+		if (nb)
+			tg_epoch_iso(nb, nbs);
+		if (na)
+			tg_epoch_iso(na, nas);
+		return add_dtb_keys(ctx, db, pos, buf, len, purpose_given ? purpose : "firmware", name,
+				    nb ? nbs : NULL, na ? nas : NULL, hash, reason);
+	}
 	if (r == TG_OK) {
 		/* `gpg --export` output: armored, or a public-key packet (tag 6). */
 		is_pgp = (len > 36 && memcmp(buf, "-----BEGIN PGP PUBLIC KEY BLOCK-----", 36) == 0) ||

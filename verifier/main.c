@@ -23,6 +23,7 @@ static const struct {
 	{ "release", tg_cmd_release, "release add|revoke" },
 	{ "audit", tg_cmd_audit, "audit verify|log" },
 	{ "check", tg_cmd_check, "check FILE [--sig SIG] [--product NAME] [--version V]" },
+	{ "fit", tg_cmd_fit, "fit show FILE [--json]" },
 	{ "eventlog", tg_cmd_eventlog, "eventlog FILE [--json]" },
 	{ "vendor", tg_cmd_vendor, "vendor sign ARCHIVE --key PRIVATE.pem --product NAME --version V --out FILE | manifest ARCHIVE [--json]" },
 	{ "host", tg_cmd_host, "host enroll NAME --ak AKPUB [--ek EKPUB | --ek-cert CERT] [--model NAME] --reason TEXT | list | show NAME" },

@@ -77,6 +77,8 @@ static void rules_signature(struct policy *p, struct tg_diag *d)
 						     "is required at every tier");
 		return;
 	}
+	if (!k && f->sig_reported)
+		return;
 	if (!k) {
 		struct tg_product prod = { 0 };
 		int count = 0;

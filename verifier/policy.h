@@ -27,6 +27,9 @@ struct tg_findings {
 	/* The signature was an embedded manifest that could not be read
 	 * (MANIFEST_INVALID already says why). */
 	bool manifest_invalid;
+	/* The container's own signature check (a FIT's signature nodes)
+	 * already gave the reason when no signer was found. */
+	bool sig_reported;
 	/* --product / --version as given (NULL when absent). */
 	const char *product;
 	const char *version;
