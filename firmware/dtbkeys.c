@@ -9,6 +9,7 @@
 #include <libfdt.h>
 
 #include "dtbkeys.h"
+#include "fit.h"
 #include "../common/limits.h"
 
 #define DTB_MAX_KEYS 64
@@ -106,6 +107,8 @@ enum tg_err tg_dtb_keys_parse(const uint8_t *buf, size_t len, const char *what, 
 	memset(ret, 0, sizeof(*ret));
 	if (len < sizeof(struct fdt_header) || fdt_totalsize(fdt) != len)
 		return tg_fail(d, TG_E_FORMAT, "%s: device tree header size does not match the file", what);
+	if (!tg_fdt_version_ok(buf, len))
+		return tg_fail(d, TG_E_FORMAT, "%s: device-tree version %u is not 16 or 17", what, fdt_version(fdt));
 	rc = fdt_check_full(fdt, len);
 	if (rc != 0)
 		return tg_fail(d, TG_E_FORMAT, "%s: not a well-formed device tree: %s", what, fdt_strerror(rc));

@@ -28,6 +28,15 @@ bool tg_fit_magic(const uint8_t *p, size_t n)
 	return n >= 4 && p[0] == 0xd0 && p[1] == 0x0d && p[2] == 0xfe && p[3] == 0xed;
 }
 
+bool tg_fdt_version_ok(const uint8_t *p, size_t n)
+{
+	/* libfdt 1.6.1's fdt_check_full() dereferences NULL on some trees of
+	 * versions before 16 (found by fuzz_fit); mkimage and dtc write 17.
+	 * Only 16 and 17 are read at all. */
+	return n >= sizeof(struct fdt_header) && fdt_version(p) >= 16 && fdt_version(p) <= 17 &&
+	       fdt_last_comp_version(p) <= 16;
+}
+
 static void problem(struct tg_fit *fit, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void problem(struct tg_fit *fit, const char *code, const char *fmt, ...)
 {
@@ -601,6 +610,8 @@ enum tg_err tg_fit_parse(const uint8_t *buf, size_t len, const char *what, struc
 	if (fdt_totalsize(fdt) > TG_MAX_FIT_TREE)
 		return tg_fail(d, TG_E_FORMAT, "%s: FIT tree of %u bytes is over the %u-byte limit", what,
 			       fdt_totalsize(fdt), TG_MAX_FIT_TREE);
+	if (!tg_fdt_version_ok(buf, len))
+		return tg_fail(d, TG_E_FORMAT, "%s: device-tree version %u is not 16 or 17", what, fdt_version(fdt));
 	rc = fdt_check_full(fdt, fdt_totalsize(fdt));
 	if (rc != 0)
 		return tg_fail(d, TG_E_FORMAT, "%s: not a well-formed FIT: %s", what, fdt_strerror(rc));

@@ -187,19 +187,6 @@ enum tg_err tg_fit_evaluate(const struct tg_fit *fit, struct tg_fit_keys *fk, st
 	f->sig_given = true;
 	if (fit->code)
 		tg_verdict_reason(v, fit->code, "%s", fit->problem);
-	/* An image protected only by crc32 is covered by no digest a
-	 * signature can rely on; SHA-1 follows the tier rules. */
-	for (size_t i = 0; i < fit->nimg; i++) {
-		const struct tg_fit_image *im = &fit->img[i];
-		if (im->strongest == TG_HASH_NONE)
-			tg_verdict_reason(v, "WEAK_ALGORITHM", "image %s has no cryptographic hash node (crc32 at most)",
-					  im->name);
-		else if (im->strongest == TG_HASH_SHA1 && strict)
-			tg_verdict_reason(v, "WEAK_ALGORITHM", "image %s is hashed with SHA-1 only, refused at tier %d",
-					  im->name, v->tier);
-		else if (im->strongest == TG_HASH_SHA1)
-			tg_verdict_warn(v, "WEAK_ALGORITHM", "image %s is hashed with SHA-1 only", im->name);
-	}
 	if (!fit->nsig) {
 		tg_verdict_reason(v, "FIT_UNSIGNED", "the FIT carries no signature node");
 		return TG_OK;
@@ -216,6 +203,25 @@ enum tg_err tg_fit_evaluate(const struct tg_fit *fit, struct tg_fit_keys *fk, st
 					       fit->sig[s].name, fk->rec[k].fingerprint);
 			}
 		}
+	/* An image that only hash nodes protect (no image signature of its
+	 * own verified) needs a digest a signature can rely on: crc32 is
+	 * none, SHA-1 follows the tier rules. */
+	for (size_t i = 0; i < fit->nimg; i++) {
+		const struct tg_fit_image *im = &fit->img[i];
+		bool own = false;
+		for (size_t k = 0; k < fk->n && !own; k++)
+			own = signed_by(&e, false, (int)i, k);
+		if (own)
+			continue;
+		if (im->strongest == TG_HASH_NONE)
+			tg_verdict_reason(v, "WEAK_ALGORITHM", "image %s has no cryptographic hash node (crc32 at most)",
+					  im->name);
+		else if (im->strongest == TG_HASH_SHA1 && strict)
+			tg_verdict_reason(v, "WEAK_ALGORITHM", "image %s is hashed with SHA-1 only, refused at tier %d",
+					  im->name, v->tier);
+		else if (im->strongest == TG_HASH_SHA1)
+			tg_verdict_warn(v, "WEAK_ALGORITHM", "image %s is hashed with SHA-1 only", im->name);
+	}
 	/* The signer: a key that verified the default configuration (else any
 	 * configuration, else an image), unrevoked keys first. */
 	for (int pass = 0; pass < 2 && signer < 0; pass++)

@@ -58,3 +58,7 @@ bash "$ROOT/tests/bench/attest.sh"
 echo
 echo "== packages: 1 GiB tar of 10,000 members, trustgate check vs openssl / zstd|openssl"
 bash "$ROOT/tests/bench/archive.sh"
+
+echo
+echo "== firmware: signed 64 MiB FIT, trustgate check vs openssl dgst -sha256"
+bash "$ROOT/tests/bench/fit.sh"
