@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <string.h>
 
 #include "cli.h"
@@ -756,11 +758,45 @@ static enum tg_err record_verdict(struct tg_ctx *ctx, struct tg_db *db, struct t
 
 /* ------------------------------------------------------------- main */
 
-/* A FIT is read into memory once: the file's own digests are computed in
+/* A FIT is taken into memory once: the file's own digests are computed in
  * a second thread while this one parses the FIT and hashes its images, so
  * both come from the same bytes and the two hashings share the cores.  A
  * FIT that does not parse is kept as *malformed (a FIT_MALFORMED reason),
- * not an error: it is an artifact to reject, and that is recorded. */
+ * not an error: it is an artifact to reject, and that is recorded.
+ *
+ * The bytes must not change while they are checked (THREATS 64): when a
+ * read lease can be taken (nobody has the file open for writing, and a
+ * writer's open() now waits for us) the file is mapped, no copy; a lease
+ * break before the verdict is recorded fails the check.  Without a lease
+ * the file is copied. */
+struct fit_mem {
+	uint8_t *p;
+	size_t len;
+	bool mapped;
+	int fd;
+	struct sigaction old;
+};
+
+static volatile sig_atomic_t fit_lease_broken;
+
+static void on_lease_break(int sig)
+{
+	(void)sig;
+	fit_lease_broken = 1;
+}
+
+static void fit_mem_release(struct fit_mem *m)
+{
+	if (m->mapped) {
+		munmap(m->p, m->len ? m->len : 1);
+		fcntl(m->fd, F_SETLEASE, F_UNLCK);
+		sigaction(SIGIO, &m->old, NULL);
+	} else {
+		free(m->p);
+	}
+	memset(m, 0, sizeof(*m));
+}
+
 struct hash_job {
 	struct stream *st;
 	const uint8_t *p;
@@ -774,37 +810,56 @@ static void *hash_job_run(void *ud)
 	return NULL;
 }
 
-static enum tg_err fit_pass(const char *path, int fd, uint64_t size, struct stream *st, uint8_t **ret_buf,
+static enum tg_err fit_pass(const char *path, int fd, uint64_t size, struct stream *st, struct fit_mem *mem,
 			    struct tg_fit *fit, bool *parsed, char *malformed, size_t mlen, struct tg_diag *d)
 {
 	struct tg_diag pd = { { 0 } };
+	struct sigaction sa = { .sa_handler = on_lease_break };
 	struct hash_job job;
 	pthread_t th;
-	uint8_t *buf;
 	size_t got = 0;
 	enum tg_err r;
 
 	if (size > TG_MAX_FIT_FILE)
 		return tg_fail(d, TG_E_LIMIT, "%s: FIT of %llu bytes is over the %llu-byte limit", path,
 			       (unsigned long long)size, (unsigned long long)TG_MAX_FIT_FILE);
-	buf = malloc(size ? (size_t)size : 1);
-	if (!buf)
-		return TG_E_NOMEM;
-	*ret_buf = buf;
-	while (got < size) {
-		ssize_t n = read(fd, buf + got, (size_t)size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return tg_fail(d, TG_E_IO, "%s: read failed or the file shrank: %s", path,
-				       n < 0 ? strerror(errno) : "short read");
-		got += (size_t)n;
+	mem->fd = fd;
+	fit_lease_broken = 0;
+	sigemptyset(&sa.sa_mask);
+	if (size && sigaction(SIGIO, &sa, &mem->old) == 0) {
+		if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+			void *p = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+			if (p != MAP_FAILED) {
+				mem->p = p;
+				mem->len = (size_t)size;
+				mem->mapped = true;
+			} else {
+				fcntl(fd, F_SETLEASE, F_UNLCK);
+			}
+		}
+		if (!mem->mapped)
+			sigaction(SIGIO, &mem->old, NULL);
 	}
-	job = (struct hash_job){ st, buf, got };
+	if (!mem->mapped) {
+		mem->p = malloc(size ? (size_t)size : 1);
+		if (!mem->p)
+			return TG_E_NOMEM;
+		while (got < size) {
+			ssize_t n = read(fd, mem->p + got, (size_t)size - got);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return tg_fail(d, TG_E_IO, "%s: read failed or the file shrank: %s", path,
+					       n < 0 ? strerror(errno) : "short read");
+			got += (size_t)n;
+		}
+		mem->len = got;
+	}
+	job = (struct hash_job){ st, mem->p, mem->len };
 	bool threaded = pthread_create(&th, NULL, hash_job_run, &job) == 0;
 	if (!threaded)
-		feed_hash(st, buf, got);
-	r = tg_fit_parse(buf, got, path, fit, &pd);
+		feed_hash(st, mem->p, mem->len);
+	r = tg_fit_parse(mem->p, mem->len, path, fit, &pd);
 	if (threaded)
 		pthread_join(th, NULL);
 	*parsed = r == TG_OK;
@@ -830,7 +885,7 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	struct tg_ar_result ar = { 0 };
 	struct tg_fit fit = { 0 };
 	struct tg_fit_keys fk = { 0 };
-	_cleanup_free_ uint8_t *fitbuf = NULL;
+	struct fit_mem fitmem = { .fd = -1 };
 	bool fit_parsed = false;
 	struct tg_envelope env = { 0 };
 	struct keylist kl = { 0 };
@@ -967,7 +1022,7 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 
 	/* -- one pass over the file */
 	if (is_fit) {
-		r = fit_pass(pos[0], fd, size, &st, &fitbuf, &fit, &fit_parsed, fit_malformed, sizeof(fit_malformed), &d);
+		r = fit_pass(pos[0], fd, size, &st, &fitmem, &fit, &fit_parsed, fit_malformed, sizeof(fit_malformed), &d);
 	} else if (strcmp(v.kind, "archive") == 0 && !zip_tail) {
 		struct archive_feed feed = { .fd = fd, .st = &st, .size = size, .copy_fd = -1 };
 		bool zip = hn >= 4 && memcmp(head, "PK\x03\x04", 4) == 0;
@@ -1137,6 +1192,11 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 		goto fail;
 	tg_verdict_finish(&v);
 
+	if (fitmem.mapped && fit_lease_broken) {
+		r = tg_fail(&d, TG_E_IO, "%s: opened for writing by another process while being checked", pos[0]);
+		goto fail;
+	}
+
 	/* -- record, then report */
 	report = tg_report_json(&v);
 	r = record_verdict(ctx, db, &v, report, &d);
@@ -1148,6 +1208,7 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 		tg_report_print(&v);
 	exit_code = v.approved ? TG_EXIT_OK : TG_EXIT_NEGATIVE;
 	tg_fit_release(&fit);
+	fit_mem_release(&fitmem);
 	tg_fit_keys_release(&fk);
 	stream_release(&st);
 	plan_release(&pl);
@@ -1161,6 +1222,7 @@ fail:
 	if (pgp_started)
 		tg_pgp_verify_abort(&pgpv);
 	tg_fit_release(&fit);
+	fit_mem_release(&fitmem);
 	tg_fit_keys_release(&fk);
 	stream_release(&st);
 	plan_release(&pl);

@@ -89,9 +89,11 @@ bad_input "bad --version" "--version" -- tg check fw.bin --sig fw.sig --version 
 bad_input "option given twice" "--sig given twice" -- tg check fw.bin --sig fw.sig --sig fw.sig
 bad_input "missing FILE" "missing argument" -- tg check
 printf '\xd0\x0d\xfe\xed' > fake.fit
-bad_input "FIT refused until its verifier exists" "fit verification" -- tg check fake.fit --sig fw.sig
+bad_input "FIT with --sig: a FIT carries its own signatures" "fake.fit" -- tg check fake.fit --sig fw.sig
 
 # A truncated signature shorter than a DER header but otherwise valid base64
 # is still exit 2 with the file named; the record stays as it was.
 n0=$(sqlite3 "$TRUSTGATE_DB" "select count(*) from verdict")
 [ "$n0" -eq 0 ] && ok "no verdict recorded for any bad input" || bad "no verdict recorded for any bad input ($n0)"
+# A "FIT" that is only the magic is an artifact to refuse, and recorded.
+check_reason FIT_MALFORMED "a 4-byte 'FIT' is FIT_MALFORMED" -- fake.fit
