@@ -389,7 +389,7 @@ enum tg_err tg_integrity_references(struct tg_db *db, const char *model, char *w
  * otherwise make any measurement "known". */
 enum tg_err tg_integrity_release_references(struct tg_db *db, char *why, size_t whylen, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL, *rows = NULL;
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r;
 
@@ -409,37 +409,13 @@ enum tg_err tg_integrity_release_references(struct tg_db *db, char *why, size_t 
 		struct refset_state want = { "" };
 		int n = 0;
 		char set[65];
-		struct tg_md *md = NULL;
-		uint8_t h[32];
-		bool row2 = false;
 
 		r = replay(db, object, "release.", apply_refset, &want, &n, why, whylen, d);
 		if (r != TG_OK || why[0])
 			return r;
-		r = tg_db_prepare(db, "SELECT pcr, alg, digest, event_type FROM reference WHERE release_id = ?1 "
-				      "ORDER BY pcr, alg, digest, event_type;", &rows, d);
+		r = tg_rec_release_reference_set_digest(db, rid, set, d);
 		if (r != TG_OK)
 			return r;
-		if (tg_md_new(TG_HASH_SHA256, &md) != TG_OK)
-			return TG_E_CRYPTO;
-		tg_db_bind_int(rows, 1, rid);
-		for (;;) {
-			r = tg_db_step(db, rows, &row2, d);
-			if (r != TG_OK || !row2)
-				break;
-			char line[256];
-			int k = snprintf(line, sizeof(line), "%lld|%s|%s|%lld\n", (long long)tg_db_col_int(rows, 0),
-					 (const char *)sqlite3_column_text(rows, 1),
-					 (const char *)sqlite3_column_text(rows, 2), (long long)tg_db_col_int(rows, 3));
-			tg_md_write(md, line, k > 0 && (size_t)k < sizeof(line) ? (size_t)k : 0);
-		}
-		tg_md_final(md, h);
-		tg_md_free(md);
-		tg_db_finalize(rows);
-		rows = NULL;
-		if (r != TG_OK)
-			return r;
-		tg_hex_encode(h, 32, set);
 		if (!want.digest[0] || strcmp(want.digest, set) != 0) {
 			snprintf(why, whylen, "reference values of release %s differ from its audit history", object);
 			return TG_OK;

@@ -809,21 +809,28 @@ enum tg_err tg_rec_reference_each(struct tg_db *db, const char *model, bool rele
 	return r;
 }
 
-enum tg_err tg_rec_reference_set_digest(struct tg_db *db, const char *model, char out[65],
-					struct tg_diag *d)
+/* SHA-256 over "pcr|alg|digest|event_type\n" lines in a canonical order:
+ * the rows of one model, or of one release. */
+static enum tg_err set_digest(struct tg_db *db, const char *model, int64_t release_id, char out[65],
+			      struct tg_diag *d)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	struct tg_md *md = NULL;
 	uint8_t h[32];
 	bool row = false;
-	enum tg_err r = tg_db_prepare(db, "SELECT pcr, alg, digest, event_type FROM reference WHERE "
-					  "model = ?1 ORDER BY pcr, alg, digest, event_type;", &st, d);
+	enum tg_err r = tg_db_prepare(db, model ? "SELECT pcr, alg, digest, event_type FROM reference WHERE "
+						  "model = ?1 ORDER BY pcr, alg, digest, event_type;" :
+						  "SELECT pcr, alg, digest, event_type FROM reference WHERE "
+						  "release_id = ?1 ORDER BY pcr, alg, digest, event_type;", &st, d);
 
 	if (r != TG_OK)
 		return r;
 	if (tg_md_new(TG_HASH_SHA256, &md) != TG_OK)
 		return TG_E_CRYPTO;
-	tg_db_bind_text(st, 1, model);
+	if (model)
+		tg_db_bind_text(st, 1, model);
+	else
+		tg_db_bind_int(st, 1, release_id);
 	for (;;) {
 		r = tg_db_step(db, st, &row, d);
 		if (r != TG_OK || !row)
@@ -838,4 +845,37 @@ enum tg_err tg_rec_reference_set_digest(struct tg_db *db, const char *model, cha
 	tg_md_free(md);
 	tg_hex_encode(h, 32, out);
 	return r;
+}
+
+enum tg_err tg_rec_reference_set_digest(struct tg_db *db, const char *model, char out[65],
+					struct tg_diag *d)
+{
+	return set_digest(db, model, 0, out, d);
+}
+
+enum tg_err tg_rec_release_reference_set_digest(struct tg_db *db, int64_t release_id, char out[65],
+						struct tg_diag *d)
+{
+	return set_digest(db, NULL, release_id, out, d);
+}
+
+enum tg_err tg_rec_reference_add_release(struct tg_db *db, int64_t release_id, const struct tg_reference *ref,
+					 struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	char now[32];
+	enum tg_err r = tg_db_prepare(db, "INSERT INTO reference (release_id, pcr, alg, digest, event_type, "
+					  "description, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7);", &st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_now_iso(now);
+	tg_db_bind_int(st, 1, release_id);
+	tg_db_bind_int(st, 2, ref->pcr);
+	tg_db_bind_text(st, 3, ref->alg);
+	tg_db_bind_text(st, 4, ref->digest);
+	tg_db_bind_int(st, 5, ref->event_type);
+	tg_db_bind_text(st, 6, ref->description);
+	tg_db_bind_text(st, 7, now);
+	return tg_db_exec_stmt(db, st, d);
 }

@@ -130,9 +130,15 @@ typedef enum tg_err (*tg_reference_cb)(const struct tg_reference *r, void *ud);
  * releases true), filtered by pcr (-1 any). */
 enum tg_err tg_rec_reference_each(struct tg_db *db, const char *model, bool releases, int pcr,
 				  tg_reference_cb cb, void *ud, struct tg_diag *d);
-/* SHA-256 over a model's reference rows in a canonical order (hex). */
+/* SHA-256 over a model's (or a release's) reference rows in a canonical
+ * order (hex). */
 enum tg_err tg_rec_reference_set_digest(struct tg_db *db, const char *model, char out[65],
 					struct tg_diag *d);
+enum tg_err tg_rec_release_reference_set_digest(struct tg_db *db, int64_t release_id, char out[65],
+						struct tg_diag *d);
+/* A measurement an approved release produces at boot (release add --file). */
+enum tg_err tg_rec_reference_add_release(struct tg_db *db, int64_t release_id, const struct tg_reference *ref,
+					 struct tg_diag *d);
 
 struct tg_verdict_row {
 	const char *actor, *command, *kind, *subject_path, *subject_sha256, *result;

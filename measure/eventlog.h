@@ -16,6 +16,8 @@
 /* Event types (TCG PC Client PFP §10.4.1). */
 #define TG_EV_NO_ACTION 0x00000003u
 #define TG_EV_SEPARATOR 0x00000004u
+#define TG_EV_TABLE_OF_DEVICES 0x0000000bu
+#define TG_EV_COMPACT_HASH 0x0000000cu
 #define TG_EV_EFI_BOOT_SERVICES_APPLICATION 0x80000003u
 
 struct tg_event {

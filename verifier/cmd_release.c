@@ -6,7 +6,9 @@
 #include "../common/encoding.h"
 #include "../common/file.h"
 #include "../common/version.h"
+#include "../common/limits.h"
 #include "../db/records.h"
+#include "../firmware/refs.h"
 
 /* "ALG:HEX" with a digest algorithm strong enough to name a release
  * (no SHA-1: a collision would approve a second artifact, THREATS 35). */
@@ -55,7 +57,9 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 	struct tg_diag d = { { 0 } };
 	struct tg_product p = { 0 };
 	struct tg_release rel = { 0 };
-	char alg[16], hex[129], now[32], object[3 * TG_MAX_NAME + 8], **pos;
+	struct tg_refs refs = { 0 };
+	_cleanup_free_ uint8_t *buf = NULL;
+	char alg[16], hex[129], now[32], object[3 * TG_MAX_NAME + 8], set[65], **pos;
 	int npos;
 	enum tg_err r;
 
@@ -73,8 +77,26 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 
 	r = tg_cli_open_db(ctx, &db, &d);
 	if (r == TG_OK && file) {
-		uint8_t raw[32];
-		r = tg_file_digest(file, TG_HASH_SHA256, raw, NULL, &d);
+		/* Firmware a measured boot loads (a FIT, a PE/COFF image) also
+		 * gives the measurements it will produce; anything else only its
+		 * digest, streamed. */
+		uint8_t raw[32], head[64] = { 0 };
+		size_t len = 0;
+		FILE *f = fopen(file, "rb");
+		size_t hn = f ? fread(head, 1, sizeof(head), f) : 0;
+		if (f)
+			fclose(f);
+		bool fw = (hn >= 4 && head[0] == 0xd0 && head[1] == 0x0d && head[2] == 0xfe && head[3] == 0xed) ||
+			  (hn >= 2 && head[0] == 'M' && head[1] == 'Z');
+		if (fw) {
+			r = tg_file_read(file, TG_MAX_FIT_FILE, &buf, &len, &d);
+			if (r == TG_OK)
+				r = tg_digest(TG_HASH_SHA256, buf, len, raw);
+			if (r == TG_OK)
+				r = tg_refs_compute(buf, len, file, &refs, &d);
+		} else {
+			r = tg_file_digest(file, TG_HASH_SHA256, raw, NULL, &d);
+		}
 		strcpy(alg, "sha256");
 		tg_hex_encode(raw, 32, hex);
 	}
@@ -91,6 +113,22 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 		rel.created_at = now;
 		r = tg_rec_release_insert(db, &rel, &d);
 	}
+	set[0] = '\0';
+	if (r == TG_OK && refs.n) {
+		struct tg_release got = { 0 };
+		r = tg_rec_release_get(db, p.id, pos[2], &got, &d);
+		for (size_t i = 0; r == TG_OK && i < refs.n; i++) {
+			struct tg_reference ref = { .pcr = refs.m[i].pcr, .alg = (char *)tg_hash_name(refs.m[i].alg),
+						    .digest = refs.m[i].digest, .event_type = refs.m[i].event_type,
+						    .description = refs.m[i].description };
+			r = tg_rec_reference_add_release(db, got.id, &ref, &d);
+		}
+		/* The audit row names the set, so a reference row added or
+		 * edited later with sqlite3 is RECORD_TAMPERED at attestation. */
+		if (r == TG_OK)
+			r = tg_rec_release_reference_set_digest(db, got.id, set, &d);
+		tg_release_release(&got);
+	}
 	if (r == TG_OK) {
 		detail = json_object_new_object();
 		tg_json_str(detail, "supplier", p.supplier);
@@ -100,6 +138,21 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 		tg_json_str(detail, "digest", hex);
 		tg_json_str(detail, "status", "approved");
 		tg_json_str(detail, "reason", reason);
+		if (refs.n) {
+			struct json_object *a = json_object_new_array();
+			for (size_t i = 0; i < refs.n; i++) {
+				struct json_object *m = json_object_new_object();
+				json_object_object_add(m, "pcr", json_object_new_int(refs.m[i].pcr));
+				json_object_object_add(m, "event_type", json_object_new_int64(refs.m[i].event_type));
+				tg_json_str(m, "alg", tg_hash_name(refs.m[i].alg));
+				tg_json_str(m, "digest", refs.m[i].digest);
+				tg_json_str(m, "description", refs.m[i].description);
+				json_object_array_add(a, m);
+			}
+			tg_json_str(detail, "measured_as", refs.kind);
+			json_object_object_add(detail, "references", a);
+			tg_json_str(detail, "reference_set", set);
+		}
 		snprintf(object, sizeof(object), "%s/%s/%s", p.supplier, p.name, pos[2]);
 		r = tg_cli_audit_commit(ctx, db, "release.add", object, detail, &d);
 	}
@@ -109,7 +162,8 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 	if (ctx->json)
 		tg_cli_print_json(detail);
 	else
-		printf("release %s/%s %s approved (%s:%s)\n", pos[0], pos[1], pos[2], alg, hex);
+		printf("release %s/%s %s approved (%s:%s)%s\n", pos[0], pos[1], pos[2], alg, hex,
+		       refs.n ? ", with its boot measurements" : "");
 	return TG_EXIT_OK;
 }
 

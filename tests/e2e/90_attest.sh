@@ -137,6 +137,25 @@ sqlite3 "$TRUSTGATE_DB" "insert into reference (release_id, pcr, alg, digest, ev
 N=$(openssl rand -hex 20); quote "$N" rr
 attest_reason RECORD_TAMPERED "release reference inserted with sqlite3: RECORD_TAMPERED" -- h1 --msg rr.msg --sig rr.sig --eventlog evil.log --nonce "$N"
 cp before.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
+# Release references written by `release add --file` (a PE/COFF image: its
+# Authenticode digests in PCR 4) are bound to the release's audit row:
+# attestation still trusts the genuine host, and an edited row is caught.
+STUB=/usr/lib/systemd/boot/efi/linuxx64.efi.stub
+if [ -f "$STUB" ]; then
+	tg supplier add bootco --reason r >/dev/null
+	tg product add bootco stub --kind firmware --reason r >/dev/null
+	expect 0 "release add --file of a PE image records its PCR 4 measurements" -- tg release add bootco stub 1.0 --file "$STUB" --reason r
+	N=$(openssl rand -hex 20); quote "$N" rf
+	out=$(tg --json attest h1 --msg rf.msg --sig rf.sig --eventlog evil.log --nonce "$N" 2>/dev/null)
+	printf '%s' "$out" | jq -e '[.reasons[].code] | index("RECORD_TAMPERED") == null' >/dev/null \
+		&& ok "release references from release add --file match their audit row (no RECORD_TAMPERED)" || bad "release refs: $out"
+	sqlite3 "$TRUSTGATE_DB" "update reference set digest = '$(dig sha256 "$evil")' where release_id = (select r.id from release r join product p on p.id = r.product_id where p.name = 'stub') and alg = 'sha256'"
+	N=$(openssl rand -hex 20); quote "$N" rt
+	attest_reason RECORD_TAMPERED "release reference edited with sqlite3: RECORD_TAMPERED" -- h1 --msg rt.msg --sig rt.sig --eventlog evil.log --nonce "$N"
+	cp before.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
+else
+	skip "systemd-boot-efi not installed: no PE image for release references"
+fi
 
 n=$(sqlite3 "$TRUSTGATE_DB" "select count(*) from verdict where command = 'attest'")
 a=$(sqlite3 "$TRUSTGATE_DB" "select count(*) from audit where action = 'attest'")

@@ -1,6 +1,7 @@
 /*
  * libFuzzer target: the FIT parser and signed-region computation (THREATS
- * 13-21) on arbitrary bytes.  Oracle: no crash, no sanitizer report, no
+ * 13-21), the control-DTB key reader and the PE/COFF Authenticode hasher
+ * on arbitrary bytes.  Oracle: no crash, no sanitizer report, no
  * read outside the input; a parsed FIT's images lie inside the input.
  */
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "../../firmware/fit.h"
 #include "../../firmware/dtbkeys.h"
+#include "../../firmware/pe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -37,6 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (tg_dtb_keys_parse(copy, size, "fuzz", &dk, &d) == TG_OK)
 		tg_dtb_keys_release(&dk);
+	struct tg_pe pe;
+	(void)tg_pe_authenticode(copy, size, "fuzz", &pe, &d);
 	free(copy);
 	return 0;
 }
