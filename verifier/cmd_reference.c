@@ -93,10 +93,18 @@ static int cmd_import(struct tg_ctx *ctx, int argc, char **argv)
 	return TG_EXIT_OK;
 }
 
+struct list_ctx {
+	struct json_object *arr;
+	const char *release;      /* SUPPLIER/PRODUCT/VERSION, or NULL for all */
+};
+
 static enum tg_err list_one(const struct tg_reference *r, void *ud)
 {
-	struct json_object *arr = ud;
+	const struct list_ctx *lc = ud;
+	struct json_object *arr = lc->arr;
 
+	if (lc->release && (!r->release || strcmp(r->release, lc->release) != 0))
+		return TG_OK;
 	if (arr) {
 		struct json_object *o = json_object_new_object();
 		tg_json_str(o, "model", r->model);
@@ -137,9 +145,10 @@ static int cmd_list(struct tg_ctx *ctx, int argc, char **argv)
 		return tg_cli_fail(ctx, r, &d);
 	if (ctx->json)
 		arr = json_object_new_array();
-	/* Release references arrive with the firmware work; --release lists
-	 * those of approved releases. */
-	r = tg_rec_reference_each(db, model, model == NULL, -1, list_one, arr, &d);
+	/* Without --model: the references of approved releases (`release add
+	 * --file`), all or those of one release. */
+	struct list_ctx lc = { arr, release };
+	r = tg_rec_reference_each(db, model, model == NULL, -1, list_one, &lc, &d);
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
 	if (arr)

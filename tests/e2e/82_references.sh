@@ -69,4 +69,6 @@ bad_input "malformed FIT: refused, nothing recorded" "bad.fit" -- tg release add
 echo "plain" > plain.bin
 expect 0 "release add --file on a plain blob: digest only" -- tg --json release add acme boot 3.0 --file plain.bin --reason r
 printf '%s' "$LAST_OUT" | jq -e 'has("references") | not' >/dev/null && ok "plain blob: no measurements" || bad "plain refs"
+n=$(tg --json reference list --release acme/boot/2.0 | jq length); m=$(tg --json reference list | jq length)
+[ "$n" -eq 9 ] && [ "$m" -gt "$n" ] && ok "reference list --release shows that release only ($n of $m)" || bad "reference list --release: $n of $m"
 expect 0 "audit chain intact" -- tg audit verify
