@@ -425,6 +425,14 @@ enum tg_err tg_rec_product_get(struct tg_db *db, int64_t supplier_id, const char
 			   supplier_id, name, ret, d);
 }
 
+enum tg_err tg_rec_product_by_guid(struct tg_db *db, int64_t supplier_id, const char *guid,
+				   struct tg_product *ret, struct tg_diag *d)
+{
+	return product_one(db, "SELECT " PRODUCT_COLS " FROM product p JOIN supplier s ON "
+			       "s.id = p.supplier_id WHERE p.supplier_id = ?1 AND p.guid = ?2;",
+			   supplier_id, guid, ret, d);
+}
+
 enum tg_err tg_rec_product_get_id(struct tg_db *db, int64_t id, struct tg_product *ret,
 				  struct tg_diag *d)
 {

@@ -78,6 +78,9 @@ enum tg_err tg_rec_product_insert(struct tg_db *db, const struct tg_product *p,
 /* By supplier and name. */
 enum tg_err tg_rec_product_get(struct tg_db *db, int64_t supplier_id, const char *name,
 			       struct tg_product *ret, struct tg_diag *d);
+/* The product of a supplier whose UEFI image type GUID (lowercase) is guid. */
+enum tg_err tg_rec_product_by_guid(struct tg_db *db, int64_t supplier_id, const char *guid,
+				   struct tg_product *ret, struct tg_diag *d);
 enum tg_err tg_rec_product_get_id(struct tg_db *db, int64_t id, struct tg_product *ret,
 				  struct tg_diag *d);
 /* How many products carry this name across suppliers, and the first. */

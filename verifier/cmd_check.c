@@ -19,6 +19,8 @@
 #include "archive.h"
 #include "dsse.h"
 #include "fitpolicy.h"
+#include "../common/cms.h"
+#include "../firmware/capsule.h"
 #include "openpgp.h"
 #include "policy.h"
 #include "../common/crypto.h"
@@ -811,7 +813,8 @@ static void *hash_job_run(void *ud)
 }
 
 static enum tg_err fit_pass(const char *path, int fd, uint64_t size, struct stream *st, struct fit_mem *mem,
-			    struct tg_fit *fit, bool *parsed, char *malformed, size_t mlen, struct tg_diag *d)
+			    struct tg_fit *fit, struct tg_capsule *cap, bool *parsed, char *malformed, size_t mlen,
+			    struct tg_diag *d)
 {
 	struct tg_diag pd = { { 0 } };
 	struct sigaction sa = { .sa_handler = on_lease_break };
@@ -821,7 +824,7 @@ static enum tg_err fit_pass(const char *path, int fd, uint64_t size, struct stre
 	enum tg_err r;
 
 	if (size > TG_MAX_FIT_FILE)
-		return tg_fail(d, TG_E_LIMIT, "%s: FIT of %llu bytes is over the %llu-byte limit", path,
+		return tg_fail(d, TG_E_LIMIT, "%s: firmware image of %llu bytes is over the %llu-byte limit", path,
 			       (unsigned long long)size, (unsigned long long)TG_MAX_FIT_FILE);
 	mem->fd = fd;
 	fit_lease_broken = 0;
@@ -859,7 +862,7 @@ static enum tg_err fit_pass(const char *path, int fd, uint64_t size, struct stre
 	bool threaded = pthread_create(&th, NULL, hash_job_run, &job) == 0;
 	if (!threaded)
 		feed_hash(st, mem->p, mem->len);
-	r = tg_fit_parse(mem->p, mem->len, path, fit, &pd);
+	r = cap ? tg_capsule_parse(mem->p, mem->len, path, cap, &pd) : tg_fit_parse(mem->p, mem->len, path, fit, &pd);
 	if (threaded)
 		pthread_join(th, NULL);
 	*parsed = r == TG_OK;
@@ -877,6 +880,62 @@ static enum tg_err fit_pass(const char *path, int fd, uint64_t size, struct stre
 	return r;
 }
 
+/* A UEFI capsule: its PKCS#7 over payload || monotonic count verified with
+ * the firmware keys of the records (libksba + libgcrypt); the image type
+ * GUID must name a product of the signer's supplier, and the FMP payload
+ * header's firmware version is the version the rollback rules see. */
+static enum tg_err capsule_evaluate(struct tg_db *db, const struct tg_capsule *cap, struct tg_fit_keys *fk,
+				    struct tg_cms_result *cms, struct tg_product *prod, char capver[16],
+				    struct tg_findings *f, struct tg_verdict *v, struct tg_diag *d)
+{
+	enum tg_err r;
+
+	f->sig_given = f->sig_reported = true;
+	if (!cap->signed_) {
+		tg_verdict_reason(v, "SIG_MISSING", "the capsule image carries no authentication "
+				  "(EFI_FIRMWARE_IMAGE_AUTHENTICATION)");
+		return TG_OK;
+	}
+	r = tg_fit_keys_load(db, fk, d);
+	if (r != TG_OK)
+		return r;
+	struct tg_span parts[2] = { cap->payload, tg_span_make(cap->count_le, 8) };
+	r = tg_cms_verify_detached(cap->pkcs7, parts, 2, fk->key, fk->n, cms);
+	if (r != TG_OK)
+		return tg_fail(d, r, "capsule signature verification failed to run; refusing");
+	if (cms->malformed) {
+		tg_verdict_reason(v, "CAPSULE_MALFORMED", "%s", cms->why);
+		return TG_OK;
+	}
+	if (!cms->ok) {
+		tg_verdict_reason(v, "CAPSULE_SIG_INVALID", "%s", cms->why);
+		return TG_OK;
+	}
+	f->signer = &fk->rec[cms->signer];
+	f->sig_hash = cms->hash;
+	f->scheme = cms->scheme;
+	r = tg_rec_product_by_guid(db, f->signer->supplier_id, cap->image_type, prod, d);
+	if (r == TG_E_NOTFOUND) {
+		tg_verdict_reason(v, "PRODUCT_UNKNOWN", "image type %s belongs to no product of %s (product add --guid)",
+				  cap->image_type, f->signer->supplier);
+		memset(d, 0, sizeof(*d));
+		r = TG_OK;
+	} else if (r == TG_OK) {
+		if (f->product && strcmp(f->product, prod->name) != 0)
+			tg_verdict_reason(v, "MANIFEST_MISMATCH", "--product %s, but image type %s is product %s",
+					  f->product, cap->image_type, prod->name);
+		f->product = prod->name;
+	}
+	if (r == TG_OK && cap->has_version) {
+		snprintf(capver, 16, "%u", cap->fw_version);
+		if (f->version && strcmp(f->version, capver) != 0)
+			tg_verdict_reason(v, "MANIFEST_MISMATCH", "--version %s, but the capsule carries firmware version %s",
+					  f->version, capver);
+		f->version = capver;
+	}
+	return r;
+}
+
 int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 {
 	static const char *const blob_purposes[] = { "firmware", "package", NULL };
@@ -884,6 +943,10 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	static const char *const firmware_purposes[] = { "firmware", NULL };
 	struct tg_ar_result ar = { 0 };
 	struct tg_fit fit = { 0 };
+	struct tg_capsule cap = { 0 };
+	struct tg_cms_result cms = { 0 };
+	struct tg_product capprod = { 0 };
+	char capver[16];
 	struct tg_fit_keys fk = { 0 };
 	struct fit_mem fitmem = { .fd = -1 };
 	bool fit_parsed = false;
@@ -941,15 +1004,10 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	bool zip_tail = strcmp(v.kind, "blob") == 0 && zip_at_end(fd, size);
 	if (zip_tail)
 		v.kind = "archive";
-	bool is_fit = strcmp(v.kind, "fit") == 0;
-	if (is_fit && sigpath)
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "%s: a FIT carries its signatures inside; --sig is not "
-						"used for FIT images", pos[0]), &d);
-	if (strcmp(v.kind, "blob") != 0 && strcmp(v.kind, "archive") != 0 && !is_fit)
-		/* Treating a capsule as an opaque blob would approve contents
-		 * nobody looked at: refuse until its verifier exists. */
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_UNSUPPORTED, "%s: %s verification is not "
-					  "available in this build", pos[0], v.kind), &d);
+	bool is_fit = strcmp(v.kind, "fit") == 0, is_capsule = strcmp(v.kind, "capsule") == 0;
+	if ((is_fit || is_capsule) && sigpath)
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "%s: a %s carries its signatures inside; --sig is not "
+						"used for it", pos[0], is_fit ? "FIT" : "UEFI capsule"), &d);
 	if (sigpath) {
 		r = tg_file_read(sigpath, TG_MAX_SIG_FILE, &sigfile, &sigfile_len, &d);
 		if (r == TG_OK)
@@ -1021,8 +1079,9 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	}
 
 	/* -- one pass over the file */
-	if (is_fit) {
-		r = fit_pass(pos[0], fd, size, &st, &fitmem, &fit, &fit_parsed, fit_malformed, sizeof(fit_malformed), &d);
+	if (is_fit || is_capsule) {
+		r = fit_pass(pos[0], fd, size, &st, &fitmem, &fit, is_capsule ? &cap : NULL, &fit_parsed, fit_malformed,
+			     sizeof(fit_malformed), &d);
 	} else if (strcmp(v.kind, "archive") == 0 && !zip_tail) {
 		struct archive_feed feed = { .fd = fd, .st = &st, .size = size, .copy_fd = -1 };
 		bool zip = hn >= 4 && memcmp(head, "PK\x03\x04", 4) == 0;
@@ -1170,15 +1229,18 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	v.cii = ctx->cii;
 	v.gm = ctx->gm;
 	f.sig_given = sig != NULL;
-	f.purposes = strcmp(v.kind, "archive") == 0 ? package_purposes : is_fit ? firmware_purposes : blob_purposes;
+	f.purposes = strcmp(v.kind, "archive") == 0 ? package_purposes :
+		     is_fit || is_capsule ? firmware_purposes : blob_purposes;
 	f.product = product;
 	f.version = version;
 	memcpy(f.other_content_fpr, pl.other_content_fpr, sizeof(f.other_content_fpr));
 	if (!sig && ar.manifest)
 		r = manifest_check(db, pos[0], &ar, &env, &kl, &f, &v, &d);
-	if (is_fit && !fit_parsed) {
+	if ((is_fit || is_capsule) && !fit_parsed) {
 		f.sig_given = f.sig_reported = true;
-		tg_verdict_reason(&v, "FIT_MALFORMED", "%s", fit_malformed);
+		tg_verdict_reason(&v, is_fit ? "FIT_MALFORMED" : "CAPSULE_MALFORMED", "%s", fit_malformed);
+	} else if (is_capsule) {
+		r = capsule_evaluate(db, &cap, &fk, &cms, &capprod, capver, &f, &v, &d);
 	} else if (is_fit) {
 		r = tg_fit_keys_load(db, &fk, &d);
 		if (r == TG_OK)
@@ -1207,6 +1269,7 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	else
 		tg_report_print(&v);
 	exit_code = v.approved ? TG_EXIT_OK : TG_EXIT_NEGATIVE;
+	tg_product_release(&capprod);
 	tg_fit_release(&fit);
 	fit_mem_release(&fitmem);
 	tg_fit_keys_release(&fk);
@@ -1221,6 +1284,7 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 fail:
 	if (pgp_started)
 		tg_pgp_verify_abort(&pgpv);
+	tg_product_release(&capprod);
 	tg_fit_release(&fit);
 	fit_mem_release(&fitmem);
 	tg_fit_keys_release(&fk);
