@@ -99,7 +99,9 @@ cp p.tar n1.tar; for i in 2 3 4 5; do tar -cf n$i.tar n$((i - 1)).tar; done
 signed n4.tar; check_ok "archives nested 3 deep walked" -- n4.tar --sig n4.tar.sig --product app --version 1.0
 unsafe ARCHIVE_LIMIT "archives nested 4 deep" n5.tar 1
 # Firmware inside a package must be an approved release (until FIT/capsule verification).
-mkdir -p fwpkg && { printf '\xd0\x0d\xfe\xed'; head -c 1000 /dev/urandom; } > fwpkg/bios.fit && tar -cf fw.tar -C fwpkg bios.fit
+mkdir -p fwpkg && head -c 1000 /dev/urandom > bios.bin
+printf '/dts-v1/;\n/ { images { bios { data = /incbin/("bios.bin"); type = "firmware"; compression = "none"; hash-1 { algo = "sha256"; }; }; }; configurations { default = "c"; c { firmware = "bios"; }; }; };\n' > bios.its
+mkimage -f bios.its fwpkg/bios.fit >/dev/null 2>&1; tar -cf fw.tar -C fwpkg bios.fit
 unsafe COMPONENT_REJECTED "unapproved firmware inside a package" fw.tar 1
 tg product add acme bios --kind firmware --reason r >/dev/null
 tg release add acme bios 2.0 --file fwpkg/bios.fit --reason "reviewed" >/dev/null
