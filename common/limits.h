@@ -55,6 +55,9 @@
 #define TG_MAX_FIT_TREE        (256u * 1024u * 1024u)
 #define TG_MAX_FIT_FILE        (1024ull * 1024 * 1024)
 
+/* A FIT or capsule inside a package, held in memory to be verified. */
+#define TG_MAX_FIRMWARE_COMPONENT (64u * 1024u * 1024u)
+
 /* An embedded package manifest (DSSE envelope). */
 #define TG_MAX_MANIFEST        (16u * 1024u * 1024u)
 

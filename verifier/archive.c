@@ -48,6 +48,7 @@ void tg_archive_result_release(struct tg_ar_result *res)
 		free(res->m[i].path);
 		free(res->m[i].norm);
 		free(res->m[i].link);
+		free(res->m[i].blob);
 	}
 	free(res->m);
 	free(res->manifest);
@@ -642,6 +643,18 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct archive
 		return TG_E_NOMEM;
 	}
 	manifest_append(res, m, name, head, hl);
+	/* Firmware inside the package is verified in full afterwards, from
+	 * these very bytes (bounded: a larger one is rejected, not skipped). */
+	bool keep = m->component && strcmp(m->component, "archive") != 0;
+	if (keep && !(m->blob = malloc(hl ? hl : 1))) {
+		tg_md_free(md);
+		tg_md_free(sm3);
+		return TG_E_NOMEM;
+	}
+	if (keep) {
+		memcpy(m->blob, head, hl);
+		m->blob_len = hl;
+	}
 	if (m->component && strcmp(m->component, "archive") == 0) {
 		if (w->depth + 1 > TG_MAX_ARCHIVE_DEPTH) {
 			finding(res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "%s%s: archives nested deeper than %d", w->prefix,
@@ -701,6 +714,22 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct archive
 			if (sm3)
 				tg_md_write(sm3, p, n);
 			manifest_append(res, m, name, p, n);
+			if (m->blob && m->blob_len + n > TG_MAX_FIRMWARE_COMPONENT) {
+				free(m->blob);
+				m->blob = NULL;
+				m->blob_len = 0;
+				m->blob_too_large = true;
+			} else if (m->blob) {
+				uint8_t *nb = realloc(m->blob, m->blob_len + n);
+				if (!nb) {
+					tg_md_free(md);
+					tg_md_free(sm3);
+					return TG_E_NOMEM;
+				}
+				memcpy(nb + m->blob_len, p, n);
+				m->blob = nb;
+				m->blob_len += n;
+			}
 			m->size += n;
 			res->total += n;
 			if (m->size > TG_MAX_ARCHIVE_MEMBER) {

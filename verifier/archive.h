@@ -40,6 +40,10 @@ struct tg_ar_member {
 	bool nested;             /* inside a member archive */
 	bool manifest;           /* the root manifest itself */
 	const char *component;   /* "archive", "fit", "capsule" or NULL */
+	uint8_t *blob;           /* a FIT or capsule's bytes, for its own
+				  * verification (NULL if over the limit) */
+	size_t blob_len;
+	bool blob_too_large;
 };
 
 #define TG_AR_MAX_FINDINGS 64

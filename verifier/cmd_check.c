@@ -526,19 +526,63 @@ static enum tg_err zip_cross_check(const char *path, int copy_fd, struct tg_ar_r
 /* Components: nested archives are approved when nothing inside them was
  * refused; firmware members must be an approved release by digest until
  * the firmware verifiers exist (issue 5). */
-struct release_hit {
-	bool approved, revoked;
-};
+static enum tg_err capsule_evaluate(struct tg_db *db, const struct tg_capsule *cap, struct tg_fit_keys *fk,
+				    struct tg_cms_result *cms, struct tg_product *prod, char capver[16],
+				    struct tg_findings *f, struct tg_verdict *v, struct tg_diag *d);
 
-static enum tg_err on_component_release(const struct tg_release *r, void *ud)
+/* One FIT or capsule found inside a package, verified into cv. */
+static enum tg_err component_firmware(struct tg_db *db, const struct tg_ar_member *m, struct tg_verdict *cv,
+				      struct tg_diag *d)
 {
-	struct release_hit *h = ud;
+	static const char *const firmware_purposes[] = { "firmware", NULL };
+	struct tg_findings f = { .purposes = firmware_purposes };
+	struct tg_fit_keys fk = { 0 };
+	struct tg_fit fit = { 0 };
+	struct tg_capsule cap;
+	struct tg_cms_result cms;
+	struct tg_product prod = { 0 };
+	struct tg_diag pd = { { 0 } };
+	char capver[16];
+	enum tg_err r = TG_OK;
+	bool is_fit = strcmp(m->component, "fit") == 0;
 
-	if (strcmp(r->status, "approved") == 0)
-		h->approved = true;
-	else
-		h->revoked = true;
-	return TG_OK;
+	memcpy(cv->sha256, m->sha256, sizeof(cv->sha256));
+	cv->path = m->path;
+	cv->size = m->size;
+	snprintf(f.digest[TG_HASH_SHA256], sizeof(f.digest[0]), "%s", m->sha256);
+	if (!m->blob) {
+		tg_verdict_reason(cv, is_fit ? "FIT_MALFORMED" : "CAPSULE_MALFORMED", "%s is over %u bytes: too large to "
+				  "verify inside a package", m->path, TG_MAX_FIRMWARE_COMPONENT);
+		f.sig_given = f.sig_reported = true;
+	} else if (is_fit) {
+		r = tg_fit_parse(m->blob, m->blob_len, m->path, &fit, &pd);
+		if (r == TG_E_FORMAT) {
+			tg_verdict_reason(cv, "FIT_MALFORMED", "%s", pd.msg);
+			f.sig_given = f.sig_reported = true;
+			r = TG_OK;
+		} else if (r == TG_OK) {
+			r = tg_fit_keys_load(db, &fk, d);
+			if (r == TG_OK)
+				r = tg_fit_evaluate(&fit, &fk, &f, cv, d);
+		}
+	} else {
+		r = tg_capsule_parse(m->blob, m->blob_len, m->path, &cap, &pd);
+		if (r == TG_E_FORMAT) {
+			tg_verdict_reason(cv, "CAPSULE_MALFORMED", "%s", pd.msg);
+			f.sig_given = f.sig_reported = true;
+			r = TG_OK;
+		} else if (r == TG_OK) {
+			r = capsule_evaluate(db, &cap, &fk, &cms, &prod, capver, &f, cv, d);
+		}
+	}
+	if (r == TG_OK)
+		r = tg_policy_evaluate(db, &f, cv, d);
+	if (r == TG_OK)
+		tg_verdict_finish(cv);
+	tg_product_release(&prod);
+	tg_fit_release(&fit);
+	tg_fit_keys_release(&fk);
+	return r;
 }
 
 static enum tg_err archive_verdict(struct tg_db *db, const struct tg_ar_result *ar, struct tg_verdict *v,
@@ -582,20 +626,30 @@ static enum tg_err archive_verdict(struct tg_db *db, const struct tg_ar_result *
 				}
 			}
 		} else {
-			struct release_hit hit = { false, false };
-			enum tg_err r = tg_rec_release_each(db, 0, m->sha256, on_component_release, &hit, d);
+			/* A FIT or capsule is verified in full, from the bytes the
+			 * walk hashed, as `check` would verify it on its own: its
+			 * signatures against the records, then the supplier,
+			 * product, release and tier rules for its own digest. */
+			struct tg_verdict cv = { .kind = m->component, .tier = v->tier, .cii = v->cii, .gm = v->gm };
+			enum tg_err r = component_firmware(db, m, &cv, d);
 			if (r != TG_OK) {
 				json_object_put(c);
 				json_object_put(reasons);
 				return r;
 			}
-			ok = hit.approved && !hit.revoked;
-			if (!ok) {
-				json_object_array_add(reasons, json_object_new_string(hit.revoked ? "RELEASE_REVOKED" : "RELEASE_UNKNOWN"));
-				tg_verdict_reason(v, "COMPONENT_REJECTED", "%s component %s (sha256 %.16s...) is %s", m->component,
-						  m->path, m->sha256, hit.revoked ? "a revoked release" :
-						  "not an approved release (firmware verification of components comes with the firmware work)");
+			ok = cv.approved;
+			char codes[256] = "";
+			for (size_t k = 0; k < cv.nreasons; k++) {
+				json_object_array_add(reasons, json_object_new_string(cv.reasons[k].code));
+				if (strlen(codes) + strlen(cv.reasons[k].code) + 3 < sizeof(codes))
+					snprintf(codes + strlen(codes), sizeof(codes) - strlen(codes), "%s%s", k ? ", " : "",
+						 cv.reasons[k].code);
 			}
+			if (!ok)
+				tg_verdict_reason(v, "COMPONENT_REJECTED", "%s component %s: %s%s%s", m->component, m->path, codes,
+						  cv.nreasons ? " — " : "", cv.nreasons ? cv.reasons[0].detail : "");
+			if (cv.components)
+				json_object_put(cv.components);
 		}
 		json_object_object_add(c, "verdict", json_object_new_string(ok ? "approved" : "rejected"));
 		json_object_object_add(c, "reasons", reasons);

@@ -98,15 +98,43 @@ rss=$(tail -1 bomb.rss)
 cp p.tar n1.tar; for i in 2 3 4 5; do tar -cf n$i.tar n$((i - 1)).tar; done
 signed n4.tar; check_ok "archives nested 3 deep walked" -- n4.tar --sig n4.tar.sig --product app --version 1.0
 unsafe ARCHIVE_LIMIT "archives nested 4 deep" n5.tar 1
-# Firmware inside a package must be an approved release (until FIT/capsule verification).
-mkdir -p fwpkg && head -c 1000 /dev/urandom > bios.bin
-printf '/dts-v1/;\n/ { images { bios { data = /incbin/("bios.bin"); type = "firmware"; compression = "none"; hash-1 { algo = "sha256"; }; }; }; configurations { default = "c"; c { firmware = "bios"; }; }; };\n' > bios.its
-mkimage -f bios.its fwpkg/bios.fit >/dev/null 2>&1; tar -cf fw.tar -C fwpkg bios.fit
-unsafe COMPONENT_REJECTED "unapproved firmware inside a package" fw.tar 1
+# Firmware inside a package is verified in full, as `check` verifies it alone.
+mkdir -p fwpkg fwkeys && head -c 1000 /dev/urandom > bios.bin
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out fwkeys/fw.key 2>/dev/null
+openssl req -batch -new -x509 -key fwkeys/fw.key -out fwkeys/fw.crt -subj /CN=fw 2>/dev/null
+printf '/dts-v1/;\n/ { model = "ctl"; };\n' | dtc -I dts -O dtb -o ctl.dtb - 2>/dev/null
+printf '/dts-v1/;\n/ { images { bios { data = /incbin/("bios.bin"); type = "firmware"; compression = "none"; hash-1 { algo = "sha256"; }; }; }; configurations { default = "c"; c { firmware = "bios"; signature-1 { algo = "sha256,rsa3072"; key-name-hint = "fw"; sign-images = "firmware"; }; }; }; };\n' > bios.its
+mkimage -f bios.its -k fwkeys -K ctl.dtb -r fwpkg/bios.fit >/dev/null 2>&1
+tg key add acme ctl.dtb --reason "firmware control DTB" >/dev/null
+sed 's/ signature-1 {[^}]*};//' bios.its > unsigned.its; mkdir -p fwu && mkimage -f unsigned.its fwu/bios.fit >/dev/null 2>&1
+tar -cf fwu.tar -C fwu bios.fit
+unsafe COMPONENT_REJECTED "unsigned FIT inside a package" fwu.tar 1
+printf '%s' "$LAST_OUT" | jq -e '.components[0].kind == "fit" and .components[0].verdict == "rejected" and (.components[0].reasons | index("FIT_UNSIGNED"))' >/dev/null \
+	&& ok "component: FIT_UNSIGNED" || bad "unsigned component: $(printf '%s' "$LAST_OUT" | jq -c .components)"
+tar -cf fw.tar -C fwpkg bios.fit
 tg product add acme bios --kind firmware --reason r >/dev/null
+unsafe COMPONENT_REJECTED "signed FIT of no approved release inside a package (tier 3: product unknown)" fw.tar 3
 tg release add acme bios 2.0 --file fwpkg/bios.fit --reason "reviewed" >/dev/null
-check_ok "approved firmware inside a package" -- fw.tar --sig fw.tar.sig --product app --version 1.0
+check_ok "signed, approved firmware inside a package" -- fw.tar --sig fw.tar.sig --product app --version 1.0
 printf '%s' "$LAST_OUT" | jq -e '.components[0].kind == "fit" and .components[0].verdict == "approved"' >/dev/null && ok "component listed as approved fit" || bad "fit component"
+# Its forged twin: one byte of the FIT's image changed, the package re-signed.
+mkdir -p fwx && cp fwpkg/bios.fit fwx/bios.fit
+off=$(python3 -c 'import sys; print(open(sys.argv[1], "rb").read().find(open(sys.argv[2], "rb").read()[:64]))' fwpkg/bios.fit bios.bin)
+flip fwpkg/bios.fit $((off + 10)) fwx/bios.fit; tar -cf fwx.tar -C fwx bios.fit
+unsafe COMPONENT_REJECTED "FIT inside a package with a changed image byte (package re-signed)" fwx.tar 1
+printf "%s" "$LAST_OUT" | jq -e ".components[0].reasons | index(\"FIT_HASH_MISMATCH\")" >/dev/null && ok "component: FIT_HASH_MISMATCH" || bad "fwx reasons: $(printf "%s" "$LAST_OUT" | jq -c .components)"
+# A UEFI capsule inside a package.
+openssl req -batch -x509 -sha256 -newkey rsa:3072 -nodes -keyout cap.key -out cap.crt -subj /CN=cap -days 3650 2>/dev/null
+tg key add acme cap.crt --purpose firmware --reason "capsule signer" >/dev/null
+tg product add acme uefi --kind firmware --guid 09d7cf52-0720-4710-91d1-08469b7fe9c8 --reason r >/dev/null
+{ printf 'MSS1\x10\x00\x00\x00\x04\x00\x00\x00\x01\x00\x00\x00'; head -c 500 /dev/urandom; } > cap.bin
+mkdir -p capk && mkeficapsule --private-key cap.key --certificate cap.crt --monotonic-count 1 --guid 09d7cf52-0720-4710-91d1-08469b7fe9c8 --index 1 cap.bin capk/fw.cap >/dev/null
+tar -cf cap.tar -C capk fw.cap; signed cap.tar
+check_ok "signed capsule inside a package (tier 2)" -- cap.tar --sig cap.tar.sig --product app --version 1.0 --tier 2
+printf '%s' "$LAST_OUT" | jq -e '.components[0].kind == "capsule" and .components[0].verdict == "approved"' >/dev/null && ok "component listed as approved capsule" || bad "capsule component"
+mkdir -p capu && mkeficapsule --guid 09d7cf52-0720-4710-91d1-08469b7fe9c8 --index 1 cap.bin capu/fw.cap >/dev/null
+tar -cf capu.tar -C capu fw.cap
+unsafe COMPONENT_REJECTED "unsigned capsule inside a package" capu.tar 2
 # Malformed archives.
 head -c 300 p.tgz > cut.tgz; signed cut.tgz
 bad_input "truncated tar.gz is malformed input" "cut.tgz: " -- tg check cut.tgz --sig cut.tgz.sig --tier 1
