@@ -191,3 +191,323 @@ out:
 	ksba_reader_release(rd);
 	return r;
 }
+
+/* ------------------------------------------------------------ Authenticode */
+
+static enum tg_hash hash_of_sigalg(const char *oid)
+{
+	static const struct {
+		const char *oid;
+		enum tg_hash h;
+	} t[] = {
+		{ "1.2.840.113549.1.1.5", TG_HASH_SHA1 },    { "1.2.840.113549.1.1.11", TG_HASH_SHA256 },
+		{ "1.2.840.113549.1.1.12", TG_HASH_SHA384 }, { "1.2.840.113549.1.1.13", TG_HASH_SHA512 },
+		{ "1.2.840.10045.4.3.2", TG_HASH_SHA256 },   { "1.2.840.10045.4.3.3", TG_HASH_SHA384 },
+	};
+	for (size_t i = 0; oid && i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(oid, t[i].oid) == 0)
+			return t[i].h;
+	return TG_HASH_NONE;
+}
+
+/* Verify sig-val sv over digest (of hash h) with key k. */
+static enum tg_err verify_sigval(const struct tg_key *k, enum tg_hash h, const uint8_t *digest, ksba_const_sexp_t sv,
+				 bool *ok)
+{
+	uint8_t sig[1024], padded[1024];
+	size_t sl = 0;
+	bool ecdsa = false;
+	enum tg_sig_scheme scheme = TG_SCHEME_NONE;
+	struct tg_span s;
+	enum tg_err r;
+
+	*ok = false;
+	if (!sv || !sigval_bytes(sv, sig, sizeof(sig), &sl, &ecdsa) ||
+	    ecdsa != (k->type == TG_KEY_P256 || k->type == TG_KEY_P384))
+		return TG_OK;
+	s = tg_span_make(sig, sl);
+	if (k->type == TG_KEY_RSA) {
+		if (sl > k->n_len)
+			return TG_OK;
+		memset(padded, 0, k->n_len - sl);
+		memcpy(padded + k->n_len - sl, sig, sl);
+		s = tg_span_make(padded, k->n_len);
+	}
+	r = tg_verify_digest(k, h, digest, s, ok, &scheme);
+	if (r == TG_OK && *ok && scheme != TG_SCHEME_RSA_PKCS1 && scheme != TG_SCHEME_ECDSA)
+		*ok = false;
+	return r;
+}
+
+/* Did issuer's key sign cert?  (TBSCertificate hashed by libksba.) */
+static enum tg_err cert_signed_by(ksba_cert_t cert, const struct tg_key *issuer, bool *ok)
+{
+	enum tg_hash h = hash_of_sigalg(ksba_cert_get_digest_algo(cert));
+	uint8_t dg[TG_HASH_MAX_LEN];
+	struct tg_md *md = NULL;
+	ksba_sexp_t sv;
+	enum tg_err r;
+
+	*ok = false;
+	if (h == TG_HASH_NONE || h == TG_HASH_SHA1)
+		return TG_OK;
+	if ((r = tg_md_new(h, &md)) != TG_OK)
+		return r;
+	if (ksba_cert_hash(cert, 1, md_write_cb, md)) {
+		tg_md_free(md);
+		return TG_OK;
+	}
+	tg_md_final(md, dg);
+	tg_md_free(md);
+	sv = ksba_cert_get_sig_val(cert);
+	r = verify_sigval(issuer, h, dg, sv, ok);
+	ksba_free(sv);
+	return r;
+}
+
+static struct tg_key *cert_key(ksba_cert_t c)
+{
+	struct tg_diag d = { { 0 } };
+	struct tg_key *k = NULL;
+	size_t len = 0;
+	const unsigned char *img = ksba_cert_get_image(c, &len);
+
+	if (!img || tg_key_parse(tg_span_make(img, len), "certificate", &k, &d) != TG_OK)
+		return NULL;
+	return k;
+}
+
+static bool same_serial(ksba_const_sexp_t a, ksba_const_sexp_t b)
+{
+	size_t la = a ? gcry_sexp_canon_len(a, 0, NULL, NULL) : 0, lb = b ? gcry_sexp_canon_len(b, 0, NULL, NULL) : 0;
+	return la && la == lb && memcmp(a, b, la) == 0;
+}
+
+static void noop_hash(void *arg, const void *p, size_t n)
+{
+	(void)arg, (void)p, (void)n;
+}
+
+/* SpcIndirectDataContent as libksba delivers it (the content octets):
+ * SpcAttributeTypeAndOptionalValue naming SPC_PE_IMAGE_DATA, then the
+ * DigestInfo of the image.  Matched against the fixed DER encodings, as
+ * PKCS#1 DigestInfo is: nothing else may be there. */
+static bool spc_digest(const uint8_t *c, size_t n, enum tg_hash *h, uint8_t *out)
+{
+	static const uint8_t pe_oid[] = { 0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x01, 0x0f };
+	static const struct {
+		enum tg_hash h;
+		uint8_t len;
+		uint8_t p[19];
+	} di[] = {
+		{ TG_HASH_SHA256, 19, { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+					0x01, 0x05, 0x00, 0x04, 0x20 } },
+		{ TG_HASH_SHA256, 17, { 0x30, 0x2f, 0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+					0x01, 0x04, 0x20 } },
+		{ TG_HASH_SHA384, 19, { 0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+					0x02, 0x05, 0x00, 0x04, 0x30 } },
+		{ TG_HASH_SHA1, 15, { 0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04,
+				      0x14 } },
+	};
+	size_t hdr, l1;
+
+	if (n < 4 || c[0] != 0x30)
+		return false;
+	if (c[1] < 0x80)
+		hdr = 2, l1 = c[1];
+	else if (c[1] == 0x81)
+		hdr = 3, l1 = c[2];
+	else if (c[1] == 0x82)
+		hdr = 4, l1 = (size_t)c[2] << 8 | c[3];
+	else
+		return false;
+	if (hdr + l1 > n || l1 < sizeof(pe_oid) || memcmp(c + hdr, pe_oid, sizeof(pe_oid)) != 0)
+		return false;
+	const uint8_t *t = c + hdr + l1;
+	size_t tl = n - hdr - l1;
+	for (size_t i = 0; i < sizeof(di) / sizeof(di[0]); i++)
+		if (tl == di[i].len + tg_hash_len(di[i].h) && memcmp(t, di[i].p, di[i].len) == 0) {
+			*h = di[i].h;
+			memcpy(out, t + di[i].len, tg_hash_len(di[i].h));
+			return true;
+		}
+	return false;
+}
+
+enum tg_err tg_cms_authenticode_verify(struct tg_span der, struct tg_key *const *anchors, size_t nanchors,
+				       struct tg_cms_authenticode *res)
+{
+	ksba_cms_t cms = NULL;
+	ksba_reader_t rd = NULL;
+	ksba_writer_t wr = NULL;
+	ksba_stop_reason_t why = KSBA_SR_NONE;
+	ksba_sexp_t sv = NULL, serial = NULL;
+	ksba_cert_t signer = NULL, cur = NULL;
+	char *issuer = NULL, *mdg = NULL;
+	size_t mdg_len = 0, clen = 0;
+	const unsigned char *content;
+	struct tg_md *md = NULL;
+	struct tg_key *skey = NULL;
+	uint8_t cd[TG_HASH_MAX_LEN], tbs[TG_HASH_MAX_LEN];
+	bool ok = false;
+	gpg_error_t err;
+	enum tg_err r = TG_OK;
+
+	memset(res, 0, sizeof(*res));
+	if (ksba_cms_new(&cms) || ksba_reader_new(&rd) || ksba_writer_new(&wr) ||
+	    ksba_reader_set_mem(rd, der.p, der.len) || ksba_writer_set_mem(wr, 0) ||
+	    ksba_cms_set_reader_writer(cms, rd, wr)) {
+		r = TG_E_NOMEM;
+		goto out;
+	}
+	do {
+		err = ksba_cms_parse(cms, &why);
+		if (err) {
+			res->malformed = true;
+			snprintf(res->why, sizeof(res->why), "Authenticode PKCS#7 does not parse: %s", gpg_strerror(err));
+			goto out;
+		}
+		if (why == KSBA_SR_BEGIN_DATA || why == KSBA_SR_NEED_HASH)
+			ksba_cms_set_hash_function(cms, noop_hash, NULL);
+	} while (why != KSBA_SR_READY);
+	const char *inner = ksba_cms_get_content_oid(cms, 1);
+	if (ksba_cms_get_content_type(cms, 0) != KSBA_CT_SIGNED_DATA || !inner ||
+	    strcmp(inner, "1.3.6.1.4.1.311.2.1.4") != 0) {
+		res->malformed = true;
+		snprintf(res->why, sizeof(res->why), "not an Authenticode SignedData (SpcIndirectDataContent)");
+		goto out;
+	}
+	content = ksba_writer_snatch_mem(wr, &clen);
+	if (!content || !spc_digest(content, clen, &res->image_hash, res->image_digest)) {
+		res->malformed = true;
+		snprintf(res->why, sizeof(res->why), "SpcIndirectDataContent is not a PE image digest");
+		ksba_free((void *)content);
+		goto out;
+	}
+	if (ksba_cms_get_issuer_serial(cms, 0, &issuer, &serial) ||
+	    ksba_cms_get_issuer_serial(cms, 1, NULL, NULL) != (gpg_error_t)-1) {
+		res->malformed = true;
+		snprintf(res->why, sizeof(res->why), "Authenticode SignedData must have exactly one signer");
+		ksba_free((void *)content);
+		goto out;
+	}
+	res->hash = hash_of_oid(ksba_cms_get_digest_algo(cms, 0));
+	if (res->hash == TG_HASH_NONE || (r = tg_md_new(res->hash, &md)) != TG_OK) {
+		snprintf(res->why, sizeof(res->why), "unsupported digest algorithm");
+		ksba_free((void *)content);
+		goto out;
+	}
+	tg_md_write(md, content, clen);
+	tg_md_final(md, cd);
+	tg_md_free(md);
+	md = NULL;
+	ksba_free((void *)content);
+	/* Authenticode signs the attributes, whose messageDigest is the
+	 * content's. */
+	if (ksba_cms_get_message_digest(cms, 0, &mdg, &mdg_len) || mdg_len != tg_hash_len(res->hash) ||
+	    memcmp(mdg, cd, mdg_len) != 0) {
+		snprintf(res->why, sizeof(res->why), "messageDigest missing or not the signed content's");
+		goto out;
+	}
+	if ((r = tg_md_new(res->hash, &md)) != TG_OK)
+		goto out;
+	ksba_cms_set_hash_function(cms, md_write_cb, md);
+	if (ksba_cms_hash_signed_attrs(cms, 0)) {
+		res->malformed = true;
+		snprintf(res->why, sizeof(res->why), "signed attributes unreadable");
+		goto out;
+	}
+	tg_md_final(md, tbs);
+	/* The signer's certificate, by issuer and serial, from the SignedData. */
+	for (int i = 0; !signer; i++) {
+		ksba_cert_t c = ksba_cms_get_cert(cms, i);
+		if (!c)
+			break;
+		char *ci = ksba_cert_get_issuer(c, 0);
+		ksba_sexp_t cs = ksba_cert_get_serial(c);
+		if (ci && strcmp(ci, issuer) == 0 && same_serial(cs, serial))
+			signer = c;
+		else
+			ksba_cert_release(c);
+		ksba_free(ci);
+		ksba_free(cs);
+	}
+	if (!signer || !(skey = cert_key(signer))) {
+		snprintf(res->why, sizeof(res->why), "the signer's certificate is missing or its key is refused");
+		goto out;
+	}
+	char *subj = ksba_cert_get_subject(signer, 0);
+	snprintf(res->signer_subject, sizeof(res->signer_subject), "%s", subj ? subj : "");
+	ksba_free(subj);
+	sv = ksba_cms_get_sig_val(cms, 0);
+	if ((r = verify_sigval(skey, res->hash, tbs, sv, &ok)) != TG_OK)
+		goto out;
+	if (!ok) {
+		snprintf(res->why, sizeof(res->why), "the Authenticode signature does not verify with its signer's certificate");
+		goto out;
+	}
+	/* The chain: the signer is an anchor, or anchors issued it, maybe
+	 * through certificates carried in the SignedData (depth 4). */
+	cur = signer;
+	signer = NULL;
+	for (int depth = 0; depth < 5 && !res->ok; depth++) {
+		struct tg_key *ck = cert_key(cur);
+		for (size_t a = 0; ck && a < nanchors && !res->ok; a++)
+			if (strcmp(ck->fingerprint, anchors[a]->fingerprint) == 0)
+				res->ok = true, res->signer = a;
+		tg_key_free(ck);
+		for (size_t a = 0; a < nanchors && !res->ok; a++) {
+			if ((r = cert_signed_by(cur, anchors[a], &ok)) != TG_OK)
+				goto out;
+			if (ok)
+				res->ok = true, res->signer = a;
+		}
+		if (res->ok)
+			break;
+		/* Up one level, through a CA certificate of the SignedData. */
+		char *ci = ksba_cert_get_issuer(cur, 0);
+		ksba_cert_t next = NULL;
+		for (int i = 0; ci && !next; i++) {
+			ksba_cert_t c = ksba_cms_get_cert(cms, i);
+			if (!c)
+				break;
+			char *cs = ksba_cert_get_subject(c, 0);
+			int is_ca = 0;
+			struct tg_key *ik = NULL;
+			if (cs && strcmp(cs, ci) == 0 && c != cur && !ksba_cert_is_ca(c, &is_ca, NULL) && is_ca &&
+			    (ik = cert_key(c))) {
+				if ((r = cert_signed_by(cur, ik, &ok)) == TG_OK && ok)
+					next = c;
+			}
+			tg_key_free(ik);
+			ksba_free(cs);
+			if (next != c)
+				ksba_cert_release(c);
+			if (r != TG_OK) {
+				ksba_free(ci);
+				goto out;
+			}
+		}
+		ksba_free(ci);
+		if (!next)
+			break;
+		ksba_cert_release(cur);
+		cur = next;
+	}
+	if (!res->ok)
+		snprintf(res->why, sizeof(res->why), "signed by \"%s\", whose certificate chains to no key in the records",
+			 res->signer_subject);
+out:
+	tg_md_free(md);
+	tg_key_free(skey);
+	ksba_cert_release(signer);
+	ksba_cert_release(cur);
+	ksba_free(sv);
+	ksba_free(issuer);
+	ksba_free(serial);
+	ksba_free(mdg);
+	ksba_cms_release(cms);
+	ksba_reader_release(rd);
+	ksba_writer_release(wr);
+	return r;
+}

@@ -25,3 +25,20 @@ enum tg_err tg_cms_verify_detached(struct tg_span der, const struct tg_span *par
 				   struct tg_key *const *keys, size_t nkeys, struct tg_cms_result *res);
 
 #endif
+
+/* Authenticode (embedded SpcIndirectDataContent): the signer certificate
+ * comes from the SignedData, and must be one of the anchors or be issued
+ * (through certificates of the SignedData, up to 4 levels) by one of them;
+ * the anchors are keys of the records.  On success res->ok, res->signer is
+ * the anchor index, and the DigestInfo the signature covers is in
+ * res->image_hash / res->image_digest. */
+struct tg_cms_authenticode {
+	bool malformed, ok;
+	size_t signer;
+	enum tg_hash hash, image_hash;
+	uint8_t image_digest[TG_HASH_MAX_LEN];
+	char signer_subject[160];
+	char why[240];
+};
+enum tg_err tg_cms_authenticode_verify(struct tg_span der, struct tg_key *const *anchors, size_t nanchors,
+				       struct tg_cms_authenticode *res);

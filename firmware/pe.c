@@ -134,6 +134,27 @@ enum tg_err tg_pe_authenticode(const uint8_t *buf, size_t len, const char *what,
 		}
 		feed(&m, buf + sum, len - cert - sum);
 	}
+	/* The certificate table: WIN_CERTIFICATE entries (revision 2.0,
+	 * PKCS#7 SignedData), each 8-byte aligned, filling it exactly. */
+	for (uint64_t at = pe->cert_off, end = pe->cert_off + pe->cert_size; has_cert_dir && pe->cert_size && at < end;) {
+		if (end - at < 8) {
+			r = tg_fail(d, TG_E_FORMAT, "%s: certificate table entry truncated", what);
+			goto out;
+		}
+		uint64_t wl = le32(buf + at);
+		uint16_t rev = le16(buf + at + 4), type = le16(buf + at + 6);
+		if (wl < 8 || wl > end - at || rev != 0x0200 || type != 0x0002 || pe->nsig == TG_PE_MAX_SIGS) {
+			r = tg_fail(d, TG_E_FORMAT, "%s: certificate table entry at %llu is not a PKCS#7 WIN_CERTIFICATE", what,
+				    (unsigned long long)at);
+			goto out;
+		}
+		pe->sig[pe->nsig++] = tg_span_make(buf + at + 8, (size_t)wl - 8);
+		at += (wl + 7) / 8 * 8;
+		if (at > end && at - end >= 8) {
+			r = tg_fail(d, TG_E_FORMAT, "%s: certificate table entries overrun the table", what);
+			goto out;
+		}
+	}
 	tg_md_final(m.md[0], pe->sha1);
 	tg_md_final(m.md[1], pe->sha256);
 	tg_md_final(m.md[2], pe->sha384);

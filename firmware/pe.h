@@ -14,8 +14,13 @@
 #include <stdint.h>
 
 #include "../common/crypto.h"
+#include "../common/span.h"
+
+#define TG_PE_MAX_SIGS 8
 
 struct tg_pe {
+	struct tg_span sig[TG_PE_MAX_SIGS];   /* PKCS#7 of each WIN_CERTIFICATE */
+	size_t nsig;
 	bool pe32plus;
 	uint16_t machine;
 	uint64_t cert_off, cert_size;     /* the certificate table (0 if none) */

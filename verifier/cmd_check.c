@@ -21,6 +21,7 @@
 #include "fitpolicy.h"
 #include "../common/cms.h"
 #include "../firmware/capsule.h"
+#include "../firmware/pe.h"
 #include "openpgp.h"
 #include "policy.h"
 #include "../common/crypto.h"
@@ -530,6 +531,48 @@ static enum tg_err capsule_evaluate(struct tg_db *db, const struct tg_capsule *c
 				    struct tg_cms_result *cms, struct tg_product *prod, char capver[16],
 				    struct tg_findings *f, struct tg_verdict *v, struct tg_diag *d);
 
+/* A PE/COFF image's Authenticode signatures: each PKCS#7 verified by
+ * libksba + libgcrypt, its signer certificate chained to a firmware key of
+ * the records (a supplier's CA, or its signing certificate), and the
+ * signed DigestInfo equal to the image's own Authenticode digest. */
+static enum tg_err pe_evaluate(struct tg_db *db, const struct tg_pe *pe, struct tg_fit_keys *fk, struct tg_findings *f,
+			       struct tg_verdict *v, struct tg_diag *d)
+{
+	char why[240] = "";
+	enum tg_err r;
+
+	f->sig_given = f->sig_reported = true;
+	if (!pe->nsig) {
+		tg_verdict_reason(v, "SIG_MISSING", "the PE image carries no Authenticode signature");
+		return TG_OK;
+	}
+	r = tg_fit_keys_load(db, fk, d);
+	for (size_t i = 0; r == TG_OK && i < pe->nsig && !f->signer; i++) {
+		struct tg_cms_authenticode a;
+		r = tg_cms_authenticode_verify(pe->sig[i], fk->key, fk->n, &a);
+		if (r != TG_OK)
+			return tg_fail(d, r, "Authenticode verification failed to run; refusing");
+		const uint8_t *own = a.image_hash == TG_HASH_SHA1 ? pe->sha1 : a.image_hash == TG_HASH_SHA256 ? pe->sha256 :
+				     a.image_hash == TG_HASH_SHA384 ? pe->sha384 : NULL;
+		if (!a.ok) {
+			if (!why[0])
+				snprintf(why, sizeof(why), "%s", a.why);
+		} else if (!own || memcmp(own, a.image_digest, tg_hash_len(a.image_hash)) != 0) {
+			/* Signed, but another image: the bytes were changed. */
+			if (!why[0])
+				snprintf(why, sizeof(why), "signed by \"%s\" for another image (Authenticode digest differs)",
+					 a.signer_subject);
+		} else {
+			f->signer = &fk->rec[a.signer];
+			f->sig_hash = a.hash;
+			f->scheme = fk->key[a.signer]->type == TG_KEY_RSA ? TG_SCHEME_RSA_PKCS1 : TG_SCHEME_ECDSA;
+		}
+	}
+	if (r == TG_OK && !f->signer)
+		tg_verdict_reason(v, "SIG_INVALID", "%s", why);
+	return r;
+}
+
 /* One FIT or capsule found inside a package, verified into cv. */
 static enum tg_err component_firmware(struct tg_db *db, const struct tg_ar_member *m, struct tg_verdict *cv,
 				      struct tg_diag *d)
@@ -867,8 +910,8 @@ static void *hash_job_run(void *ud)
 }
 
 static enum tg_err fit_pass(const char *path, int fd, uint64_t size, struct stream *st, struct fit_mem *mem,
-			    struct tg_fit *fit, struct tg_capsule *cap, bool *parsed, char *malformed, size_t mlen,
-			    struct tg_diag *d)
+			    struct tg_fit *fit, struct tg_capsule *cap, struct tg_pe *pe, bool *parsed, char *malformed,
+			    size_t mlen, struct tg_diag *d)
 {
 	struct tg_diag pd = { { 0 } };
 	struct sigaction sa = { .sa_handler = on_lease_break };
@@ -916,7 +959,8 @@ static enum tg_err fit_pass(const char *path, int fd, uint64_t size, struct stre
 	bool threaded = pthread_create(&th, NULL, hash_job_run, &job) == 0;
 	if (!threaded)
 		feed_hash(st, mem->p, mem->len);
-	r = cap ? tg_capsule_parse(mem->p, mem->len, path, cap, &pd) : tg_fit_parse(mem->p, mem->len, path, fit, &pd);
+	r = cap ? tg_capsule_parse(mem->p, mem->len, path, cap, &pd) :
+	    pe ? tg_pe_authenticode(mem->p, mem->len, path, pe, &pd) : tg_fit_parse(mem->p, mem->len, path, fit, &pd);
 	if (threaded)
 		pthread_join(th, NULL);
 	*parsed = r == TG_OK;
@@ -998,6 +1042,7 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	struct tg_ar_result ar = { 0 };
 	struct tg_fit fit = { 0 };
 	struct tg_capsule cap = { 0 };
+	struct tg_pe pe = { 0 };
 	struct tg_cms_result cms = { 0 };
 	struct tg_product capprod = { 0 };
 	char capver[16];
@@ -1058,7 +1103,12 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	bool zip_tail = strcmp(v.kind, "blob") == 0 && zip_at_end(fd, size);
 	if (zip_tail)
 		v.kind = "archive";
-	bool is_fit = strcmp(v.kind, "fit") == 0, is_capsule = strcmp(v.kind, "capsule") == 0;
+	/* A PE/COFF image without --sig carries its own (Authenticode)
+	 * signature; with --sig it is a blob under a detached signature. */
+	if (strcmp(v.kind, "blob") == 0 && !sigpath && tg_pe_magic(head, (size_t)hn))
+		v.kind = "pe";
+	bool is_fit = strcmp(v.kind, "fit") == 0, is_capsule = strcmp(v.kind, "capsule") == 0,
+	     is_pe = strcmp(v.kind, "pe") == 0;
 	if ((is_fit || is_capsule) && sigpath)
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "%s: a %s carries its signatures inside; --sig is not "
 						"used for it", pos[0], is_fit ? "FIT" : "UEFI capsule"), &d);
@@ -1133,9 +1183,9 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	}
 
 	/* -- one pass over the file */
-	if (is_fit || is_capsule) {
-		r = fit_pass(pos[0], fd, size, &st, &fitmem, &fit, is_capsule ? &cap : NULL, &fit_parsed, fit_malformed,
-			     sizeof(fit_malformed), &d);
+	if (is_fit || is_capsule || is_pe) {
+		r = fit_pass(pos[0], fd, size, &st, &fitmem, &fit, is_capsule ? &cap : NULL, is_pe ? &pe : NULL,
+			     &fit_parsed, fit_malformed, sizeof(fit_malformed), &d);
 	} else if (strcmp(v.kind, "archive") == 0 && !zip_tail) {
 		struct archive_feed feed = { .fd = fd, .st = &st, .size = size, .copy_fd = -1 };
 		bool zip = hn >= 4 && memcmp(head, "PK\x03\x04", 4) == 0;
@@ -1284,15 +1334,18 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	v.gm = ctx->gm;
 	f.sig_given = sig != NULL;
 	f.purposes = strcmp(v.kind, "archive") == 0 ? package_purposes :
-		     is_fit || is_capsule ? firmware_purposes : blob_purposes;
+		     is_fit || is_capsule || is_pe ? firmware_purposes : blob_purposes;
 	f.product = product;
 	f.version = version;
 	memcpy(f.other_content_fpr, pl.other_content_fpr, sizeof(f.other_content_fpr));
 	if (!sig && ar.manifest)
 		r = manifest_check(db, pos[0], &ar, &env, &kl, &f, &v, &d);
-	if ((is_fit || is_capsule) && !fit_parsed) {
+	if ((is_fit || is_capsule || is_pe) && !fit_parsed) {
 		f.sig_given = f.sig_reported = true;
-		tg_verdict_reason(&v, is_fit ? "FIT_MALFORMED" : "CAPSULE_MALFORMED", "%s", fit_malformed);
+		tg_verdict_reason(&v, is_fit ? "FIT_MALFORMED" : is_capsule ? "CAPSULE_MALFORMED" : "SIG_INVALID", "%s",
+				  fit_malformed);
+	} else if (is_pe) {
+		r = pe_evaluate(db, &pe, &fk, &f, &v, &d);
 	} else if (is_capsule) {
 		r = capsule_evaluate(db, &cap, &fk, &cms, &capprod, capver, &f, &v, &d);
 	} else if (is_fit) {

@@ -1,6 +1,6 @@
 /*
- * libFuzzer target: the UEFI capsule parser and the PKCS#7 reader (THREATS
- * 24-25) on arbitrary bytes.  Oracle: no crash, no sanitizer report, spans
+ * libFuzzer target: the UEFI capsule parser and the PKCS#7 readers (THREATS
+ * 24-25; Authenticode) on arbitrary bytes.  Oracle: no crash, no sanitizer report, spans
  * inside the input; with no keys nothing ever verifies.
  */
 #include <stdlib.h>
@@ -35,9 +35,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (c.signed_ && tg_cms_verify_detached(c.pkcs7, parts, 2, NULL, 0, &res) == TG_OK && res.ok)
 			abort();
 	}
-	/* The PKCS#7 reader on the raw input as well. */
+	/* The PKCS#7 readers on the raw input as well (detached, and
+	 * Authenticode's embedded SpcIndirectDataContent). */
 	struct tg_span part = tg_span_make(copy, size / 2);
+	struct tg_cms_authenticode a;
 	if (tg_cms_verify_detached(tg_span_make(copy, size), &part, 1, NULL, 0, &res) == TG_OK && res.ok)
+		abort();
+	if (tg_cms_authenticode_verify(tg_span_make(copy, size), NULL, 0, &a) == TG_OK && a.ok)
 		abort();
 	free(copy);
 	return 0;
