@@ -1,6 +1,8 @@
 /* Detached CMS SignedData verification (see cms.h). */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gcrypt.h>
 #include <ksba.h>
@@ -20,6 +22,28 @@ static enum tg_hash hash_of_oid(const char *oid)
 	if (strcmp(oid, "1.3.14.3.2.26") == 0)
 		return TG_HASH_SHA1;
 	return TG_HASH_NONE;
+}
+
+/* libksba prints some BER decoding errors on stderr itself ("ksba:
+ * ERROR: ..."): while it parses untrusted bytes, stderr goes to /dev/null,
+ * so trustgate's own one-line diagnostic stays the only output. */
+static int quiet_begin(void)
+{
+	int saved = dup(2), dn = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	if (saved >= 0 && dn >= 0)
+		dup2(dn, 2);
+	if (dn >= 0)
+		close(dn);
+	return saved;
+}
+
+static void quiet_end(int saved)
+{
+	if (saved >= 0) {
+		dup2(saved, 2);
+		close(saved);
+	}
 }
 
 static void md_write_cb(void *arg, const void *p, size_t n)
@@ -85,7 +109,9 @@ enum tg_err tg_cms_verify_detached(struct tg_span der, const struct tg_span *par
 		goto out;
 	}
 	do {
+		int q = quiet_begin();
 		err = ksba_cms_parse(cms, &why);
+		quiet_end(q);
 		if (err) {
 			res->malformed = true;
 			snprintf(res->why, sizeof(res->why), "PKCS#7 SignedData does not parse: %s", gpg_strerror(err));
@@ -361,7 +387,9 @@ enum tg_err tg_cms_authenticode_verify(struct tg_span der, struct tg_key *const 
 		goto out;
 	}
 	do {
+		int q = quiet_begin();
 		err = ksba_cms_parse(cms, &why);
+		quiet_end(q);
 		if (err) {
 			res->malformed = true;
 			snprintf(res->why, sizeof(res->why), "Authenticode PKCS#7 does not parse: %s", gpg_strerror(err));
