@@ -85,141 +85,6 @@ static bool sigval_bytes(ksba_const_sexp_t sv, uint8_t *out, size_t cap, size_t 
 	return ok;
 }
 
-enum tg_err tg_cms_verify_detached(struct tg_span der, const struct tg_span *parts, size_t nparts,
-				   struct tg_key *const *keys, size_t nkeys, struct tg_cms_result *res)
-{
-	ksba_cms_t cms = NULL;
-	ksba_reader_t rd = NULL;
-	ksba_stop_reason_t why = KSBA_SR_NONE;
-	ksba_sexp_t sv = NULL;
-	char *issuer = NULL, *mdg = NULL;
-	ksba_sexp_t serial = NULL;
-	size_t mdg_len = 0;
-	struct tg_md *md = NULL;
-	uint8_t content_digest[TG_HASH_MAX_LEN], tbs[TG_HASH_MAX_LEN], sig[1024];
-	size_t sig_len = 0;
-	bool ecdsa = false;
-	gpg_error_t err;
-	enum tg_err r = TG_OK;
-
-	memset(res, 0, sizeof(*res));
-	if (ksba_cms_new(&cms) || ksba_reader_new(&rd) || ksba_reader_set_mem(rd, der.p, der.len) ||
-	    ksba_cms_set_reader_writer(cms, rd, NULL)) {
-		r = TG_E_NOMEM;
-		goto out;
-	}
-	do {
-		int q = quiet_begin();
-		err = ksba_cms_parse(cms, &why);
-		quiet_end(q);
-		if (err) {
-			res->malformed = true;
-			snprintf(res->why, sizeof(res->why), "PKCS#7 SignedData does not parse: %s", gpg_strerror(err));
-			goto out;
-		}
-		/* Embedded content would be a second thing signed: the content
-		 * here is detached, always. */
-		if (why == KSBA_SR_BEGIN_DATA) {
-			res->malformed = true;
-			snprintf(res->why, sizeof(res->why), "PKCS#7 SignedData carries content; a detached signature was expected");
-			goto out;
-		}
-	} while (why != KSBA_SR_READY);
-	if (ksba_cms_get_content_type(cms, 0) != KSBA_CT_SIGNED_DATA || ksba_cms_get_content_type(cms, 1) != KSBA_CT_DATA) {
-		res->malformed = true;
-		snprintf(res->why, sizeof(res->why), "not a PKCS#7 SignedData over data");
-		goto out;
-	}
-	/* Exactly one signer: a second one could be anybody's. */
-	if (ksba_cms_get_issuer_serial(cms, 0, &issuer, &serial) ||
-	    ksba_cms_get_issuer_serial(cms, 1, NULL, NULL) != (gpg_error_t)-1) {
-		res->malformed = true;
-		snprintf(res->why, sizeof(res->why), "PKCS#7 SignedData must have exactly one signer");
-		goto out;
-	}
-	res->hash = hash_of_oid(ksba_cms_get_digest_algo(cms, 0));
-	if (res->hash == TG_HASH_NONE) {
-		snprintf(res->why, sizeof(res->why), "unsupported digest algorithm %s", ksba_cms_get_digest_algo(cms, 0) ?
-			 ksba_cms_get_digest_algo(cms, 0) : "(none)");
-		goto out;
-	}
-	if ((r = tg_md_new(res->hash, &md)) != TG_OK)
-		goto out;
-	for (size_t i = 0; i < nparts; i++)
-		tg_md_write(md, parts[i].p, parts[i].len);
-	tg_md_final(md, content_digest);
-	tg_md_free(md);
-	md = NULL;
-	err = ksba_cms_get_message_digest(cms, 0, &mdg, &mdg_len);
-	if (err == 0) {
-		/* Signed attributes: their messageDigest must be the content's,
-		 * and the signature covers the attributes. */
-		res->signed_attrs = true;
-		if (mdg_len != tg_hash_len(res->hash) || memcmp(mdg, content_digest, mdg_len) != 0) {
-			snprintf(res->why, sizeof(res->why), "messageDigest does not match the signed content");
-			goto out;
-		}
-		if ((r = tg_md_new(res->hash, &md)) != TG_OK)
-			goto out;
-		ksba_cms_set_hash_function(cms, md_write_cb, md);
-		if (ksba_cms_hash_signed_attrs(cms, 0)) {
-			res->malformed = true;
-			snprintf(res->why, sizeof(res->why), "signed attributes unreadable");
-			goto out;
-		}
-		tg_md_final(md, tbs);
-	} else if (gpg_err_code(err) == GPG_ERR_NO_DATA) {
-		memcpy(tbs, content_digest, tg_hash_len(res->hash));
-	} else {
-		res->malformed = true;
-		snprintf(res->why, sizeof(res->why), "signed attributes malformed: %s", gpg_strerror(err));
-		goto out;
-	}
-	sv = ksba_cms_get_sig_val(cms, 0);
-	if (!sv || !sigval_bytes(sv, sig, sizeof(sig), &sig_len, &ecdsa)) {
-		res->malformed = true;
-		snprintf(res->why, sizeof(res->why), "signature value unreadable");
-		goto out;
-	}
-	for (size_t k = 0; k < nkeys && !res->ok; k++) {
-		uint8_t padded[1024];
-		struct tg_span s = tg_span_make(sig, sig_len);
-		bool ok = false;
-		enum tg_sig_scheme scheme = TG_SCHEME_NONE;
-		if (ecdsa != (keys[k]->type == TG_KEY_P256 || keys[k]->type == TG_KEY_P384))
-			continue;
-		if (keys[k]->type == TG_KEY_RSA) {
-			if (sig_len > keys[k]->n_len)
-				continue;
-			memset(padded, 0, keys[k]->n_len - sig_len);
-			memcpy(padded + keys[k]->n_len - sig_len, sig, sig_len);
-			s = tg_span_make(padded, keys[k]->n_len);
-		}
-		r = tg_verify_digest(keys[k], res->hash, tbs, s, &ok, &scheme);
-		if (r != TG_OK)
-			goto out;
-		/* CMS rsaEncryption is PKCS#1 v1.5. */
-		if (ok && (scheme == TG_SCHEME_RSA_PKCS1 || scheme == TG_SCHEME_ECDSA)) {
-			res->ok = true;
-			res->signer = k;
-			res->scheme = scheme;
-		}
-	}
-	if (!res->ok)
-		snprintf(res->why, sizeof(res->why), "the PKCS#7 signature verifies with no key in the records");
-out:
-	tg_md_free(md);
-	ksba_free(sv);
-	ksba_free(issuer);
-	ksba_free(serial);
-	ksba_free(mdg);
-	ksba_cms_release(cms);
-	ksba_reader_release(rd);
-	return r;
-}
-
-/* ------------------------------------------------------------ Authenticode */
-
 static enum tg_hash hash_of_sigalg(const char *oid)
 {
 	static const struct {
@@ -314,6 +179,170 @@ static void noop_hash(void *arg, const void *p, size_t n)
 	(void)arg, (void)p, (void)n;
 }
 
+/* The digest a signature over signed attributes covers (libksba
+ * re-encodes them as the SET OF the signer hashed).  *ok false when they
+ * cannot be read. */
+static enum tg_err signed_attrs_digest(ksba_cms_t cms, enum tg_hash h, uint8_t *tbs, bool *ok)
+{
+	struct tg_md *md = NULL;
+	enum tg_err r = tg_md_new(h, &md);
+
+	*ok = false;
+	if (r != TG_OK)
+		return r;
+	ksba_cms_set_hash_function(cms, md_write_cb, md);
+	*ok = ksba_cms_hash_signed_attrs(cms, 0) == 0;
+	tg_md_final(md, tbs);
+	tg_md_free(md);
+	return TG_OK;
+}
+
+struct cms_ctx {
+	ksba_cms_t cms;
+	ksba_reader_t rd;
+	ksba_writer_t wr;
+};
+
+static void cms_ctx_release(struct cms_ctx *c)
+{
+	ksba_cms_release(c->cms);
+	ksba_reader_release(c->rd);
+	ksba_writer_release(c->wr);
+}
+
+/* Parse der as CMS with libksba.  An embedded content goes to a memory
+ * writer when `embedded`, and is refused otherwise (a detached signature
+ * is expected).  TG_OK; TG_E_FORMAT with why; TG_E_NOMEM. */
+static enum tg_err cms_load(struct tg_span der, bool embedded, struct cms_ctx *c, char *why, size_t n)
+{
+	ksba_stop_reason_t sr = KSBA_SR_NONE;
+	gpg_error_t err;
+
+	memset(c, 0, sizeof(*c));
+	if (ksba_cms_new(&c->cms) || ksba_reader_new(&c->rd) || ksba_reader_set_mem(c->rd, der.p, der.len) ||
+	    (embedded && (ksba_writer_new(&c->wr) || ksba_writer_set_mem(c->wr, 0))) ||
+	    ksba_cms_set_reader_writer(c->cms, c->rd, c->wr))
+		return TG_E_NOMEM;
+	do {
+		int q = quiet_begin();
+		err = ksba_cms_parse(c->cms, &sr);
+		quiet_end(q);
+		if (err) {
+			snprintf(why, n, "PKCS#7 SignedData does not parse: %s", gpg_strerror(err));
+			return TG_E_FORMAT;
+		}
+		/* Embedded content where a detached signature belongs would be
+		 * a second thing signed. */
+		if (sr == KSBA_SR_BEGIN_DATA && !embedded) {
+			snprintf(why, n, "PKCS#7 SignedData carries content; a detached signature was expected");
+			return TG_E_FORMAT;
+		}
+		if (sr == KSBA_SR_BEGIN_DATA || sr == KSBA_SR_NEED_HASH)
+			ksba_cms_set_hash_function(c->cms, noop_hash, NULL);
+	} while (sr != KSBA_SR_READY);
+	return TG_OK;
+}
+
+enum tg_err tg_cms_verify_detached(struct tg_span der, const struct tg_span *parts, size_t nparts,
+				   struct tg_key *const *keys, size_t nkeys, struct tg_cms_result *res)
+{
+	struct cms_ctx c;
+	ksba_sexp_t sv = NULL, serial = NULL;
+	char *issuer = NULL, *mdg = NULL;
+	size_t mdg_len = 0;
+	struct tg_md *md = NULL;
+	uint8_t content_digest[TG_HASH_MAX_LEN], tbs[TG_HASH_MAX_LEN];
+	gpg_error_t err;
+	enum tg_err r;
+
+	memset(res, 0, sizeof(*res));
+	r = cms_load(der, false, &c, res->why, sizeof(res->why));
+	if (r == TG_E_FORMAT) {
+		res->malformed = true;
+		r = TG_OK;
+		goto out;
+	}
+	if (r != TG_OK)
+		goto out;
+	if (ksba_cms_get_content_type(c.cms, 0) != KSBA_CT_SIGNED_DATA || ksba_cms_get_content_type(c.cms, 1) != KSBA_CT_DATA) {
+		res->malformed = true;
+		snprintf(res->why, sizeof(res->why), "not a PKCS#7 SignedData over data");
+		goto out;
+	}
+	/* Exactly one signer: a second one could be anybody's. */
+	if (ksba_cms_get_issuer_serial(c.cms, 0, &issuer, &serial) ||
+	    ksba_cms_get_issuer_serial(c.cms, 1, NULL, NULL) != (gpg_error_t)-1) {
+		res->malformed = true;
+		snprintf(res->why, sizeof(res->why), "PKCS#7 SignedData must have exactly one signer");
+		goto out;
+	}
+	res->hash = hash_of_oid(ksba_cms_get_digest_algo(c.cms, 0));
+	if (res->hash == TG_HASH_NONE) {
+		snprintf(res->why, sizeof(res->why), "unsupported digest algorithm %s",
+			 ksba_cms_get_digest_algo(c.cms, 0) ? ksba_cms_get_digest_algo(c.cms, 0) : "(none)");
+		goto out;
+	}
+	if ((r = tg_md_new(res->hash, &md)) != TG_OK)
+		goto out;
+	for (size_t i = 0; i < nparts; i++)
+		tg_md_write(md, parts[i].p, parts[i].len);
+	tg_md_final(md, content_digest);
+	tg_md_free(md);
+	md = NULL;
+	err = ksba_cms_get_message_digest(c.cms, 0, &mdg, &mdg_len);
+	if (err == 0) {
+		/* Signed attributes: their messageDigest must be the content's,
+		 * and the signature covers the attributes. */
+		res->signed_attrs = true;
+		if (mdg_len != tg_hash_len(res->hash) || memcmp(mdg, content_digest, mdg_len) != 0) {
+			snprintf(res->why, sizeof(res->why), "messageDigest does not match the signed content");
+			goto out;
+		}
+		bool ok = false;
+		if ((r = signed_attrs_digest(c.cms, res->hash, tbs, &ok)) != TG_OK)
+			goto out;
+		if (!ok) {
+			res->malformed = true;
+			snprintf(res->why, sizeof(res->why), "signed attributes unreadable");
+			goto out;
+		}
+	} else if (gpg_err_code(err) == GPG_ERR_NO_DATA) {
+		memcpy(tbs, content_digest, tg_hash_len(res->hash));
+	} else {
+		res->malformed = true;
+		snprintf(res->why, sizeof(res->why), "signed attributes malformed: %s", gpg_strerror(err));
+		goto out;
+	}
+	sv = ksba_cms_get_sig_val(c.cms, 0);
+	if (!sv) {
+		res->malformed = true;
+		snprintf(res->why, sizeof(res->why), "signature value unreadable");
+		goto out;
+	}
+	for (size_t k = 0; k < nkeys && !res->ok; k++) {
+		bool ok = false;
+		if ((r = verify_sigval(keys[k], res->hash, tbs, sv, &ok)) != TG_OK)
+			goto out;
+		if (ok) {
+			res->ok = true;
+			res->signer = k;
+			res->scheme = keys[k]->type == TG_KEY_RSA ? TG_SCHEME_RSA_PKCS1 : TG_SCHEME_ECDSA;
+		}
+	}
+	if (!res->ok)
+		snprintf(res->why, sizeof(res->why), "the PKCS#7 signature verifies with no key in the records");
+out:
+	tg_md_free(md);
+	ksba_free(sv);
+	ksba_free(issuer);
+	ksba_free(serial);
+	ksba_free(mdg);
+	cms_ctx_release(&c);
+	return r;
+}
+
+/* ------------------------------------------------------------ Authenticode */
+
 /* SpcIndirectDataContent as libksba delivers it (the content octets):
  * SpcAttributeTypeAndOptionalValue naming SPC_PE_IMAGE_DATA, then the
  * DigestInfo of the image.  Matched against the fixed DER encodings, as
@@ -363,10 +392,7 @@ static bool spc_digest(const uint8_t *c, size_t n, enum tg_hash *h, uint8_t *out
 enum tg_err tg_cms_authenticode_verify(struct tg_span der, struct tg_key *const *anchors, size_t nanchors,
 				       struct tg_cms_authenticode *res)
 {
-	ksba_cms_t cms = NULL;
-	ksba_reader_t rd = NULL;
-	ksba_writer_t wr = NULL;
-	ksba_stop_reason_t why = KSBA_SR_NONE;
+	struct cms_ctx cc;
 	ksba_sexp_t sv = NULL, serial = NULL;
 	ksba_cert_t signer = NULL, cur = NULL;
 	char *issuer = NULL, *mdg = NULL;
@@ -376,50 +402,39 @@ enum tg_err tg_cms_authenticode_verify(struct tg_span der, struct tg_key *const 
 	struct tg_key *skey = NULL;
 	uint8_t cd[TG_HASH_MAX_LEN], tbs[TG_HASH_MAX_LEN];
 	bool ok = false;
-	gpg_error_t err;
 	enum tg_err r = TG_OK;
 
 	memset(res, 0, sizeof(*res));
-	if (ksba_cms_new(&cms) || ksba_reader_new(&rd) || ksba_writer_new(&wr) ||
-	    ksba_reader_set_mem(rd, der.p, der.len) || ksba_writer_set_mem(wr, 0) ||
-	    ksba_cms_set_reader_writer(cms, rd, wr)) {
-		r = TG_E_NOMEM;
+	r = cms_load(der, true, &cc, res->why, sizeof(res->why));
+	if (r == TG_E_FORMAT) {
+		res->malformed = true;
+		r = TG_OK;
 		goto out;
 	}
-	do {
-		int q = quiet_begin();
-		err = ksba_cms_parse(cms, &why);
-		quiet_end(q);
-		if (err) {
-			res->malformed = true;
-			snprintf(res->why, sizeof(res->why), "Authenticode PKCS#7 does not parse: %s", gpg_strerror(err));
-			goto out;
-		}
-		if (why == KSBA_SR_BEGIN_DATA || why == KSBA_SR_NEED_HASH)
-			ksba_cms_set_hash_function(cms, noop_hash, NULL);
-	} while (why != KSBA_SR_READY);
-	const char *inner = ksba_cms_get_content_oid(cms, 1);
-	if (ksba_cms_get_content_type(cms, 0) != KSBA_CT_SIGNED_DATA || !inner ||
+	if (r != TG_OK)
+		goto out;
+	const char *inner = ksba_cms_get_content_oid(cc.cms, 1);
+	if (ksba_cms_get_content_type(cc.cms, 0) != KSBA_CT_SIGNED_DATA || !inner ||
 	    strcmp(inner, "1.3.6.1.4.1.311.2.1.4") != 0) {
 		res->malformed = true;
 		snprintf(res->why, sizeof(res->why), "not an Authenticode SignedData (SpcIndirectDataContent)");
 		goto out;
 	}
-	content = ksba_writer_snatch_mem(wr, &clen);
+	content = ksba_writer_snatch_mem(cc.wr, &clen);
 	if (!content || !spc_digest(content, clen, &res->image_hash, res->image_digest)) {
 		res->malformed = true;
 		snprintf(res->why, sizeof(res->why), "SpcIndirectDataContent is not a PE image digest");
 		ksba_free((void *)content);
 		goto out;
 	}
-	if (ksba_cms_get_issuer_serial(cms, 0, &issuer, &serial) ||
-	    ksba_cms_get_issuer_serial(cms, 1, NULL, NULL) != (gpg_error_t)-1) {
+	if (ksba_cms_get_issuer_serial(cc.cms, 0, &issuer, &serial) ||
+	    ksba_cms_get_issuer_serial(cc.cms, 1, NULL, NULL) != (gpg_error_t)-1) {
 		res->malformed = true;
 		snprintf(res->why, sizeof(res->why), "Authenticode SignedData must have exactly one signer");
 		ksba_free((void *)content);
 		goto out;
 	}
-	res->hash = hash_of_oid(ksba_cms_get_digest_algo(cms, 0));
+	res->hash = hash_of_oid(ksba_cms_get_digest_algo(cc.cms, 0));
 	if (res->hash == TG_HASH_NONE || (r = tg_md_new(res->hash, &md)) != TG_OK) {
 		snprintf(res->why, sizeof(res->why), "unsupported digest algorithm");
 		ksba_free((void *)content);
@@ -432,23 +447,21 @@ enum tg_err tg_cms_authenticode_verify(struct tg_span der, struct tg_key *const 
 	ksba_free((void *)content);
 	/* Authenticode signs the attributes, whose messageDigest is the
 	 * content's. */
-	if (ksba_cms_get_message_digest(cms, 0, &mdg, &mdg_len) || mdg_len != tg_hash_len(res->hash) ||
+	if (ksba_cms_get_message_digest(cc.cms, 0, &mdg, &mdg_len) || mdg_len != tg_hash_len(res->hash) ||
 	    memcmp(mdg, cd, mdg_len) != 0) {
 		snprintf(res->why, sizeof(res->why), "messageDigest missing or not the signed content's");
 		goto out;
 	}
-	if ((r = tg_md_new(res->hash, &md)) != TG_OK)
+	if ((r = signed_attrs_digest(cc.cms, res->hash, tbs, &ok)) != TG_OK)
 		goto out;
-	ksba_cms_set_hash_function(cms, md_write_cb, md);
-	if (ksba_cms_hash_signed_attrs(cms, 0)) {
+	if (!ok) {
 		res->malformed = true;
 		snprintf(res->why, sizeof(res->why), "signed attributes unreadable");
 		goto out;
 	}
-	tg_md_final(md, tbs);
 	/* The signer's certificate, by issuer and serial, from the SignedData. */
 	for (int i = 0; !signer; i++) {
-		ksba_cert_t c = ksba_cms_get_cert(cms, i);
+		ksba_cert_t c = ksba_cms_get_cert(cc.cms, i);
 		if (!c)
 			break;
 		char *ci = ksba_cert_get_issuer(c, 0);
@@ -467,7 +480,7 @@ enum tg_err tg_cms_authenticode_verify(struct tg_span der, struct tg_key *const 
 	char *subj = ksba_cert_get_subject(signer, 0);
 	snprintf(res->signer_subject, sizeof(res->signer_subject), "%s", subj ? subj : "");
 	ksba_free(subj);
-	sv = ksba_cms_get_sig_val(cms, 0);
+	sv = ksba_cms_get_sig_val(cc.cms, 0);
 	if ((r = verify_sigval(skey, res->hash, tbs, sv, &ok)) != TG_OK)
 		goto out;
 	if (!ok) {
@@ -496,7 +509,7 @@ enum tg_err tg_cms_authenticode_verify(struct tg_span der, struct tg_key *const 
 		char *ci = ksba_cert_get_issuer(cur, 0);
 		ksba_cert_t next = NULL;
 		for (int i = 0; ci && !next; i++) {
-			ksba_cert_t c = ksba_cms_get_cert(cms, i);
+			ksba_cert_t c = ksba_cms_get_cert(cc.cms, i);
 			if (!c)
 				break;
 			char *cs = ksba_cert_get_subject(c, 0);
@@ -534,8 +547,6 @@ out:
 	ksba_free(issuer);
 	ksba_free(serial);
 	ksba_free(mdg);
-	ksba_cms_release(cms);
-	ksba_reader_release(rd);
-	ksba_writer_release(wr);
+	cms_ctx_release(&cc);
 	return r;
 }

@@ -69,6 +69,9 @@ char *tg_strdup(const char *s);
 enum tg_err tg_grow_(void **p, size_t *cap, size_t n, size_t elem, size_t first);
 #define tg_grow(arr, cap, n, first) tg_grow_((void **)&(arr), &(cap), (n), sizeof(*(arr)), (first))
 
+/* Is item one of the comma-separated entries of list (NULL: none)? */
+bool tg_list_has(const char *list, const char *item);
+
 /* Constant-time comparison for secrets and nonces. */
 bool tg_memeq_ct(const void *a, const void *b, size_t n);
 

@@ -128,3 +128,17 @@ bool tg_parse_date(const char *s, int64_t *ret_epoch)
 	*ret_epoch = (int64_t)t;
 	return true;
 }
+
+bool tg_list_has(const char *list, const char *item)
+{
+	size_t n = strlen(item);
+
+	for (const char *p = list; p && *p;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		if (len == n && memcmp(p, item, n) == 0)
+			return true;
+		p = comma ? comma + 1 : NULL;
+	}
+	return false;
+}

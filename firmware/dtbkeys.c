@@ -22,25 +22,15 @@ void tg_dtb_keys_release(struct tg_dtb_keys *dk)
 	memset(dk, 0, sizeof(*dk));
 }
 
-static const char *str_prop(const void *fdt, int node, const char *name)
-{
-	int len;
-	const char *p = fdt_getprop(fdt, node, name, &len);
-
-	if (!p || len < 1 || p[len - 1] != '\0' || strlen(p) != (size_t)len - 1)
-		return NULL;
-	return p;
-}
-
 static enum tg_err one_key(const void *fdt, int node, const char *what, struct tg_dtb_key *out, struct tg_diag *d)
 {
-	const char *algo = str_prop(fdt, node, "algo"), *comma;
+	const char *algo = tg_fdt_str(fdt, node, "algo"), *comma;
 	char hash[16];
 	int len;
 
 	out->node = fdt_get_name(fdt, node, NULL);
-	out->hint = str_prop(fdt, node, "key-name-hint");
-	out->required = str_prop(fdt, node, "required");
+	out->hint = tg_fdt_str(fdt, node, "key-name-hint");
+	out->required = tg_fdt_str(fdt, node, "required");
 	if (fdt_getprop(fdt, node, "required", NULL) &&
 	    (!out->required || (strcmp(out->required, "conf") != 0 && strcmp(out->required, "image") != 0)))
 		return tg_fail(d, TG_E_FORMAT, "%s: %s: required must be \"conf\" or \"image\"", what, out->node);
@@ -79,7 +69,7 @@ static enum tg_err one_key(const void *fdt, int node, const char *what, struct t
 		return TG_OK;
 	}
 	if (strncmp(comma, "ecdsa", 5) == 0) {
-		const char *curve = str_prop(fdt, node, "ecdsa,curve");
+		const char *curve = tg_fdt_str(fdt, node, "ecdsa,curve");
 		enum tg_key_type t = TG_KEY_NONE;
 		size_t half = 0;
 		int xl, yl;
@@ -118,7 +108,7 @@ enum tg_err tg_dtb_keys_parse(const uint8_t *buf, size_t len, const char *what, 
 			sig = n;
 	if (sig < 0)
 		return tg_fail(d, TG_E_FORMAT, "%s: no /signature node (not a U-Boot control DTB with keys)", what);
-	ret->mode = str_prop(fdt, sig, "required-mode");
+	ret->mode = tg_fdt_str(fdt, sig, "required-mode");
 	if (fdt_getprop(fdt, sig, "required-mode", NULL) &&
 	    (!ret->mode || (strcmp(ret->mode, "all") != 0 && strcmp(ret->mode, "any") != 0)))
 		return tg_fail(d, TG_E_FORMAT, "%s: required-mode must be \"all\" or \"any\"", what);

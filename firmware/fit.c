@@ -60,8 +60,7 @@ void tg_fit_release(struct tg_fit *fit)
 
 /* ------------------------------------------------------------ helpers */
 
-/* A property holding exactly one NUL-terminated string, else NULL. */
-static const char *prop_str(const void *fdt, int node, const char *name)
+const char *tg_fdt_str(const void *fdt, int node, const char *name)
 {
 	int len;
 	const char *p = fdt_getprop(fdt, node, name, &len);
@@ -286,11 +285,11 @@ static enum tg_err parse_image(struct tg_fit *fit, int node, struct tg_fit_image
 
 	im->node = node;
 	im->name = fdt_get_name(fdt, node, NULL);
-	im->description = prop_str(fdt, node, "description");
-	im->type = prop_str(fdt, node, "type");
-	im->arch = prop_str(fdt, node, "arch");
-	im->os = prop_str(fdt, node, "os");
-	im->compression = prop_str(fdt, node, "compression");
+	im->description = tg_fdt_str(fdt, node, "description");
+	im->type = tg_fdt_str(fdt, node, "type");
+	im->arch = tg_fdt_str(fdt, node, "arch");
+	im->os = tg_fdt_str(fdt, node, "os");
+	im->compression = tg_fdt_str(fdt, node, "compression");
 	if (!prop_u32(fdt, node, "data-size", &size, &has_size) || !prop_u32(fdt, node, "data-offset", &off, &has_off) ||
 	    !prop_u32(fdt, node, "data-position", &pos, &has_pos))
 		return tg_fail(d, TG_E_FORMAT, "%s: image %s: external data property is not one 32-bit cell", what,
@@ -324,7 +323,7 @@ static enum tg_err parse_image(struct tg_fit *fit, int node, struct tg_fit_image
 		const char *cn = fdt_get_name(fdt, c, NULL);
 		if (strncmp(cn, "hash", 4) == 0) {
 			struct tg_fit_hash *h;
-			const char *algo = prop_str(fdt, c, "algo");
+			const char *algo = tg_fdt_str(fdt, c, "algo");
 			if (im->nh == TG_FIT_MAX_HASHES)
 				return tg_fail(d, TG_E_FORMAT, "%s: image %s has more than %d hash nodes", what, im->name,
 					       TG_FIT_MAX_HASHES);
@@ -398,9 +397,9 @@ static struct tg_fit_sig *add_sig(struct tg_fit *fit, size_t *cap, const void *f
 	struct tg_fit_sig *s = &fit->sig[fit->nsig++];
 	memset(s, 0, sizeof(*s));
 	s->name = fdt_get_name(fdt, node, NULL);
-	s->algo = prop_str(fdt, node, "algo");
-	s->key_hint = prop_str(fdt, node, "key-name-hint");
-	s->padding = prop_str(fdt, node, "padding");
+	s->algo = tg_fdt_str(fdt, node, "algo");
+	s->key_hint = tg_fdt_str(fdt, node, "key-name-hint");
+	s->padding = tg_fdt_str(fdt, node, "padding");
 	s->conf = conf;
 	s->owner = owner;
 	s->value = fdt_getprop(fdt, node, "value", &len);
@@ -618,7 +617,7 @@ enum tg_err tg_fit_parse(const uint8_t *buf, size_t len, const char *what, struc
 	r = check_structure(fdt, what, d);
 	if (r != TG_OK)
 		return r;
-	fit->description = prop_str(fdt, 0, "description");
+	fit->description = tg_fdt_str(fdt, 0, "description");
 
 	images = child(fdt, 0, "images");
 	confs = child(fdt, 0, "configurations");
@@ -670,7 +669,7 @@ enum tg_err tg_fit_parse(const uint8_t *buf, size_t len, const char *what, struc
 	}
 	i = 0;
 	if (confs >= 0) {
-		const char *def = prop_str(fdt, confs, "default");
+		const char *def = tg_fdt_str(fdt, confs, "default");
 		if (fdt_getprop(fdt, confs, "default", NULL) && !def) {
 			r = tg_fail(d, TG_E_FORMAT, "%s: /configurations default is not a string", what);
 			goto out;
@@ -680,7 +679,7 @@ enum tg_err tg_fit_parse(const uint8_t *buf, size_t len, const char *what, struc
 			int p;
 			cf->node = n;
 			cf->name = fdt_get_name(fdt, n, NULL);
-			cf->description = prop_str(fdt, n, "description");
+			cf->description = tg_fdt_str(fdt, n, "description");
 			if (def && strcmp(def, cf->name) == 0)
 				fit->def = (int)i;
 			fdt_for_each_property_offset(p, fdt, n) {

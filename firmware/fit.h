@@ -97,6 +97,9 @@ void tg_fit_release(struct tg_fit *fit);
  * when verification itself failed to run. */
 enum tg_err tg_fit_verify(const struct tg_fit *fit, const struct tg_fit_sig *s, const struct tg_key *k, bool *ok);
 
+/* A property holding exactly one NUL-terminated string, else NULL. */
+const char *tg_fdt_str(const void *fdt, int node, const char *name);
+
 /* A device-tree header version libfdt's full check can be trusted with. */
 bool tg_fdt_version_ok(const uint8_t *p, size_t n);
 

@@ -83,6 +83,18 @@ static struct json_object *key_json(const struct tg_keyrec *k)
 	return o;
 }
 
+/* Open the transaction that adds keys to a supplier (never a revoked one). */
+static enum tg_err begin_for_supplier(struct tg_db *db, const char *name, struct tg_supplier *s, struct tg_diag *d)
+{
+	enum tg_err r = tg_db_begin(db, d);
+
+	if (r == TG_OK)
+		r = tg_rec_supplier_get(db, name, s, d);
+	if (r == TG_OK && strcmp(s->status, "revoked") == 0)
+		r = tg_fail(d, TG_E_USAGE, "supplier '%s' is revoked; no keys can be added", s->name);
+	return r;
+}
+
 /* `key add SUPPLIER control.dtb`: every /signature/key-* node becomes a
  * firmware key pinned to the digest its algo names, keeping `required` and
  * the DTB's required-mode for the group imported together.  All or
@@ -108,11 +120,7 @@ static int add_dtb_keys(struct tg_ctx *ctx, struct tg_db *db, char **pos, const 
 		return tg_cli_fail(ctx, r, &d);
 	tg_hex_encode(dk.sha256, 32, group);
 	tg_now_iso(now);
-	r = tg_db_begin(db, &d);
-	if (r == TG_OK)
-		r = tg_rec_supplier_get(db, pos[0], &s, &d);
-	if (r == TG_OK && strcmp(s.status, "revoked") == 0)
-		r = tg_fail(&d, TG_E_USAGE, "supplier '%s' is revoked; no keys can be added", s.name);
+	r = begin_for_supplier(db, pos[0], &s, &d);
 	for (size_t i = 0; r == TG_OK && i < dk.n; i++) {
 		struct tg_dtb_key *k = &dk.k[i];
 		struct tg_keyrec rec = { 0 };
@@ -280,11 +288,7 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 		hashes = strdup(tmp);
 	}
 	tg_now_iso(now);
-	r = tg_db_begin(db, &d);
-	if (r == TG_OK)
-		r = tg_rec_supplier_get(db, pos[0], &s, &d);
-	if (r == TG_OK && strcmp(s.status, "revoked") == 0)
-		r = tg_fail(&d, TG_E_USAGE, "supplier '%s' is revoked; no keys can be added", s.name);
+	r = begin_for_supplier(db, pos[0], &s, &d);
 	if (r != TG_OK) {
 		tg_supplier_release(&s);
 		return tg_cli_fail(ctx, r, &d);

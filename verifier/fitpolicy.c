@@ -4,27 +4,13 @@
 
 #include "fitpolicy.h"
 
-static bool list_has(const char *list, const char *item)
-{
-	size_t n = strlen(item);
-
-	for (const char *p = list; p && *p;) {
-		const char *e = strchr(p, ',');
-		size_t l = e ? (size_t)(e - p) : strlen(p);
-		if (l == n && strncmp(p, item, n) == 0)
-			return true;
-		p = e ? e + 1 : NULL;
-	}
-	return false;
-}
-
 static enum tg_err collect(const struct tg_keyrec *k, void *ud)
 {
 	struct tg_fit_keys *fk = ud;
 	struct tg_diag d = { { 0 } };
 	struct tg_key *key = NULL;
 
-	if (!list_has(k->purposes, "firmware") ||
+	if (!tg_list_has(k->purposes, "firmware") ||
 	    (strncmp(k->algorithm, "rsa", 3) != 0 && strcmp(k->algorithm, "ecdsa-p256") != 0 &&
 	     strcmp(k->algorithm, "ecdsa-p384") != 0))
 		return TG_OK;

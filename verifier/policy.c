@@ -36,20 +36,6 @@ static enum tg_err tampered(struct tg_verdict *v, enum tg_err r, const char *why
 	return r;
 }
 
-static bool list_has(const char *list, const char *item)
-{
-	size_t n = strlen(item);
-
-	for (const char *p = list; p && *p;) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		if (len == n && memcmp(p, item, n) == 0)
-			return true;
-		p = comma ? comma + 1 : NULL;
-	}
-	return false;
-}
-
 static const char *scheme_name(enum tg_sig_scheme s)
 {
 	switch (s) {
@@ -124,14 +110,14 @@ static void rules_signature(struct policy *p, struct tg_diag *d)
 				  k->not_after);
 	bool purpose_ok = false;
 	for (const char *const *pp = f->purposes; *pp; pp++)
-		purpose_ok = purpose_ok || list_has(k->purposes, *pp);
+		purpose_ok = purpose_ok || tg_list_has(k->purposes, *pp);
 	if (!purpose_ok)
 		tg_verdict_reason(v, "KEY_PURPOSE", "key %s may sign %s, not this kind of artifact",
 				  k->fingerprint, k->purposes);
 
 	/* The key record pins the digest (THREATS cases 22, 35). */
 	const char *hname = tg_hash_name(f->sig_hash);
-	if (!list_has(k->hashes, hname))
+	if (!tg_list_has(k->hashes, hname))
 		tg_verdict_reason(v, "WEAK_ALGORITHM", "signature uses %s; the key record allows %s",
 				  hname, k->hashes);
 	if (f->sig_hash == TG_HASH_SHA1) {
