@@ -8,13 +8,17 @@
  * failed check; exit 2 when the inputs cannot be read.  The agent side
  * (`trustgate quote --nonce HEX --out DIR`) comes with the appliance work.
  */
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "attest.h"
 #include "cli.h"
 #include "../common/encoding.h"
 #include "../common/file.h"
 #include "../measure/quote.h"
+#include "../measure/tpm.h"
 
 static void findings_json(struct json_object *o, const char *key, const struct tg_quote_finding *f, size_t n)
 {
@@ -172,11 +176,117 @@ static int cmd_verify(struct tg_ctx *ctx, int argc, char **argv)
 	return exit_code;
 }
 
+/* Write one bundle file; nothing is left half-written on failure. */
+static enum tg_err write_file(const char *dir, const char *name, const void *p, size_t n, struct tg_diag *d)
+{
+	_cleanup_free_ char *path = tg_path_join(dir, name);
+	FILE *f;
+
+	if (!path)
+		return TG_E_NOMEM;
+	f = fopen(path, "wbx");
+	if (!f)
+		return tg_fail(d, TG_E_IO, "%s: cannot create: %s", path, strerror(errno));
+	bool ok = fwrite(p, 1, n, f) == n;
+	ok = fclose(f) == 0 && ok;
+	if (!ok) {
+		unlink(path);
+		return tg_fail(d, TG_E_IO, "%s: write failed", path);
+	}
+	return TG_OK;
+}
+
+/* trustgate quote --nonce HEX --out DIR [--tcti CONF] [--ak-alg rsa|ecc]
+ *                [--pcr-list LIST] [--eventlog LOG]
+ * The agent side: quote this machine's TPM with trustgate's AK (created
+ * under the EK and persisted on first use) and write the bundle that
+ * `quote verify --bundle` and `attest --bundle` read. */
+static int cmd_agent(struct tg_ctx *ctx, int argc, char **argv)
+{
+	static const char *const default_log = "/sys/kernel/security/tpm0/binary_bios_measurements";
+	const char *nonce = NULL, *out = NULL, *tcti = NULL, *alg = NULL, *pcr_list = NULL, *log = NULL;
+	const struct tg_opt opts[] = {
+		{ "nonce", true, &nonce, NULL },   { "out", true, &out, NULL },
+		{ "tcti", true, &tcti, NULL },     { "ak-alg", true, &alg, NULL },
+		{ "pcr-list", true, &pcr_list, NULL }, { "eventlog", true, &log, NULL },
+		{ NULL, false, NULL, NULL },
+	};
+	struct tg_diag d = { { 0 } };
+	struct tg_tpm *tpm = NULL;
+	struct tg_tpm_quote q = { 0 };
+	_cleanup_free_ uint8_t *logb = NULL;
+	uint8_t nb[64];
+	size_t nl = 0, logl = 0;
+	uint32_t mask = 0xff;
+	char **pos;
+	int npos;
+	enum tg_err r = tg_cli_parse(ctx, argc, argv, opts, 0, 0, &pos, &npos, &d);
+
+	if (r == TG_OK && (!nonce || !out))
+		r = tg_fail(&d, TG_E_USAGE, "quote: --nonce HEX and --out DIR are required (or: quote verify ...)");
+	if (r == TG_OK && (!tg_hex_decode(nonce, nb, sizeof(nb), &nl) || nl < 8))
+		r = tg_fail(&d, TG_E_USAGE, "--nonce '%s': 8 to 64 bytes of hex", nonce);
+	if (r == TG_OK && alg && strcmp(alg, "rsa") != 0 && strcmp(alg, "ecc") != 0)
+		r = tg_fail(&d, TG_E_USAGE, "--ak-alg '%s': rsa or ecc", alg);
+	if (r == TG_OK && pcr_list && !tg_attest_parse_pcr_list(pcr_list, &mask))
+		r = tg_fail(&d, TG_E_USAGE, "--pcr-list '%s' is not a list of PCRs 0-23", pcr_list);
+	/* The event log goes into the bundle as read now. */
+	if (r == TG_OK && (log || access(default_log, R_OK) == 0))
+		r = tg_file_read(log ? log : default_log, TG_MAX_EVENTLOG, &logb, &logl, &d);
+	/* The TPM first: a failing TPM leaves nothing behind. */
+	if (r == TG_OK && access(out, F_OK) == 0)
+		r = tg_fail(&d, TG_E_IO, "%s: already exists; the bundle goes into a new directory", out);
+	if (r == TG_OK)
+		r = tg_tpm_open(tcti, &tpm, &d);
+	if (r == TG_OK)
+		r = tg_tpm_quote(tpm, alg && strcmp(alg, "ecc") == 0, nb, nl, mask, &q, &d);
+	tg_tpm_close(tpm);
+	if (r == TG_OK && mkdir(out, 0700) != 0)
+		r = tg_fail(&d, TG_E_IO, "%s: cannot create the bundle directory: %s", out, strerror(errno));
+	if (r == TG_OK)
+		r = write_file(out, "attest.bin", q.attest, q.attest_len, &d);
+	if (r == TG_OK)
+		r = write_file(out, "sig.bin", q.sig, q.sig_len, &d);
+	if (r == TG_OK)
+		r = write_file(out, "ak.tpm2b", q.ak_public, q.ak_public_len, &d);
+	if (r == TG_OK && logb)
+		r = write_file(out, "eventlog.bin", logb, logl, &d);
+	if (r == TG_OK) {
+		_cleanup_json_ struct json_object *o = json_object_new_object(), *bank = json_object_new_object();
+		char hex[65], idx[4];
+		for (int i = 0; i < 24; i++)
+			if (mask & (1u << i)) {
+				tg_hex_encode(q.pcr[i], 32, hex);
+				snprintf(idx, sizeof(idx), "%d", i);
+				json_object_object_add(bank, idx, json_object_new_string(hex));
+			}
+		json_object_object_add(o, "sha256", json_object_get(bank));
+		const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
+		r = write_file(out, "pcrs.json", text, strlen(text), &d);
+	}
+	if (r != TG_OK) {
+		tg_tpm_quote_release(&q);
+		return tg_cli_fail(ctx, r, &d);
+	}
+	if (ctx->json) {
+		_cleanup_json_ struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "bundle", json_object_new_string(out));
+		json_object_object_add(o, "ak_handle", json_object_new_int64(alg && strcmp(alg, "ecc") == 0 ?
+										TG_AK_HANDLE_ECC : TG_AK_HANDLE_RSA));
+		json_object_object_add(o, "ak_created", json_object_new_boolean(q.ak_created));
+		json_object_object_add(o, "eventlog", json_object_new_boolean(logb != NULL));
+		tg_cli_print_json(o);
+	} else {
+		printf("quote written to %s (AK 0x%08x%s%s)\n", out, alg && strcmp(alg, "ecc") == 0 ? TG_AK_HANDLE_ECC :
+		       TG_AK_HANDLE_RSA, q.ak_created ? ", created now" : "", logb ? ", event log included" : "");
+	}
+	tg_tpm_quote_release(&q);
+	return TG_EXIT_OK;
+}
+
 int tg_cmd_quote(struct tg_ctx *ctx, int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "verify") == 0)
 		return cmd_verify(ctx, argc - 1, argv + 1);
-	fprintf(stderr, "trustgate: quote: the agent side (quote --nonce HEX --out DIR) is not "
-			"available in this build; use 'trustgate quote verify'\n");
-	return TG_EXIT_ERROR;
+	return cmd_agent(ctx, argc, argv);
 }

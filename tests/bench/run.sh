@@ -62,3 +62,7 @@ bash "$ROOT/tests/bench/archive.sh"
 echo
 echo "== firmware: signed 64 MiB FIT, trustgate check vs openssl dgst -sha256"
 bash "$ROOT/tests/bench/fit.sh"
+
+echo
+echo "== appliance: trustgate quote vs tpm2_quote against swtpm"
+bash "$ROOT/tests/bench/quote.sh"

@@ -1,0 +1,280 @@
+/*
+ * ESYS agent side (see tpm.h).  Key templates: the TCG EK Credential
+ * Profile's RSA 2048 template (so the EK is the one tpm2_createek and the
+ * EK certificate describe), and restricted signing AKs as tpm2_createak
+ * makes them (RSASSA-SHA256 2048, or ECDSA-SHA256 P-256).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <tss2/tss2_esys.h>
+#include <tss2/tss2_mu.h>
+#include <tss2/tss2_rc.h>
+#include <tss2/tss2_tctildr.h>
+
+#include "tpm.h"
+
+struct tg_tpm {
+	TSS2_TCTI_CONTEXT *tcti;
+	ESYS_CONTEXT *ectx;
+};
+
+/* Every TSS2 return code becomes one line naming the step. */
+static enum tg_err tss(TSS2_RC rc, const char *step, struct tg_diag *d)
+{
+	if (rc == TSS2_RC_SUCCESS)
+		return TG_OK;
+	return tg_fail(d, TG_E_TPM, "TPM: %s failed: %s (0x%x)", step, Tss2_RC_Decode(rc), rc);
+}
+
+enum tg_err tg_tpm_open(const char *conf, struct tg_tpm **ret, struct tg_diag *d)
+{
+	struct tg_tpm *t = calloc(1, sizeof(*t));
+	enum tg_err r;
+
+	if (!t)
+		return TG_E_NOMEM;
+	if (!conf || !*conf)
+		conf = getenv("TPM2TOOLS_TCTI");
+	if (!conf || !*conf)
+		conf = getenv("TSS2_TCTI");
+	r = tss(Tss2_TctiLdr_Initialize(conf && *conf ? conf : NULL, &t->tcti), "opening the TCTI", d);
+	if (r == TG_OK)
+		r = tss(Esys_Initialize(&t->ectx, t->tcti, NULL), "ESYS initialisation", d);
+	if (r != TG_OK) {
+		tg_tpm_close(t);
+		return r;
+	}
+	*ret = t;
+	return TG_OK;
+}
+
+void tg_tpm_close(struct tg_tpm *t)
+{
+	if (!t)
+		return;
+	if (t->ectx)
+		Esys_Finalize(&t->ectx);
+	if (t->tcti)
+		Tss2_TctiLdr_Finalize(&t->tcti);
+	free(t);
+}
+
+void tg_tpm_quote_release(struct tg_tpm_quote *q)
+{
+	free(q->attest);
+	free(q->sig);
+	free(q->ak_public);
+	memset(q, 0, sizeof(*q));
+}
+
+/* PolicySecret(TPM_RH_ENDORSEMENT): what the EK's authPolicy asks for. */
+static const uint8_t ek_policy[32] = { 0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xB3, 0xF8, 0x1A, 0x90, 0xCC,
+				       0x8D, 0x46, 0xA5, 0xD7, 0x24, 0xFD, 0x52, 0xD7, 0x6E, 0x06, 0x52,
+				       0x0B, 0x64, 0xF2, 0xA1, 0xDA, 0x1B, 0x33, 0x14, 0x69, 0xAA };
+
+static void ek_template(TPM2B_PUBLIC *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->publicArea.type = TPM2_ALG_RSA;
+	p->publicArea.nameAlg = TPM2_ALG_SHA256;
+	p->publicArea.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+					 TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_ADMINWITHPOLICY |
+					 TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT;
+	p->publicArea.authPolicy.size = 32;
+	memcpy(p->publicArea.authPolicy.buffer, ek_policy, 32);
+	p->publicArea.parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_AES;
+	p->publicArea.parameters.rsaDetail.symmetric.keyBits.aes = 128;
+	p->publicArea.parameters.rsaDetail.symmetric.mode.aes = TPM2_ALG_CFB;
+	p->publicArea.parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
+	p->publicArea.parameters.rsaDetail.keyBits = 2048;
+	p->publicArea.unique.rsa.size = 256;
+}
+
+static void ak_template(TPM2B_PUBLIC *p, bool ecc)
+{
+	memset(p, 0, sizeof(*p));
+	p->publicArea.nameAlg = TPM2_ALG_SHA256;
+	p->publicArea.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+					 TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
+					 TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT;
+	if (ecc) {
+		p->publicArea.type = TPM2_ALG_ECC;
+		p->publicArea.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
+		p->publicArea.parameters.eccDetail.scheme.scheme = TPM2_ALG_ECDSA;
+		p->publicArea.parameters.eccDetail.scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;
+		p->publicArea.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
+		p->publicArea.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+	} else {
+		p->publicArea.type = TPM2_ALG_RSA;
+		p->publicArea.parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_NULL;
+		p->publicArea.parameters.rsaDetail.scheme.scheme = TPM2_ALG_RSASSA;
+		p->publicArea.parameters.rsaDetail.scheme.details.rsassa.hashAlg = TPM2_ALG_SHA256;
+		p->publicArea.parameters.rsaDetail.keyBits = 2048;
+	}
+}
+
+static enum tg_err ek_session(ESYS_CONTEXT *e, ESYS_TR *s, struct tg_diag *d)
+{
+	TPMT_SYM_DEF sym = { .algorithm = TPM2_ALG_NULL };
+	enum tg_err r = tss(Esys_StartAuthSession(e, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+						  ESYS_TR_NONE, NULL, TPM2_SE_POLICY, &sym, TPM2_ALG_SHA256, s),
+			    "starting a policy session", d);
+	if (r == TG_OK)
+		r = tss(Esys_PolicySecret(e, ESYS_TR_RH_ENDORSEMENT, *s, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+					  NULL, NULL, NULL, 0, NULL, NULL),
+			"PolicySecret(endorsement) for the EK", d);
+	return r;
+}
+
+/* The persisted AK, or a new one made under the EK and persisted. */
+static enum tg_err ak_handle(struct tg_tpm *t, bool ecc, ESYS_TR *ak, bool *created, struct tg_diag *d)
+{
+	ESYS_CONTEXT *e = t->ectx;
+	TPM2_HANDLE h = ecc ? TG_AK_HANDLE_ECC : TG_AK_HANDLE_RSA;
+	TPM2B_PUBLIC ekt, akt, *ek_pub = NULL, *out_pub = NULL;
+	TPM2B_PRIVATE *out_priv = NULL;
+	TPM2B_SENSITIVE_CREATE sens = { 0 };
+	TPM2B_DATA outside = { 0 };
+	TPML_PCR_SELECTION none = { 0 };
+	ESYS_TR ek = ESYS_TR_NONE, s = ESYS_TR_NONE, loaded = ESYS_TR_NONE;
+	enum tg_err r;
+
+	*created = false;
+	if (Esys_TR_FromTPMPublic(e, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ak) == TSS2_RC_SUCCESS) {
+		/* Only a restricted signing key of the asked type is used. */
+		TPM2B_PUBLIC *p = NULL;
+		r = tss(Esys_ReadPublic(e, *ak, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &p, NULL, NULL),
+			"reading the persisted AK", d);
+		if (r == TG_OK && (p->publicArea.type != (ecc ? TPM2_ALG_ECC : TPM2_ALG_RSA) ||
+				   !(p->publicArea.objectAttributes & TPMA_OBJECT_RESTRICTED) ||
+				   !(p->publicArea.objectAttributes & TPMA_OBJECT_SIGN_ENCRYPT)))
+			r = tg_fail(d, TG_E_TPM, "TPM: handle 0x%x holds a key that is not a restricted %s signing key", h,
+				    ecc ? "ECC" : "RSA");
+		Esys_Free(p);
+		return r;
+	}
+	ek_template(&ekt);
+	ak_template(&akt, ecc);
+	r = tss(Esys_CreatePrimary(e, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &ekt,
+				   &outside, &none, &ek, &ek_pub, NULL, NULL, NULL),
+		"creating the EK", d);
+	if (r == TG_OK)
+		r = ek_session(e, &s, d);
+	if (r == TG_OK)
+		r = tss(Esys_Create(e, ek, s, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &akt, &outside, &none, &out_priv, &out_pub,
+				    NULL, NULL, NULL),
+			"creating the AK under the EK", d);
+	if (s != ESYS_TR_NONE)
+		Esys_FlushContext(e, s);
+	s = ESYS_TR_NONE;
+	if (r == TG_OK)
+		r = ek_session(e, &s, d);
+	if (r == TG_OK)
+		r = tss(Esys_Load(e, ek, s, ESYS_TR_NONE, ESYS_TR_NONE, out_priv, out_pub, &loaded), "loading the AK", d);
+	if (s != ESYS_TR_NONE)
+		Esys_FlushContext(e, s);
+	if (r == TG_OK)
+		r = tss(Esys_EvictControl(e, ESYS_TR_RH_OWNER, loaded, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, h, ak),
+			"persisting the AK", d);
+	if (loaded != ESYS_TR_NONE)
+		Esys_FlushContext(e, loaded);
+	if (ek != ESYS_TR_NONE)
+		Esys_FlushContext(e, ek);
+	Esys_Free(ek_pub);
+	Esys_Free(out_pub);
+	Esys_Free(out_priv);
+	*created = r == TG_OK;
+	return r;
+}
+
+static enum tg_err dup_bytes(const uint8_t *p, size_t n, uint8_t **ret, size_t *ret_len)
+{
+	*ret = malloc(n ? n : 1);
+	if (!*ret)
+		return TG_E_NOMEM;
+	memcpy(*ret, p, n);
+	*ret_len = n;
+	return TG_OK;
+}
+
+enum tg_err tg_tpm_quote(struct tg_tpm *t, bool ecc, const uint8_t *nonce, size_t nonce_len, uint32_t mask,
+			 struct tg_tpm_quote *q, struct tg_diag *d)
+{
+	ESYS_CONTEXT *e = t->ectx;
+	ESYS_TR ak = ESYS_TR_NONE;
+	TPM2B_DATA qd = { 0 };
+	TPMT_SIG_SCHEME scheme = { .scheme = TPM2_ALG_NULL };
+	TPML_PCR_SELECTION sel = { .count = 1 };
+	TPM2B_ATTEST *quoted = NULL;
+	TPMT_SIGNATURE *sig = NULL;
+	TPM2B_PUBLIC *pub = NULL;
+	uint8_t buf[sizeof(TPMT_SIGNATURE) + sizeof(TPM2B_PUBLIC)];
+	size_t off;
+	enum tg_err r;
+
+	memset(q, 0, sizeof(*q));
+	if (nonce_len > sizeof(qd.buffer))
+		return tg_fail(d, TG_E_USAGE, "--nonce: at most %zu bytes", sizeof(qd.buffer));
+	qd.size = (UINT16)nonce_len;
+	memcpy(qd.buffer, nonce, nonce_len);
+	sel.pcrSelections[0].hash = TPM2_ALG_SHA256;
+	sel.pcrSelections[0].sizeofSelect = 3;
+	for (int i = 0; i < 24; i++)
+		if (mask & (1u << i))
+			sel.pcrSelections[0].pcrSelect[i / 8] |= (uint8_t)(1u << (i % 8));
+	q->pcr_mask = mask;
+	r = ak_handle(t, ecc, &ak, &q->ak_created, d);
+	if (r == TG_OK)
+		r = tss(Esys_Quote(e, ak, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &qd, &scheme, &sel, &quoted, &sig),
+			"quote", d);
+	if (r == TG_OK)
+		r = tss(Esys_ReadPublic(e, ak, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, NULL, NULL),
+			"reading the AK", d);
+	if (r == TG_OK)
+		r = dup_bytes(quoted->attestationData, quoted->size, &q->attest, &q->attest_len);
+	off = 0;
+	if (r == TG_OK)
+		r = tss(Tss2_MU_TPMT_SIGNATURE_Marshal(sig, buf, sizeof(buf), &off), "marshalling the signature", d);
+	if (r == TG_OK)
+		r = dup_bytes(buf, off, &q->sig, &q->sig_len);
+	off = 0;
+	if (r == TG_OK)
+		r = tss(Tss2_MU_TPM2B_PUBLIC_Marshal(pub, buf, sizeof(buf), &off), "marshalling the AK", d);
+	if (r == TG_OK)
+		r = dup_bytes(buf, off, &q->ak_public, &q->ak_public_len);
+	/* The PCR values, read after the quote; PCR_Read returns at most 8
+	 * digests per call, so ask until every selected PCR is in. */
+	uint32_t left = mask;
+	while (r == TG_OK && left) {
+		TPML_PCR_SELECTION ask = { .count = 1 }, *got = NULL;
+		TPML_DIGEST *vals = NULL;
+		ask.pcrSelections[0].hash = TPM2_ALG_SHA256;
+		ask.pcrSelections[0].sizeofSelect = 3;
+		for (int i = 0; i < 24; i++)
+			if (left & (1u << i))
+				ask.pcrSelections[0].pcrSelect[i / 8] |= (uint8_t)(1u << (i % 8));
+		r = tss(Esys_PCR_Read(e, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &ask, NULL, &got, &vals), "reading PCRs", d);
+		size_t k = 0;
+		uint32_t before = left;
+		for (int i = 0; r == TG_OK && i < 24 && k < vals->count; i++)
+			if (got->count && (got->pcrSelections[0].pcrSelect[i / 8] & (1u << (i % 8)))) {
+				if (vals->digests[k].size != 32) {
+					r = tg_fail(d, TG_E_TPM, "TPM: PCR %d value is not a SHA-256 digest", i);
+					break;
+				}
+				memcpy(q->pcr[i], vals->digests[k++].buffer, 32);
+				left &= ~(1u << i);
+			}
+		Esys_Free(got);
+		Esys_Free(vals);
+		if (r == TG_OK && left == before)
+			r = tg_fail(d, TG_E_TPM, "TPM: the SHA-256 PCR bank is not allocated");
+	}
+	Esys_Free(quoted);
+	Esys_Free(sig);
+	Esys_Free(pub);
+	if (r != TG_OK)
+		tg_tpm_quote_release(q);
+	return r;
+}

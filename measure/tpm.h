@@ -1,0 +1,40 @@
+/*
+ * The TPM side of the appliance (TPM2-TSS ESYS): an attestation key under
+ * the endorsement key, persisted, and quotes with it.  TSS2 return codes are
+ * converted here, decoded by tss2-rc into one line.
+ */
+#ifndef TG_TPM_H
+#define TG_TPM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/tg.h"
+
+/* Persistent handles trustgate keeps its AKs at (owner range). */
+#define TG_AK_HANDLE_RSA 0x81010010u
+#define TG_AK_HANDLE_ECC 0x81010011u
+
+struct tg_tpm;
+
+/* Open the TPM through a TCTI: conf, else $TPM2TOOLS_TCTI, else
+ * $TSS2_TCTI, else the TSS default (/dev/tpmrm0...). */
+enum tg_err tg_tpm_open(const char *conf, struct tg_tpm **ret, struct tg_diag *d);
+void tg_tpm_close(struct tg_tpm *t);
+
+struct tg_tpm_quote {
+	uint8_t *attest, *sig, *ak_public;     /* TPMS_ATTEST, TPMT_SIGNATURE, TPM2B_PUBLIC (marshalled) */
+	size_t attest_len, sig_len, ak_public_len;
+	uint8_t pcr[24][32];                    /* SHA-256 bank values read after the quote */
+	uint32_t pcr_mask;                      /* PCRs quoted */
+	bool ak_created;                        /* the AK was made now (else loaded) */
+};
+
+/* Load the AK of that type (creating it under the EK and persisting it if
+ * absent), quote the SHA-256 bank PCRs in mask with nonce, and read them. */
+enum tg_err tg_tpm_quote(struct tg_tpm *t, bool ecc, const uint8_t *nonce, size_t nonce_len, uint32_t mask,
+			 struct tg_tpm_quote *q, struct tg_diag *d);
+void tg_tpm_quote_release(struct tg_tpm_quote *q);
+
+#endif
