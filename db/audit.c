@@ -62,7 +62,7 @@ void tg_audit_row_hash(int64_t seq, const char *time, const char *actor, const c
 	tg_hex_encode(h, 32, out);
 }
 
-static enum tg_err meta_get(struct tg_db *db, const char *name, char **ret, struct tg_diag *d)
+enum tg_err tg_db_meta_get(struct tg_db *db, const char *name, char **ret, struct tg_diag *d)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	bool row = false;
@@ -78,8 +78,7 @@ static enum tg_err meta_get(struct tg_db *db, const char *name, char **ret, stru
 	return TG_OK;
 }
 
-static enum tg_err meta_set(struct tg_db *db, const char *name, const char *value,
-			    struct tg_diag *d)
+enum tg_err tg_db_meta_set(struct tg_db *db, const char *name, const char *value, struct tg_diag *d)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	enum tg_err r = tg_db_prepare(
@@ -137,7 +136,12 @@ enum tg_err tg_audit_append(struct tg_db *db, const char *actor, const char *act
 	if (r != TG_OK)
 		return r;
 	snprintf(headval, sizeof(headval), "%lld:%s", (long long)seq, hash);
-	return meta_set(db, "audit_head", headval, d);
+	r = tg_db_meta_set(db, "audit_head", headval, d);
+	/* On an anchored appliance the TPM learns the new head before the
+	 * transaction commits: a row it does not know is never kept. */
+	if (r == TG_OK && db->anchor)
+		r = db->anchor(db->anchor_ud, seq, hash, d);
+	return r;
 }
 
 void tg_audit_row_get(sqlite3_stmt *st, struct tg_audit_row *row)
@@ -210,7 +214,7 @@ enum tg_err tg_audit_verify(struct tg_db *db, bool *ret_intact, struct tg_audit_
 	}
 	/* The head in meta names the last row written by trustgate: fewer
 	 * rows means the tail was cut. */
-	r = meta_get(db, "audit_head", &head, d);
+	r = tg_db_meta_get(db, "audit_head", &head, d);
 	if (r != TG_OK)
 		return r;
 	if (want_seq == 1 && !head) {

@@ -269,6 +269,8 @@ void tg_db_close(struct tg_db *db)
 		tg_db_rollback(db);
 	if (db->h)
 		sqlite3_close_v2(db->h);
+	if (db->anchor_free)
+		db->anchor_free(db->anchor_ud);
 	free(db->path);
 	free(db);
 }

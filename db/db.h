@@ -10,10 +10,17 @@
 struct sqlite3;
 struct sqlite3_stmt;
 
+/* Called with each new audit head, inside the transaction that wrote it
+ * (an error rolls the transaction back): the TPM anchor of an appliance. */
+typedef enum tg_err (*tg_anchor_fn)(void *ud, int64_t seq, const char *hash_hex, struct tg_diag *d);
+
 struct tg_db {
 	struct sqlite3 *h;
 	char *path;
 	bool in_tx;
+	tg_anchor_fn anchor;
+	void *anchor_ud;
+	void (*anchor_free)(void *ud);   /* releases anchor_ud at close */
 };
 
 /* application_id stamped into every trustgate database ("TGT1"). */
@@ -57,6 +64,9 @@ const void *tg_db_col_blob(struct sqlite3_stmt *st, int i, size_t *ret_len);
 int64_t tg_db_last_rowid(struct tg_db *db);
 
 /* ---- audit chain (audit.c) ---- */
+/* Named values beside the records (audit head, TPM anchor setting). */
+enum tg_err tg_db_meta_get(struct tg_db *db, const char *name, char **ret, struct tg_diag *d);
+enum tg_err tg_db_meta_set(struct tg_db *db, const char *name, const char *value, struct tg_diag *d);
 
 /* Append one audit row; must run inside a transaction. */
 enum tg_err tg_audit_append(struct tg_db *db, const char *actor, const char *action,

@@ -278,3 +278,120 @@ enum tg_err tg_tpm_quote(struct tg_tpm *t, bool ecc, const uint8_t *nonce, size_
 		tg_tpm_quote_release(q);
 	return r;
 }
+
+/* ------------------------------------------------------------ audit anchor */
+
+static enum tg_err nv_handle(ESYS_CONTEXT *e, TPM2_HANDLE h, ESYS_TR *tr, bool *present)
+{
+	*present = Esys_TR_FromTPMPublic(e, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, tr) == TSS2_RC_SUCCESS;
+	return TG_OK;
+}
+
+static enum tg_err nv_define(ESYS_CONTEXT *e, TPM2_HANDLE h, TPMA_NV type, uint16_t size, struct tg_diag *d)
+{
+	TPM2B_AUTH auth = { 0 };
+	TPM2B_NV_PUBLIC pub = { 0 };
+	ESYS_TR tr;
+	bool present;
+
+	nv_handle(e, h, &tr, &present);
+	if (present)
+		return TG_OK;
+	pub.nvPublic.nvIndex = h;
+	pub.nvPublic.nameAlg = TPM2_ALG_SHA256;
+	pub.nvPublic.attributes = type | TPMA_NV_OWNERWRITE | TPMA_NV_OWNERREAD | TPMA_NV_NO_DA;
+	pub.nvPublic.dataSize = size;
+	return tss(Esys_NV_DefineSpace(e, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &auth, &pub,
+				       &tr),
+		   "defining the audit anchor NV index", d);
+}
+
+enum tg_err tg_tpm_anchor_init(struct tg_tpm *t, struct tg_diag *d)
+{
+	enum tg_err r = nv_define(t->ectx, TG_NV_ANCHOR_COUNTER,
+				  (TPM2_NT_COUNTER << TPMA_NV_TPM2_NT_SHIFT) & TPMA_NV_TPM2_NT_MASK, 8, d);
+	if (r == TG_OK)
+		r = nv_define(t->ectx, TG_NV_ANCHOR_HEAD, 0, 48, d);
+	return r;
+}
+
+static uint64_t be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static enum tg_err nv_read(ESYS_CONTEXT *e, ESYS_TR tr, uint16_t size, uint8_t *out, struct tg_diag *d)
+{
+	TPM2B_MAX_NV_BUFFER *data = NULL;
+	enum tg_err r = tss(Esys_NV_Read(e, ESYS_TR_RH_OWNER, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, size, 0,
+					 &data),
+			    "reading the audit anchor", d);
+	if (r == TG_OK && data->size != size)
+		r = tg_fail(d, TG_E_TPM, "TPM: the audit anchor has %u bytes, not %u", data->size, size);
+	if (r == TG_OK)
+		memcpy(out, data->buffer, size);
+	Esys_Free(data);
+	return r;
+}
+
+enum tg_err tg_tpm_anchor_write(struct tg_tpm *t, uint64_t seq, const uint8_t hash[32], struct tg_diag *d)
+{
+	ESYS_CONTEXT *e = t->ectx;
+	ESYS_TR ctr, head;
+	bool pc, ph;
+	uint8_t c[8];
+	TPM2B_MAX_NV_BUFFER data = { .size = 48 };
+	enum tg_err r;
+
+	nv_handle(e, TG_NV_ANCHOR_COUNTER, &ctr, &pc);
+	nv_handle(e, TG_NV_ANCHOR_HEAD, &head, &ph);
+	if (!pc || !ph)
+		return tg_fail(d, TG_E_TPM, "TPM: the audit anchor NV indices are missing (audit anchor was not run on "
+			       "this TPM, or they were removed)");
+	r = tss(Esys_NV_Increment(e, ESYS_TR_RH_OWNER, ctr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE),
+		"counting the audit anchor up", d);
+	if (r == TG_OK)
+		r = nv_read(e, ctr, 8, c, d);
+	if (r != TG_OK)
+		return r;
+	put_be64(data.buffer, seq);
+	memcpy(data.buffer + 8, c, 8);
+	memcpy(data.buffer + 16, hash, 32);
+	return tss(Esys_NV_Write(e, ESYS_TR_RH_OWNER, head, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &data, 0),
+		   "writing the audit anchor", d);
+}
+
+enum tg_err tg_tpm_anchor_read(struct tg_tpm *t, struct tg_anchor *a, struct tg_diag *d)
+{
+	ESYS_CONTEXT *e = t->ectx;
+	ESYS_TR ctr, head;
+	bool pc, ph;
+	uint8_t c[8], h[48];
+	enum tg_err r;
+
+	memset(a, 0, sizeof(*a));
+	nv_handle(e, TG_NV_ANCHOR_COUNTER, &ctr, &pc);
+	nv_handle(e, TG_NV_ANCHOR_HEAD, &head, &ph);
+	if (!pc || !ph)
+		return TG_OK;
+	r = nv_read(e, ctr, 8, c, d);
+	if (r == TG_OK)
+		r = nv_read(e, head, 48, h, d);
+	if (r != TG_OK)
+		return r;
+	a->present = true;
+	a->counter = be64(c);
+	a->seq = be64(h);
+	a->written_at = be64(h + 8);
+	memcpy(a->hash, h + 16, 32);
+	return TG_OK;
+}

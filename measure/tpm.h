@@ -38,3 +38,21 @@ enum tg_err tg_tpm_quote(struct tg_tpm *t, bool ecc, const uint8_t *nonce, size_
 void tg_tpm_quote_release(struct tg_tpm_quote *q);
 
 #endif
+
+/* The audit anchor: an NV counter (monotonic: it cannot be set back) and
+ * an NV index holding the last anchored audit row (sequence number, the
+ * counter value when it was written, the row hash). */
+#define TG_NV_ANCHOR_COUNTER 0x01500010u
+#define TG_NV_ANCHOR_HEAD    0x01500011u
+
+struct tg_anchor {
+	bool present;            /* the NV indices exist */
+	uint64_t seq, written_at, counter;
+	uint8_t hash[32];
+};
+
+/* Define the two NV indices if absent. */
+enum tg_err tg_tpm_anchor_init(struct tg_tpm *t, struct tg_diag *d);
+/* Count up and record (seq, hash) as the anchored head. */
+enum tg_err tg_tpm_anchor_write(struct tg_tpm *t, uint64_t seq, const uint8_t hash[32], struct tg_diag *d);
+enum tg_err tg_tpm_anchor_read(struct tg_tpm *t, struct tg_anchor *a, struct tg_diag *d);

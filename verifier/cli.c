@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "../common/encoding.h"
+#include "../measure/tpm.h"
 
 static const char *const global_with_arg[] = { "db", "actor", "tier" };
 static const char *const global_flags[] = { "json", "cii", "gm" };
@@ -112,9 +114,68 @@ int tg_cli_fail(const struct tg_ctx *ctx, enum tg_err err, const struct tg_diag 
 	return TG_EXIT_ERROR;
 }
 
+/* Records anchored in a TPM (`audit anchor`): every new audit head is
+ * written to the TPM before its transaction commits; the TPM is opened on
+ * the first write. */
+struct anchor_ctx {
+	char *tcti;
+	struct tg_tpm *tpm;
+};
+
+static void anchor_free(void *ud)
+{
+	struct anchor_ctx *a = ud;
+
+	tg_tpm_close(a->tpm);
+	free(a->tcti);
+	free(a);
+}
+
+static enum tg_err anchor_write(void *ud, int64_t seq, const char *hash_hex, struct tg_diag *d)
+{
+	struct anchor_ctx *a = ud;
+	uint8_t h[32];
+	size_t n = 0;
+	enum tg_err r;
+
+	if (!a->tpm && (r = tg_tpm_open(a->tcti, &a->tpm, d)) != TG_OK)
+		return r;
+	if (!tg_hex_decode(hash_hex, h, sizeof(h), &n) || n != 32)
+		return tg_fail(d, TG_E_DB, "audit head hash is malformed");
+	return tg_tpm_anchor_write(a->tpm, (uint64_t)seq, h, d);
+}
+
+enum tg_err tg_cli_anchor_enable(struct tg_db *db, const char *tcti)
+{
+	struct anchor_ctx *a = calloc(1, sizeof(*a));
+
+	if (!a || !(a->tcti = strdup(tcti ? tcti : ""))) {
+		free(a);
+		return TG_E_NOMEM;
+	}
+	if (db->anchor_free)
+		db->anchor_free(db->anchor_ud);
+	db->anchor = anchor_write;
+	db->anchor_ud = a;
+	db->anchor_free = anchor_free;
+	return TG_OK;
+}
+
 enum tg_err tg_cli_open_db(struct tg_ctx *ctx, struct tg_db **ret, struct tg_diag *d)
 {
-	return tg_db_open(ctx->db_path, ret, d);
+	_cleanup_free_ char *anchor = NULL;
+	enum tg_err r = tg_db_open(ctx->db_path, ret, d);
+
+	if (r != TG_OK)
+		return r;
+	r = tg_db_meta_get(*ret, "tpm_anchor", &anchor, d);
+	if (r == TG_OK && anchor)
+		r = tg_cli_anchor_enable(*ret, anchor);
+	if (r != TG_OK) {
+		tg_db_close(*ret);
+		*ret = NULL;
+	}
+	return r;
 }
 
 bool tg_cli_name_ok(const char *s)

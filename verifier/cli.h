@@ -87,6 +87,9 @@ struct tg_subcmd {
 };
 /* Run the subcommand argv[1] names (with argv shifted to it), else print
  * "trustgate: usage: trustgate USAGE" and return exit 2. */
+/* Anchor these records' audit heads in the TPM reached through tcti. */
+enum tg_err tg_cli_anchor_enable(struct tg_db *db, const char *tcti);
+
 int tg_cli_dispatch(struct tg_ctx *ctx, int argc, char **argv, const struct tg_subcmd *subs, size_t n,
 		    const char *usage);
 

@@ -1,0 +1,57 @@
+#!/bin/bash
+# TPM-anchored audit (issue 6 item 4): `audit anchor` binds the records to
+# an NV counter and an NV head index of a swtpm; every audit row reaches the
+# TPM before its transaction commits; `audit verify --tpm` finds an older
+# copy of the database, a truncated chain (even one made consistent again),
+# and an anchor written back to an older value.
+. "$(dirname "$0")/lib.sh"
+command -v swtpm >/dev/null && command -v tpm2_nvread >/dev/null || { skip "swtpm/tpm2-tools not installed"; exit 0; }
+start_swtpm || { bad "swtpm starts"; exit 0; }
+TCTI=$TPM2TOOLS_TCTI
+tg db init >/dev/null
+expect 0 "audit anchor" -- tg audit anchor --tcti "$TCTI"
+t2 tpm2_nvreadpublic 0x01500010 && t2 tpm2_nvreadpublic 0x01500011 && ok "NV counter 0x01500010 and head 0x01500011 defined" || bad "NV indices"
+for s in alpha beta gamma; do tg supplier add "$s" --reason "supplier $s" >/dev/null; done
+expect 0 "audit verify --tpm: intact and anchored" -- tg audit verify --tpm
+# An older copy of the database put back.
+sqlite3 "$TRUSTGATE_DB" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+cp "$TRUSTGATE_DB" old.db
+tg supplier add delta --reason r >/dev/null; tg supplier add epsilon --reason r >/dev/null
+cp "$TRUSTGATE_DB" new.db; cp old.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
+expect 0 "the older copy alone passes the plain audit verify" -- tg audit verify
+expect 1 "audit verify --tpm on the older copy: exit 1" -- tg audit verify --tpm
+printf '%s' "$LAST_OUT" | grep -q "missing" && ok "it names the missing rows: $(printf '%s' "$LAST_OUT" | tail -1 | cut -c1-100)" || bad "missing rows: $LAST_OUT"
+cp new.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
+expect 0 "the current copy: anchored" -- tg audit verify --tpm
+# Truncated by hand and made consistent again (head moved back).
+n=$(sqlite3 "$TRUSTGATE_DB" "select max(seq) from audit")
+sqlite3 "$TRUSTGATE_DB" "delete from audit where seq >= $((n - 1)); update meta set value = (select seq || ':' || hash from audit order by seq desc limit 1) where name = 'audit_head';"
+expect 0 "a cleanly truncated chain passes the plain audit verify" -- tg audit verify
+expect 1 "audit verify --tpm on the truncated chain: exit 1" -- tg audit verify --tpm
+printf '%s' "$LAST_OUT" | grep -q "rows $((n - 1)) to $n are missing" && ok "names rows $((n - 1)) to $n" || bad "truncation: $LAST_OUT"
+cp new.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
+# The anchor itself written back to an older value (with the owner's
+# authority): the monotonic counter has moved on.
+t2 tpm2_nvread 0x01500011 -C o -s 48 -o head-old.bin
+tg supplier add zeta --reason r >/dev/null
+cp "$TRUSTGATE_DB" z.db
+t2 tpm2_nvwrite 0x01500011 -C o -i head-old.bin
+cp new.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
+expect 1 "anchor rolled back together with the database: exit 1" -- tg audit verify --tpm
+printf '%s' "$LAST_OUT" | grep -q "rewritten or rolled back" && ok "the counter gives the rollback away" || bad "rollback: $LAST_OUT"
+# Records never anchored, checked against this TPM.
+TRUSTGATE_DB=$WORK/other.db tg db init >/dev/null
+TRUSTGATE_DB=$WORK/other.db expect 1 "other records against this TPM's anchor: exit 1" -- tg audit verify --tpm --tcti "$TCTI"
+# A TPM without an anchor.
+mkdir -p st2
+swtpm socket --tpmstate dir="$WORK/st2" --tpm2 --server type=unixio,path="$WORK/t2.sock" \
+	--ctrl type=unixio,path="$WORK/t2.sock.ctrl" --flags not-need-init,startup-clear --daemon --pid file="$WORK/sw2.pid"
+for _ in $(seq 50); do [ -S "$WORK/t2.sock" ] && break; sleep 0.1; done
+cp z.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
+expect 1 "a TPM that holds no anchor: exit 1" -- tg audit verify --tpm --tcti "swtpm:path=$WORK/t2.sock"
+printf '%s' "$LAST_OUT" | grep -q "no audit anchor" && ok "says so" || bad "no anchor: $LAST_OUT"
+kill "$(cat "$WORK/sw2.pid")" 2>/dev/null
+bad_input "--tcti without --tpm" "--tpm" -- tg audit verify --tcti "$TCTI"
+# The anchoring TPM unreachable: a change is refused and nothing is written.
+stop_swtpm
+bad_input "anchored records, TPM gone: supplier add refused, records unchanged" "TPM" -- tg supplier add eta --reason r
