@@ -395,3 +395,15 @@ enum tg_err tg_tpm_anchor_read(struct tg_tpm *t, struct tg_anchor *a, struct tg_
 	memcpy(a->hash, h + 16, 32);
 	return TG_OK;
 }
+
+enum tg_err tg_tpm_extend(struct tg_tpm *t, unsigned pcr, const uint8_t digest[32], struct tg_diag *d)
+{
+	TPML_DIGEST_VALUES v = { .count = 1 };
+
+	if (pcr > 23)
+		return tg_fail(d, TG_E_USAGE, "PCR %u does not exist", pcr);
+	v.digests[0].hashAlg = TPM2_ALG_SHA256;
+	memcpy(v.digests[0].digest.sha256, digest, 32);
+	return tss(Esys_PCR_Extend(t->ectx, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &v),
+		   "extending the decision PCR", d);
+}

@@ -37,7 +37,6 @@ enum tg_err tg_tpm_quote(struct tg_tpm *t, bool ecc, const uint8_t *nonce, size_
 			 struct tg_tpm_quote *q, struct tg_diag *d);
 void tg_tpm_quote_release(struct tg_tpm_quote *q);
 
-#endif
 
 /* The audit anchor: an NV counter (monotonic: it cannot be set back) and
  * an NV index holding the last anchored audit row (sequence number, the
@@ -56,3 +55,8 @@ enum tg_err tg_tpm_anchor_init(struct tg_tpm *t, struct tg_diag *d);
 /* Count up and record (seq, hash) as the anchored head. */
 enum tg_err tg_tpm_anchor_write(struct tg_tpm *t, uint64_t seq, const uint8_t hash[32], struct tg_diag *d);
 enum tg_err tg_tpm_anchor_read(struct tg_tpm *t, struct tg_anchor *a, struct tg_diag *d);
+
+/* Extend a PCR's SHA-256 bank with digest. */
+enum tg_err tg_tpm_extend(struct tg_tpm *t, unsigned pcr, const uint8_t digest[32], struct tg_diag *d);
+
+#endif

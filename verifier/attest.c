@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "attest.h"
+#include "../measure/decisions.h"
 #include "../common/encoding.h"
 #include "../common/file.h"
 #include "../db/integrity.h"
@@ -196,7 +197,7 @@ static int pick_bank(const struct tg_eventlog *el, const TPML_PCR_SELECTION *sel
  * never skipped. */
 static void match_events(const struct tg_eventlog *el, size_t bank, uint32_t pcrs,
 			 const struct tg_attest_records *rec, struct tg_verdict *v,
-			 struct json_object *unknown, size_t *ret_checked)
+			 struct json_object *unknown, struct json_object *decisions, size_t *ret_checked)
 {
 	const char *alg = tg_hash_name(el->banks[bank].hash);
 	char hex[2 * TG_HASH_MAX_LEN + 1], desc[320];
@@ -210,6 +211,22 @@ static void match_events(const struct tg_eventlog *el, size_t bank, uint32_t pcr
 
 		if (e->type == TG_EV_NO_ACTION || e->pcr >= TG_EL_PCRS || !(pcrs & (1u << e->pcr)))
 			continue;
+		/* An appliance's decisions (PCR 15): facts to report, in log
+		 * order, not measurements to match; the replay against the
+		 * quote already proved the sequence. */
+		size_t pl = strlen(TG_DECISION_PREFIX);
+		if (e->pcr == TG_DECISION_PCR && e->type == TG_EV_ACTION && e->data.len > pl &&
+		    memcmp(e->data.p, TG_DECISION_PREFIX, pl) == 0) {
+			char line[400];
+			size_t n = e->data.len - pl < sizeof(line) - 1 ? e->data.len - pl : sizeof(line) - 1;
+			memcpy(line, e->data.p + pl, n);
+			line[n] = '\0';
+			for (char *c = line; *c; c++)
+				if ((unsigned char)*c < 0x20 || *c == 0x7f)
+					*c = '?';
+			json_object_array_add(decisions, json_object_new_string(line));
+			continue;
+		}
 		(*ret_checked)++;
 		if (e->digest[bank].p)
 			tg_hex_encode(e->digest[bank].p, e->digest[bank].len, hex);
@@ -353,8 +370,9 @@ enum tg_err tg_attest_eval(const struct tg_attest_evidence *ev, const struct tg_
 	out->reset = q.attest.clockInfo.resetCount;
 	out->restart = q.attest.clockInfo.restartCount;
 	out->report = json_object_new_object();
-	struct json_object *unknown = json_object_new_array();
+	struct json_object *unknown = json_object_new_array(), *decisions = json_object_new_array();
 	json_object_object_add(out->report, "unknown_measurements", unknown);
+	json_object_object_add(out->report, "decisions", decisions);
 
 	if (!rec->have_host) {
 		tg_verdict_reason(v, "HOST_UNKNOWN", "host %s is not enrolled", ev->host);
@@ -412,7 +430,7 @@ enum tg_err tg_attest_eval(const struct tg_attest_evidence *ev, const struct tg_
 			tg_verdict_reason(v, "EVENTLOG_REPLAY_MISMATCH", "the log carries no bank the quote selects");
 		else {
 			check_separators(el, (size_t)bank, ev->required, v);
-			match_events(el, (size_t)bank, ev->required, rec, v, unknown, &out->checked);
+			match_events(el, (size_t)bank, ev->required, rec, v, unknown, decisions, &out->checked);
 		}
 	}
 	v->complete = qr.complete;
@@ -475,6 +493,11 @@ enum tg_err tg_attest_record(struct tg_ctx *ctx, struct tg_db *db, const char *h
 	tg_json_str(detail, "result", row.result);
 	json_object_object_add(detail, "reasons", json_object_get(reason_codes));
 	tg_json_str(detail, "attest_sha256", subject);
+	char line[400];
+	snprintf(line, sizeof(line), "attest %s %s %s verdict %lld", row.result, host, subject, (long long)id);
+	r = tg_cli_measure_decision(db, line, d);
+	if (r != TG_OK)
+		return r;
 	return tg_audit_append(db, ctx->actor, "attest", host,
 			       json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN |
 									 JSON_C_TO_STRING_NOSLASHESCAPE), d);

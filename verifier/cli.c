@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "../common/encoding.h"
+#include "../measure/decisions.h"
 #include "../measure/tpm.h"
 
 static const char *const global_with_arg[] = { "db", "actor", "tier" };
@@ -159,6 +160,26 @@ enum tg_err tg_cli_anchor_enable(struct tg_db *db, const char *tcti)
 	db->anchor_ud = a;
 	db->anchor_free = anchor_free;
 	return TG_OK;
+}
+
+enum tg_err tg_cli_measure_decision(struct tg_db *db, const char *line, struct tg_diag *d)
+{
+	_cleanup_free_ char *path = NULL;
+	struct anchor_ctx *a;
+	enum tg_err r;
+
+	/* Only an appliance (records anchored in its TPM) measures decisions. */
+	if (db->anchor != anchor_write)
+		return TG_OK;
+	a = db->anchor_ud;
+	r = tg_db_meta_get(db, "decision_log", &path, d);
+	if (r != TG_OK)
+		return r;
+	if (!path)
+		return tg_fail(d, TG_E_DB, "%s: anchored records without a decision log setting", db->path);
+	if (!a->tpm && (r = tg_tpm_open(a->tcti, &a->tpm, d)) != TG_OK)
+		return r;
+	return tg_decision_measure(a->tpm, path, line, d);
 }
 
 enum tg_err tg_cli_open_db(struct tg_ctx *ctx, struct tg_db **ret, struct tg_diag *d)

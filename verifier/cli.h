@@ -87,6 +87,9 @@ struct tg_subcmd {
 };
 /* Run the subcommand argv[1] names (with argv shifted to it), else print
  * "trustgate: usage: trustgate USAGE" and return exit 2. */
+/* On an appliance (anchored records): extend the decision PCR with this
+ * verdict line and append it to the decision log; elsewhere nothing. */
+enum tg_err tg_cli_measure_decision(struct tg_db *db, const char *line, struct tg_diag *d);
 /* Anchor these records' audit heads in the TPM reached through tcti. */
 enum tg_err tg_cli_anchor_enable(struct tg_db *db, const char *tcti);
 

@@ -1,10 +1,13 @@
 /* trustgate audit verify|log */
+#define _GNU_SOURCE
+#include <stdio.h>
 #include <string.h>
 
 #include <sqlite3.h>
 
 #include "cli.h"
 #include "../common/encoding.h"
+#include "../measure/decisions.h"
 #include "../measure/tpm.h"
 
 /* The records' last row and its hash (seq 0 when empty). */
@@ -147,13 +150,15 @@ static int cmd_anchor(struct tg_ctx *ctx, int argc, char **argv)
 {
 	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
 	_cleanup_json_ struct json_object *detail = json_object_new_object();
-	const char *tcti = NULL;
+	const char *tcti = NULL, *decisions = NULL;
 	const struct tg_opt opts[] = {
 		{ "tcti", true, &tcti, NULL },
+		{ "decisions", true, &decisions, NULL },
 		{ NULL, false, NULL, NULL },
 	};
 	struct tg_diag d = { { 0 } };
 	struct tg_tpm *tpm = NULL;
+	_cleanup_free_ char *dlog = NULL;
 	char **pos;
 	int npos;
 	enum tg_err r = tg_cli_parse(ctx, argc, argv, opts, 0, 0, &pos, &npos, &d);
@@ -167,14 +172,20 @@ static int cmd_anchor(struct tg_ctx *ctx, int argc, char **argv)
 	tg_tpm_close(tpm);
 	if (r == TG_OK)
 		r = tg_db_begin(db, &d);
+	if (r == TG_OK && asprintf(&dlog, "%s.decisions", ctx->db_path) < 0)
+		r = TG_E_NOMEM;
 	if (r == TG_OK)
 		r = tg_db_meta_set(db, "tpm_anchor", tcti ? tcti : "", &d);
+	if (r == TG_OK)
+		r = tg_db_meta_set(db, "decision_log", decisions ? decisions : dlog, &d);
 	if (r == TG_OK)
 		r = tg_cli_anchor_enable(db, tcti);
 	if (r == TG_OK) {
 		tg_json_str(detail, "tcti", tcti ? tcti : "(default)");
 		json_object_object_add(detail, "nv_counter", json_object_new_int64(TG_NV_ANCHOR_COUNTER));
 		json_object_object_add(detail, "nv_head", json_object_new_int64(TG_NV_ANCHOR_HEAD));
+		tg_json_str(detail, "decision_log", decisions ? decisions : dlog);
+		json_object_object_add(detail, "decision_pcr", json_object_new_int(TG_DECISION_PCR));
 		r = tg_cli_audit_commit(ctx, db, "audit.anchor", "tpm", detail, &d);
 	} else if (db && db->in_tx) {
 		tg_db_rollback(db);

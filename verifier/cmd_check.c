@@ -852,6 +852,13 @@ static enum tg_err record_verdict(struct tg_ctx *ctx, struct tg_db *db, struct t
 		json_object_array_add(codes, json_object_new_string(v->reasons[i].code));
 	json_object_object_add(detail, "reasons", codes);
 	tg_json_str(detail, "key", row.key_fingerprint);
+	char line[256];
+	snprintf(line, sizeof(line), "check %s %s %s verdict %lld", row.result, v->kind, v->sha256, (long long)id);
+	r = tg_cli_measure_decision(db, line, d);
+	if (r != TG_OK) {
+		tg_db_rollback(db);
+		return r;
+	}
 	return tg_cli_audit_commit(ctx, db, "check", v->sha256, detail, d);
 }
 

@@ -18,6 +18,7 @@
 #include "../common/encoding.h"
 #include "../common/file.h"
 #include "../measure/quote.h"
+#include "../measure/decisions.h"
 #include "../measure/tpm.h"
 
 static void findings_json(struct json_object *o, const char *key, const struct tg_quote_finding *f, size_t n)
@@ -205,12 +206,16 @@ static int cmd_agent(struct tg_ctx *ctx, int argc, char **argv)
 {
 	static const char *const default_log = "/sys/kernel/security/tpm0/binary_bios_measurements";
 	const char *nonce = NULL, *out = NULL, *tcti = NULL, *alg = NULL, *pcr_list = NULL, *log = NULL;
+	const char *decisions = NULL;
 	const struct tg_opt opts[] = {
 		{ "nonce", true, &nonce, NULL },   { "out", true, &out, NULL },
 		{ "tcti", true, &tcti, NULL },     { "ak-alg", true, &alg, NULL },
 		{ "pcr-list", true, &pcr_list, NULL }, { "eventlog", true, &log, NULL },
+		{ "decisions", true, &decisions, NULL },
 		{ NULL, false, NULL, NULL },
 	};
+	_cleanup_free_ uint8_t *decb = NULL;
+	size_t decl = 0, decoff = 0;
 	struct tg_diag d = { { 0 } };
 	struct tg_tpm *tpm = NULL;
 	struct tg_tpm_quote q = { 0 };
@@ -233,6 +238,26 @@ static int cmd_agent(struct tg_ctx *ctx, int argc, char **argv)
 	/* The event log goes into the bundle as read now. */
 	if (r == TG_OK && (log || access(default_log, R_OK) == 0))
 		r = tg_file_read(log ? log : default_log, TG_MAX_EVENTLOG, &logb, &logl, &d);
+	/* The appliance's decision log: its events follow the boot log's in
+	 * eventlog.bin (PCR 15 is replayed from them), or it is the log. */
+	if (r == TG_OK && decisions) {
+		r = tg_file_read(decisions, TG_MAX_EVENTLOG, &decb, &decl, &d);
+		if (r == TG_OK && !(decoff = tg_decision_log_events(tg_span_make(decb, decl))))
+			r = tg_fail(&d, TG_E_FORMAT, "%s: not a trustgate decision log", decisions);
+		if (r == TG_OK && !logb) {
+			logb = decb, logl = decl;
+			decb = NULL;
+		} else if (r == TG_OK) {
+			uint8_t *grown = realloc(logb, logl + decl - decoff);
+			if (!grown)
+				r = TG_E_NOMEM;
+			else {
+				memcpy(grown + logl, decb + decoff, decl - decoff);
+				logb = grown;
+				logl += decl - decoff;
+			}
+		}
+	}
 	/* The TPM first: a failing TPM leaves nothing behind. */
 	if (r == TG_OK && access(out, F_OK) == 0)
 		r = tg_fail(&d, TG_E_IO, "%s: already exists; the bundle goes into a new directory", out);
