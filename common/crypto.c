@@ -830,3 +830,68 @@ out:
 	gcry_mpi_release(want);
 	return ok;
 }
+
+/* ------------------------------------------------ TPM credential primitives */
+
+void tg_random(uint8_t *p, size_t n)
+{
+	gcry_randomize(p, n, GCRY_STRONG_RANDOM);
+}
+
+enum tg_err tg_hmac(enum tg_hash h, const uint8_t *key, size_t kl, const struct tg_span *parts, size_t n, uint8_t *out)
+{
+	gcry_md_hd_t hd;
+
+	if (h == TG_HASH_NONE || h >= TG_HASH__COUNT || gcry_md_open(&hd, hashes[h].gcry, GCRY_MD_FLAG_HMAC))
+		return TG_E_CRYPTO;
+	if (gcry_md_setkey(hd, key, kl)) {
+		gcry_md_close(hd);
+		return TG_E_CRYPTO;
+	}
+	for (size_t i = 0; i < n; i++)
+		gcry_md_write(hd, parts[i].p, parts[i].len);
+	memcpy(out, gcry_md_read(hd, 0), tg_hash_len(h));
+	gcry_md_close(hd);
+	return TG_OK;
+}
+
+enum tg_err tg_aes128_cfb(bool encrypt, const uint8_t key[16], uint8_t *buf, size_t n)
+{
+	gcry_cipher_hd_t c;
+	uint8_t iv[16] = { 0 };
+	gcry_error_t e;
+
+	if (gcry_cipher_open(&c, GCRY_CIPHER_AES128, GCRY_CIPHER_MODE_CFB, 0))
+		return TG_E_CRYPTO;
+	e = gcry_cipher_setkey(c, key, 16);
+	if (!e)
+		e = gcry_cipher_setiv(c, iv, sizeof(iv));
+	if (!e)
+		e = encrypt ? gcry_cipher_encrypt(c, buf, n, NULL, 0) : gcry_cipher_decrypt(c, buf, n, NULL, 0);
+	gcry_cipher_close(c);
+	return e ? TG_E_CRYPTO : TG_OK;
+}
+
+enum tg_err tg_rsa_oaep_encrypt(const struct tg_key *k, enum tg_hash h, const uint8_t *label, size_t ll,
+				const uint8_t *in, size_t inl, uint8_t *out, size_t outcap, size_t *outl)
+{
+	_cleanup_sexp_ gcry_sexp_t key = NULL, data = NULL, res = NULL, a = NULL;
+	size_t klen = (k->bits + 7) / 8, alen = 0;
+	const char *p;
+
+	if (k->type != TG_KEY_RSA || outcap < klen)
+		return TG_E_CRYPTO;
+	if (gcry_sexp_build(&key, NULL, "(public-key(rsa(n %b)(e %b)))", (int)k->n_len, k->n, (int)k->e_len, k->e) ||
+	    gcry_sexp_build(&data, NULL, "(data(flags oaep)(hash-algo %s)(label %b)(value %b))", hashes[h].name,
+			    (int)ll, label, (int)inl, in) ||
+	    gcry_pk_encrypt(&res, data, key))
+		return TG_E_CRYPTO;
+	a = gcry_sexp_find_token(res, "a", 0);
+	if (!a || !(p = gcry_sexp_nth_data(a, 1, &alen)) || alen > klen)
+		return TG_E_CRYPTO;
+	/* Left-pad to the modulus length, as the TPM expects. */
+	memset(out, 0, klen - alen);
+	memcpy(out + klen - alen, p, alen);
+	*outl = klen;
+	return TG_OK;
+}

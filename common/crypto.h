@@ -145,6 +145,15 @@ bool tg_sig_is_der_ecdsa(struct tg_span sig);
 #define TG_OID_SM2 "1.2.156.10197.1.301"
 #define TG_OID_ED25519 "1.3.101.112"
 
+/* TPM credential primitives (MakeCredential done in software). */
+void tg_random(uint8_t *p, size_t n);
+enum tg_err tg_hmac(enum tg_hash h, const uint8_t *key, size_t kl, const struct tg_span *parts, size_t n, uint8_t *out);
+/* AES-128 in CFB-128 mode with a zero IV, in place (TPM symmetric protection). */
+enum tg_err tg_aes128_cfb(bool encrypt, const uint8_t key[16], uint8_t *buf, size_t n);
+/* RSA-OAEP with hash h and label (its length including any NUL). */
+enum tg_err tg_rsa_oaep_encrypt(const struct tg_key *k, enum tg_hash h, const uint8_t *label, size_t ll,
+				const uint8_t *in, size_t inl, uint8_t *out, size_t outcap, size_t *outl);
+
 /* A control DTB's rsa,r-squared and rsa,n0-inverse agree with the key. */
 bool tg_rsa_uboot_params_ok(const struct tg_key *k, struct tg_span rr, uint32_t n0inv);
 

@@ -407,3 +407,49 @@ enum tg_err tg_tpm_extend(struct tg_tpm *t, unsigned pcr, const uint8_t digest[3
 	return tss(Esys_PCR_Extend(t->ectx, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &v),
 		   "extending the decision PCR", d);
 }
+
+enum tg_err tg_tpm_activate(struct tg_tpm *t, bool ecc, const uint8_t *blob, size_t bl, const uint8_t *enc, size_t el,
+			    uint8_t *secret, size_t *sl, struct tg_diag *d)
+{
+	ESYS_CONTEXT *e = t->ectx;
+	TPM2B_ID_OBJECT id = { 0 };
+	TPM2B_ENCRYPTED_SECRET es = { 0 };
+	TPM2B_DIGEST *cert = NULL;
+	TPM2B_PUBLIC ekt, *ek_pub = NULL;
+	TPM2B_SENSITIVE_CREATE sens = { 0 };
+	TPM2B_DATA outside = { 0 };
+	TPML_PCR_SELECTION none = { 0 };
+	ESYS_TR ak = ESYS_TR_NONE, ek = ESYS_TR_NONE, s = ESYS_TR_NONE;
+	size_t off = 0;
+	bool created;
+	enum tg_err r;
+
+	if (Tss2_MU_TPM2B_ID_OBJECT_Unmarshal(blob, bl, &off, &id) != TSS2_RC_SUCCESS || off != bl)
+		return tg_fail(d, TG_E_FORMAT, "challenge: the credential blob is malformed");
+	off = 0;
+	if (Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal(enc, el, &off, &es) != TSS2_RC_SUCCESS || off != el)
+		return tg_fail(d, TG_E_FORMAT, "challenge: the encrypted secret is malformed");
+	r = ak_handle(t, ecc, &ak, &created, d);
+	if (r == TG_OK) {
+		ek_template(&ekt);
+		r = tss(Esys_CreatePrimary(e, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens,
+					   &ekt, &outside, &none, &ek, &ek_pub, NULL, NULL, NULL),
+			"creating the EK", d);
+	}
+	if (r == TG_OK)
+		r = ek_session(e, &s, d);
+	if (r == TG_OK)
+		r = tss(Esys_ActivateCredential(e, ak, ek, ESYS_TR_PASSWORD, s, ESYS_TR_NONE, &id, &es, &cert),
+			"activating the credential (it was not made for this TPM's EK and AK)", d);
+	if (r == TG_OK) {
+		memcpy(secret, cert->buffer, cert->size);
+		*sl = cert->size;
+	}
+	if (s != ESYS_TR_NONE)
+		Esys_FlushContext(e, s);
+	if (ek != ESYS_TR_NONE)
+		Esys_FlushContext(e, ek);
+	Esys_Free(ek_pub);
+	Esys_Free(cert);
+	return r;
+}

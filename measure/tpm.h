@@ -59,4 +59,10 @@ enum tg_err tg_tpm_anchor_read(struct tg_tpm *t, struct tg_anchor *a, struct tg_
 /* Extend a PCR's SHA-256 bank with digest. */
 enum tg_err tg_tpm_extend(struct tg_tpm *t, unsigned pcr, const uint8_t digest[32], struct tg_diag *d);
 
+/* TPM2_ActivateCredential with trustgate's AK of that type and the EK:
+ * the secret of a credential made for them (blob: TPM2B_ID_OBJECT,
+ * enc: TPM2B_ENCRYPTED_SECRET, both marshalled). */
+enum tg_err tg_tpm_activate(struct tg_tpm *t, bool ecc, const uint8_t *blob, size_t bl, const uint8_t *enc, size_t el,
+			    uint8_t *secret, size_t *sl, struct tg_diag *d);
+
 #endif

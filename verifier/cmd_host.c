@@ -1,7 +1,12 @@
 /* trustgate host enroll|list|show */
+#include <stdio.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "cli.h"
+#include "../measure/tpm.h"
+#include "../measure/credential.h"
 #include "../common/encoding.h"
 #include "../common/file.h"
 #include "../db/records.h"
@@ -23,17 +28,197 @@ static struct json_object *host_json(const struct tg_host *h)
 	return o;
 }
 
+/* The latest credential challenge issued for this host (audit detail), or
+ * NULL. */
+static enum tg_err last_challenge(struct tg_db *db, const char *host, struct json_object **ret, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	bool row = false;
+	enum tg_err r = tg_db_prepare(db, "SELECT detail FROM audit WHERE action = 'host.challenge' AND object = ?1 "
+					  "ORDER BY seq DESC LIMIT 1;", &st, d);
+
+	*ret = NULL;
+	if (r == TG_OK) {
+		tg_db_bind_text(st, 1, host);
+		r = tg_db_step(db, st, &row, d);
+	}
+	if (r == TG_OK && row && !(*ret = json_tokener_parse((const char *)sqlite3_column_text(st, 0))))
+		r = tg_fail(d, TG_E_DB, "records: the challenge row of %s is unreadable", host);
+	return r;
+}
+
+static const char *jget(struct json_object *o, const char *k)
+{
+	struct json_object *v = NULL;
+	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+static enum tg_err check_challenge(struct tg_db *db, const char *host, const char *ak_name, const char *ek_fpr,
+				   const char *secret, struct tg_diag *d)
+{
+	_cleanup_json_ struct json_object *c = NULL;
+	uint8_t sb[64], h[32];
+	char hex[65];
+	size_t sl = 0;
+	enum tg_err r = last_challenge(db, host, &c, d);
+
+	if (r != TG_OK)
+		return r;
+	if (!c)
+		return secret ? tg_fail(d, TG_E_USAGE, "host enroll --secret: no challenge was issued for %s", host) : TG_OK;
+	if (!secret)
+		return tg_fail(d, TG_E_USAGE, "host %s was challenged: enrol it with --secret (from 'trustgate host respond')",
+			       host);
+	if (!tg_hex_decode(secret, sb, sizeof(sb), &sl) || !sl)
+		return tg_fail(d, TG_E_USAGE, "--secret: hex expected");
+	tg_digest(TG_HASH_SHA256, sb, sl, h);
+	tg_hex_encode(h, 32, hex);
+	const char *want = jget(c, "secret_sha256"), *cak = jget(c, "ak_name"), *cek = jget(c, "ek_fingerprint");
+	if (!cak || strcmp(cak, ak_name) != 0)
+		return tg_fail(d, TG_E_USAGE, "host enroll: this AK is not the one %s was challenged for", host);
+	if (cek && (!ek_fpr || strcmp(cek, ek_fpr) != 0))
+		return tg_fail(d, TG_E_USAGE, "host enroll: give the EK %s was challenged with (--ek)", host);
+	if (!want || !tg_memeq_ct(want, hex, 64))
+		return tg_fail(d, TG_E_USAGE, "host enroll: the secret does not answer the challenge (the AK is not in the "
+			       "TPM of that EK)");
+	return TG_OK;
+}
+
+/* trustgate host challenge NAME --ek EK --ak AK [--out FILE]: a credential
+ * only the TPM holding both keys can open (no TPM needed here). */
+static int cmd_challenge(struct tg_ctx *ctx, int argc, char **argv)
+{
+	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
+	_cleanup_json_ struct json_object *detail = NULL, *out = NULL;
+	_cleanup_free_ uint8_t *akb = NULL, *ekb = NULL;
+	const char *ak = NULL, *ek = NULL, *outpath = NULL;
+	const struct tg_opt opts[] = {
+		{ "ak", true, &ak, NULL }, { "ek", true, &ek, NULL }, { "out", true, &outpath, NULL },
+		{ NULL, false, NULL, NULL },
+	};
+	struct tg_diag d = { { 0 } };
+	struct tg_ak akey = { 0 }, ekey = { 0 };
+	struct tg_credential cred;
+	uint8_t secret[32], h[32];
+	char name_hex[2 * (2 + TG_HASH_MAX_LEN) + 1], hex[1100], **pos;
+	size_t akl = 0, ekl = 0;
+	int npos;
+	enum tg_err r = tg_cli_parse(ctx, argc, argv, opts, 1, 1, &pos, &npos, &d);
+
+	if (r == TG_OK && (!ak || !ek))
+		r = tg_fail(&d, TG_E_USAGE, "host challenge: --ek EK and --ak AK (TPM2B_PUBLIC) are required");
+	if (r == TG_OK && !tg_cli_name_ok(pos[0]))
+		r = tg_fail(&d, TG_E_USAGE, "host name '%s' is not valid", pos[0]);
+	if (r == TG_OK)
+		r = tg_cli_open_db(ctx, &db, &d);
+	if (r == TG_OK)
+		r = tg_file_read(ak, TG_MAX_KEY_FILE, &akb, &akl, &d);
+	if (r == TG_OK)
+		r = tg_ak_parse(tg_span_make(akb, akl), ak, &akey, &d);
+	if (r == TG_OK && (!akey.has_public || !tg_ak_attributes_ok(&akey)))
+		r = tg_fail(&d, TG_E_UNSUPPORTED, "%s: not a restricted, fixed, TPM-generated signing key (TPM2B_PUBLIC)", ak);
+	if (r == TG_OK)
+		r = tg_file_read(ek, TG_MAX_KEY_FILE, &ekb, &ekl, &d);
+	if (r == TG_OK)
+		r = tg_ak_parse(tg_span_make(ekb, ekl), ek, &ekey, &d);
+	if (r == TG_OK && !ekey.has_public)
+		r = tg_fail(&d, TG_E_USAGE, "%s: give the EK as TPM2B_PUBLIC (tpm2_createek -u)", ek);
+	if (r == TG_OK) {
+		tg_random(secret, sizeof(secret));
+		r = tg_make_credential(&ekey, &akey, secret, sizeof(secret), &cred, &d);
+	}
+	if (r != TG_OK) {
+		tg_ak_release(&akey);
+		tg_ak_release(&ekey);
+		return tg_cli_fail(ctx, r, &d);
+	}
+	tg_hex_encode(akey.name, akey.name_len, name_hex);
+	tg_digest(TG_HASH_SHA256, secret, sizeof(secret), h);
+	detail = json_object_new_object();
+	tg_json_str(detail, "ak_name", name_hex);
+	tg_json_str(detail, "ek_fingerprint", ekey.key->fingerprint);
+	tg_hex_encode(h, 32, hex);
+	tg_json_str(detail, "secret_sha256", hex);
+	out = json_object_new_object();
+	tg_json_str(out, "host", pos[0]);
+	tg_json_str(out, "ak_name", name_hex);
+	tg_hex_encode(cred.blob, cred.blob_len, hex);
+	tg_json_str(out, "credential_blob", hex);
+	tg_hex_encode(cred.secret_enc, cred.secret_enc_len, hex);
+	tg_json_str(out, "encrypted_secret", hex);
+	tg_ak_release(&akey);
+	tg_ak_release(&ekey);
+	r = tg_db_begin(db, &d);
+	if (r == TG_OK)
+		r = tg_cli_audit_commit(ctx, db, "host.challenge", pos[0], detail, &d);
+	const char *text = json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY);
+	if (r == TG_OK && outpath) {
+		FILE *f = fopen(outpath, "wx");
+		if (!f || fprintf(f, "%s\n", text) < 0 || fclose(f) != 0)
+			r = tg_fail(&d, TG_E_IO, "%s: cannot write the challenge", outpath);
+	} else if (r == TG_OK) {
+		printf("%s\n", text);
+	}
+	return r == TG_OK ? TG_EXIT_OK : tg_cli_fail(ctx, r, &d);
+}
+
+/* trustgate host respond --challenge FILE [--tcti CONF] [--ak-alg rsa|ecc]:
+ * the agent side; prints the secret its TPM recovers. */
+static int cmd_respond(struct tg_ctx *ctx, int argc, char **argv)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	_cleanup_json_ struct json_object *c = NULL;
+	const char *file = NULL, *tcti = NULL, *alg = NULL;
+	const struct tg_opt opts[] = {
+		{ "challenge", true, &file, NULL }, { "tcti", true, &tcti, NULL }, { "ak-alg", true, &alg, NULL },
+		{ NULL, false, NULL, NULL },
+	};
+	struct tg_diag d = { { 0 } };
+	struct tg_tpm *tpm = NULL;
+	uint8_t blob[512], enc[600], secret[64];
+	size_t len = 0, bl = 0, el = 0, sl = 0;
+	char hex[129], **pos;
+	int npos;
+	enum tg_err r = tg_cli_parse(ctx, argc, argv, opts, 0, 0, &pos, &npos, &d);
+
+	if (r == TG_OK && !file)
+		r = tg_fail(&d, TG_E_USAGE, "host respond: --challenge FILE is required");
+	if (r == TG_OK)
+		r = tg_file_read(file, 64 * 1024, &buf, &len, &d);
+	if (r == TG_OK) {
+		char *text = strndup((const char *)buf, len);
+		c = text ? json_tokener_parse(text) : NULL;
+		free(text);
+		const char *b = c ? jget(c, "credential_blob") : NULL, *e = c ? jget(c, "encrypted_secret") : NULL;
+		if (!b || !e || !tg_hex_decode(b, blob, sizeof(blob), &bl) || !tg_hex_decode(e, enc, sizeof(enc), &el))
+			r = tg_fail(&d, TG_E_FORMAT, "%s: not a trustgate challenge", file);
+	}
+	if (r == TG_OK && alg && strcmp(alg, "rsa") != 0 && strcmp(alg, "ecc") != 0)
+		r = tg_fail(&d, TG_E_USAGE, "--ak-alg '%s': rsa or ecc", alg);
+	if (r == TG_OK)
+		r = tg_tpm_open(tcti, &tpm, &d);
+	if (r == TG_OK)
+		r = tg_tpm_activate(tpm, alg && strcmp(alg, "ecc") == 0, blob, bl, enc, el, secret, &sl, &d);
+	tg_tpm_close(tpm);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	tg_hex_encode(secret, sl, hex);
+	printf("%s\n", hex);
+	return TG_EXIT_OK;
+}
+
 static int cmd_enroll(struct tg_ctx *ctx, int argc, char **argv)
 {
 	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
 	_cleanup_json_ struct json_object *detail = NULL;
 	_cleanup_free_ uint8_t *akb = NULL, *ekb = NULL, *certb = NULL;
 	_cleanup_key_ struct tg_key *certkey = NULL;
-	const char *ak = NULL, *ek = NULL, *ek_cert = NULL, *model = NULL, *reason = NULL;
+	const char *ak = NULL, *ek = NULL, *ek_cert = NULL, *model = NULL, *reason = NULL, *secret = NULL;
 	const struct tg_opt opts[] = {
 		{ "ak", true, &ak, NULL },         { "ek", true, &ek, NULL },
 		{ "ek-cert", true, &ek_cert, NULL }, { "model", true, &model, NULL },
-		{ "reason", true, &reason, NULL }, { NULL, false, NULL, NULL },
+		{ "reason", true, &reason, NULL }, { "secret", true, &secret, NULL },
+		{ NULL, false, NULL, NULL },
 	};
 	struct tg_diag d = { { 0 } };
 	struct tg_ak akey = { 0 }, ekey = { 0 };
@@ -94,6 +279,15 @@ static int cmd_enroll(struct tg_ctx *ctx, int argc, char **argv)
 		return tg_cli_fail(ctx, r, &d);
 	}
 	tg_hex_encode(akey.name, akey.name_len, name_hex);
+	/* A host that was challenged is enrolled only with the secret its TPM
+	 * recovered: proof that this AK lives beside that EK. */
+	r = check_challenge(db, pos[0], name_hex, ekey.key ? ekey.key->fingerprint : certkey ? certkey->fingerprint : NULL,
+			    secret, &d);
+	if (r != TG_OK) {
+		tg_ak_release(&akey);
+		tg_ak_release(&ekey);
+		return tg_cli_fail(ctx, r, &d);
+	}
 	tg_now_iso(now);
 	h.name = pos[0];
 	h.tier = ctx->tier;
@@ -203,10 +397,12 @@ static int cmd_show(struct tg_ctx *ctx, int argc, char **argv)
 int tg_cmd_host(struct tg_ctx *ctx, int argc, char **argv)
 {
 	static const struct tg_subcmd subs[] = {
+		{ "challenge", cmd_challenge },
+		{ "respond", cmd_respond },
 		{ "enroll", cmd_enroll },
 		{ "list", cmd_list },
 		{ "show", cmd_show },
 	};
 
-	return tg_cli_dispatch(ctx, argc, argv, subs, TG_ARRAY_SIZE(subs), "host enroll|list|show ...");
+	return tg_cli_dispatch(ctx, argc, argv, subs, TG_ARRAY_SIZE(subs), "host challenge|respond|enroll|list|show ...");
 }
