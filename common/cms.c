@@ -550,3 +550,17 @@ out:
 	cms_ctx_release(&cc);
 	return r;
 }
+
+enum tg_err tg_cert_signed_by_key(struct tg_span cert_der, const struct tg_key *issuer, bool *ok)
+{
+	ksba_cert_t c = NULL;
+	enum tg_err r = TG_OK;
+
+	*ok = false;
+	if (ksba_cert_new(&c))
+		return TG_E_NOMEM;
+	if (ksba_cert_init_from_mem(c, cert_der.p, cert_der.len) == 0)
+		r = cert_signed_by(c, issuer, ok);
+	ksba_cert_release(c);
+	return r;
+}

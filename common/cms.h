@@ -24,6 +24,9 @@ struct tg_cms_result {
 enum tg_err tg_cms_verify_detached(struct tg_span der, const struct tg_span *parts, size_t nparts,
 				   struct tg_key *const *keys, size_t nkeys, struct tg_cms_result *res);
 
+/* Did issuer's key sign this X.509 certificate (DER)? */
+enum tg_err tg_cert_signed_by_key(struct tg_span cert_der, const struct tg_key *issuer, bool *ok);
+
 #endif
 
 /* Authenticode (embedded SpcIndirectDataContent): the signer certificate

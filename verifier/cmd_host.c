@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include "cli.h"
+#include "../common/cms.h"
 #include "../measure/tpm.h"
 #include "../measure/credential.h"
 #include "../common/encoding.h"
@@ -51,6 +52,34 @@ static const char *jget(struct json_object *o, const char *k)
 {
 	struct json_object *v = NULL;
 	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+/* THREATS 48: an EK certificate counts only when a TPM vendor CA held as an
+ * ek-ca key of the records issued it. */
+struct ekca {
+	struct tg_span cert;
+	bool ok;
+	enum tg_err r;
+	char issuer[TG_MAX_NAME + 1];
+};
+
+static enum tg_err try_ekca(const struct tg_keyrec *k, void *ud)
+{
+	struct ekca *e = ud;
+	struct tg_diag d = { { 0 } };
+	struct tg_key *key = NULL;
+	bool ok = false;
+
+	if (e->ok || !tg_list_has(k->purposes, "ek-ca") || k->revoked_at ||
+	    tg_key_from_spki(tg_span_make(k->spki, k->spki_len), &key, &d) != TG_OK)
+		return TG_OK;
+	e->r = tg_cert_signed_by_key(e->cert, key, &ok);
+	tg_key_free(key);
+	if (e->r == TG_OK && ok) {
+		e->ok = true;
+		snprintf(e->issuer, sizeof(e->issuer), "%s", k->supplier);
+	}
+	return e->r;
 }
 
 static enum tg_err check_challenge(struct tg_db *db, const char *host, const char *ak_name, const char *ek_fpr,
@@ -272,6 +301,12 @@ static int cmd_enroll(struct tg_ctx *ctx, int argc, char **argv)
 		/* Every EK representation must agree (THREATS case 48c). */
 		if (r == TG_OK && ekey.key && strcmp(ekey.key->fingerprint, certkey->fingerprint) != 0)
 			r = tg_fail(&d, TG_E_USAGE, "%s: the EK certificate is for another key than %s", ek_cert, ek);
+		struct ekca eca = { .cert = tg_span_make(certkey ? certkey->cert : NULL, certkey ? certkey->cert_len : 0) };
+		if (r == TG_OK)
+			r = tg_rec_key_each(db, 0, try_ekca, &eca, &d);
+		if (r == TG_OK && !eca.ok)
+			r = tg_fail(&d, TG_E_USAGE, "%s: the EK certificate was issued by no ek-ca key in the records (key add "
+						    "VENDOR CA.pem --purpose ek-ca)", ek_cert);
 	}
 	if (r != TG_OK) {
 		tg_ak_release(&akey);

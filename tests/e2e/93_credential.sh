@@ -50,4 +50,34 @@ bad_input "--secret without a challenge" "no challenge" -- tg host enroll h6 --a
 echo '{"credential_blob": "zz"}' > junk.json
 bad_input "a file that is not a challenge" "junk.json" -- tg host respond --challenge junk.json
 kill "$(cat "$WORK/sw2.pid")" 2>/dev/null
+# EK certificates: a TPM manufactured by swtpm_setup with a local CA; the
+# certificate counts only when an ek-ca key of the records issued it.
+if command -v swtpm_setup >/dev/null && [ -x /usr/bin/swtpm_localca ]; then
+	mkdir -p st3 ca
+	printf 'statedir = %s\nsigningkey = %s\nissuercert = %s\ncertserial = %s\n' "$WORK/ca" "$WORK/ca/signkey.pem" \
+		"$WORK/ca/issuercert.pem" "$WORK/ca/certserial" > localca.conf
+	printf 'create_certs_tool = /usr/bin/swtpm_localca\ncreate_certs_tool_config = %s\ncreate_certs_tool_options = /etc/swtpm-localca.options\n' \
+		"$WORK/localca.conf" > setup.conf
+	swtpm_setup --tpm2 --tpmstate "$WORK/st3" --create-ek-cert --config "$WORK/setup.conf" --overwrite >/dev/null 2>&1
+	swtpm socket --tpmstate dir="$WORK/st3" --tpm2 --server type=unixio,path="$WORK/t3.sock" \
+		--ctrl type=unixio,path="$WORK/t3.sock.ctrl" --flags not-need-init,startup-clear --daemon --pid file="$WORK/sw3.pid"
+	for _ in $(seq 50); do [ -S "$WORK/t3.sock" ] && break; sleep 0.1; done
+	T3="swtpm:path=$WORK/t3.sock"
+	TPM2TOOLS_TCTI=$T3 tpm2_nvread 0x1c00002 -o ekcert.der >/dev/null 2>&1
+	TPM2TOOLS_TCTI=$T3 t2 tpm2_createek -c ek3.ctx -G rsa -u ek3.pub
+	t2 tg quote --nonce "$(openssl rand -hex 20)" --out b7 --tcti "$T3"
+	openssl x509 -inform DER -in ekcert.der -noout -issuer | grep -q swtpm-localca && ok "EK certificate from the TPM's NV (swtpm-localca)" || bad "ek cert"
+	bad_input "EK certificate with no ek-ca key in the records" "ek-ca" -- tg host enroll h7 --ak b7/ak.tpm2b --ek ek3.pub --ek-cert ekcert.der --reason r
+	tg supplier add tpmvendor --reason "TPM vendor" >/dev/null
+	tg key add tpmvendor "$WORK/ca/issuercert.pem" --purpose ek-ca --reason "vendor EK CA" >/dev/null
+	openssl req -batch -x509 -newkey rsa:2048 -nodes -keyout rogue.key -out rogue.crt -subj /CN=swtpm-localca 2>/dev/null
+	openssl x509 -inform DER -in ekcert.der -pubkey -noout > ekpub.pem
+	openssl x509 -new -subj /CN=unknown -force_pubkey ekpub.pem -CA rogue.crt -CAkey rogue.key -set_serial 7 -days 365 \
+		-outform DER -out rogue-ek.der 2>/dev/null
+	bad_input "the same EK certificate re-signed by a look-alike CA" "ek-ca" -- tg host enroll h7 --ak b7/ak.tpm2b --ek ek3.pub --ek-cert rogue-ek.der --reason r
+	expect 0 "EK certificate issued by the vendor's ek-ca key: enrolled" -- tg host enroll h7 --ak b7/ak.tpm2b --ek ek3.pub --ek-cert ekcert.der --reason "vendor-certified EK"
+	kill "$(cat "$WORK/sw3.pid")" 2>/dev/null
+else
+	skip "swtpm_setup/swtpm_localca not installed"
+fi
 expect 0 "audit chain intact" -- tg audit verify
