@@ -36,7 +36,7 @@ HEADERS      := $(wildcard common/*.h db/*.h measure/*.h firmware/*.h verifier/*
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps check demo bench clean unit
+.PHONY: all deps check demo bench clean unit image image-test image-bin
 all: $(B)/trustgate
 
 deps:
@@ -74,8 +74,20 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@bash tests/bench/run.sh
 
+# The appliance image: its own trustgate build (never the sanitizer build
+# of `make check`) in build/image, then image/build.sh and image/test.sh.
+IMAGE_B := build/image
+image-bin:
+	@$(MAKE) --no-print-directory B=$(IMAGE_B) SANITIZE= all
+
+image: deps image-bin
+	@TG_IMAGE_BIN=$(CURDIR)/$(IMAGE_B)/trustgate bash image/build.sh $(IMAGE_B)/out
+
+image-test: deps image-bin
+	@TG_IMAGE_BIN=$(CURDIR)/$(IMAGE_B)/trustgate bash image/test.sh
+
 clean:
-	rm -rf $(B)
+	rm -rf $(B) $(IMAGE_B)
 
 # Fuzzing: `make fuzz` builds libFuzzer targets with clang; the same target
 # files link into build/fuzz/replay_* which `make check` runs on the corpus.

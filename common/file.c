@@ -119,3 +119,43 @@ char *tg_path_join(const char *dir, const char *name)
 		snprintf(s, n, "%s/%s", dir, name);
 	return s;
 }
+
+/* Files whose size the kernel does not report (securityfs's
+ * binary_bios_measurements says 0): read to the end, up to max. */
+enum tg_err tg_file_read_stream(const char *path, size_t max, uint8_t **ret, size_t *ret_len, struct tg_diag *d)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_free_ uint8_t *buf = NULL;
+	size_t got = 0, cap = 0;
+
+	if (fd < 0)
+		return tg_fail(d, TG_E_IO, "%s: cannot open: %s", path, strerror(errno));
+	for (;;) {
+		if (got == cap) {
+			size_t ncap = cap ? cap * 2 : 65536;
+			if (cap > max)
+				return tg_fail(d, TG_E_LIMIT, "%s: larger than %zu bytes", path, max);
+			uint8_t *nb = realloc(buf, ncap + 1);
+			if (!nb)
+				return tg_fail(d, TG_E_NOMEM, "%s: out of memory", path);
+			buf = nb;
+			cap = ncap;
+		}
+		ssize_t n = read(fd, buf + got, cap - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return tg_fail(d, TG_E_IO, "%s: read failed: %s", path, strerror(errno));
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got == 0)
+		return tg_fail(d, TG_E_FORMAT, "%s: file is empty", path);
+	if (got > max)
+		return tg_fail(d, TG_E_LIMIT, "%s: larger than %zu bytes", path, max);
+	buf[got] = '\0';
+	*ret_len = got;
+	*ret = TAKE_PTR(buf);
+	return TG_OK;
+}

@@ -15,6 +15,9 @@ enum tg_err tg_file_read(const char *path, size_t max, uint8_t **ret, size_t *re
 enum tg_err tg_file_open(const char *path, uint64_t max, int *ret_fd, uint64_t *ret_size,
 			 struct tg_diag *d);
 
+/* Read to EOF whatever stat says (securityfs event logs report size 0). */
+enum tg_err tg_file_read_stream(const char *path, size_t max, uint8_t **ret, size_t *ret_len, struct tg_diag *d);
+
 /* "dir/name", malloc'd (NULL when out of memory). */
 char *tg_path_join(const char *dir, const char *name);
 

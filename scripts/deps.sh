@@ -10,6 +10,7 @@ PKGS=(
 	swtpm swtpm-tools tpm2-tools
 	tar gzip bzip2 xz-utils zstd zip unzip cpio binutils dpkg libarchive-tools file git
 	u-boot-tools device-tree-compiler python3 pesign sbsigntool systemd-boot-efi linux-image-amd64 shim-signed
+	qemu-system-x86 ovmf busybox-static mtools dosfstools
 )
 
 missing=()

@@ -195,6 +195,24 @@ static int pick_bank(const struct tg_eventlog *el, const TPML_PCR_SELECTION *sel
  * (THREATS cases 41, 42, 53): known only as the triple (PCR, event type,
  * digest); a relabelled type or an unknown digest is MEASUREMENT_UNKNOWN,
  * never skipped. */
+/* Does some event of this log (bank) carry reference r's digest?  Such a
+ * reference is accounted for, and is not the one a stranger should have
+ * matched. */
+static bool ref_in_log(const struct tg_eventlog *el, size_t bank, const struct tg_reference *r)
+{
+	char hex[2 * TG_HASH_MAX_LEN + 1];
+
+	for (size_t i = 0; i < el->nevents; i++) {
+		const struct tg_event *e = &el->events[i];
+		if ((int)e->pcr != r->pcr || e->type != r->event_type || !e->digest[bank].p)
+			continue;
+		tg_hex_encode(e->digest[bank].p, e->digest[bank].len, hex);
+		if (strcmp(hex, r->digest) == 0)
+			return true;
+	}
+	return false;
+}
+
 static void match_events(const struct tg_eventlog *el, size_t bank, uint32_t pcrs,
 			 const struct tg_attest_records *rec, struct tg_verdict *v,
 			 struct json_object *unknown, struct json_object *decisions, size_t *ret_checked)
@@ -243,7 +261,11 @@ static void match_events(const struct tg_eventlog *el, size_t bank, uint32_t pcr
 			const struct tg_reference *r = &rec->refs[k];
 			if (r->pcr != (int)e->pcr || strcmp(r->alg, alg) != 0)
 				continue;
-			if (!near || (near->event_type != e->type && r->event_type == e->type))
+			/* Same PCR; same type preferred; one no event of this log
+			 * used preferred (that is what this event replaced). */
+			int score = (r->event_type == e->type) * 2 + !ref_in_log(el, bank, r);
+			int best = !near ? -1 : (near->event_type == e->type) * 2 + !ref_in_log(el, bank, near);
+			if (score > best)
 				near = r;
 		}
 		tg_event_describe(e, desc, sizeof(desc));

@@ -237,7 +237,7 @@ static int cmd_agent(struct tg_ctx *ctx, int argc, char **argv)
 		r = tg_fail(&d, TG_E_USAGE, "--pcr-list '%s' is not a list of PCRs 0-23", pcr_list);
 	/* The event log goes into the bundle as read now. */
 	if (r == TG_OK && (log || access(default_log, R_OK) == 0))
-		r = tg_file_read(log ? log : default_log, TG_MAX_EVENTLOG, &logb, &logl, &d);
+		r = tg_file_read_stream(log ? log : default_log, TG_MAX_EVENTLOG, &logb, &logl, &d);
 	/* The appliance's decision log: its events follow the boot log's in
 	 * eventlog.bin (PCR 15 is replayed from them), or it is the log. */
 	if (r == TG_OK && decisions) {

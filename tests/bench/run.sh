@@ -66,3 +66,7 @@ bash "$ROOT/tests/bench/fit.sh"
 echo
 echo "== appliance: trustgate quote vs tpm2_quote against swtpm"
 bash "$ROOT/tests/bench/quote.sh"
+
+echo
+echo "== appliance image: build time and boot-to-verdict"
+bash "$ROOT/tests/bench/image.sh"
