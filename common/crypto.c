@@ -895,3 +895,32 @@ enum tg_err tg_rsa_oaep_encrypt(const struct tg_key *k, enum tg_hash h, const ui
 	*outl = klen;
 	return TG_OK;
 }
+
+enum tg_err tg_ecdh_p256(const struct tg_key *peer, uint8_t z_x[32], uint8_t eph_x[32], uint8_t eph_y[32])
+{
+	_cleanup_sexp_ gcry_sexp_t key = NULL, data = NULL, res = NULL, s = NULL, e = NULL;
+	uint8_t k[32];
+	size_t sl = 0, el = 0;
+	const char *sp, *ep;
+
+	if (peer->type != TG_KEY_P256 || peer->q_len != 65)
+		return TG_E_CRYPTO;
+	/* An ephemeral scalar below the group order (top bit clear), not 0. */
+	do {
+		gcry_randomize(k, sizeof(k), GCRY_STRONG_RANDOM);
+		k[0] &= 0x7f;
+	} while (!k[0] && !k[1]);
+	/* libgcrypt's ECC "encryption" is ECDH: s = k*Q, e = k*G. */
+	if (gcry_sexp_build(&key, NULL, "(public-key(ecc(curve \"NIST P-256\")(q %b)))", (int)peer->q_len, peer->q) ||
+	    gcry_sexp_build(&data, NULL, "(data(value %b))", (int)sizeof(k), k) || gcry_pk_encrypt(&res, data, key))
+		return TG_E_CRYPTO;
+	s = gcry_sexp_find_token(res, "s", 0);
+	e = gcry_sexp_find_token(res, "e", 0);
+	if (!s || !e || !(sp = gcry_sexp_nth_data(s, 1, &sl)) || !(ep = gcry_sexp_nth_data(e, 1, &el)) || sl != 65 ||
+	    el != 65 || sp[0] != 4 || ep[0] != 4)
+		return TG_E_CRYPTO;
+	memcpy(z_x, sp + 1, 32);
+	memcpy(eph_x, ep + 1, 32);
+	memcpy(eph_y, ep + 33, 32);
+	return TG_OK;
+}

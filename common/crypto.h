@@ -154,6 +154,10 @@ enum tg_err tg_aes128_cfb(bool encrypt, const uint8_t key[16], uint8_t *buf, siz
 enum tg_err tg_rsa_oaep_encrypt(const struct tg_key *k, enum tg_hash h, const uint8_t *label, size_t ll,
 				const uint8_t *in, size_t inl, uint8_t *out, size_t outcap, size_t *outl);
 
+/* ECDH on P-256 with a fresh ephemeral key: the shared point's x, and the
+ * ephemeral public point. */
+enum tg_err tg_ecdh_p256(const struct tg_key *peer, uint8_t z_x[32], uint8_t eph_x[32], uint8_t eph_y[32]);
+
 /* A control DTB's rsa,r-squared and rsa,n0-inverse agree with the key. */
 bool tg_rsa_uboot_params_ok(const struct tg_key *k, struct tg_span rr, uint32_t n0inv);
 

@@ -27,6 +27,47 @@ static enum tg_err kdfa(const uint8_t *key, size_t kl, const char *label, struct
 	return TG_OK;
 }
 
+/* The TPM's KDFe (SP 800-56A concatenation KDF, SHA-256):
+ * H(counter || Z || label || 0 || partyU || partyV), one block. */
+static enum tg_err kdfe(const uint8_t z[32], const char *label, const uint8_t u[32], const uint8_t v[32], uint8_t out[32])
+{
+	static const uint8_t one[4] = { 0, 0, 0, 1 };
+	struct tg_md *md = NULL;
+	enum tg_err r = tg_md_new(TG_HASH_SHA256, &md);
+
+	if (r != TG_OK)
+		return r;
+	tg_md_write(md, one, 4);
+	tg_md_write(md, z, 32);
+	tg_md_write(md, label, strlen(label) + 1);
+	tg_md_write(md, u, 32);
+	tg_md_write(md, v, 32);
+	tg_md_final(md, out);
+	tg_md_free(md);
+	return TG_OK;
+}
+
+/* The seed and its encryption to an ECC EK: ECDH with an ephemeral key;
+ * the encrypted secret is the ephemeral point (TPMS_ECC_POINT). */
+static enum tg_err ecc_seed(const struct tg_ak *ek, uint8_t seed[32], struct tg_credential *out)
+{
+	uint8_t z[32], x[32], y[32];
+	enum tg_err r = tg_ecdh_p256(ek->key, z, x, y);
+
+	if (r == TG_OK)
+		r = kdfe(z, "IDENTITY", x, ek->key->q + 1, seed);
+	if (r != TG_OK)
+		return r;
+	uint8_t *p = out->secret_enc;
+	p[0] = 0, p[1] = 68;             /* TPM2B_ENCRYPTED_SECRET size */
+	p[2] = 0, p[3] = 32;
+	memcpy(p + 4, x, 32);
+	p[36] = 0, p[37] = 32;
+	memcpy(p + 38, y, 32);
+	out->secret_enc_len = 70;
+	return TG_OK;
+}
+
 enum tg_err tg_make_credential(const struct tg_ak *ek, const struct tg_ak *ak, const uint8_t *secret, size_t sl,
 			       struct tg_credential *out, struct tg_diag *d)
 {
@@ -37,22 +78,30 @@ enum tg_err tg_make_credential(const struct tg_ak *ek, const struct tg_ak *ak, c
 	enum tg_err r;
 
 	memset(out, 0, sizeof(*out));
-	if (!ek->has_public || p->type != TPM2_ALG_RSA || p->nameAlg != TPM2_ALG_SHA256 ||
-	    p->parameters.rsaDetail.symmetric.algorithm != TPM2_ALG_AES ||
-	    p->parameters.rsaDetail.symmetric.keyBits.aes != 128 || p->parameters.rsaDetail.symmetric.mode.aes != TPM2_ALG_CFB ||
-	    !(p->objectAttributes & TPMA_OBJECT_RESTRICTED) || !(p->objectAttributes & TPMA_OBJECT_DECRYPT))
-		return tg_fail(d, TG_E_UNSUPPORTED, "the EK is not an RSA storage key with SHA-256 and AES-128-CFB (the TCG "
-			       "EK template); credentials for ECC EKs are not supported yet");
+	bool ecc = ek->has_public && p->type == TPM2_ALG_ECC;
+	const TPMT_SYM_DEF_OBJECT *sym_def = ecc ? &p->parameters.eccDetail.symmetric : &p->parameters.rsaDetail.symmetric;
+	if (!ek->has_public || (p->type != TPM2_ALG_RSA && !(ecc && p->parameters.eccDetail.curveID == TPM2_ECC_NIST_P256)) ||
+	    p->nameAlg != TPM2_ALG_SHA256 || sym_def->algorithm != TPM2_ALG_AES || sym_def->keyBits.aes != 128 ||
+	    sym_def->mode.aes != TPM2_ALG_CFB || !(p->objectAttributes & TPMA_OBJECT_RESTRICTED) ||
+	    !(p->objectAttributes & TPMA_OBJECT_DECRYPT))
+		return tg_fail(d, TG_E_UNSUPPORTED, "the EK is not an RSA or P-256 storage key with SHA-256 and AES-128-CFB "
+			       "(the TCG EK templates)");
 	if (sl == 0 || sl > 32 || ak->name_len != 34)
 		return tg_fail(d, TG_E_USAGE, "credential: secret of 1..32 bytes and a SHA-256 AK name needed");
-	tg_random(seed, sizeof(seed));
-	/* The seed, encrypted to the EK (OAEP, label "IDENTITY"). */
-	r = tg_rsa_oaep_encrypt(ek->key, TG_HASH_SHA256, label, sizeof(label), seed, sizeof(seed), out->secret_enc + 2,
-				sizeof(out->secret_enc) - 2, &el);
-	if (r != TG_OK)
-		return tg_fail(d, r, "credential: RSA-OAEP encryption to the EK failed");
-	out->secret_enc[0] = (uint8_t)(el >> 8), out->secret_enc[1] = (uint8_t)el;
-	out->secret_enc_len = 2 + el;
+	if (ecc) {
+		r = ecc_seed(ek, seed, out);
+		if (r != TG_OK)
+			return tg_fail(d, r, "credential: ECDH with the EK failed");
+	} else {
+		tg_random(seed, sizeof(seed));
+		/* The seed, encrypted to the EK (OAEP, label "IDENTITY"). */
+		r = tg_rsa_oaep_encrypt(ek->key, TG_HASH_SHA256, label, sizeof(label), seed, sizeof(seed),
+					out->secret_enc + 2, sizeof(out->secret_enc) - 2, &el);
+		if (r != TG_OK)
+			return tg_fail(d, r, "credential: RSA-OAEP encryption to the EK failed");
+		out->secret_enc[0] = (uint8_t)(el >> 8), out->secret_enc[1] = (uint8_t)el;
+		out->secret_enc_len = 2 + el;
+	}
 	/* Keys derived from the seed, the symmetric one bound to the AK name. */
 	r = kdfa(seed, sizeof(seed), "STORAGE", tg_span_make(ak->name, ak->name_len), 128, sym);
 	if (r == TG_OK)

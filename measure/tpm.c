@@ -91,6 +91,27 @@ static void ek_template(TPM2B_PUBLIC *p)
 	p->publicArea.unique.rsa.size = 256;
 }
 
+/* The TCG EK Credential Profile's ECC NIST P-256 template. */
+static void ek_template_ecc(TPM2B_PUBLIC *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->publicArea.type = TPM2_ALG_ECC;
+	p->publicArea.nameAlg = TPM2_ALG_SHA256;
+	p->publicArea.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+					 TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_ADMINWITHPOLICY |
+					 TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT;
+	p->publicArea.authPolicy.size = 32;
+	memcpy(p->publicArea.authPolicy.buffer, ek_policy, 32);
+	p->publicArea.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_AES;
+	p->publicArea.parameters.eccDetail.symmetric.keyBits.aes = 128;
+	p->publicArea.parameters.eccDetail.symmetric.mode.aes = TPM2_ALG_CFB;
+	p->publicArea.parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
+	p->publicArea.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
+	p->publicArea.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+	p->publicArea.unique.ecc.x.size = 32;
+	p->publicArea.unique.ecc.y.size = 32;
+}
+
 static void ak_template(TPM2B_PUBLIC *p, bool ecc)
 {
 	memset(p, 0, sizeof(*p));
@@ -408,8 +429,8 @@ enum tg_err tg_tpm_extend(struct tg_tpm *t, unsigned pcr, const uint8_t digest[3
 		   "extending the decision PCR", d);
 }
 
-enum tg_err tg_tpm_activate(struct tg_tpm *t, bool ecc, const uint8_t *blob, size_t bl, const uint8_t *enc, size_t el,
-			    uint8_t *secret, size_t *sl, struct tg_diag *d)
+enum tg_err tg_tpm_activate(struct tg_tpm *t, bool ecc, bool ek_ecc, const uint8_t *blob, size_t bl, const uint8_t *enc,
+			    size_t el, uint8_t *secret, size_t *sl, struct tg_diag *d)
 {
 	ESYS_CONTEXT *e = t->ectx;
 	TPM2B_ID_OBJECT id = { 0 };
@@ -431,7 +452,10 @@ enum tg_err tg_tpm_activate(struct tg_tpm *t, bool ecc, const uint8_t *blob, siz
 		return tg_fail(d, TG_E_FORMAT, "challenge: the encrypted secret is malformed");
 	r = ak_handle(t, ecc, &ak, &created, d);
 	if (r == TG_OK) {
-		ek_template(&ekt);
+		if (ek_ecc)
+			ek_template_ecc(&ekt);
+		else
+			ek_template(&ekt);
 		r = tss(Esys_CreatePrimary(e, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens,
 					   &ekt, &outside, &none, &ek, &ek_pub, NULL, NULL, NULL),
 			"creating the EK", d);

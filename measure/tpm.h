@@ -62,7 +62,7 @@ enum tg_err tg_tpm_extend(struct tg_tpm *t, unsigned pcr, const uint8_t digest[3
 /* TPM2_ActivateCredential with trustgate's AK of that type and the EK:
  * the secret of a credential made for them (blob: TPM2B_ID_OBJECT,
  * enc: TPM2B_ENCRYPTED_SECRET, both marshalled). */
-enum tg_err tg_tpm_activate(struct tg_tpm *t, bool ecc, const uint8_t *blob, size_t bl, const uint8_t *enc, size_t el,
-			    uint8_t *secret, size_t *sl, struct tg_diag *d);
+enum tg_err tg_tpm_activate(struct tg_tpm *t, bool ecc, bool ek_ecc, const uint8_t *blob, size_t bl, const uint8_t *enc,
+			    size_t el, uint8_t *secret, size_t *sl, struct tg_diag *d);
 
 #endif

@@ -197,10 +197,10 @@ static int cmd_respond(struct tg_ctx *ctx, int argc, char **argv)
 {
 	_cleanup_free_ uint8_t *buf = NULL;
 	_cleanup_json_ struct json_object *c = NULL;
-	const char *file = NULL, *tcti = NULL, *alg = NULL;
+	const char *file = NULL, *tcti = NULL, *alg = NULL, *ek_alg = NULL;
 	const struct tg_opt opts[] = {
 		{ "challenge", true, &file, NULL }, { "tcti", true, &tcti, NULL }, { "ak-alg", true, &alg, NULL },
-		{ NULL, false, NULL, NULL },
+		{ "ek-alg", true, &ek_alg, NULL }, { NULL, false, NULL, NULL },
 	};
 	struct tg_diag d = { { 0 } };
 	struct tg_tpm *tpm = NULL;
@@ -224,10 +224,13 @@ static int cmd_respond(struct tg_ctx *ctx, int argc, char **argv)
 	}
 	if (r == TG_OK && alg && strcmp(alg, "rsa") != 0 && strcmp(alg, "ecc") != 0)
 		r = tg_fail(&d, TG_E_USAGE, "--ak-alg '%s': rsa or ecc", alg);
+	if (r == TG_OK && ek_alg && strcmp(ek_alg, "rsa") != 0 && strcmp(ek_alg, "ecc") != 0)
+		r = tg_fail(&d, TG_E_USAGE, "--ek-alg '%s': rsa or ecc", ek_alg);
 	if (r == TG_OK)
 		r = tg_tpm_open(tcti, &tpm, &d);
 	if (r == TG_OK)
-		r = tg_tpm_activate(tpm, alg && strcmp(alg, "ecc") == 0, blob, bl, enc, el, secret, &sl, &d);
+		r = tg_tpm_activate(tpm, alg && strcmp(alg, "ecc") == 0, ek_alg && strcmp(ek_alg, "ecc") == 0, blob, bl,
+				    enc, el, secret, &sl, &d);
 	tg_tpm_close(tpm);
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);

@@ -44,8 +44,13 @@ expect 0 "respond with the ECC AK" -- tg host respond --challenge c4.json --ak-a
 S4=$(printf '%s' "$LAST_OUT" | tr -d '\n')
 expect 0 "enrol the ECC AK with its secret" -- tg host enroll h4 --ak b4/ak.tpm2b --ek ek1.pub --secret "$S4" --reason ecc
 # Bad input.
+# An ECC (P-256) EK: the seed by ECDH with an ephemeral key (KDFe).
 t2 tpm2_createek -c eke.ctx -G ecc -u eke.pub
-bad_input "an ECC EK (not supported yet)" "ECC EK" -- tg host challenge h5 --ek eke.pub --ak b1/ak.tpm2b
+expect 0 "challenge with an ECC EK" -- tg host challenge h5 --ek eke.pub --ak b1/ak.tpm2b --out c5.json
+bad_input "respond with the RSA EK: the TPM refuses" "TPM" -- tg host respond --challenge c5.json
+expect 0 "respond with the ECC EK" -- tg host respond --challenge c5.json --ek-alg ecc
+S5=$(printf '%s' "$LAST_OUT" | tr -d '\n')
+expect 0 "enrol with the ECC-EK credential's secret" -- tg host enroll h5 --ak b1/ak.tpm2b --ek eke.pub --secret "$S5" --reason "ecc ek"
 bad_input "--secret without a challenge" "no challenge" -- tg host enroll h6 --ak b1/ak.tpm2b --secret 00ff --reason r
 echo '{"credential_blob": "zz"}' > junk.json
 bad_input "a file that is not a challenge" "junk.json" -- tg host respond --challenge junk.json
