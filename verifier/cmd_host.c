@@ -83,7 +83,7 @@ static enum tg_err try_ekca(const struct tg_keyrec *k, void *ud)
 }
 
 static enum tg_err check_challenge(struct tg_db *db, const char *host, const char *ak_name, const char *ek_fpr,
-				   const char *secret, struct tg_diag *d)
+				   const char *secret, bool no_challenge, struct tg_diag *d)
 {
 	_cleanup_json_ struct json_object *c = NULL;
 	uint8_t sb[64], h[32];
@@ -93,8 +93,15 @@ static enum tg_err check_challenge(struct tg_db *db, const char *host, const cha
 
 	if (r != TG_OK)
 		return r;
+	if (!c && secret)
+		return tg_fail(d, TG_E_USAGE, "host enroll --secret: no challenge was issued for %s", host);
+	/* Without proof that the AK lives beside the EK an AK is taken on
+	 * trust: only when the operator says so. */
 	if (!c)
-		return secret ? tg_fail(d, TG_E_USAGE, "host enroll --secret: no challenge was issued for %s", host) : TG_OK;
+		return no_challenge ? TG_OK : tg_fail(d, TG_E_USAGE, "host enroll: prove the AK first (host challenge, "
+						       "host respond, then --secret) or say --no-challenge");
+	if (no_challenge)
+		return tg_fail(d, TG_E_USAGE, "host %s was challenged: --no-challenge is not accepted", host);
 	if (!secret)
 		return tg_fail(d, TG_E_USAGE, "host %s was challenged: enrol it with --secret (from 'trustgate host respond')",
 			       host);
@@ -246,11 +253,12 @@ static int cmd_enroll(struct tg_ctx *ctx, int argc, char **argv)
 	_cleanup_free_ uint8_t *akb = NULL, *ekb = NULL, *certb = NULL;
 	_cleanup_key_ struct tg_key *certkey = NULL;
 	const char *ak = NULL, *ek = NULL, *ek_cert = NULL, *model = NULL, *reason = NULL, *secret = NULL;
+	bool no_challenge = false;
 	const struct tg_opt opts[] = {
 		{ "ak", true, &ak, NULL },         { "ek", true, &ek, NULL },
 		{ "ek-cert", true, &ek_cert, NULL }, { "model", true, &model, NULL },
 		{ "reason", true, &reason, NULL }, { "secret", true, &secret, NULL },
-		{ NULL, false, NULL, NULL },
+		{ "no-challenge", false, NULL, &no_challenge }, { NULL, false, NULL, NULL },
 	};
 	struct tg_diag d = { { 0 } };
 	struct tg_ak akey = { 0 }, ekey = { 0 };
@@ -320,7 +328,7 @@ static int cmd_enroll(struct tg_ctx *ctx, int argc, char **argv)
 	/* A host that was challenged is enrolled only with the secret its TPM
 	 * recovered: proof that this AK lives beside that EK. */
 	r = check_challenge(db, pos[0], name_hex, ekey.key ? ekey.key->fingerprint : certkey ? certkey->fingerprint : NULL,
-			    secret, &d);
+			    secret, no_challenge, &d);
 	if (r != TG_OK) {
 		tg_ak_release(&akey);
 		tg_ak_release(&ekey);
@@ -355,6 +363,7 @@ static int cmd_enroll(struct tg_ctx *ctx, int argc, char **argv)
 	tg_json_str(detail, "ak_algorithm", tg_key_algorithm(akey.key));
 	tg_json_str(detail, "ek_fingerprint", ekey.key ? ekey.key->fingerprint : certkey ? certkey->fingerprint : NULL);
 	tg_json_str(detail, "reason", reason);
+	tg_json_str(detail, "proof", secret ? "credential activation" : "none (--no-challenge)");
 	r = tg_db_begin(db, &d);
 	if (r == TG_OK)
 		r = tg_rec_host_insert(db, &h, &d);

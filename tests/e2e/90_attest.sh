@@ -38,12 +38,12 @@ attest_reason() { # CODE NAME -- args
 
 expect 0 "reference import of a known-good log" -- tg --json reference import --eventlog golden.log --model edge-1 --reason "golden image 2026-11"
 printf '%s' "$LAST_OUT" | jq -e '.events == 10 and .added == 20' >/dev/null && ok "10 measured events, 20 reference values (2 banks)" || bad "reference counts: $LAST_OUT"
-bad_input "host enroll with a PEM AK refused" "TPM2B_PUBLIC" -- tg host enroll h1 --ak ak.pem --model edge-1 --reason r
+bad_input "host enroll with a PEM AK refused" "TPM2B_PUBLIC" -- tg host enroll h1 --no-challenge --ak ak.pem --model edge-1 --reason r
 t2 tpm2_createprimary -C o -c prim.ctx
 t2 tpm2_create -C prim.ctx -G rsa2048:rsassa-sha256 -a "fixedtpm|fixedparent|sensitivedataorigin|userwithauth|sign" -u signer.pub -r signer.priv
-bad_input "host enroll with an unrestricted key refused" "not a restricted" -- tg host enroll h1 --ak signer.pub --model edge-1 --reason r
-expect 0 "host enroll with AK and EK" -- tg host enroll h1 --ak ak.tpm2b --ek ek.pub --model edge-1 --reason "rack 4 unit 12"
-bad_input "enrolling the same host again refused (identity is immutable)" "already enrolled" -- tg host enroll h1 --ak ak2.tpm2b --model edge-1 --reason again
+bad_input "host enroll with an unrestricted key refused" "not a restricted" -- tg host enroll h1 --no-challenge --ak signer.pub --model edge-1 --reason r
+expect 0 "host enroll with AK and EK" -- tg host enroll h1 --no-challenge --ak ak.tpm2b --ek ek.pub --model edge-1 --reason "rack 4 unit 12"
+bad_input "enrolling the same host again refused (identity is immutable)" "already enrolled" -- tg host enroll h1 --no-challenge --ak ak2.tpm2b --model edge-1 --reason again
 expect 0 "host list" -- tg host list
 
 N=$(openssl rand -hex 20)
@@ -109,7 +109,7 @@ printf '%s' "$LAST_OUT" | jq -e '[.reasons[].code] == ["MEASUREMENT_UNKNOWN"] an
 	&& ok "exactly that event is reported" || bad "exactly that event is reported: $(printf '%s' "$LAST_OUT" | jq -c '.reasons')"
 attest_reason EVENTLOG_REPLAY_MISMATCH "the golden log against the evil quote: EVENTLOG_REPLAY_MISMATCH" -- h1 --msg ev.msg --sig ev.sig --eventlog golden.log --nonce "$N"
 # A host whose model has no references (THREATS 53).
-expect 0 "host enroll without references" -- tg host enroll h2 --ak ak2.tpm2b --model empty-model --reason r
+expect 0 "host enroll without references" -- tg host enroll h2 --no-challenge --ak ak2.tpm2b --model empty-model --reason r
 N=$(openssl rand -hex 20); quote "$N" h2 ak2.ctx
 attest_reason REFERENCE_EMPTY "host whose model has no reference values: REFERENCE_EMPTY" -- h2 --msg h2.msg --sig h2.sig --eventlog golden.log --nonce "$N"
 

@@ -52,6 +52,10 @@ expect 0 "respond with the ECC EK" -- tg host respond --challenge c5.json --ek-a
 S5=$(printf '%s' "$LAST_OUT" | tr -d '\n')
 expect 0 "enrol with the ECC-EK credential's secret" -- tg host enroll h5 --ak b1/ak.tpm2b --ek eke.pub --secret "$S5" --reason "ecc ek"
 bad_input "--secret without a challenge" "no challenge" -- tg host enroll h6 --ak b1/ak.tpm2b --secret 00ff --reason r
+bad_input "enrol without proof and without --no-challenge" "--no-challenge" -- tg host enroll h6 --ak b1/ak.tpm2b --reason r
+bad_input "a challenged host cannot skip the proof" "--no-challenge is not accepted" -- tg host enroll h3 --no-challenge --ak b1/ak.tpm2b --ek ek2.pub --reason r
+expect 0 "an AK taken on trust, said so" -- tg --json host enroll h6 --no-challenge --ak b1/ak.tpm2b --reason "out of band"
+printf '%s' "$LAST_OUT" | jq -e '.proof | startswith("none")' >/dev/null && ok "the audit detail records that no proof was given" || bad "proof field"
 echo '{"credential_blob": "zz"}' > junk.json
 bad_input "a file that is not a challenge" "junk.json" -- tg host respond --challenge junk.json
 kill "$(cat "$WORK/sw2.pid")" 2>/dev/null
@@ -72,15 +76,15 @@ if command -v swtpm_setup >/dev/null && [ -x /usr/bin/swtpm_localca ]; then
 	TPM2TOOLS_TCTI=$T3 t2 tpm2_createek -c ek3.ctx -G rsa -u ek3.pub
 	t2 tg quote --nonce "$(openssl rand -hex 20)" --out b7 --tcti "$T3"
 	openssl x509 -inform DER -in ekcert.der -noout -issuer | grep -q swtpm-localca && ok "EK certificate from the TPM's NV (swtpm-localca)" || bad "ek cert"
-	bad_input "EK certificate with no ek-ca key in the records" "ek-ca" -- tg host enroll h7 --ak b7/ak.tpm2b --ek ek3.pub --ek-cert ekcert.der --reason r
+	bad_input "EK certificate with no ek-ca key in the records" "ek-ca" -- tg host enroll h7 --no-challenge --ak b7/ak.tpm2b --ek ek3.pub --ek-cert ekcert.der --reason r
 	tg supplier add tpmvendor --reason "TPM vendor" >/dev/null
 	tg key add tpmvendor "$WORK/ca/issuercert.pem" --purpose ek-ca --reason "vendor EK CA" >/dev/null
 	openssl req -batch -x509 -newkey rsa:2048 -nodes -keyout rogue.key -out rogue.crt -subj /CN=swtpm-localca 2>/dev/null
 	openssl x509 -inform DER -in ekcert.der -pubkey -noout > ekpub.pem
 	openssl x509 -new -subj /CN=unknown -force_pubkey ekpub.pem -CA rogue.crt -CAkey rogue.key -set_serial 7 -days 365 \
 		-outform DER -out rogue-ek.der 2>/dev/null
-	bad_input "the same EK certificate re-signed by a look-alike CA" "ek-ca" -- tg host enroll h7 --ak b7/ak.tpm2b --ek ek3.pub --ek-cert rogue-ek.der --reason r
-	expect 0 "EK certificate issued by the vendor's ek-ca key: enrolled" -- tg host enroll h7 --ak b7/ak.tpm2b --ek ek3.pub --ek-cert ekcert.der --reason "vendor-certified EK"
+	bad_input "the same EK certificate re-signed by a look-alike CA" "ek-ca" -- tg host enroll h7 --no-challenge --ak b7/ak.tpm2b --ek ek3.pub --ek-cert rogue-ek.der --reason r
+	expect 0 "EK certificate issued by the vendor's ek-ca key: enrolled" -- tg host enroll h7 --no-challenge --ak b7/ak.tpm2b --ek ek3.pub --ek-cert ekcert.der --reason "vendor-certified EK"
 	kill "$(cat "$WORK/sw3.pid")" 2>/dev/null
 else
 	skip "swtpm_setup/swtpm_localca not installed"

@@ -20,7 +20,7 @@ mk() { # HOST [skip-enroll]
 	mkdir -p "hosts/$h"
 	t2 tpm2_quote -c ak.ctx -l sha256:0,1,2,3,4,5,6,7 -q "$n" -m "hosts/$h/attest.bin" -s "hosts/$h/sig.bin" -g sha256
 	cp golden.log "hosts/$h/eventlog.bin"; echo "$n" > "hosts/$h/nonce"
-	[ -n "${2:-}" ] || tg host enroll "$h" --ak ak.tpm2b --model edge --reason r >/dev/null
+	[ -n "${2:-}" ] || tg host enroll "$h" --no-challenge --ak ak.tpm2b --model edge --reason r >/dev/null
 }
 for h in a1 a2 a3 a4 a5 a6; do mk "$h"; done
 mk zz-unknown skip
@@ -45,7 +45,7 @@ rm -rf hosts/a5 hosts/zz-unknown
 expect 1 "the same batch replayed: every host untrusted" -- tg attest --batch hosts
 [ "$(printf '%s\n' "$LAST_OUT" | grep -c QUOTE_NONCE)" -eq 5 ] && ok "replayed batch: QUOTE_NONCE for all 5 hosts" || bad "replayed batch nonces"
 # JSON lines on stdin, and --json output (one document per line).
-for h in a1 a2; do mk "$h-b" skip; tg host enroll "$h-b" --ak ak.tpm2b --model edge --reason r >/dev/null; done
+for h in a1 a2; do mk "$h-b" skip; tg host enroll "$h-b" --no-challenge --ak ak.tpm2b --model edge --reason r >/dev/null; done
 printf '{"host": "a1-b", "nonce": "%s", "bundle": "%s"}\n{"host": "a2-b", "nonce": "%s", "bundle": "%s"}\n' \
 	"$(cat hosts/a1-b/nonce)" "$PWD/hosts/a1-b" "$(cat hosts/a2-b/nonce)" "$PWD/hosts/a2-b" > jobs.jsonl
 out=$(tg --json attest --batch - < jobs.jsonl 2>/dev/null); rc=$?
