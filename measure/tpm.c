@@ -73,43 +73,35 @@ static const uint8_t ek_policy[32] = { 0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xB3,
 				       0x8D, 0x46, 0xA5, 0xD7, 0x24, 0xFD, 0x52, 0xD7, 0x6E, 0x06, 0x52,
 				       0x0B, 0x64, 0xF2, 0xA1, 0xDA, 0x1B, 0x33, 0x14, 0x69, 0xAA };
 
-static void ek_template(TPM2B_PUBLIC *p)
+/* The TCG EK Credential Profile's templates: RSA 2048 (L-1) or ECC NIST
+ * P-256 (L-2), the EKs tpm2_createek makes and EK certificates describe. */
+static void ek_template(TPM2B_PUBLIC *p, bool ecc)
 {
-	memset(p, 0, sizeof(*p));
-	p->publicArea.type = TPM2_ALG_RSA;
-	p->publicArea.nameAlg = TPM2_ALG_SHA256;
-	p->publicArea.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-					 TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_ADMINWITHPOLICY |
-					 TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT;
-	p->publicArea.authPolicy.size = 32;
-	memcpy(p->publicArea.authPolicy.buffer, ek_policy, 32);
-	p->publicArea.parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_AES;
-	p->publicArea.parameters.rsaDetail.symmetric.keyBits.aes = 128;
-	p->publicArea.parameters.rsaDetail.symmetric.mode.aes = TPM2_ALG_CFB;
-	p->publicArea.parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
-	p->publicArea.parameters.rsaDetail.keyBits = 2048;
-	p->publicArea.unique.rsa.size = 256;
-}
+	TPMT_SYM_DEF_OBJECT *sym = ecc ? &p->publicArea.parameters.eccDetail.symmetric :
+					 &p->publicArea.parameters.rsaDetail.symmetric;
 
-/* The TCG EK Credential Profile's ECC NIST P-256 template. */
-static void ek_template_ecc(TPM2B_PUBLIC *p)
-{
 	memset(p, 0, sizeof(*p));
-	p->publicArea.type = TPM2_ALG_ECC;
+	p->publicArea.type = ecc ? TPM2_ALG_ECC : TPM2_ALG_RSA;
 	p->publicArea.nameAlg = TPM2_ALG_SHA256;
 	p->publicArea.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
 					 TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_ADMINWITHPOLICY |
 					 TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT;
 	p->publicArea.authPolicy.size = 32;
 	memcpy(p->publicArea.authPolicy.buffer, ek_policy, 32);
-	p->publicArea.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_AES;
-	p->publicArea.parameters.eccDetail.symmetric.keyBits.aes = 128;
-	p->publicArea.parameters.eccDetail.symmetric.mode.aes = TPM2_ALG_CFB;
-	p->publicArea.parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
-	p->publicArea.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
-	p->publicArea.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
-	p->publicArea.unique.ecc.x.size = 32;
-	p->publicArea.unique.ecc.y.size = 32;
+	sym->algorithm = TPM2_ALG_AES;
+	sym->keyBits.aes = 128;
+	sym->mode.aes = TPM2_ALG_CFB;
+	if (ecc) {
+		p->publicArea.parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
+		p->publicArea.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
+		p->publicArea.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+		p->publicArea.unique.ecc.x.size = 32;
+		p->publicArea.unique.ecc.y.size = 32;
+	} else {
+		p->publicArea.parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
+		p->publicArea.parameters.rsaDetail.keyBits = 2048;
+		p->publicArea.unique.rsa.size = 256;
+	}
 }
 
 static void ak_template(TPM2B_PUBLIC *p, bool ecc)
@@ -175,7 +167,7 @@ static enum tg_err ak_handle(struct tg_tpm *t, bool ecc, ESYS_TR *ak, bool *crea
 		Esys_Free(p);
 		return r;
 	}
-	ek_template(&ekt);
+	ek_template(&ekt, false);
 	ak_template(&akt, ecc);
 	r = tss(Esys_CreatePrimary(e, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &ekt,
 				   &outside, &none, &ek, &ek_pub, NULL, NULL, NULL),
@@ -452,10 +444,7 @@ enum tg_err tg_tpm_activate(struct tg_tpm *t, bool ecc, bool ek_ecc, const uint8
 		return tg_fail(d, TG_E_FORMAT, "challenge: the encrypted secret is malformed");
 	r = ak_handle(t, ecc, &ak, &created, d);
 	if (r == TG_OK) {
-		if (ek_ecc)
-			ek_template_ecc(&ekt);
-		else
-			ek_template(&ekt);
+		ek_template(&ekt, ek_ecc);
 		r = tss(Esys_CreatePrimary(e, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens,
 					   &ekt, &outside, &none, &ek, &ek_pub, NULL, NULL, NULL),
 			"creating the EK", d);
