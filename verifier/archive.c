@@ -19,17 +19,26 @@
 
 /* ------------------------------------------------------------ findings */
 
-static struct tg_ar_finding *finding(struct tg_ar_result *res, const char *code, enum tg_ar_sev sev,
-				     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static struct tg_ar_finding *finding(struct tg_ar_result *res, const char *code, enum tg_ar_sev sev,
-				     const char *fmt, ...)
+struct tg_ar_finding *tg_archive_finding(struct tg_ar_result *res, const char *code, enum tg_ar_sev sev,
+					const char *fmt, ...)
 {
 	va_list ap;
 	struct tg_ar_finding *f;
 
-	if (res->nf >= TG_AR_MAX_FINDINGS)
-		return NULL;
-	f = &res->f[res->nf++];
+	if (res->nf >= TG_AR_MAX_FINDINGS) {
+		/* The list is full: never let a rejecting finding fall off it
+		 * behind warnings (it takes the place of the last tier-3-only
+		 * one), and count what is not listed. */
+		res->dropped++;
+		f = NULL;
+		for (size_t i = res->nf; sev == TG_AR_ALWAYS && i-- > 0 && !f;)
+			if (res->f[i].sev == TG_AR_STRICT)
+				f = &res->f[i];
+		if (!f)
+			return NULL;
+	} else {
+		f = &res->f[res->nf++];
+	}
 	f->code = code;
 	f->sev = sev;
 	f->member = -1;
@@ -548,13 +557,13 @@ static bool over_limits(struct walk *w)
 	int64_t in = archive_filter_bytes(w->top, -1), out = archive_filter_bytes(w->top, 0);
 
 	if (res->total > TG_MAX_ARCHIVE_TOTAL) {
-		finding(res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "more than %llu bytes of content",
+		tg_archive_finding(res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "more than %llu bytes of content",
 			(unsigned long long)TG_MAX_ARCHIVE_TOTAL);
 		return true;
 	}
 	/* THREATS case 9: budgets enforced while streaming, never after. */
 	if (out > (int64_t)TG_MAX_ARCHIVE_RATIO_FLOOR && in > 0 && out / in > TG_MAX_ARCHIVE_RATIO) {
-		finding(res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "compression ratio over %u:1 (decompression bomb)",
+		tg_archive_finding(res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "compression ratio over %u:1 (decompression bomb)",
 			TG_MAX_ARCHIVE_RATIO);
 		return true;
 	}
@@ -569,7 +578,7 @@ static void manifest_append(struct tg_ar_result *res, struct tg_ar_member *m, co
 	if (!m->manifest || !res->manifest || n == 0)
 		return;
 	if (res->manifest_len + n > TG_MAX_MANIFEST) {
-		finding(res, "MANIFEST_INVALID", TG_AR_ALWAYS, "%s: manifest over %u bytes", name, TG_MAX_MANIFEST);
+		tg_archive_finding(res, "MANIFEST_INVALID", TG_AR_ALWAYS, "%s: manifest over %u bytes", name, TG_MAX_MANIFEST);
 		free(res->manifest);
 		res->manifest = NULL;
 		res->manifest_len = 0;
@@ -589,7 +598,7 @@ static enum tg_err member_error(struct walk *w, struct archive *a, const char *n
 	if (w->depth == 0)
 		return tg_fail(d, TG_E_FORMAT, "%s: malformed archive at %s: %s", w->top_what, name,
 			       archive_error_string(a) ? archive_error_string(a) : "unreadable member data");
-	finding(w->res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%s%s: %s", w->prefix, name,
+	tg_archive_finding(w->res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%s%s: %s", w->prefix, name,
 		archive_error_string(a) ? archive_error_string(a) : "unreadable member data");
 	w->res->stopped = true;
 	return TG_OK;
@@ -635,7 +644,7 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct archive
 	if (sm3)
 		tg_md_write(sm3, head, hl);
 	if (m->manifest && res->manifest) {
-		finding(res, "MANIFEST_INVALID", TG_AR_ALWAYS, "%s: more than one manifest", name);
+		tg_archive_finding(res, "MANIFEST_INVALID", TG_AR_ALWAYS, "%s: more than one manifest", name);
 		m->manifest = false;
 	} else if (m->manifest && !(res->manifest = malloc(1))) {
 		tg_md_free(md);
@@ -657,7 +666,7 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct archive
 	}
 	if (m->component && strcmp(m->component, "archive") == 0) {
 		if (w->depth + 1 > TG_MAX_ARCHIVE_DEPTH) {
-			finding(res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "%s%s: archives nested deeper than %d", w->prefix,
+			tg_archive_finding(res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "%s%s: archives nested deeper than %d", w->prefix,
 				name, TG_MAX_ARCHIVE_DEPTH);
 			res->stopped = true;
 			tg_md_free(md);
@@ -677,14 +686,14 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct archive
 		}
 		r = layer_open(&inner, nested_read, &src, &why);
 		if (r == TG_E_FORMAT) {
-			finding(res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%s%s: %s", w->prefix, name, why);
+			tg_archive_finding(res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%s%s: %s", w->prefix, name, why);
 			r = TG_OK;
 		} else if (r == TG_OK) {
 			struct walk sub = { .res = res, .layer = &inner, .top = w->top, .top_what = w->top_what,
 					    .prefix = prefix, .depth = w->depth + 1 };
 			r = walk_archive(&sub, inner.fmt, name, d);
 			if (r == TG_OK && !res->stopped && !layer_finish(&inner, fwhy, sizeof(fwhy))) {
-				finding(res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%s%s: %s", w->prefix, name, fwhy);
+				tg_archive_finding(res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%s%s: %s", w->prefix, name, fwhy);
 				res->stopped = true;
 			}
 			set_free(&sub.names);
@@ -733,7 +742,7 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct archive
 			m->size += n;
 			res->total += n;
 			if (m->size > TG_MAX_ARCHIVE_MEMBER) {
-				finding(res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "%s%s: member larger than %llu bytes",
+				tg_archive_finding(res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "%s%s: member larger than %llu bytes",
 					w->prefix, name, (unsigned long long)TG_MAX_ARCHIVE_MEMBER);
 				res->stopped = true;
 				break;
@@ -844,7 +853,7 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 			if (w->depth == 0)
 				return tg_fail(d, TG_E_FORMAT, "%s: malformed archive at member %llu: %s", what,
 					       (unsigned long long)res->entries + 1, why);
-			finding(res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%sentry %llu: %s", w->prefix,
+			tg_archive_finding(res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%sentry %llu: %s", w->prefix,
 				(unsigned long long)res->entries, why);
 			res->stopped = true;
 			break;
@@ -853,12 +862,12 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 			if (w->depth == 0)
 				return tg_fail(d, TG_E_FORMAT, "%s: malformed archive at member %llu: %s", what,
 					       (unsigned long long)res->entries + 1, why);
-			finding(res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%s%s", w->prefix, why);
+			tg_archive_finding(res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%s%s", w->prefix, why);
 			res->stopped = true;
 			break;
 		}
 		if (++res->entries > TG_MAX_ARCHIVE_ENTRIES) {
-			finding(res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "more than %u members", TG_MAX_ARCHIVE_ENTRIES);
+			tg_archive_finding(res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "more than %u members", TG_MAX_ARCHIVE_ENTRIES);
 			res->stopped = true;
 			break;
 		}
@@ -869,7 +878,7 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 		    archive_entry_filetype(e) == AE_IFDIR && !archive_entry_hardlink(e))
 			continue; /* "./": the archive's own root directory */
 		if (problem) {
-			finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: %s", full, problem);
+			tg_archive_finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: %s", full, problem);
 			continue;
 		}
 		/* cpio ends at a member named TRAILER!!!: GNU cpio and the kernel
@@ -878,7 +887,7 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 		 * (THREATS case 12). */
 		if ((archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_CPIO &&
 		    strcmp(norm, "TRAILER!!!") == 0) {
-			finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: a member named like the cpio trailer", full);
+			tg_archive_finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: a member named like the cpio trailer", full);
 			continue;
 		}
 		struct tg_ar_member *m = add_member(res, full);
@@ -901,7 +910,7 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 		for (size_t i = 0; i <= kl; i++)
 			key[i] = (norm[i] >= 'A' && norm[i] <= 'Z') ? (char)(norm[i] + 32) : norm[i];
 		if (set_has(&w->dupkeys, key))
-			finding(res, "ARCHIVE_DUPLICATE", TG_AR_ALWAYS, "%s: a member of this name already exists", full);
+			tg_archive_finding(res, "ARCHIVE_DUPLICATE", TG_AR_ALWAYS, "%s: a member of this name already exists", full);
 		else if (!set_add(&w->dupkeys, key) || !set_add(&w->names, norm))
 			return TG_E_NOMEM;
 		/* A path through an earlier symlink writes where the link points
@@ -912,25 +921,25 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 				bool via = set_has(&w->symlinks, norm);
 				norm[i] = '/';
 				if (via) {
-					finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: path passes through a symlink", full);
+					tg_archive_finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: path passes through a symlink", full);
 					break;
 				}
 			}
 		if (archive_entry_mode(e) & (S_ISUID | S_ISGID))
-			finding(res, "ARCHIVE_SETUID", TG_AR_STRICT, "%s: setuid/setgid bit", full);
+			tg_archive_finding(res, "ARCHIVE_SETUID", TG_AR_STRICT, "%s: setuid/setgid bit", full);
 		if (hl) {
 			snprintf(m->type, sizeof(m->type), "hardlink");
 			/* THREATS case 4: a hard link may only name an earlier member,
 			 * never itself, and never carries data. */
 			if (path_problem(hl, tnorm, sizeof(tnorm)) || !set_has(&w->names, tnorm) ||
 			    strcmp(tnorm, norm) == 0)
-				finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: hard link to '%s' outside the archive",
+				tg_archive_finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: hard link to '%s' outside the archive",
 					full, hl);
 			else if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0)
-				finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: hard link carrying data", full);
+				tg_archive_finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: hard link carrying data", full);
 			else if (!(m->link = strdup(tnorm)))
 				return TG_E_NOMEM;
-			else if ((lf = finding(res, "ARCHIVE_LINK", TG_AR_STRICT, "%s: hard link to %s", full, hl)))
+			else if ((lf = tg_archive_finding(res, "ARCHIVE_LINK", TG_AR_STRICT, "%s: hard link to %s", full, hl)))
 				lf->member = (long)(m - res->m);
 		} else if (type == AE_IFLNK) {
 			snprintf(m->type, sizeof(m->type), "symlink");
@@ -938,14 +947,14 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 				/* Control bytes, invalid UTF-8, over-long targets: no
 				 * name a manifest or a person could check (case 12's
 				 * symlink with a 1 MB binary body). */
-				finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: symlink target is not a clean path",
+				tg_archive_finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: symlink target is not a clean path",
 					full);
 			else if (!sl || link_escapes(norm, sl))
-				finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: symlink to '%s' leaves the archive",
+				tg_archive_finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: symlink to '%s' leaves the archive",
 					full, sl ? sl : "");
 			else if (!(m->link = strdup(sl)))
 				return TG_E_NOMEM;
-			else if ((lf = finding(res, "ARCHIVE_LINK", TG_AR_STRICT, "%s: symlink to %s", full, sl)))
+			else if ((lf = tg_archive_finding(res, "ARCHIVE_LINK", TG_AR_STRICT, "%s: symlink to %s", full, sl)))
 				lf->member = (long)(m - res->m);
 			if (!set_add(&w->symlinks, norm))
 				return TG_E_NOMEM;
@@ -959,7 +968,7 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 		} else {
 			/* Devices, FIFOs, sockets, unknown type flags. */
 			snprintf(m->type, sizeof(m->type), "special");
-			finding(res, "ARCHIVE_SPECIAL_FILE", TG_AR_ALWAYS, "%s: device, FIFO, socket or unknown type", full);
+			tg_archive_finding(res, "ARCHIVE_SPECIAL_FILE", TG_AR_ALWAYS, "%s: device, FIFO, socket or unknown type", full);
 		}
 	}
 	return TG_OK;
@@ -998,10 +1007,10 @@ static void deb_rules(struct tg_ar_result *res)
 	if (ntop == 0 || strcmp(top[0]->norm, "debian-binary") != 0)
 		return;
 	if (strncmp(res->deb_version, "2.", 2) != 0)
-		finding(res, "DEB_MALFORMED", TG_AR_ALWAYS, "debian-binary is not a version 2.x package");
+		tg_archive_finding(res, "DEB_MALFORMED", TG_AR_ALWAYS, "debian-binary is not a version 2.x package");
 	if (ntop != 3 || !suffix_in(top[1]->norm, "control.tar", control_ext) ||
 	    !suffix_in(top[2]->norm, "data.tar", data_ext))
-		finding(res, "DEB_MALFORMED", TG_AR_ALWAYS, "a .deb holds exactly debian-binary, control.tar.* and "
+		tg_archive_finding(res, "DEB_MALFORMED", TG_AR_ALWAYS, "a .deb holds exactly debian-binary, control.tar.* and "
 			"data.tar.*, in that order (%zu members found)", ntop);
 }
 

@@ -52,6 +52,8 @@ struct tg_ar_result {
 	size_t n, cap;
 	struct tg_ar_finding f[TG_AR_MAX_FINDINGS];
 	size_t nf;
+	size_t dropped;          /* findings beyond the list (rejecting ones
+				  * replace tier-3-only ones, never drop) */
 	uint64_t total;          /* bytes of member data, all depths */
 	uint64_t entries;        /* members, all depths */
 	bool stopped;            /* a limit ended the walk early */
@@ -64,6 +66,11 @@ struct tg_ar_result {
 				  * needs them all; a detached signature
 				  * already covers every byte) */
 };
+
+/* Add a finding; when the list is full a rejecting one takes the place of a
+ * tier-3-only one (never dropped).  The finding, or NULL if not listed. */
+struct tg_ar_finding *tg_archive_finding(struct tg_ar_result *res, const char *code, enum tg_ar_sev sev,
+					const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Pull the next chunk of the archive's bytes: returns its length (0 at the
  * end, -1 on error) and points *buf at it. */

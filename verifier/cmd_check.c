@@ -482,14 +482,8 @@ static enum tg_err zip_cross_check(const char *path, int copy_fd, struct tg_ar_r
 		return tg_fail(d, r, "%s", cdd.msg);
 	}
 	if (r != TG_OK || cd.stopped) {
-		if (ar->nf < TG_AR_MAX_FINDINGS) {
-			struct tg_ar_finding *f = &ar->f[ar->nf++];
-			f->code = "ZIP_INCONSISTENT";
-			f->sev = TG_AR_ALWAYS;
-			f->member = -1;
-			snprintf(f->detail, sizeof(f->detail), "the central directory does not read: %.250s",
-				 cdd.msg[0] ? cdd.msg : "walk stopped");
-		}
+		tg_archive_finding(ar, "ZIP_INCONSISTENT", TG_AR_ALWAYS, "the central directory does not read: %.250s",
+				   cdd.msg[0] ? cdd.msg : "walk stopped");
 		tg_archive_result_release(&cd);
 		return TG_OK;
 	}
@@ -512,14 +506,10 @@ static enum tg_err zip_cross_check(const char *path, int copy_fd, struct tg_ar_r
 	}
 	if (!why && (i < ar->n || j < cd.n))
 		why = i < ar->n ? "a member only the local headers have" : "a member only the central directory has";
-	if (why && ar->nf < TG_AR_MAX_FINDINGS) {
-		struct tg_ar_finding *f = &ar->f[ar->nf++];
-		f->code = "ZIP_INCONSISTENT";
-		f->sev = TG_AR_ALWAYS;
-		f->member = -1;
-		snprintf(f->detail, sizeof(f->detail), "local headers and central directory disagree at member %zu (%s): %s",
-			 i, a ? a->path : "?", why);
-	}
+	if (why)
+		tg_archive_finding(ar, "ZIP_INCONSISTENT", TG_AR_ALWAYS,
+				   "local headers and central directory disagree at member %zu (%s): %s", i,
+				   a ? a->path : "?", why);
 	tg_archive_result_release(&cd);
 	return TG_OK;
 }
@@ -633,6 +623,10 @@ static enum tg_err archive_verdict(struct tg_db *db, const struct tg_ar_result *
 {
 	bool strict = v->tier >= 3 || v->cii;
 
+	/* First, so that it is listed whatever follows. */
+	if (ar->dropped)
+		tg_verdict_warn(v, "ARCHIVE_FINDINGS", "%zu more findings than the %d listed", ar->dropped,
+				TG_AR_MAX_FINDINGS);
 	for (size_t i = 0; i < ar->nf; i++) {
 		const struct tg_ar_finding *f = &ar->f[i];
 		/* A link the signed manifest lists, with this very target, is
@@ -1241,12 +1235,8 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 		if (zip_tail) {
 			/* Nothing is walked: streaming readers do not even find
 			 * the members, and what precedes them is unaccounted for. */
-			struct tg_ar_finding *zf = &ar.f[ar.nf++];
-			zf->code = "ZIP_INCONSISTENT";
-			zf->sev = TG_AR_ALWAYS;
-			zf->member = -1;
-			snprintf(zf->detail, sizeof(zf->detail), "a zip behind bytes that are not a zip (self-extractor "
-				 "style); not walked");
+			tg_archive_finding(&ar, "ZIP_INCONSISTENT", TG_AR_ALWAYS, "a zip behind bytes that are not a zip "
+					   "(self-extractor style); not walked");
 		}
 	}
 	if (r != TG_OK)

@@ -135,6 +135,12 @@ printf '%s' "$LAST_OUT" | jq -e '.components[0].kind == "capsule" and .component
 mkdir -p capu && mkeficapsule --guid 09d7cf52-0720-4710-91d1-08469b7fe9c8 --index 1 cap.bin capu/fw.cap >/dev/null
 tar -cf capu.tar -C capu fw.cap
 unsafe COMPONENT_REJECTED "unsigned capsule inside a package" capu.tar 2
+# A full findings list: 70 links (tier-3-only findings) before an absolute
+# path (rejecting) at tier 1: the rejecting one is never crowded out.
+rm -rf many && mkdir many && echo x > many/t && for i in $(seq 70); do ln -s t "many/l$i"; done
+tar -cf many.tar -C many . && tar -rPf many.tar "$PWD/pkg/etc/app.conf"
+unsafe ARCHIVE_UNSAFE_PATH "70 links then an absolute path at tier 1: the absolute path still rejects" many.tar 1
+printf '%s' "$LAST_OUT" | jq -e '[.warnings[].code] | index("ARCHIVE_FINDINGS") != null' >/dev/null && ok "the findings not listed are counted" || bad "many findings warning"
 # Malformed archives.
 head -c 300 p.tgz > cut.tgz; signed cut.tgz
 bad_input "truncated tar.gz is malformed input" "cut.tgz: " -- tg check cut.tgz --sig cut.tgz.sig --tier 1
