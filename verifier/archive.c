@@ -14,6 +14,8 @@
 
 #include "archive.h"
 #include "tarscan.h"
+#include "../firmware/capsule.h"
+#include "../firmware/fit.h"
 #include "../common/crypto.h"
 #include "../common/encoding.h"
 
@@ -94,13 +96,7 @@ bool tg_archive_magic(const uint8_t *h, size_t n)
 
 static const char *firmware_magic(const uint8_t *h, size_t n)
 {
-	static const uint8_t fmp[16] = { 0xed, 0xd5, 0xcb, 0x6d, 0x2d, 0xe8, 0x44, 0x4c,
-					 0xbd, 0xa1, 0x71, 0x94, 0x19, 0x9a, 0xd9, 0x2a };
-	if (n >= 4 && h[0] == 0xd0 && h[1] == 0x0d && h[2] == 0xfe && h[3] == 0xed)
-		return "fit";
-	if (n >= 16 && memcmp(h, fmp, 16) == 0)
-		return "capsule";
-	return NULL;
+	return tg_fit_magic(h, n) ? "fit" : tg_capsule_magic(h, n) ? "capsule" : NULL;
 }
 
 /* ------------------------------------------------------------- paths */

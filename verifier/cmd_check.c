@@ -60,28 +60,15 @@ static bool zip_at_end(int fd, uint64_t size)
 	return false;
 }
 
+/* The kind by content: the same magic numbers the archive walker uses for
+ * its members. */
 static const char *detect_kind(const uint8_t *h, size_t n)
 {
-	static const uint8_t capsule_guids[][16] = {
-		/* EFI_FIRMWARE_MANAGEMENT_CAPSULE_ID_GUID 6dcbd5ed-e82d-4c44-bda1-7194199ad92a */
-		{ 0xed, 0xd5, 0xcb, 0x6d, 0x2d, 0xe8, 0x44, 0x4c, 0xbd, 0xa1, 0x71, 0x94, 0x19, 0x9a,
-		  0xd9, 0x2a },
-	};
-
-	if (n >= 4 && h[0] == 0xd0 && h[1] == 0x0d && h[2] == 0xfe && h[3] == 0xed)
+	if (tg_fit_magic(h, n))
 		return "fit";
-	for (size_t i = 0; i < TG_ARRAY_SIZE(capsule_guids); i++)
-		if (n >= 16 && memcmp(h, capsule_guids[i], 16) == 0)
-			return "capsule";
-	if ((n >= 262 && memcmp(h + 257, "ustar", 5) == 0) ||
-	    (n >= 2 && h[0] == 0x1f && h[1] == 0x8b) ||                      /* gzip */
-	    (n >= 6 && memcmp(h, "\xfd" "7zXZ\0", 6) == 0) ||                 /* xz */
-	    (n >= 4 && memcmp(h, "\x28\xb5\x2f\xfd", 4) == 0) ||              /* zstd */
-	    (n >= 3 && memcmp(h, "BZh", 3) == 0) ||                           /* bzip2 */
-	    (n >= 4 && memcmp(h, "PK\x03\x04", 4) == 0) ||                    /* zip */
-	    (n >= 6 && (memcmp(h, "070701", 6) == 0 || memcmp(h, "070707", 6) == 0 ||
-			memcmp(h, "070702", 6) == 0)) ||                      /* cpio */
-	    (n >= 8 && memcmp(h, "!<arch>\n", 8) == 0))                       /* ar, deb */
+	if (tg_capsule_magic(h, n))
+		return "capsule";
+	if (tg_archive_magic(h, n))
 		return "archive";
 	return "blob";
 }

@@ -8,6 +8,7 @@
 #include "../common/version.h"
 #include "../common/limits.h"
 #include "../db/records.h"
+#include "../firmware/fit.h"
 #include "../firmware/refs.h"
 
 /* "ALG:HEX" with a digest algorithm strong enough to name a release
@@ -86,8 +87,8 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 		size_t hn = f ? fread(head, 1, sizeof(head), f) : 0;
 		if (f)
 			fclose(f);
-		bool fw = (hn >= 4 && head[0] == 0xd0 && head[1] == 0x0d && head[2] == 0xfe && head[3] == 0xed) ||
-			  (hn >= 2 && head[0] == 'M' && head[1] == 'Z');
+		/* "MZ" only: the PE header may lie beyond these 64 bytes. */
+		bool fw = tg_fit_magic(head, hn) || (hn >= 2 && head[0] == 'M' && head[1] == 'Z');
 		if (fw) {
 			r = tg_file_read(file, TG_MAX_FIT_FILE, &buf, &len, &d);
 			if (r == TG_OK)
