@@ -651,7 +651,8 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct archive
 	/* Firmware inside the package is verified in full afterwards, from
 	 * these very bytes (bounded: a larger one is rejected, not skipped). */
 	bool keep = m->component && strcmp(m->component, "archive") != 0;
-	if (keep && !(m->blob = malloc(hl ? hl : 1))) {
+	size_t blob_cap = hl ? hl : 1;
+	if (keep && !(m->blob = malloc(blob_cap))) {
 		tg_md_free(md);
 		tg_md_free(sm3);
 		return TG_E_NOMEM;
@@ -725,14 +726,19 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct archive
 				m->blob_len = 0;
 				m->blob_too_large = true;
 			} else if (m->blob) {
-				uint8_t *nb = realloc(m->blob, m->blob_len + n);
-				if (!nb) {
-					tg_md_free(md);
-					tg_md_free(sm3);
-					return TG_E_NOMEM;
+				/* Doubling: one copy per byte overall, not per chunk. */
+				if (m->blob_len + n > blob_cap) {
+					size_t cap = blob_cap * 2 > m->blob_len + n ? blob_cap * 2 : m->blob_len + n;
+					uint8_t *nb = realloc(m->blob, cap);
+					if (!nb) {
+						tg_md_free(md);
+						tg_md_free(sm3);
+						return TG_E_NOMEM;
+					}
+					m->blob = nb;
+					blob_cap = cap;
 				}
-				memcpy(nb + m->blob_len, p, n);
-				m->blob = nb;
+				memcpy(m->blob + m->blob_len, p, n);
 				m->blob_len += n;
 			}
 			m->size += n;
