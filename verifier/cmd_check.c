@@ -501,9 +501,6 @@ static enum tg_err zip_cross_check(const char *path, int copy_fd, struct tg_ar_r
 	return TG_OK;
 }
 
-/* Components: nested archives are approved when nothing inside them was
- * refused; firmware members must be an approved release by digest until
- * the firmware verifiers exist (issue 5). */
 static enum tg_err capsule_evaluate(struct tg_db *db, const struct tg_capsule *cap, struct tg_fit_keys *fk,
 				    struct tg_cms_result *cms, struct tg_product *prod, char capver[16],
 				    struct tg_findings *f, struct tg_verdict *v, struct tg_diag *d);
@@ -550,58 +547,111 @@ static enum tg_err pe_evaluate(struct tg_db *db, const struct tg_pe *pe, struct 
 	return r;
 }
 
-/* One FIT or capsule found inside a package, verified into cv. */
+/* A firmware image in memory and what its verification keeps alive until
+ * the verdict is recorded.  `check` on a FIT, capsule or PE file and a
+ * FIT or capsule found inside a package both go through fw_parse and
+ * fw_evaluate, so a component is judged exactly as the same file would be
+ * on its own. */
+enum fw_kind { FW_FIT, FW_CAPSULE, FW_PE };
+
+struct fw_check {
+	enum fw_kind kind;
+	bool parsed;
+	char malformed[sizeof(((struct tg_diag *)NULL)->msg)];
+	struct tg_fit fit;
+	struct tg_capsule cap;
+	struct tg_pe pe;
+	struct tg_fit_keys fk;
+	struct tg_cms_result cms;
+	struct tg_product prod;
+	char version[16];
+};
+
+static void fw_check_release(struct fw_check *fw)
+{
+	tg_product_release(&fw->prod);
+	tg_fit_release(&fw->fit);
+	tg_fit_keys_release(&fw->fk);
+}
+
+/* A malformed image is not an error: it is kept as the reason it will be
+ * rejected with.  Anything else (memory, limits) is. */
+static enum tg_err fw_parse(struct fw_check *fw, const uint8_t *p, size_t len, const char *path, struct tg_diag *d)
+{
+	struct tg_diag pd = { { 0 } };
+	enum tg_err r;
+
+	r = fw->kind == FW_CAPSULE ? tg_capsule_parse(p, len, path, &fw->cap, &pd) :
+	    fw->kind == FW_PE	   ? tg_pe_authenticode(p, len, path, &fw->pe, &pd) :
+				     tg_fit_parse(p, len, path, &fw->fit, &pd);
+	fw->parsed = r == TG_OK;
+	if (r == TG_E_FORMAT) {
+		/* The diagnostic names the file, which the verdict names
+		 * already: keep what follows it. */
+		const char *m = pd.msg;
+		size_t pl = strlen(path);
+		if (strncmp(m, path, pl) == 0 && m[pl] == ':' && m[pl + 1] == ' ')
+			m += pl + 2;
+		snprintf(fw->malformed, sizeof(fw->malformed), "%s", m);
+		return TG_OK;
+	}
+	if (r != TG_OK)
+		*d = pd;
+	return r;
+}
+
+/* The image's signatures against the firmware keys of the records; a
+ * malformed image is rejected with its kind's code, never looked into. */
+static enum tg_err fw_evaluate(struct tg_db *db, struct fw_check *fw, struct tg_findings *f, struct tg_verdict *v,
+			       struct tg_diag *d)
+{
+	enum tg_err r;
+
+	if (!fw->parsed) {
+		f->sig_given = f->sig_reported = true;
+		tg_verdict_reason(v, fw->kind == FW_FIT ? "FIT_MALFORMED" : fw->kind == FW_CAPSULE ? "CAPSULE_MALFORMED" :
+				  "SIG_INVALID", "%s", fw->malformed);
+		return TG_OK;
+	}
+	switch (fw->kind) {
+	case FW_PE:
+		return pe_evaluate(db, &fw->pe, &fw->fk, f, v, d);
+	case FW_CAPSULE:
+		return capsule_evaluate(db, &fw->cap, &fw->fk, &fw->cms, &fw->prod, fw->version, f, v, d);
+	case FW_FIT:
+		r = tg_fit_keys_load(db, &fw->fk, d);
+		return r == TG_OK ? tg_fit_evaluate(&fw->fit, &fw->fk, f, v, d) : r;
+	}
+	return tg_fail(d, TG_E_UNSUPPORTED, "unknown firmware kind");
+}
+
+/* One FIT or capsule found inside a package, verified into cv from the
+ * bytes the walk hashed. */
 static enum tg_err component_firmware(struct tg_db *db, const struct tg_ar_member *m, struct tg_verdict *cv,
 				      struct tg_diag *d)
 {
 	static const char *const firmware_purposes[] = { "firmware", NULL };
 	struct tg_findings f = { .purposes = firmware_purposes };
-	struct tg_fit_keys fk = { 0 };
-	struct tg_fit fit = { 0 };
-	struct tg_capsule cap;
-	struct tg_cms_result cms;
-	struct tg_product prod = { 0 };
-	struct tg_diag pd = { { 0 } };
-	char capver[16];
+	struct fw_check fw = { .kind = strcmp(m->component, "fit") == 0 ? FW_FIT : FW_CAPSULE };
 	enum tg_err r = TG_OK;
-	bool is_fit = strcmp(m->component, "fit") == 0;
 
 	memcpy(cv->sha256, m->sha256, sizeof(cv->sha256));
 	cv->path = m->path;
 	cv->size = m->size;
 	snprintf(f.digest[TG_HASH_SHA256], sizeof(f.digest[0]), "%s", m->sha256);
-	if (!m->blob) {
-		tg_verdict_reason(cv, is_fit ? "FIT_MALFORMED" : "CAPSULE_MALFORMED", "%s is over %u bytes: too large to "
-				  "verify inside a package", m->path, TG_MAX_FIRMWARE_COMPONENT);
-		f.sig_given = f.sig_reported = true;
-	} else if (is_fit) {
-		r = tg_fit_parse(m->blob, m->blob_len, m->path, &fit, &pd);
-		if (r == TG_E_FORMAT) {
-			tg_verdict_reason(cv, "FIT_MALFORMED", "%s", pd.msg);
-			f.sig_given = f.sig_reported = true;
-			r = TG_OK;
-		} else if (r == TG_OK) {
-			r = tg_fit_keys_load(db, &fk, d);
-			if (r == TG_OK)
-				r = tg_fit_evaluate(&fit, &fk, &f, cv, d);
-		}
-	} else {
-		r = tg_capsule_parse(m->blob, m->blob_len, m->path, &cap, &pd);
-		if (r == TG_E_FORMAT) {
-			tg_verdict_reason(cv, "CAPSULE_MALFORMED", "%s", pd.msg);
-			f.sig_given = f.sig_reported = true;
-			r = TG_OK;
-		} else if (r == TG_OK) {
-			r = capsule_evaluate(db, &cap, &fk, &cms, &prod, capver, &f, cv, d);
-		}
-	}
+	if (!m->blob)
+		/* Rejected, like a malformed image: never verified. */
+		snprintf(fw.malformed, sizeof(fw.malformed), "%s is over %u bytes: too large to verify inside a package",
+			 m->path, TG_MAX_FIRMWARE_COMPONENT);
+	else
+		r = fw_parse(&fw, m->blob, m->blob_len, m->path, d);
+	if (r == TG_OK)
+		r = fw_evaluate(db, &fw, &f, cv, d);
 	if (r == TG_OK)
 		r = tg_policy_evaluate(db, &f, cv, d);
 	if (r == TG_OK)
 		tg_verdict_finish(cv);
-	tg_product_release(&prod);
-	tg_fit_release(&fit);
-	tg_fit_keys_release(&fk);
+	fw_check_release(&fw);
 	return r;
 }
 
@@ -856,7 +906,7 @@ static enum tg_err record_verdict(struct tg_ctx *ctx, struct tg_db *db, struct t
  * writer's open() now waits for us) the file is mapped, no copy; a lease
  * break before the verdict is recorded fails the check.  Without a lease
  * the file is copied. */
-struct fit_mem {
+struct fw_mem {
 	uint8_t *p;
 	size_t len;
 	bool mapped;
@@ -864,15 +914,15 @@ struct fit_mem {
 	struct sigaction old;
 };
 
-static volatile sig_atomic_t fit_lease_broken;
+static volatile sig_atomic_t fw_lease_broken;
 
 static void on_lease_break(int sig)
 {
 	(void)sig;
-	fit_lease_broken = 1;
+	fw_lease_broken = 1;
 }
 
-static void fit_mem_release(struct fit_mem *m)
+static void fw_mem_release(struct fw_mem *m)
 {
 	if (m->mapped) {
 		munmap(m->p, m->len ? m->len : 1);
@@ -897,11 +947,11 @@ static void *hash_job_run(void *ud)
 	return NULL;
 }
 
-static enum tg_err fit_pass(const char *path, int fd, uint64_t size, struct stream *st, struct fit_mem *mem,
-			    struct tg_fit *fit, struct tg_capsule *cap, struct tg_pe *pe, bool *parsed, char *malformed,
-			    size_t mlen, struct tg_diag *d)
+/* A firmware image read once: mapped under a read lease (or copied), hashed
+ * for the signature digests in a second thread while it is parsed. */
+static enum tg_err firmware_pass(const char *path, int fd, uint64_t size, struct stream *st, struct fw_mem *mem,
+				 struct fw_check *fw, struct tg_diag *d)
 {
-	struct tg_diag pd = { { 0 } };
 	struct sigaction sa = { .sa_handler = on_lease_break };
 	struct hash_job job;
 	pthread_t th;
@@ -912,7 +962,7 @@ static enum tg_err fit_pass(const char *path, int fd, uint64_t size, struct stre
 		return tg_fail(d, TG_E_LIMIT, "%s: firmware image of %llu bytes is over the %llu-byte limit", path,
 			       (unsigned long long)size, (unsigned long long)TG_MAX_FIT_FILE);
 	mem->fd = fd;
-	fit_lease_broken = 0;
+	fw_lease_broken = 0;
 	sigemptyset(&sa.sa_mask);
 	if (size && sigaction(SIGIO, &sa, &mem->old) == 0) {
 		if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
@@ -947,22 +997,9 @@ static enum tg_err fit_pass(const char *path, int fd, uint64_t size, struct stre
 	bool threaded = pthread_create(&th, NULL, hash_job_run, &job) == 0;
 	if (!threaded)
 		feed_hash(st, mem->p, mem->len);
-	r = cap ? tg_capsule_parse(mem->p, mem->len, path, cap, &pd) :
-	    pe ? tg_pe_authenticode(mem->p, mem->len, path, pe, &pd) : tg_fit_parse(mem->p, mem->len, path, fit, &pd);
+	r = fw_parse(fw, mem->p, mem->len, path, d);
 	if (threaded)
 		pthread_join(th, NULL);
-	*parsed = r == TG_OK;
-	if (r == TG_E_FORMAT) {
-		/* The diagnostic names the file: keep what follows it. */
-		const char *m = pd.msg;
-		size_t pl = strlen(path);
-		if (strncmp(m, path, pl) == 0 && m[pl] == ':' && m[pl + 1] == ' ')
-			m += pl + 2;
-		snprintf(malformed, mlen, "%s", m);
-		return TG_OK;
-	}
-	if (r != TG_OK)
-		*d = pd;
 	return r;
 }
 
@@ -1028,15 +1065,8 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	static const char *const package_purposes[] = { "package", NULL };
 	static const char *const firmware_purposes[] = { "firmware", NULL };
 	struct tg_ar_result ar = { 0 };
-	struct tg_fit fit = { 0 };
-	struct tg_capsule cap = { 0 };
-	struct tg_pe pe = { 0 };
-	struct tg_cms_result cms = { 0 };
-	struct tg_product capprod = { 0 };
-	char capver[16];
-	struct tg_fit_keys fk = { 0 };
-	struct fit_mem fitmem = { .fd = -1 };
-	bool fit_parsed = false;
+	struct fw_check fw = { 0 };
+	struct fw_mem fwmem = { .fd = -1 };
 	struct tg_envelope env = { 0 };
 	struct keylist kl = { 0 };
 	struct tg_pgp_verify pgpv = { .in_fd = -1, .out_fd = -1 };
@@ -1053,7 +1083,6 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 		{ NULL, false, NULL, NULL },
 	};
 	struct tg_diag d = { { 0 } };
-	char fit_malformed[sizeof(d.msg)] = "";
 	struct tg_verdict v = { 0 };
 	struct tg_findings f = { 0 };
 	struct plan pl = { 0 };
@@ -1172,8 +1201,8 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 
 	/* -- one pass over the file */
 	if (is_fit || is_capsule || is_pe) {
-		r = fit_pass(pos[0], fd, size, &st, &fitmem, &fit, is_capsule ? &cap : NULL, is_pe ? &pe : NULL,
-			     &fit_parsed, fit_malformed, sizeof(fit_malformed), &d);
+		fw.kind = is_fit ? FW_FIT : is_capsule ? FW_CAPSULE : FW_PE;
+		r = firmware_pass(pos[0], fd, size, &st, &fwmem, &fw, &d);
 	} else if (strcmp(v.kind, "archive") == 0 && !zip_tail) {
 		struct archive_feed feed = { .fd = fd, .st = &st, .size = size, .copy_fd = -1 };
 		bool zip = hn >= 4 && memcmp(head, "PK\x03\x04", 4) == 0;
@@ -1324,19 +1353,8 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	memcpy(f.other_content_fpr, pl.other_content_fpr, sizeof(f.other_content_fpr));
 	if (!sig && ar.manifest)
 		r = manifest_check(db, pos[0], &ar, &env, &kl, &f, &v, &d);
-	if ((is_fit || is_capsule || is_pe) && !fit_parsed) {
-		f.sig_given = f.sig_reported = true;
-		tg_verdict_reason(&v, is_fit ? "FIT_MALFORMED" : is_capsule ? "CAPSULE_MALFORMED" : "SIG_INVALID", "%s",
-				  fit_malformed);
-	} else if (is_pe) {
-		r = pe_evaluate(db, &pe, &fk, &f, &v, &d);
-	} else if (is_capsule) {
-		r = capsule_evaluate(db, &cap, &fk, &cms, &capprod, capver, &f, &v, &d);
-	} else if (is_fit) {
-		r = tg_fit_keys_load(db, &fk, &d);
-		if (r == TG_OK)
-			r = tg_fit_evaluate(&fit, &fk, &f, &v, &d);
-	}
+	if (r == TG_OK && (is_fit || is_capsule || is_pe))
+		r = fw_evaluate(db, &fw, &f, &v, &d);
 	if (r == TG_OK)
 		r = tg_policy_evaluate(db, &f, &v, &d);
 	if (r == TG_OK && strcmp(v.kind, "archive") == 0)
@@ -1345,7 +1363,7 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 		goto fail;
 	tg_verdict_finish(&v);
 
-	if (fitmem.mapped && fit_lease_broken) {
+	if (fwmem.mapped && fw_lease_broken) {
 		r = tg_fail(&d, TG_E_IO, "%s: opened for writing by another process while being checked", pos[0]);
 		goto fail;
 	}
@@ -1360,10 +1378,8 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	else
 		tg_report_print(&v);
 	exit_code = v.approved ? TG_EXIT_OK : TG_EXIT_NEGATIVE;
-	tg_product_release(&capprod);
-	tg_fit_release(&fit);
-	fit_mem_release(&fitmem);
-	tg_fit_keys_release(&fk);
+	fw_check_release(&fw);
+	fw_mem_release(&fwmem);
 	stream_release(&st);
 	plan_release(&pl);
 	tg_archive_result_release(&ar);
@@ -1375,10 +1391,8 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 fail:
 	if (pgp_started)
 		tg_pgp_verify_abort(&pgpv);
-	tg_product_release(&capprod);
-	tg_fit_release(&fit);
-	fit_mem_release(&fitmem);
-	tg_fit_keys_release(&fk);
+	fw_check_release(&fw);
+	fw_mem_release(&fwmem);
 	stream_release(&st);
 	plan_release(&pl);
 	tg_archive_result_release(&ar);
