@@ -22,6 +22,10 @@ bool tg_version_valid(const char *v)
 		if (!isalnum(c) && !strchr(".+~:-", c))
 			return false;
 	}
+	/* A hyphen ends the upstream part and starts a non-empty revision
+	 * (dpkg refuses "1.0-"). */
+	if (v[n - 1] == '-')
+		return false;
 	colon = strchr(v, ':');
 	if (colon) {
 		if (colon == v || strchr(colon + 1, ':'))
@@ -78,14 +82,18 @@ static int cmp_part(const char *a, size_t an, const char *b, size_t bn)
 	return 0;
 }
 
-static void split(const char *v, unsigned long long *epoch, const char **up, size_t *upn,
+/* The epoch is compared as a digit string like every other number here:
+ * strtoull would clamp two different huge epochs to one value. */
+static void split(const char *v, const char **epoch, size_t *epn, const char **up, size_t *upn,
 		  const char **rev, size_t *revn)
 {
 	const char *colon = strchr(v, ':'), *dash;
 
-	*epoch = 0;
+	*epoch = "";
+	*epn = 0;
 	if (colon) {
-		*epoch = strtoull(v, NULL, 10);
+		*epoch = v;
+		*epn = (size_t)(colon - v);
 		v = colon + 1;
 	}
 	dash = strrchr(v, '-');
@@ -97,17 +105,74 @@ static void split(const char *v, unsigned long long *epoch, const char **up, siz
 
 int tg_version_cmp(const char *a, const char *b)
 {
-	unsigned long long ea, eb;
-	const char *ua, *ub, *ra, *rb;
-	size_t una, unb, rna, rnb;
+	const char *ea, *eb, *ua, *ub, *ra, *rb;
+	size_t ean, ebn, una, unb, rna, rnb;
 	int c;
 
-	split(a, &ea, &ua, &una, &ra, &rna);
-	split(b, &eb, &ub, &unb, &rb, &rnb);
-	if (ea != eb)
-		return ea < eb ? -1 : 1;
+	split(a, &ea, &ean, &ua, &una, &ra, &rna);
+	split(b, &eb, &ebn, &ub, &unb, &rb, &rnb);
+	c = cmp_part(ea, ean, eb, ebn);
+	if (c)
+		return c;
 	c = cmp_part(ua, una, ub, unb);
 	if (c)
 		return c;
 	return cmp_part(ra, rna, rb, rnb);
+}
+
+/* One part in canonical form: each digit run without leading zeros and
+ * never empty ("1." and "1.00" are both "1.0"; dpkg reads an absent
+ * digit run as 0).  Returns the length written. */
+static size_t canon_part(const char *a, size_t an, char *out)
+{
+	size_t i = 0, o = 0;
+
+	while (i < an) {
+		while (i < an && !isdigit((unsigned char)a[i]))
+			out[o++] = a[i++];
+		while (i < an && a[i] == '0')
+			i++;
+		size_t s = i;
+		while (i < an && isdigit((unsigned char)a[i]))
+			out[o++] = a[i++];
+		if (i == s)
+			out[o++] = '0';
+	}
+	return o;
+}
+
+bool tg_version_canonical(const char *v, char *out, size_t n)
+{
+	const char *ep, *up, *rev;
+	size_t epn, upn, revn, o = 0;
+	char tmp[3 * TG_MAX_VERSION + 8];
+
+	if (!tg_version_valid(v))
+		return false;
+	split(v, &ep, &epn, &up, &upn, &rev, &revn);
+	if (epn) {
+		size_t e = canon_part(ep, epn, tmp);
+		if (!(e == 1 && tmp[0] == '0')) {       /* epoch 0 is no epoch */
+			tmp[e++] = ':';
+			o = e;
+		}
+	}
+	o += canon_part(up, upn, tmp + o);
+	bool up_has_dash = memchr(up, '-', upn) != NULL;
+	if (revn) {
+		char rb[2 * TG_MAX_VERSION + 4];
+		size_t r = canon_part(rev, revn, rb);
+		/* A revision of 0 is no revision, unless the upstream part holds a
+		 * hyphen (the revision is then what makes that hyphen legal). */
+		if (!(r == 1 && rb[0] == '0') || up_has_dash) {
+			tmp[o++] = '-';
+			memcpy(tmp + o, rb, r);
+			o += r;
+		}
+	}
+	if (o >= n || o > TG_MAX_VERSION)
+		return false;
+	memcpy(out, tmp, o);
+	out[o] = '\0';
+	return true;
 }

@@ -21,6 +21,7 @@ static const struct {
 	{ 1, db_schema_sql, &db_schema_sql_len },
 	{ 2, db_migrate_002_sql, &db_migrate_002_sql_len },
 	{ 3, db_migrate_003_sql, &db_migrate_003_sql_len },
+	{ 4, db_migrate_004_sql, &db_migrate_004_sql_len },
 };
 
 static enum tg_err db_err(struct tg_db *db, int rc, struct tg_diag *d, const char *what)
@@ -238,8 +239,8 @@ enum tg_err tg_db_open(const char *path, struct tg_db **ret, struct tg_diag *d)
 }
 
 /*
- * Prepared statements are cached per call site (the SQL text is a string
- * literal, so its address identifies it): a statement handed out is busy
+ * Prepared statements are cached per call site (the SQL text is usually a
+ * string literal, so its address identifies it; the text is compared too): a statement handed out is busy
  * until tg_db_finalize() resets it for the next caller.  Parsing the same
  * SQL again per host dominated `attest --batch`.
  */
@@ -310,8 +311,10 @@ enum tg_err tg_db_prepare(struct tg_db *db, const char *sql, sqlite3_stmt **ret,
 	int rc;
 
 	for (size_t i = 0; i < STMT_CACHE; i++) {
+		/* Same address and same text: SQL built in a buffer that is
+		 * reused must never be answered by another statement. */
 		if (stmt_cache[i].st && stmt_cache[i].sql == sql && stmt_cache[i].h == db->h &&
-		    !stmt_cache[i].busy) {
+		    !stmt_cache[i].busy && strcmp(sqlite3_sql(stmt_cache[i].st), sql) == 0) {
 			stmt_cache[i].busy = true;
 			*ret = stmt_cache[i].st;
 			return TG_OK;

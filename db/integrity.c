@@ -208,7 +208,7 @@ enum tg_err tg_integrity_key(struct tg_db *db, const struct tg_keyrec *k, char *
 /* ------------------------------------------------------------- product */
 
 struct product_state {
-	char kind[16], min_version[TG_MAX_VERSION + 1], guid[40];
+	char kind[16], min_version[TG_MAX_VERSION + 1], guid[40], allow[64];
 	int64_t max_tier;
 	bool added;
 };
@@ -223,6 +223,9 @@ static void apply_product(const char *action, struct json_object *o, void *state
 		copy(p->min_version, sizeof(p->min_version), jstr(o, "min_version"));
 		copy(p->guid, sizeof(p->guid), jstr(o, "guid"));
 		p->max_tier = jint(o, "max_tier", -1);
+		copy(p->allow, sizeof(p->allow), jstr(o, "allow"));
+	} else if (strcmp(action, "product.set") == 0) {
+		copy(p->allow, sizeof(p->allow), jstr(o, "allow"));
 	}
 }
 
@@ -242,10 +245,11 @@ enum tg_err tg_integrity_product(struct tg_db *db, const struct tg_product *p, c
 	if (!st.added)
 		snprintf(why, whylen, "product %s has no audit history (inserted outside trustgate)", object);
 	else if (!same(st.kind, p->kind) || !same(st.min_version, p->min_version) ||
-		 !same(st.guid, p->guid) || st.max_tier != p->max_tier)
-		snprintf(why, whylen, "product %s differs from its audit history (floor %s, recorded %s)",
-			 object, p->min_version ? p->min_version : "none",
-			 st.min_version[0] ? st.min_version : "none");
+		 !same(st.guid, p->guid) || st.max_tier != p->max_tier || !same(st.allow, p->allow))
+		snprintf(why, whylen, "product %s differs from its audit history (floor %s, recorded %s; allows %s, "
+			 "recorded %s)", object, p->min_version ? p->min_version : "none",
+			 st.min_version[0] ? st.min_version : "none", p->allow ? p->allow : "nothing",
+			 st.allow[0] ? st.allow : "nothing");
 	return TG_OK;
 }
 
@@ -421,4 +425,85 @@ enum tg_err tg_integrity_release_references(struct tg_db *db, char *why, size_t 
 			return TG_OK;
 		}
 	}
+}
+
+/* ------------------------------------------------------------ complete */
+
+/* Each kind of record: the audit action that creates one, and the same
+ * object names built from the table.  Nothing deletes a record (a revoked
+ * key or release stays, with its status), so the two sets must be equal.
+ * The statements are literals: the statement cache knows them by address. */
+#define KIND(kind, action, objects)                                                               \
+	{ kind, "SELECT object FROM audit WHERE action = '" action "' EXCEPT " objects " LIMIT 1;", \
+	  objects " EXCEPT SELECT object FROM audit WHERE action = '" action "' LIMIT 1;" }
+static const struct {
+	const char *kind, *missing_sql, *extra_sql;
+} record_kinds[] = {
+	KIND("supplier", "supplier.add", "SELECT name FROM supplier"),
+	KIND("key", "key.add", "SELECT fingerprint FROM key"),
+	KIND("product", "product.add", "SELECT s.name || '/' || p.name FROM product p JOIN supplier s ON s.id = p.supplier_id"),
+	KIND("release", "release.add",
+	     "SELECT s.name || '/' || p.name || '/' || r.version FROM release r JOIN product p ON p.id = r.product_id "
+	     "JOIN supplier s ON s.id = p.supplier_id"),
+	KIND("host", "host.enroll", "SELECT name FROM host"),
+	KIND("reference set", "reference.import", "SELECT DISTINCT model FROM reference WHERE model IS NOT NULL"),
+};
+
+static enum tg_err first_of(struct tg_db *db, const char *sql, char *out, size_t n, bool *found, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	bool row = false;
+	enum tg_err r = tg_db_prepare(db, sql, &st, d);
+
+	if (r != TG_OK)
+		return r;
+	r = tg_db_step(db, st, &row, d);
+	*found = r == TG_OK && row;
+	if (*found)
+		snprintf(out, n, "%s", sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "");
+	return r;
+}
+
+enum tg_err tg_integrity_complete(struct tg_db *db, char *why, size_t whylen, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	bool row = false, found = false;
+	char name[2 * TG_MAX_NAME + TG_MAX_VERSION + 8];
+	enum tg_err r;
+
+	why[0] = '\0';
+	/* A row taken out of the middle of the history leaves a gap. */
+	r = tg_db_prepare(db, "SELECT count(*), coalesce(max(seq), 0) FROM audit;", &st, d);
+	if (r == TG_OK)
+		r = tg_db_step(db, st, &row, d);
+	if (r != TG_OK)
+		return r;
+	if (row && sqlite3_column_int64(st, 0) != sqlite3_column_int64(st, 1)) {
+		snprintf(why, whylen, "the audit history has %lld rows numbered up to %lld: rows were deleted",
+			 (long long)sqlite3_column_int64(st, 0), (long long)sqlite3_column_int64(st, 1));
+		return TG_OK;
+	}
+	for (size_t i = 0; i < sizeof(record_kinds) / sizeof(record_kinds[0]); i++) {
+		/* In the history, not in the table: deleted (a revoked release
+		 * or the newest one, deleted, would let known-bad bytes or a
+		 * rollback through). */
+		r = first_of(db, record_kinds[i].missing_sql, name, sizeof(name), &found, d);
+		if (r != TG_OK)
+			return r;
+		if (found) {
+			snprintf(why, whylen, "%s %s is in the audit history but missing from the records (deleted outside "
+				 "trustgate)", record_kinds[i].kind, name);
+			return TG_OK;
+		}
+		/* In the table, not in the history: inserted. */
+		r = first_of(db, record_kinds[i].extra_sql, name, sizeof(name), &found, d);
+		if (r != TG_OK)
+			return r;
+		if (found) {
+			snprintf(why, whylen, "%s %s is in the records but has no audit history (inserted outside "
+				 "trustgate)", record_kinds[i].kind, name);
+			return TG_OK;
+		}
+	}
+	return TG_OK;
 }

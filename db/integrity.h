@@ -27,4 +27,10 @@ enum tg_err tg_integrity_references(struct tg_db *db, const char *model, char *w
 /* Reference rows of releases against their releases' audit history. */
 enum tg_err tg_integrity_release_references(struct tg_db *db, char *why, size_t whylen, struct tg_diag *d);
 
+/* The records and their history are the same set: every record the audit
+ * history creates still exists, every record has a history, and no audit
+ * row is missing from the numbering.  *why names the first difference ("" if
+ * none). */
+enum tg_err tg_integrity_complete(struct tg_db *db, char *why, size_t whylen, struct tg_diag *d);
+
 #endif

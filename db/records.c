@@ -6,6 +6,7 @@
 #include "records.h"
 #include "../common/crypto.h"
 #include "../common/encoding.h"
+#include "../common/version.h"
 
 void tg_supplier_release(struct tg_supplier *s)
 {
@@ -77,6 +78,7 @@ void tg_product_release(struct tg_product *p)
 	free(p->min_version);
 	free(p->guid);
 	free(p->created_at);
+	free(p->allow);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -355,7 +357,7 @@ enum tg_err tg_rec_key_each(struct tg_db *db, int64_t supplier_id, tg_key_cb cb,
 /* ------------------------------------------------------------- product */
 
 #define PRODUCT_COLS "p.id, p.supplier_id, s.name, p.name, p.kind, p.max_tier, p.min_version, " \
-		     "p.guid, p.created_at"
+		     "p.guid, p.created_at, p.allow"
 
 static void product_from_row(sqlite3_stmt *st, struct tg_product *p)
 {
@@ -368,6 +370,7 @@ static void product_from_row(sqlite3_stmt *st, struct tg_product *p)
 	p->min_version = tg_db_col_text(st, 6);
 	p->guid = tg_db_col_text(st, 7);
 	p->created_at = tg_db_col_text(st, 8);
+	p->allow = tg_db_col_text(st, 9);
 }
 
 enum tg_err tg_rec_product_insert(struct tg_db *db, const struct tg_product *p,
@@ -376,7 +379,7 @@ enum tg_err tg_rec_product_insert(struct tg_db *db, const struct tg_product *p,
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	enum tg_err r = tg_db_prepare(
 		db, "INSERT INTO product (supplier_id, name, kind, max_tier, min_version, guid, "
-		    "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7);", &st, d);
+		    "created_at, allow) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8);", &st, d);
 
 	if (r != TG_OK)
 		return r;
@@ -387,6 +390,7 @@ enum tg_err tg_rec_product_insert(struct tg_db *db, const struct tg_product *p,
 	tg_db_bind_text(st, 5, p->min_version);
 	tg_db_bind_text(st, 6, p->guid);
 	tg_db_bind_text(st, 7, p->created_at);
+	tg_db_bind_text(st, 8, p->allow);
 	r = tg_db_exec_stmt(db, st, d);
 	if (r == TG_E_EXISTS)
 		return tg_fail(d, TG_E_EXISTS, "product '%s' of '%s' is already in the records",
@@ -394,6 +398,18 @@ enum tg_err tg_rec_product_insert(struct tg_db *db, const struct tg_product *p,
 	if (r == TG_OK && ret_id)
 		*ret_id = tg_db_last_rowid(db);
 	return r;
+}
+
+enum tg_err tg_rec_product_set_allow(struct tg_db *db, int64_t id, const char *allow, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	enum tg_err r = tg_db_prepare(db, "UPDATE product SET allow = ?1 WHERE id = ?2;", &st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_text(st, 1, allow);
+	tg_db_bind_int(st, 2, id);
+	return tg_db_exec_stmt(db, st, d);
 }
 
 static enum tg_err product_one(struct tg_db *db, const char *sql, int64_t a, const char *b,
@@ -494,10 +510,24 @@ enum tg_err tg_rec_release_insert(struct tg_db *db, const struct tg_release *rel
 				  struct tg_diag *d)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	enum tg_err r = tg_db_prepare(
-		db, "INSERT INTO release (product_id, version, digest_alg, digest, status, created_at) "
-		    "VALUES (?1, ?2, ?3, ?4, 'approved', ?5);", &st, d);
+	struct tg_release same = { 0 };
+	char canon[TG_MAX_VERSION + 1];
+	enum tg_err r;
 
+	/* Stored in the one canonical spelling of its version, and never a
+	 * second release of a version equal to a recorded one. */
+	if (!tg_version_canonical(rel->version, canon, sizeof(canon)) || strcmp(canon, rel->version) != 0)
+		return tg_fail(d, TG_E_USAGE, "release version %s is not in canonical form", rel->version);
+	r = tg_rec_release_get(db, rel->product_id, rel->version, &same, d);
+	if (r == TG_OK) {
+		r = tg_fail(d, TG_E_EXISTS, "release %s is already in the records (as %s)", rel->version, same.version);
+		tg_release_release(&same);
+		return r;
+	}
+	if (r != TG_E_NOTFOUND)
+		return r;
+	r = tg_db_prepare(db, "INSERT INTO release (product_id, version, digest_alg, digest, status, created_at) "
+			      "VALUES (?1, ?2, ?3, ?4, 'approved', ?5);", &st, d);
 	if (r != TG_OK)
 		return r;
 	tg_db_bind_int(st, 1, rel->product_id);
@@ -515,20 +545,46 @@ enum tg_err tg_rec_release_get(struct tg_db *db, int64_t product_id, const char 
 			       struct tg_release *ret, struct tg_diag *d)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	bool row = false;
+	bool row = false, found = false;
+	/* Versions are equal as dpkg orders them ("2.00", "0:2.0" and "2.0-0"
+	 * are one version), never as strings: a spelling must not escape a
+	 * revocation.  Records written before versions were stored in their
+	 * canonical form may hold two spellings of one version: a revoked one
+	 * wins. */
 	enum tg_err r = tg_db_prepare(db, "SELECT " RELEASE_COLS RELEASE_FROM
-					  "WHERE r.product_id = ?1 AND r.version = ?2;", &st, d);
+					  "WHERE r.product_id = ?1 ORDER BY r.id;", &st, d);
 
 	if (r != TG_OK)
 		return r;
 	tg_db_bind_int(st, 1, product_id);
-	tg_db_bind_text(st, 2, version);
-	r = tg_db_step(db, st, &row, d);
-	if (r != TG_OK)
+	while (r == TG_OK) {
+		r = tg_db_step(db, st, &row, d);
+		if (r != TG_OK || !row)
+			break;
+		_cleanup_free_ char *v = tg_db_col_text(st, 2);
+		if (!v || tg_version_cmp(v, version) != 0)
+			continue;
+		if (found) {
+			struct tg_release other = { 0 };
+			release_from_row(st, &other);
+			if (strcmp(ret->status, "revoked") != 0 && strcmp(other.status, "revoked") == 0) {
+				tg_release_release(ret);
+				*ret = other;
+			} else {
+				tg_release_release(&other);
+			}
+			continue;
+		}
+		release_from_row(st, ret);
+		found = true;
+	}
+	if (r != TG_OK) {
+		if (found)
+			tg_release_release(ret);
 		return r;
-	if (!row)
+	}
+	if (!found)
 		return tg_fail(d, TG_E_NOTFOUND, "release %s is not in the records", version);
-	release_from_row(st, ret);
 	return TG_OK;
 }
 
@@ -546,19 +602,20 @@ enum tg_err tg_rec_release_revoke(struct tg_db *db, int64_t id, const char *when
 	return tg_db_exec_stmt(db, st, d);
 }
 
-enum tg_err tg_rec_release_each(struct tg_db *db, int64_t product_id, const char *digest,
+enum tg_err tg_rec_release_each(struct tg_db *db, int64_t product_id, const char *digest_alg, const char *digest,
 				tg_release_cb cb, void *ud, struct tg_diag *d)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_prepare(db, "SELECT " RELEASE_COLS RELEASE_FROM
 					  "WHERE (?1 = 0 OR r.product_id = ?1) AND "
-					  "(?2 IS NULL OR r.digest = ?2) ORDER BY r.id;", &st, d);
+					  "(?2 IS NULL OR (r.digest = ?2 AND r.digest_alg = ?3)) ORDER BY r.id;", &st, d);
 
 	if (r != TG_OK)
 		return r;
 	tg_db_bind_int(st, 1, product_id);
 	tg_db_bind_text(st, 2, digest);
+	tg_db_bind_text(st, 3, digest_alg);
 	while (r == TG_OK) {
 		r = tg_db_step(db, st, &row, d);
 		if (r != TG_OK || !row)
@@ -568,6 +625,31 @@ enum tg_err tg_rec_release_each(struct tg_db *db, int64_t product_id, const char
 		r = cb(&rel, ud);
 		tg_release_release(&rel);
 	}
+	return r;
+}
+
+enum tg_err tg_rec_release_algs(struct tg_db *db, unsigned *ret_mask, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	bool row = false;
+	unsigned mask = 0;
+	enum tg_err r = tg_db_prepare(db, "SELECT DISTINCT digest_alg FROM release;", &st, d);
+
+	while (r == TG_OK) {
+		r = tg_db_step(db, st, &row, d);
+		if (r != TG_OK || !row)
+			break;
+		_cleanup_free_ char *alg = tg_db_col_text(st, 0);
+		enum tg_hash h = alg ? tg_hash_from_name(alg) : TG_HASH_NONE;
+		/* A release in an algorithm this build cannot compute could never
+		 * be matched, so its revocation could not be seen: refuse. */
+		if (h == TG_HASH_NONE)
+			return tg_fail(d, TG_E_DB, "records: a release uses digest algorithm '%s', which is not known",
+				       alg ? alg : "");
+		mask |= 1u << h;
+	}
+	if (r == TG_OK)
+		*ret_mask = mask;
 	return r;
 }
 

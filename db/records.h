@@ -33,6 +33,7 @@ struct tg_keyrec {
 struct tg_product {
 	int64_t id, supplier_id;
 	char *supplier, *name, *kind, *min_version, *guid, *created_at;
+	char *allow;   /* what it may carry from tier 3 ("setuid"), or NULL */
 	int max_tier;
 };
 
@@ -75,6 +76,8 @@ enum tg_err tg_rec_key_each(struct tg_db *db, int64_t supplier_id, tg_key_cb cb,
 
 enum tg_err tg_rec_product_insert(struct tg_db *db, const struct tg_product *p,
 				  int64_t *ret_id, struct tg_diag *d);
+/* Replace the product's allowances (comma list, or NULL for none). */
+enum tg_err tg_rec_product_set_allow(struct tg_db *db, int64_t id, const char *allow, struct tg_diag *d);
 /* By supplier and name. */
 enum tg_err tg_rec_product_get(struct tg_db *db, int64_t supplier_id, const char *name,
 			       struct tg_product *ret, struct tg_diag *d);
@@ -95,8 +98,11 @@ enum tg_err tg_rec_release_revoke(struct tg_db *db, int64_t id, const char *when
 				  struct tg_diag *d);
 typedef enum tg_err (*tg_release_cb)(const struct tg_release *r, void *ud);
 /* Releases of one product (product_id != 0) or those with a digest. */
-enum tg_err tg_rec_release_each(struct tg_db *db, int64_t product_id, const char *digest,
+enum tg_err tg_rec_release_each(struct tg_db *db, int64_t product_id, const char *digest_alg, const char *digest,
 				tg_release_cb cb, void *ud, struct tg_diag *d);
+/* The digest algorithms any release of the records is recorded in (a bit
+ * per enum tg_hash).  TG_E_DB for one this build does not know. */
+enum tg_err tg_rec_release_algs(struct tg_db *db, unsigned *ret_mask, struct tg_diag *d);
 
 struct tg_host {
 	int64_t id;

@@ -28,6 +28,14 @@ bool tg_fit_magic(const uint8_t *p, size_t n)
 	return n >= 4 && p[0] == 0xd0 && p[1] == 0x0d && p[2] == 0xfe && p[3] == 0xed;
 }
 
+bool tg_fit_is_fit(const uint8_t *p, size_t n)
+{
+	/* A device tree is a FIT only when its root has an "images" node
+	 * (U-Boot's fit_check_format); qemu's bamboo.dtb is just a DTB. */
+	return tg_fit_magic(p, n) && tg_fdt_version_ok(p, n) && fdt_check_header(p) == 0 &&
+	       fdt_totalsize(p) <= n && fdt_path_offset(p, "/images") >= 0;
+}
+
 bool tg_fdt_version_ok(const uint8_t *p, size_t n)
 {
 	/* libfdt 1.6.1's fdt_check_full() dereferences NULL on some trees of

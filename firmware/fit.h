@@ -105,5 +105,8 @@ bool tg_fdt_version_ok(const uint8_t *p, size_t n);
 
 /* The FDT magic (big-endian d00dfeed). */
 bool tg_fit_magic(const uint8_t *p, size_t n);
+/* A whole device tree whose root has an "images" node: a FIT, not a plain
+ * DTB (p..n holds the complete tree). */
+bool tg_fit_is_fit(const uint8_t *p, size_t n);
 
 #endif

@@ -340,6 +340,16 @@ void tg_pcrs_from_eventlog(const struct tg_eventlog *el, struct tg_pcr_values *r
 
 /* ------------------------------------------------------------- checks */
 
+/* Does any event of the log extend this PCR?  (EV_NO_ACTION events extend
+ * nothing: TCG PC Client PFP, 10.4.1.) */
+static bool log_extends(const struct tg_eventlog *el, int pcr)
+{
+	for (size_t i = 0; i < el->nevents; i++)
+		if (el->events[i].pcr == (uint32_t)pcr && el->events[i].type != 0x00000003)
+			return true;
+	return false;
+}
+
 static void finding(struct tg_quote_result *res, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void finding(struct tg_quote_result *res, const char *code, const char *fmt, ...)
@@ -542,7 +552,16 @@ enum tg_err tg_quote_check(const struct tg_quote_inputs *in, struct tg_quote_res
 		for (int pcr = 0; pcr < 8 * ps->sizeofSelect; pcr++) {
 			if (!(ps->pcrSelect[pcr / 8] & (1u << (pcr % 8))))
 				continue;
-			if (in->pcrs && in->eventlog) {
+			if (in->pcrs && in->eventlog && !(in->required_pcrs & (1u << pcr)) &&
+			    !log_extends(in->eventlog, pcr)) {
+				/* A PCR the boot log never extends (IMA's PCR 10 on any
+				 * Linux host running IMA) and the policy does not ask
+				 * for: its value is authenticated by the quote through
+				 * --pcrs, only not explained by this log.  Reported,
+				 * not failed. */
+				warning(res, "PCR_NOT_IN_LOG", "PCR %d (%s) is quoted but no event of the log extends it; "
+					"not judged (not in the policy's PCR list)", pcr, tg_hash_name(h));
+			} else if (in->pcrs && in->eventlog) {
 				if (!in->pcrs->have[h][pcr] || !logv.have[h][pcr]) {
 					finding(res, "EVENTLOG_REPLAY_MISMATCH", "PCR %d (%s) is not determined by %s",
 						pcr, tg_hash_name(h), in->pcrs->have[h][pcr] ? "the event log" : "--pcrs");

@@ -21,10 +21,9 @@
 
 /* ------------------------------------------------------------ findings */
 
-struct tg_ar_finding *tg_archive_finding(struct tg_ar_result *res, const char *code, enum tg_ar_sev sev,
-					const char *fmt, ...)
+static struct tg_ar_finding *vfinding(struct tg_ar_result *res, const char *code, enum tg_ar_sev sev,
+				      const char *fmt, va_list ap)
 {
-	va_list ap;
 	struct tg_ar_finding *f;
 
 	if (res->nf >= TG_AR_MAX_FINDINGS) {
@@ -44,12 +43,21 @@ struct tg_ar_finding *tg_archive_finding(struct tg_ar_result *res, const char *c
 	f->code = code;
 	f->sev = sev;
 	f->member = -1;
-	va_start(ap, fmt);
 	vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
-	va_end(ap);
 	for (char *c = f->detail; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			*c = '?';
+	return f;
+}
+
+struct tg_ar_finding *tg_archive_finding(struct tg_ar_result *res, const char *code, enum tg_ar_sev sev,
+					const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	struct tg_ar_finding *f = vfinding(res, code, sev, fmt, ap);
+	va_end(ap);
 	return f;
 }
 
@@ -66,32 +74,64 @@ void tg_archive_result_release(struct tg_ar_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-static struct tg_ar_member *add_member(struct tg_ar_result *res, const char *path)
+/* Members live in a growable array: a nested walk adds members and may move
+ * it.  So a member is named by its index, never by a pointer held across
+ * anything that can add one (the heap use-after-free of issue 10 was a
+ * pointer held across a nested walk).  Returns the new index, or -1. */
+static long add_member(struct tg_ar_result *res, const char *path)
 {
 	if (tg_grow(res->m, res->cap, res->n, 64) != TG_OK)
-		return NULL;
+		return -1;
 	struct tg_ar_member *m = &res->m[res->n];
 	memset(m, 0, sizeof(*m));
 	m->path = strdup(path);
 	if (!m->path)
-		return NULL;
-	res->n++;
-	return m;
+		return -1;
+	return (long)res->n++;
 }
 
 /* ------------------------------------------------------------- magic */
 
-bool tg_archive_magic(const uint8_t *h, size_t n)
+static bool compressed_magic(const uint8_t *h, size_t n)
 {
-	return (n >= 262 && memcmp(h + 257, "ustar", 5) == 0) ||
-	       (n >= 2 && h[0] == 0x1f && h[1] == 0x8b) ||
+	return (n >= 2 && h[0] == 0x1f && h[1] == 0x8b) ||
 	       (n >= 6 && memcmp(h, "\xfd" "7zXZ\0", 6) == 0) ||
 	       (n >= 4 && memcmp(h, "\x28\xb5\x2f\xfd", 4) == 0) ||
-	       (n >= 3 && memcmp(h, "BZh", 3) == 0) ||
-	       (n >= 4 && memcmp(h, "PK\x03\x04", 4) == 0) ||
-	       (n >= 6 && (memcmp(h, "070701", 6) == 0 || memcmp(h, "070707", 6) == 0 ||
-			   memcmp(h, "070702", 6) == 0)) ||
-	       (n >= 8 && memcmp(h, "!<arch>\n", 8) == 0);
+	       (n >= 3 && memcmp(h, "BZh", 3) == 0);
+}
+
+static bool tar_magic(const uint8_t *h, size_t n)
+{
+	return n >= 262 && memcmp(h + 257, "ustar", 5) == 0;
+}
+
+static bool cpio_magic(const uint8_t *h, size_t n)
+{
+	return n >= 6 && (memcmp(h, "070701", 6) == 0 || memcmp(h, "070707", 6) == 0 ||
+			  memcmp(h, "070702", 6) == 0);
+}
+
+/* A .deb: an ar archive whose first member is debian-binary (deb(5)).  Any
+ * other ar archive (a static library made by `ar rcs`) is a file. */
+static bool deb_magic(const uint8_t *h, size_t n)
+{
+	return n >= 8 + 16 && memcmp(h, "!<arch>\n", 8) == 0 && memcmp(h + 8, "debian-binary", 13) == 0 &&
+	       (h[8 + 13] == ' ' || h[8 + 13] == '/');
+}
+
+/* The containers a package is made of: tar, cpio, zip, .deb — read as such
+ * when they are uncompressed.  A compressed member is a container only if
+ * what it decompresses to is tar or cpio (decided by peeking, see
+ * member_data); a gzip'd man page or changelog is a file. */
+static bool container_magic(const uint8_t *h, size_t n)
+{
+	return tar_magic(h, n) || cpio_magic(h, n) || deb_magic(h, n) ||
+	       (n >= 4 && memcmp(h, "PK\x03\x04", 4) == 0);
+}
+
+bool tg_archive_magic(const uint8_t *h, size_t n)
+{
+	return container_magic(h, n) || compressed_magic(h, n) || (n >= 8 && memcmp(h, "!<arch>\n", 8) == 0);
 }
 
 static const char *firmware_magic(const uint8_t *h, size_t n)
@@ -285,6 +325,12 @@ struct layer {
 	struct archive *raw, *fmt;
 	struct tg_tarscan ts;
 	bool raw_eof;
+	uint8_t *peek;            /* decompressed bytes read ahead by layer_peek */
+	size_t peek_len, peek_pos;
+	const uint8_t *last;      /* the last block handed to fmt (valid until
+				   * raw is read again) */
+	size_t last_len;
+	uint64_t delivered;       /* bytes handed to fmt */
 };
 
 struct walk {
@@ -294,6 +340,11 @@ struct walk {
 	const char *top_what;     /* the file, for diagnostics */
 	const char *prefix;       /* "outer.tar!" for nested members */
 	int depth;
+	long parent;              /* the container member being walked, or -1 */
+	bool payload;             /* what an installer unpacks: the top level,
+				   * and a .deb's control and data tarballs */
+	bool failed;              /* this (nested, not payload) level could not
+				   * be read to its end: left as a file */
 	struct pathset names, dupkeys, symlinks;
 };
 
@@ -378,7 +429,8 @@ struct nested_src {
 	struct mreader *mr;
 	const uint8_t *peek;
 	size_t peek_len;
-	struct tg_md *md;
+	struct tg_md *md, *md2;  /* md2: the SM3 of a member that may turn
+				  * out to be a file (NULL if not needed) */
 	uint64_t size;
 	int err;
 };
@@ -405,6 +457,8 @@ static la_ssize_t nested_read(struct archive *a, void *ud, const void **buf)
 	if (rc == 0)
 		return 0;
 	tg_md_write(src->md, p, n);
+	if (src->md2)
+		tg_md_write(src->md2, p, n);
 	src->size += n;
 	*buf = p;
 	return (la_ssize_t)n;
@@ -448,6 +502,16 @@ static la_ssize_t layer_read(struct archive *a, void *ud, const void **buf)
 	size_t n = 0;
 	la_int64_t o;
 
+	if (l->peek_pos < l->peek_len) {
+		n = l->peek_len - l->peek_pos;
+		*buf = l->peek + l->peek_pos;
+		tg_tarscan_feed(&l->ts, *buf, n);
+		l->peek_pos = l->peek_len;
+		l->last = *buf;
+		l->last_len = n;
+		l->delivered += n;
+		return (la_ssize_t)n;
+	}
 	while (!l->raw_eof) {
 		int rc = archive_read_data_block(l->raw, &b, &n, &o);
 		if (rc == ARCHIVE_EOF) {
@@ -463,6 +527,9 @@ static la_ssize_t layer_read(struct archive *a, void *ud, const void **buf)
 		if (n) {
 			tg_tarscan_feed(&l->ts, b, n);
 			*buf = b;
+			l->last = b;
+			l->last_len = n;
+			l->delivered += n;
 			return (la_ssize_t)n;
 		}
 	}
@@ -476,36 +543,81 @@ static void layer_close(struct layer *l)
 	if (l->raw)
 		archive_read_free(l->raw);
 	tg_tarscan_release(&l->ts);
+	free(l->peek);
 	memset(l, 0, sizeof(*l));
 }
 
-/* Open both stages over a byte source.  TG_OK, or TG_E_FORMAT with *why
- * pointing at libarchive's reason. */
-static enum tg_err layer_open(struct layer *l, archive_read_callback *cb, void *ud, const char **why)
+/* The decompressing stage over a byte source.  TG_OK, or TG_E_FORMAT with
+ * *why pointing at libarchive's reason. */
+static enum tg_err layer_open_raw(struct layer *l, archive_read_callback *cb, void *ud, const char **why)
 {
 	struct archive_entry *e;
 
 	memset(l, 0, sizeof(*l));
 	tg_tarscan_init(&l->ts);
 	l->raw = archive_read_new();
-	l->fmt = archive_read_new();
-	if (!l->raw || !l->fmt) {
-		layer_close(l);
+	if (!l->raw)
 		return TG_E_NOMEM;
-	}
 	support_filters(l->raw);
 	archive_read_support_format_raw(l->raw);
-	support_formats(l->fmt);
 	if (archive_read_open(l->raw, ud, NULL, cb, NULL) != ARCHIVE_OK ||
 	    archive_read_next_header(l->raw, &e) != ARCHIVE_OK) {
 		*why = archive_error_string(l->raw) ? archive_error_string(l->raw) : "empty";
 		return TG_E_FORMAT;
 	}
+	return TG_OK;
+}
+
+/* Read ahead (and keep) at least `want` decompressed bytes, or all there
+ * are.  TG_OK, or TG_E_FORMAT when decompression fails. */
+static enum tg_err layer_peek(struct layer *l, size_t want, const char **why)
+{
+	const void *b;
+	size_t n;
+	la_int64_t o;
+
+	while (l->peek_len < want && !l->raw_eof) {
+		int rc = archive_read_data_block(l->raw, &b, &n, &o);
+		if (rc == ARCHIVE_EOF) {
+			l->raw_eof = true;
+			break;
+		}
+		if (rc < ARCHIVE_WARN) {
+			*why = archive_error_string(l->raw) ? archive_error_string(l->raw) : "decompression failed";
+			return TG_E_FORMAT;
+		}
+		if (!n)
+			continue;
+		uint8_t *np = realloc(l->peek, l->peek_len + n);
+		if (!np)
+			return TG_E_NOMEM;
+		memcpy(np + l->peek_len, b, n);
+		l->peek = np;
+		l->peek_len += n;
+	}
+	return TG_OK;
+}
+
+/* The archive-format stage on top of the raw one. */
+static enum tg_err layer_open_fmt(struct layer *l, const char **why)
+{
+	l->fmt = archive_read_new();
+	if (!l->fmt)
+		return TG_E_NOMEM;
+	support_formats(l->fmt);
 	if (archive_read_open(l->fmt, l, NULL, layer_read, NULL) != ARCHIVE_OK) {
 		*why = archive_error_string(l->fmt) ? archive_error_string(l->fmt) : "unknown format";
 		return TG_E_FORMAT;
 	}
 	return TG_OK;
+}
+
+/* Open both stages over a byte source. */
+static enum tg_err layer_open(struct layer *l, archive_read_callback *cb, void *ud, const char **why)
+{
+	enum tg_err r = layer_open_raw(l, cb, ud, why);
+
+	return r == TG_OK ? layer_open_fmt(l, why) : r;
 }
 
 /* After libarchive's last member: read what is left of the level so the
@@ -589,29 +701,190 @@ static void manifest_append(struct tg_ar_result *res, struct tg_ar_member *m, co
 	}
 }
 
+/* A finding about a member of this level.  The rules stop what unpacking a
+ * package could do (escapes, differentials); a container that is only a
+ * file of the package is not unpacked when it is installed, so what is
+ * found inside it rejects from tier 3, not at every tier. */
+static struct tg_ar_finding *level_finding(struct walk *w, const char *code, enum tg_ar_sev sev, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static struct tg_ar_finding *level_finding(struct walk *w, const char *code, enum tg_ar_sev sev, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	struct tg_ar_finding *f = vfinding(w->res, code, w->payload ? sev : TG_AR_STRICT, fmt, ap);
+	va_end(ap);
+	return f;
+}
+
+/* A nested level that cannot be read to its end.  The package's own
+ * payload (what dpkg or tar would unpack) must read cleanly: ARCHIVE_MALFORMED
+ * at every tier, and the walk stops.  A container that is merely a file of
+ * the package (Go's archive/tar test data, a vendor's tarball of sources)
+ * is covered byte for byte by the signature like any file, but its contents
+ * were not inspected: ARCHIVE_NESTED_OPAQUE, rejected from tier 3 where
+ * firmware hidden in it would otherwise go unverified. */
+static void level_failed(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void level_failed(struct walk *w, const char *fmt, ...)
+{
+	char why[300];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (w->payload) {
+		tg_archive_finding(w->res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%s", why);
+		w->res->stopped = true;
+	} else {
+		tg_archive_finding(w->res, "ARCHIVE_NESTED_OPAQUE", TG_AR_STRICT, "%s; its contents were not inspected", why);
+	}
+	w->failed = true;
+}
+
 static enum tg_err member_error(struct walk *w, struct archive *a, const char *name, struct tg_diag *d)
 {
 	if (w->depth == 0)
 		return tg_fail(d, TG_E_FORMAT, "%s: malformed archive at %s: %s", w->top_what, name,
 			       archive_error_string(a) ? archive_error_string(a) : "unreadable member data");
-	tg_archive_finding(w->res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%s%s: %s", w->prefix, name,
-		archive_error_string(a) ? archive_error_string(a) : "unreadable member data");
-	w->res->stopped = true;
+	level_failed(w, "%s%s: %s", w->prefix, name, archive_error_string(a) ? archive_error_string(a) :
+		     "unreadable member data");
 	return TG_OK;
 }
 
-static enum tg_err member_data(struct walk *w, struct archive *a, struct archive_entry *e, struct tg_ar_member *m,
+/* Walk a member that looks like a container (its first bytes in head).  A
+ * compressed member is walked only when it decompresses to tar or cpio;
+ * otherwise *walked stays false and the caller hashes it as a file.  The
+ * member's bytes pulled through src are hashed into src->md as they go.
+ * Member mi is re-fetched by index after the walk: the walk adds members. */
+static enum tg_err nested_walk(struct walk *w, long mi, const char *name, struct nested_src *src, bool compressed,
+			       bool *walked, struct tg_diag *d)
+{
+	struct tg_ar_result *res = w->res;
+	struct layer inner;
+	const char *why = NULL;
+	char fwhy[300];
+	_cleanup_free_ char *prefix = NULL;
+	enum tg_err r;
+
+	*walked = false;
+	r = layer_open_raw(&inner, nested_read, src, &why);
+	if (compressed && r != TG_E_NOMEM) {
+		if (r == TG_OK)
+			r = layer_peek(&inner, 512, &why);
+		if (r == TG_E_FORMAT || (r == TG_OK && !tar_magic(inner.peek, inner.peek_len) &&
+					 !cpio_magic(inner.peek, inner.peek_len))) {
+			/* A single compressed file (or one that does not even
+			 * decompress): a file, hashed as stored, what the signer
+			 * shipped; nothing in it is unpacked by an installer. */
+			layer_close(&inner);
+			return TG_OK;
+		}
+	}
+	*walked = true;
+	/* A .deb's control and data tarballs are what dpkg unpacks. */
+	struct walk sub = { .res = res, .layer = &inner, .top = w->top, .top_what = w->top_what,
+			    .depth = w->depth + 1, .parent = mi, .payload = w->depth == 0 && res->deb_version[0] };
+	if (r == TG_OK && sub.depth > TG_MAX_ARCHIVE_DEPTH) {
+		/* Bounded, not refused outright: each level is a file of the one
+		 * above, covered by its digest. */
+		level_failed(&sub, "%s%s: containers nested deeper than %d", w->prefix, name, TG_MAX_ARCHIVE_DEPTH);
+		layer_close(&inner);
+		return TG_OK;
+	}
+	if (r == TG_OK)
+		r = layer_open_fmt(&inner, &why);
+	if (r == TG_OK && asprintf(&prefix, "%s%s!", w->prefix, name) < 0)
+		r = TG_E_NOMEM;
+	if (r == TG_E_FORMAT) {
+		level_failed(&sub, "%s%s: %s", w->prefix, name, why);
+		r = TG_OK;
+	} else if (r == TG_OK) {
+		sub.prefix = prefix;
+		r = walk_archive(&sub, inner.fmt, name, d);
+		if (r == TG_OK && !res->stopped && !sub.failed && !layer_finish(&inner, fwhy, sizeof(fwhy)))
+			level_failed(&sub, "%s%s: %s", w->prefix, name, fwhy);
+		if (r == TG_OK && !sub.failed)
+			res->m[mi].component = "archive";
+	}
+	set_free(&sub.names);
+	set_free(&sub.dupkeys);
+	set_free(&sub.symlinks);
+	layer_close(&inner);
+	return r;
+}
+
+/* A member over TG_MAX_ARCHIVE_MEMBER (THREATS case 9): in the payload the
+ * walk stops (ARCHIVE_LIMIT); inside a container that is a file of the
+ * package, that container is left unread (Go ships a 60 GB sparse tar as
+ * test data). */
+static void member_too_large(struct walk *w, const char *name)
+{
+	if (w->payload) {
+		tg_archive_finding(w->res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "%s%s: member larger than %llu bytes", w->prefix,
+				   name, (unsigned long long)TG_MAX_ARCHIVE_MEMBER);
+		w->res->stopped = true;
+	} else {
+		level_failed(w, "%s%s: member larger than %llu bytes", w->prefix, name,
+			     (unsigned long long)TG_MAX_ARCHIVE_MEMBER);
+	}
+}
+
+/* Keep a firmware member's bytes for its own verification (bounded: a
+ * larger one is rejected, not skipped). */
+static enum tg_err blob_append(struct tg_ar_member *m, size_t *cap, const uint8_t *p, size_t n)
+{
+	if (!m->blob)
+		return TG_OK;
+	if (m->blob_len + n > TG_MAX_FIRMWARE_COMPONENT) {
+		free(m->blob);
+		m->blob = NULL;
+		m->blob_len = 0;
+		m->blob_too_large = true;
+		return TG_OK;
+	}
+	if (m->blob_len + n > *cap) {
+		/* Doubling: one copy per byte overall, not per chunk. */
+		size_t nc = *cap * 2 > m->blob_len + n ? *cap * 2 : m->blob_len + n;
+		uint8_t *nb = realloc(m->blob, nc);
+		if (!nb)
+			return TG_E_NOMEM;
+		m->blob = nb;
+		*cap = nc;
+	}
+	memcpy(m->blob + m->blob_len, p, n);
+	m->blob_len += n;
+	return TG_OK;
+}
+
+static void md_free_pair(struct tg_md **a, struct tg_md **b)
+{
+	tg_md_free(*a);
+	tg_md_free(*b);
+	*a = *b = NULL;
+}
+
+/* Hash a member's data, and walk it when it is a container.  The member is
+ * res->m[mi], re-fetched after anything that may add members. */
+static enum tg_err member_data(struct walk *w, struct archive *a, struct archive_entry *e, long mi,
 			       const char *name, struct tg_diag *d)
 {
 	struct tg_ar_result *res = w->res;
+	struct tg_ar_member *m = &res->m[mi];
 	uint8_t head[4096], digest[32];
-	size_t hl = 0, n;
+	size_t hl = 0, n, blob_cap = 0;
 	const uint8_t *p;
 	struct tg_md *md = NULL, *sm3 = NULL;
 	struct mreader mr;
 	enum tg_err r = TG_OK;
 	int rc = 1;
 
+	/* A size the header already puts over the limit is not read (a sparse
+	 * member's holes would be hashed as zeros first). */
+	if (archive_entry_size_is_set(e) && (uint64_t)archive_entry_size(e) > TG_MAX_ARCHIVE_MEMBER) {
+		member_too_large(w, name);
+		return TG_OK;
+	}
 	if (tg_md_new(TG_HASH_SHA256, &md) != TG_OK)
 		return TG_E_CRYPTO;
 	if (res->hash_sm3 && tg_md_new(TG_HASH_SM3, &sm3) != TG_OK) {
@@ -625,16 +898,18 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct archive
 		hl += n;
 	}
 	if (rc < 0) {
-		tg_md_free(md);
-		tg_md_free(sm3);
+		md_free_pair(&md, &sm3);
 		return member_error(w, a, name, d);
 	}
 	m->size = hl;
 	res->total += hl;
 	if (w->depth == 0 && strcmp(m->norm, "debian-binary") == 0)
 		memcpy(res->deb_version, head, hl < sizeof(res->deb_version) - 1 ? hl : sizeof(res->deb_version) - 1);
-	m->component = tg_archive_magic(head, hl) ? "archive" : firmware_magic(head, hl);
-	bool hashing = res->hash_all || m->component;
+	/* The manifest is read as text whatever its first bytes. */
+	bool container = !m->manifest && container_magic(head, hl),
+	     compressed = !m->manifest && !container && compressed_magic(head, hl);
+	m->component = container || compressed ? NULL : firmware_magic(head, hl);
+	bool hashing = res->hash_all || container || compressed || m->component;
 	if (hashing)
 		tg_md_write(md, head, hl);
 	if (sm3)
@@ -643,74 +918,46 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct archive
 		tg_archive_finding(res, "MANIFEST_INVALID", TG_AR_ALWAYS, "%s: more than one manifest", name);
 		m->manifest = false;
 	} else if (m->manifest && !(res->manifest = malloc(1))) {
-		tg_md_free(md);
-		tg_md_free(sm3);
+		md_free_pair(&md, &sm3);
 		return TG_E_NOMEM;
 	}
 	manifest_append(res, m, name, head, hl);
 	/* Firmware inside the package is verified in full afterwards, from
-	 * these very bytes (bounded: a larger one is rejected, not skipped). */
-	bool keep = m->component && strcmp(m->component, "archive") != 0;
-	size_t blob_cap = hl ? hl : 1;
-	if (keep && !(m->blob = malloc(blob_cap))) {
-		tg_md_free(md);
-		tg_md_free(sm3);
-		return TG_E_NOMEM;
-	}
-	if (keep) {
+	 * these very bytes. */
+	if (m->component) {
+		blob_cap = hl ? hl : 1;
+		if (!(m->blob = malloc(blob_cap))) {
+			md_free_pair(&md, &sm3);
+			return TG_E_NOMEM;
+		}
 		memcpy(m->blob, head, hl);
 		m->blob_len = hl;
 	}
-	if (m->component && strcmp(m->component, "archive") == 0) {
-		if (w->depth + 1 > TG_MAX_ARCHIVE_DEPTH) {
-			tg_archive_finding(res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "%s%s: archives nested deeper than %d", w->prefix,
-				name, TG_MAX_ARCHIVE_DEPTH);
-			res->stopped = true;
-			tg_md_free(md);
-			tg_md_free(sm3);
-			return TG_OK;
-		}
-		struct nested_src src = { .mr = &mr, .peek = head, .peek_len = hl, .md = md, .size = 0 };
-		struct layer inner;
-		const char *why = NULL;
-		char fwhy[300];
-		_cleanup_free_ char *prefix = NULL;
-		tg_md_free(sm3);  /* a nested archive is checked by its members */
-		sm3 = NULL;
-		if (asprintf(&prefix, "%s%s!", w->prefix, name) < 0) {
-			tg_md_free(md);
-			return TG_E_NOMEM;
-		}
-		r = layer_open(&inner, nested_read, &src, &why);
-		if (r == TG_E_FORMAT) {
-			tg_archive_finding(res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%s%s: %s", w->prefix, name, why);
-			r = TG_OK;
-		} else if (r == TG_OK) {
-			struct walk sub = { .res = res, .layer = &inner, .top = w->top, .top_what = w->top_what,
-					    .prefix = prefix, .depth = w->depth + 1 };
-			r = walk_archive(&sub, inner.fmt, name, d);
-			if (r == TG_OK && !res->stopped && !layer_finish(&inner, fwhy, sizeof(fwhy))) {
-				tg_archive_finding(res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%s%s: %s", w->prefix, name, fwhy);
-				res->stopped = true;
-			}
-			set_free(&sub.names);
-			set_free(&sub.dupkeys);
-			set_free(&sub.symlinks);
-		}
-		layer_close(&inner);
+	if (container || compressed) {
+		struct nested_src src = { .mr = &mr, .peek = head, .peek_len = hl, .md = md, .md2 = sm3, .size = 0 };
+		bool walked = false;
+		r = nested_walk(w, mi, name, &src, compressed, &walked, d);
+		m = &res->m[mi];  /* the walk may have moved the array */
 		if (r != TG_OK) {
-			tg_md_free(md);
+			md_free_pair(&md, &sm3);
 			return r;
 		}
 		/* Whatever the inner walk left unread still belongs to the
-		 * member's digest. */
-		while (!res->stopped && !src.err && (rc = mread(&mr, SIZE_MAX, &p, &n)) > 0) {
+		 * member's digests (SHA-256, and SM3 for the GM profile). */
+		while (!res->stopped && !w->failed && !src.err && (rc = mread(&mr, SIZE_MAX, &p, &n)) > 0) {
 			tg_md_write(md, p, n);
+			if (sm3)
+				tg_md_write(sm3, p, n);
 			src.size += n;
+			if (!walked && hl + src.size > TG_MAX_ARCHIVE_MEMBER) {
+				member_too_large(w, name);
+				break;
+			}
 		}
 		m->size += src.size;
-		if (!res->stopped && (src.err || rc < 0)) {
-			tg_md_free(md);
+		res->total += walked ? 0 : src.size;
+		if (!res->stopped && !w->failed && (src.err || rc < 0)) {
+			md_free_pair(&md, &sm3);
 			return member_error(w, a, name, d);
 		}
 	} else {
@@ -720,33 +967,14 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct archive
 			if (sm3)
 				tg_md_write(sm3, p, n);
 			manifest_append(res, m, name, p, n);
-			if (m->blob && m->blob_len + n > TG_MAX_FIRMWARE_COMPONENT) {
-				free(m->blob);
-				m->blob = NULL;
-				m->blob_len = 0;
-				m->blob_too_large = true;
-			} else if (m->blob) {
-				/* Doubling: one copy per byte overall, not per chunk. */
-				if (m->blob_len + n > blob_cap) {
-					size_t cap = blob_cap * 2 > m->blob_len + n ? blob_cap * 2 : m->blob_len + n;
-					uint8_t *nb = realloc(m->blob, cap);
-					if (!nb) {
-						tg_md_free(md);
-						tg_md_free(sm3);
-						return TG_E_NOMEM;
-					}
-					m->blob = nb;
-					blob_cap = cap;
-				}
-				memcpy(m->blob + m->blob_len, p, n);
-				m->blob_len += n;
+			if (blob_append(m, &blob_cap, p, n) != TG_OK) {
+				md_free_pair(&md, &sm3);
+				return TG_E_NOMEM;
 			}
 			m->size += n;
 			res->total += n;
 			if (m->size > TG_MAX_ARCHIVE_MEMBER) {
-				tg_archive_finding(res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "%s%s: member larger than %llu bytes",
-					w->prefix, name, (unsigned long long)TG_MAX_ARCHIVE_MEMBER);
-				res->stopped = true;
+				member_too_large(w, name);
 				break;
 			}
 			if (over_limits(w)) {
@@ -755,10 +983,18 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct archive
 			}
 		}
 		if (rc < 0) {
-			tg_md_free(md);
-			tg_md_free(sm3);
+			md_free_pair(&md, &sm3);
 			return member_error(w, a, name, d);
 		}
+	}
+	/* A device tree is firmware only when it is a FIT; a plain DTB (qemu's
+	 * bamboo.dtb) is a file.  One too large to look at stays a FIT
+	 * component and is refused. */
+	if (m->component && strcmp(m->component, "fit") == 0 && m->blob && !tg_fit_is_fit(m->blob, m->blob_len)) {
+		m->component = NULL;
+		free(m->blob);
+		m->blob = NULL;
+		m->blob_len = 0;
 	}
 	tg_md_final(md, digest);
 	tg_md_free(md);
@@ -836,7 +1072,7 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 	int rc;
 
 	(void)what;
-	while (!res->stopped) {
+	while (!res->stopped && !w->failed) {
 		rc = archive_read_next_header(a, &e);
 		if (rc == ARCHIVE_EOF)
 			break;
@@ -855,17 +1091,14 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 			if (w->depth == 0)
 				return tg_fail(d, TG_E_FORMAT, "%s: malformed archive at member %llu: %s", what,
 					       (unsigned long long)res->entries + 1, why);
-			tg_archive_finding(res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%sentry %llu: %s", w->prefix,
-				(unsigned long long)res->entries, why);
-			res->stopped = true;
+			level_failed(w, "%sentry %llu: %s", w->prefix, (unsigned long long)res->entries, why);
 			break;
 		}
 		if (w->layer && !tar_agrees(w, a, e, why, sizeof(why))) {
 			if (w->depth == 0)
 				return tg_fail(d, TG_E_FORMAT, "%s: malformed archive at member %llu: %s", what,
 					       (unsigned long long)res->entries + 1, why);
-			tg_archive_finding(res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%s%s", w->prefix, why);
-			res->stopped = true;
+			level_failed(w, "%s%s", w->prefix, why);
 			break;
 		}
 		if (++res->entries > TG_MAX_ARCHIVE_ENTRIES) {
@@ -880,7 +1113,7 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 		    archive_entry_filetype(e) == AE_IFDIR && !archive_entry_hardlink(e))
 			continue; /* "./": the archive's own root directory */
 		if (problem) {
-			tg_archive_finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: %s", full, problem);
+			level_finding(w, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: %s", full, problem);
 			continue;
 		}
 		/* cpio ends at a member named TRAILER!!!: GNU cpio and the kernel
@@ -889,88 +1122,101 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 		 * (THREATS case 12). */
 		if ((archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_CPIO &&
 		    strcmp(norm, "TRAILER!!!") == 0) {
-			tg_archive_finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: a member named like the cpio trailer", full);
+			level_finding(w, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: a member named like the cpio trailer", full);
 			continue;
 		}
-		struct tg_ar_member *m = add_member(res, full);
-		if (!m || !(m->norm = strdup(norm)))
+		long mi = add_member(res, full);
+		if (mi < 0 || !(res->m[mi].norm = strdup(norm)))
 			return TG_E_NOMEM;
+		/* m is valid until member_data, which may add members. */
+		struct tg_ar_member *m = &res->m[mi];
 		m->nested = w->depth > 0;
+		m->parent = w->parent;
 		m->manifest = w->depth == 0 && archive_entry_filetype(e) == AE_IFREG &&
 			      (strcmp(norm, "trustgate.intoto.jsonl") == 0 || strcmp(norm, "trustgate.dsse.json") == 0);
+		m->mode = (uint32_t)archive_entry_mode(e);
+		int base = archive_format(a) & ARCHIVE_FORMAT_BASE_MASK;
 		mode_t type = archive_entry_filetype(e);
 		/* ar members are regular files by definition; deterministic ar
 		 * (binutils' default) stores no type bits. */
-		if (type == 0 && (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_AR)
+		if (type == 0 && base == ARCHIVE_FORMAT_AR)
 			type = AE_IFREG;
 		const char *hl = archive_entry_hardlink(e), *sl = archive_entry_symlink(e);
 		struct tg_ar_finding *lf;
 		char tnorm[4096];
-		/* Duplicates after normalisation and ASCII case folding, type
-		 * changes of one path included (THREATS cases 5, 6). */
+		/* Duplicates after normalisation, type changes of one path
+		 * included (THREATS cases 5, 6).  Names that differ only in case
+		 * are one file where the target folds case: zip archives are
+		 * unpacked on such systems; a .deb, tar or cpio on Linux is not. */
 		size_t kl = strlen(norm);
+		bool fold = base == ARCHIVE_FORMAT_ZIP;
 		for (size_t i = 0; i <= kl; i++)
-			key[i] = (norm[i] >= 'A' && norm[i] <= 'Z') ? (char)(norm[i] + 32) : norm[i];
+			key[i] = (fold && norm[i] >= 'A' && norm[i] <= 'Z') ? (char)(norm[i] + 32) : norm[i];
 		if (set_has(&w->dupkeys, key))
-			tg_archive_finding(res, "ARCHIVE_DUPLICATE", TG_AR_ALWAYS, "%s: a member of this name already exists", full);
+			level_finding(w, "ARCHIVE_DUPLICATE", TG_AR_ALWAYS, "%s: a member of this name already exists", full);
 		else if (!set_add(&w->dupkeys, key) || !set_add(&w->names, norm))
 			return TG_E_NOMEM;
 		/* A path through an earlier symlink writes where the link points
-		 * (THREATS case 3). */
+		 * (THREATS case 3): the extraction escape a link enables. */
 		for (size_t i = 0; i < kl; i++)
 			if (norm[i] == '/') {
 				norm[i] = '\0';
 				bool via = set_has(&w->symlinks, norm);
 				norm[i] = '/';
 				if (via) {
-					tg_archive_finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: path passes through a symlink", full);
+					level_finding(w, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: path passes through a symlink", full);
 					break;
 				}
 			}
-		if (archive_entry_mode(e) & (S_ISUID | S_ISGID))
-			tg_archive_finding(res, "ARCHIVE_SETUID", TG_AR_STRICT, "%s: setuid/setgid bit", full);
+		/* setuid/setgid files are listed; whether a product may carry them
+		 * from tier 3 is the product record's decision (--allow setuid). */
+		if ((m->mode & (S_ISUID | S_ISGID)) && !hl && type == AE_IFREG &&
+		    (lf = level_finding(w, "ARCHIVE_SETUID", TG_AR_STRICT, "%s: setuid/setgid bit (mode %04o)", full,
+					     (unsigned)(m->mode & 07777))))
+			lf->member = mi;
+		else if ((m->mode & (S_ISUID | S_ISGID)) && (hl || type != AE_IFREG))
+			level_finding(w, "ARCHIVE_SETUID", TG_AR_STRICT, "%s: setuid/setgid bit on a %s", full,
+					   hl ? "hard link" : "non-file");
 		if (hl) {
 			snprintf(m->type, sizeof(m->type), "hardlink");
 			/* THREATS case 4: a hard link may only name an earlier member,
 			 * never itself, and never carries data. */
 			if (path_problem(hl, tnorm, sizeof(tnorm)) || !set_has(&w->names, tnorm) ||
 			    strcmp(tnorm, norm) == 0)
-				tg_archive_finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: hard link to '%s' outside the archive",
+				level_finding(w, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: hard link to '%s' outside the archive",
 					full, hl);
 			else if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0)
-				tg_archive_finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: hard link carrying data", full);
+				level_finding(w, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: hard link carrying data", full);
 			else if (!(m->link = strdup(tnorm)))
 				return TG_E_NOMEM;
-			else if ((lf = tg_archive_finding(res, "ARCHIVE_LINK", TG_AR_STRICT, "%s: hard link to %s", full, hl)))
-				lf->member = (long)(m - res->m);
 		} else if (type == AE_IFLNK) {
 			snprintf(m->type, sizeof(m->type), "symlink");
-			if (sl && !target_clean(sl))
-				/* Control bytes, invalid UTF-8, over-long targets: no
-				 * name a manifest or a person could check (case 12's
-				 * symlink with a 1 MB binary body). */
-				tg_archive_finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: symlink target is not a clean path",
+			/* A link is content like a file: an absolute target or one
+			 * with '..' is what Debian Policy 10.5 asks for and what the
+			 * signer shipped.  What links make dangerous is writing through
+			 * them while unpacking, refused above.  A target must still be
+			 * a name a person and a manifest can read: no control bytes,
+			 * strict UTF-8, bounded (case 12's 1 MB binary target). */
+			if (!sl || !target_clean(sl))
+				level_finding(w, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: symlink target is not a clean path",
 					full);
-			else if (!sl || link_escapes(norm, sl))
-				tg_archive_finding(res, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: symlink to '%s' leaves the archive",
-					full, sl ? sl : "");
 			else if (!(m->link = strdup(sl)))
 				return TG_E_NOMEM;
-			else if ((lf = tg_archive_finding(res, "ARCHIVE_LINK", TG_AR_STRICT, "%s: symlink to %s", full, sl)))
-				lf->member = (long)(m - res->m);
+			else
+				m->link_escapes = link_escapes(norm, sl);
 			if (!set_add(&w->symlinks, norm))
 				return TG_E_NOMEM;
 		} else if (type == AE_IFDIR) {
 			snprintf(m->type, sizeof(m->type), "dir");
 		} else if (type == AE_IFREG) {
 			snprintf(m->type, sizeof(m->type), "file");
-			enum tg_err r = member_data(w, a, e, m, name, d);
+			enum tg_err r = member_data(w, a, e, mi, name, d);
 			if (r != TG_OK)
 				return r;
 		} else {
 			/* Devices, FIFOs, sockets, unknown type flags. */
 			snprintf(m->type, sizeof(m->type), "special");
-			tg_archive_finding(res, "ARCHIVE_SPECIAL_FILE", TG_AR_ALWAYS, "%s: device, FIFO, socket or unknown type", full);
+			level_finding(w, "ARCHIVE_SPECIAL_FILE", TG_AR_ALWAYS, "%s: device, FIFO, socket or unknown type", full);
 		}
 	}
 	return TG_OK;
@@ -1016,6 +1262,65 @@ static void deb_rules(struct tg_ar_result *res)
 			"data.tar.*, in that order (%zu members found)", ntop);
 }
 
+/* Under an embedded manifest only the members are signed: every byte of
+ * the file must belong to them or to the format's own framing, or bytes
+ * after the end (a second cpio archive after an initramfs, which the kernel
+ * unpacks and lets win; another gzip member; anything after the compressed
+ * stream) would ride along unsigned.  The tar scanner already refuses
+ * anything but zeros after the end blocks; here: any other format's
+ * decompressed tail must be zeros (cpio pads with them), and the
+ * decompressor must have consumed the whole file. */
+static void whole_file(struct layer *top, const struct walk *w, struct tg_ar_result *res)
+{
+	int base = archive_format(top->fmt) & ARCHIVE_FORMAT_BASE_MASK;
+	const void *b;
+	size_t n;
+	la_int64_t o;
+	uint64_t nonzero = 0;
+
+	if (!top->ts.active && base != ARCHIVE_FORMAT_ZIP) {
+		/* What libarchive was handed but did not consume (the rest of
+		 * the block that held the end marker: still in place, raw has
+		 * not been read since), what layer_read has not handed over
+		 * yet, then the rest of the stream. */
+		int ff = archive_filter_count(top->fmt);
+		int64_t took = ff > 0 ? archive_filter_bytes(top->fmt, ff - 1) : -1;
+		uint64_t left = took >= 0 && (uint64_t)took <= top->delivered ? top->delivered - (uint64_t)took : UINT64_MAX;
+		if (left > top->last_len) {
+			tg_archive_finding(res, "ARCHIVE_TRAILING_DATA", TG_AR_ALWAYS, "%s: cannot account for the bytes after "
+					   "the archive's end marker", w->top_what);
+			return;
+		}
+		for (size_t i = top->last_len - (size_t)left; i < top->last_len; i++)
+			nonzero += top->last[i] != 0;
+		for (size_t i = top->peek_pos; i < top->peek_len; i++)
+			nonzero += top->peek[i] != 0;
+		top->peek_pos = top->peek_len;
+		while (!top->raw_eof) {
+			int rc = archive_read_data_block(top->raw, &b, &n, &o);
+			if (rc == ARCHIVE_EOF)
+				break;
+			if (rc < ARCHIVE_WARN) {
+				tg_archive_finding(res, "ARCHIVE_TRAILING_DATA", TG_AR_ALWAYS, "%s: unreadable data after the "
+						   "archive's end: %s", w->top_what, archive_error_string(top->raw));
+				return;
+			}
+			for (size_t i = 0; i < n; i++)
+				nonzero += ((const uint8_t *)b)[i] != 0;
+		}
+		if (nonzero)
+			tg_archive_finding(res, "ARCHIVE_TRAILING_DATA", TG_AR_ALWAYS, "%s: %llu non-zero bytes after the "
+					   "archive's end marker are not covered by the signed manifest", w->top_what,
+					   (unsigned long long)nonzero);
+	}
+	int nf = archive_filter_count(top->raw);
+	int64_t used = nf > 0 ? archive_filter_bytes(top->raw, nf - 1) : -1;
+	if (nf > 1 && (used < 0 || (uint64_t)used != res->whole_size))
+		tg_archive_finding(res, "ARCHIVE_TRAILING_DATA", TG_AR_ALWAYS, "%s: the %s stream ends at byte %lld of %llu; "
+				   "what follows is not covered by the signed manifest", w->top_what,
+				   archive_filter_name(top->raw, 0), (long long)used, (unsigned long long)res->whole_size);
+}
+
 enum tg_err tg_archive_walk(tg_ar_read_fn fn, void *ud, const char *what, struct tg_ar_result *res,
 			    struct tg_diag *d)
 {
@@ -1032,12 +1337,15 @@ enum tg_err tg_archive_walk(tg_ar_read_fn fn, void *ud, const char *what, struct
 		layer_close(&top);
 		return r;
 	}
-	struct walk w = { .res = res, .layer = &top, .top = top.raw, .top_what = what, .prefix = "", .depth = 0 };
+	struct walk w = { .res = res, .layer = &top, .top = top.raw, .top_what = what, .prefix = "", .depth = 0, .parent = -1,
+			  .payload = true };
 	r = walk_archive(&w, top.fmt, what, d);
 	if (r == TG_OK && !res->stopped && !layer_finish(&top, fwhy, sizeof(fwhy)))
 		r = tg_fail(d, TG_E_FORMAT, "%s: malformed archive: %s", what, fwhy);
 	if (r == TG_OK && (archive_format(top.fmt) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_AR)
 		deb_rules(res);
+	if (r == TG_OK && res->whole_size && !res->stopped)
+		whole_file(&top, &w, res);
 	if (r == TG_OK && res->entries == 0)
 		r = tg_fail(d, TG_E_FORMAT, "%s: archive has no members", what);
 	layer_close(&top);
@@ -1060,7 +1368,8 @@ enum tg_err tg_archive_walk_zip_seekable(int fd, const char *what, struct tg_ar_
 		archive_read_free(a);
 		return r;
 	}
-	struct walk w = { .res = res, .top = a, .top_what = what, .prefix = "", .depth = 0 };
+	struct walk w = { .res = res, .top = a, .top_what = what, .prefix = "", .depth = 0, .parent = -1,
+			  .payload = true };
 	r = walk_archive(&w, a, what, d);
 	archive_read_free(a);
 	set_free(&w.names);

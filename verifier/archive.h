@@ -37,7 +37,11 @@ struct tg_ar_member {
 				  * target normalised; NULL otherwise */
 	bool link_listed;        /* set by the caller: a signed manifest
 				  * lists this link with this target */
+	bool link_escapes;       /* a symlink whose target is absolute or
+				  * climbs out of the archive (inventory) */
+	uint32_t mode;           /* permission and type bits as stored */
 	bool nested;             /* inside a member archive */
+	long parent;             /* index of the container it is in, -1 at the top */
 	bool manifest;           /* the root manifest itself */
 	const char *component;   /* "archive", "fit", "capsule" or NULL */
 	uint8_t *blob;           /* a FIT or capsule's bytes, for its own
@@ -61,6 +65,10 @@ struct tg_ar_result {
 	char deb_version[8];     /* first bytes of a root debian-binary */
 	uint8_t *manifest;       /* root trustgate.intoto.jsonl, when present */
 	size_t manifest_len;
+	uint64_t whole_size;     /* set by the caller when nothing but the
+				  * members is signed (an embedded manifest):
+				  * the file's size, which the walk must account
+				  * for to the last byte (0: not checked) */
 	bool hash_all;           /* set by the caller: hash every member, not
 				  * only components (an embedded manifest
 				  * needs them all; a detached signature

@@ -152,6 +152,11 @@ enum tg_err tg_attest_load(struct tg_db *db, const char *host, const char *nonce
 						    sizeof(ret->refs_tampered), d);
 		if (r == TG_OK && !ret->refs_tampered[0])
 			r = tg_integrity_release_references(db, ret->refs_tampered, sizeof(ret->refs_tampered), d);
+		/* A record deleted outside trustgate (a host, a release whose
+		 * references were revoked with it) shows only against the whole
+		 * history. */
+		if (r == TG_OK && !ret->refs_tampered[0])
+			r = tg_integrity_complete(db, ret->refs_tampered, sizeof(ret->refs_tampered), d);
 		if (r == TG_OK)
 			r = tg_rec_reference_each(db, ret->host.model, true, -1, collect_ref, &acc, d);
 		ret->refs = acc.r;
@@ -427,6 +432,8 @@ enum tg_err tg_attest_eval(const struct tg_attest_evidence *ev, const struct tg_
 		goto out;
 	for (size_t i = 0; i < qr.n; i++)
 		tg_verdict_reason(v, qr.f[i].code, "%s", qr.f[i].detail);
+	for (size_t i = 0; i < qr.nw; i++)
+		tg_verdict_warn(v, qr.w[i].code, "%s", qr.w[i].detail);
 	if (rec->nonce_used)
 		tg_verdict_reason(v, "QUOTE_NONCE", "nonce was already used for an attestation of %s", host->name);
 	/* TPM clock and counters only move forward (THREATS case 47). */

@@ -110,5 +110,6 @@ int tg_cmd_host(struct tg_ctx *ctx, int argc, char **argv);
 int tg_cmd_reference(struct tg_ctx *ctx, int argc, char **argv);
 int tg_cmd_attest(struct tg_ctx *ctx, int argc, char **argv);
 int tg_cmd_vendor(struct tg_ctx *ctx, int argc, char **argv);
+int tg_cmd_archive(struct tg_ctx *ctx, int argc, char **argv);
 
 #endif

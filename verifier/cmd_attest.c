@@ -87,6 +87,21 @@ static struct json_object *reason_codes(const struct tg_verdict *v)
 
 /* ------------------------------------------------------------ one host */
 
+/* A nonce is bytes: "AB01" and "ab01" are one nonce.  Every nonce is
+ * decoded once and handled (looked up, recorded, compared within a batch)
+ * only as the lowercase hex of its bytes, so a spelling cannot make a used
+ * nonce look new (THREATS case 46).  false if not hex or over 64 bytes. */
+static bool nonce_canonical(const char *in, char out[129])
+{
+	uint8_t b[64];
+	size_t n = 0;
+
+	if (!tg_hex_decode(in, b, sizeof(b), &n) || n == 0)
+		return false;
+	tg_hex_encode(b, n, out);
+	return true;
+}
+
 static int attest_one(struct tg_ctx *ctx, const char *host, const char *msg, const char *sig,
 		      const char *pcrs, const char *log, const char *ak, const char *nonce,
 		      uint32_t required)
@@ -101,9 +116,11 @@ static int attest_one(struct tg_ctx *ctx, const char *host, const char *msg, con
 	enum tg_err r;
 	int code;
 
-	if (!tg_hex_decode(nonce, ev.nonce, sizeof(ev.nonce), &ev.nonce_len) || ev.nonce_len == 0)
+	char nonce_buf[129];
+	if (!nonce_canonical(nonce, nonce_buf) ||
+	    !tg_hex_decode(nonce_buf, ev.nonce, sizeof(ev.nonce), &ev.nonce_len))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--nonce must be hex (at most 64 bytes)"), &d);
-	ev.nonce_hex = nonce;
+	nonce = ev.nonce_hex = nonce_buf;
 	r = tg_cli_open_db(ctx, &db, &d);
 	if (r == TG_OK)
 		r = files_read(msg, sig, pcrs, log, ak, &f, &d);
@@ -193,7 +210,9 @@ static enum tg_err batch_add(struct batch *b, const char *host, const char *nonc
 	struct job *j = &b->j[b->n++];
 	memset(j, 0, sizeof(*j));
 	j->host = strdup(host);
-	j->nonce = strdup(nonce);
+	char canon[129];
+	/* Kept as given when it is not hex: refused with its host later. */
+	j->nonce = strdup(nonce_canonical(nonce, canon) ? canon : nonce);
 	j->dir = strdup(dir);
 	return j->host && j->nonce && j->dir ? TG_OK : TG_E_NOMEM;
 }

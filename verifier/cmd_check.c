@@ -217,23 +217,6 @@ static void plan_release(struct plan *pl)
 	free(pl->c);
 }
 
-/* Release digests other than SHA-256 that --product/--version name. */
-struct release_algs {
-	const char *product, *version;
-	unsigned need;
-};
-
-static enum tg_err on_release(const struct tg_release *r, void *ud)
-{
-	struct release_algs *ra = ud;
-	enum tg_hash h = tg_hash_from_name(r->digest_alg);
-
-	if (ra->product && strcmp(r->product, ra->product) == 0 && ra->version &&
-	    strcmp(r->version, ra->version) == 0 && h != TG_HASH_NONE)
-		ra->need |= 1u << h;
-	return TG_OK;
-}
-
 /* ------------------------------------------------------- the stream */
 
 struct stream {
@@ -627,8 +610,8 @@ static enum tg_err fw_evaluate(struct tg_db *db, struct fw_check *fw, struct tg_
 
 /* One FIT or capsule found inside a package, verified into cv from the
  * bytes the walk hashed. */
-static enum tg_err component_firmware(struct tg_db *db, const struct tg_ar_member *m, struct tg_verdict *cv,
-				      struct tg_diag *d)
+static enum tg_err component_firmware(struct tg_db *db, const struct tg_ar_member *m, unsigned release_algs,
+				      struct tg_verdict *cv, struct tg_diag *d)
 {
 	static const char *const firmware_purposes[] = { "firmware", NULL };
 	struct tg_findings f = { .purposes = firmware_purposes };
@@ -639,6 +622,17 @@ static enum tg_err component_firmware(struct tg_db *db, const struct tg_ar_membe
 	cv->path = m->path;
 	cv->size = m->size;
 	snprintf(f.digest[TG_HASH_SHA256], sizeof(f.digest[0]), "%s", m->sha256);
+	/* Its other digests, for releases recorded in other algorithms (the
+	 * bytes are in memory: a component is verified from them). */
+	for (int h = 1; m->blob && h < TG_HASH__COUNT && r == TG_OK; h++)
+		if ((release_algs & (1u << h)) && h != TG_HASH_SHA256) {
+			uint8_t dg[TG_HASH_MAX_LEN];
+			r = tg_digest((enum tg_hash)h, m->blob, m->blob_len, dg);
+			if (r == TG_OK)
+				tg_hex_encode(dg, tg_hash_len((enum tg_hash)h), f.digest[h]);
+		}
+	if (r != TG_OK)
+		return r;
 	if (!m->blob)
 		/* Rejected, like a malformed image: never verified. */
 		snprintf(fw.malformed, sizeof(fw.malformed), "%s is over %u bytes: too large to verify inside a package",
@@ -655,8 +649,39 @@ static enum tg_err component_firmware(struct tg_db *db, const struct tg_ar_membe
 	return r;
 }
 
-static enum tg_err archive_verdict(struct tg_db *db, const struct tg_ar_result *ar, struct tg_verdict *v,
-				   struct tg_diag *d)
+/* What a reviewer reads about a package beyond its verdict: every link
+ * (where it points, whether it leaves the package) and every setuid/setgid
+ * file, at every tier. */
+static void inventory(const struct tg_ar_result *ar, struct tg_verdict *v)
+{
+	v->inventory = json_object_new_array();
+	for (size_t i = 0; i < ar->n; i++) {
+		const struct tg_ar_member *m = &ar->m[i];
+		bool sym = strcmp(m->type, "symlink") == 0, hard = strcmp(m->type, "hardlink") == 0;
+		bool suid = (m->mode & (S_ISUID | S_ISGID)) != 0;
+		if (!sym && !hard && !suid)
+			continue;
+		v->n_symlinks += sym;
+		v->n_symlinks_out += sym && m->link_escapes;
+		v->n_hardlinks += hard;
+		v->n_setuid += suid;
+		struct json_object *o = json_object_new_object();
+		tg_json_str(o, "path", m->path);
+		tg_json_str(o, "type", m->type);
+		tg_json_str(o, "target", m->link);
+		if (sym)
+			json_object_object_add(o, "leaves_package", json_object_new_boolean(m->link_escapes));
+		if (suid) {
+			char mode[8];
+			snprintf(mode, sizeof(mode), "%04o", (unsigned)(m->mode & 07777));
+			tg_json_str(o, "mode", mode);
+		}
+		json_object_array_add(v->inventory, o);
+	}
+}
+
+static enum tg_err archive_verdict(struct tg_db *db, const struct tg_ar_result *ar, unsigned release_algs,
+				   struct tg_verdict *v, struct tg_diag *d)
 {
 	bool strict = v->tier >= 3 || v->cii;
 
@@ -666,17 +691,15 @@ static enum tg_err archive_verdict(struct tg_db *db, const struct tg_ar_result *
 				TG_AR_MAX_FINDINGS);
 	for (size_t i = 0; i < ar->nf; i++) {
 		const struct tg_ar_finding *f = &ar->f[i];
-		/* A link the signed manifest lists, with this very target, is
-		 * part of what the supplier shipped (issue 3: allowed at every
-		 * tier when it stays inside; escaping links are ARCHIVE_UNSAFE_PATH
-		 * findings, never waived). */
-		if (strcmp(f->code, "ARCHIVE_LINK") == 0 && f->member >= 0 && ar->m[f->member].link_listed)
-			continue;
-		if (f->sev == TG_AR_ALWAYS || strict)
+		/* setuid/setgid files from tier 3 are the product reviewer's
+		 * decision (product add/set --allow setuid). */
+		bool allowed = strcmp(f->code, "ARCHIVE_SETUID") == 0 && tg_list_has(v->product_allow, "setuid");
+		if ((f->sev == TG_AR_ALWAYS || strict) && !allowed)
 			tg_verdict_reason(v, f->code, "%s", f->detail);
 		else
-			tg_verdict_warn(v, f->code, "%s", f->detail);
+			tg_verdict_warn(v, f->code, "%s%s", f->detail, allowed ? " (allowed by the product record)" : "");
 	}
+	inventory(ar, v);
 	v->components = json_object_new_array();
 	for (size_t i = 0; i < ar->n; i++) {
 		const struct tg_ar_member *m = &ar->m[i];
@@ -705,7 +728,7 @@ static enum tg_err archive_verdict(struct tg_db *db, const struct tg_ar_result *
 			 * signatures against the records, then the supplier,
 			 * product, release and tier rules for its own digest. */
 			struct tg_verdict cv = { .kind = m->component, .tier = v->tier, .cii = v->cii, .gm = v->gm };
-			enum tg_err r = component_firmware(db, m, &cv, d);
+			enum tg_err r = component_firmware(db, m, release_algs, &cv, d);
 			if (r != TG_OK) {
 				json_object_put(c);
 				json_object_put(reasons);
@@ -724,6 +747,8 @@ static enum tg_err archive_verdict(struct tg_db *db, const struct tg_ar_result *
 						  cv.nreasons ? " — " : "", cv.nreasons ? cv.reasons[0].detail : "");
 			if (cv.components)
 				json_object_put(cv.components);
+			if (cv.inventory)
+				json_object_put(cv.inventory);
 		}
 		json_object_object_add(c, "verdict", json_object_new_string(ok ? "approved" : "rejected"));
 		json_object_object_add(c, "reasons", reasons);
@@ -794,12 +819,20 @@ static enum tg_err manifest_check(struct tg_db *db, const char *path, struct tg_
 	}
 	if (f->product && strcmp(f->product, env->st.product) != 0)
 		tg_verdict_reason(v, "MANIFEST_MISMATCH", "--product %s, the manifest says %s", f->product, env->st.product);
-	if (f->version && strcmp(f->version, env->st.version) != 0)
+	if (f->version && tg_version_cmp(f->version, env->st.version) != 0)
 		tg_verdict_reason(v, "MANIFEST_MISMATCH", "--version %s, the manifest says %s", f->version, env->st.version);
 	if (!f->product)
 		f->product = env->st.product;
-	if (!f->version)
-		f->version = env->st.version;
+	if (!f->version) {
+		/* The manifest's version, in its canonical spelling like one
+		 * given with --version; a manifest with no valid version names
+		 * no release. */
+		if (tg_version_canonical(env->st.version, f->version_buf, sizeof(f->version_buf)))
+			f->version = f->version_buf;
+		else
+			tg_verdict_reason(v, "MANIFEST_INVALID", "the manifest's version '%.64s' is not a version",
+					  env->st.version);
+	}
 	/* Every member listed with its digest, every subject present. */
 	_cleanup_free_ bool *used = tg_calloc(env->st.n, sizeof(bool));
 	if (!used)
@@ -1087,7 +1120,6 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	struct tg_findings f = { 0 };
 	struct plan pl = { 0 };
 	struct stream st = { 0 };
-	struct release_algs ra = { 0 };
 	uint8_t head[512], digest[TG_HASH_MAX_LEN];
 	size_t siglen = 0, sigfile_len = 0;
 	uint64_t size = 0;
@@ -1102,8 +1134,11 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 		return tg_cli_fail(ctx, r, &d);
 	if (product && !tg_cli_name_ok(product))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--product '%s' is not a valid name", product), &d);
-	if (version && !tg_version_valid(version))
+	char vcanon[TG_MAX_VERSION + 1];
+	if (version && !tg_version_canonical(version, vcanon, sizeof(vcanon)))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--version '%s' is not a version", version), &d);
+	if (version)
+		version = vcanon;  /* one spelling per version: lookups and reports */
 
 	/* -- inputs: records, file, signature */
 	r = tg_cli_open_db(ctx, &db, &d);
@@ -1145,13 +1180,14 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	pl.d = &d;
 	if (sig)
 		r = tg_rec_key_each(db, 0, add_candidate, &pl, &d);
-	ra.product = product;
-	ra.version = version;
+	/* Every digest algorithm a release of the records uses, so a release
+	 * is found (and a revoked one refused) whatever it was recorded in. */
+	unsigned release_algs = 0;
 	if (r == TG_OK)
-		r = tg_rec_release_each(db, 0, NULL, on_release, &ra, &d);
+		r = tg_rec_release_algs(db, &release_algs, &d);
 	if (r != TG_OK)
 		goto fail;
-	pl.need |= ra.need | 1u << TG_HASH_SHA256;
+	pl.need |= release_algs | 1u << TG_HASH_SHA256;
 	for (int h = 1; h < TG_HASH__COUNT; h++)
 		if ((pl.need & (1u << h)) && tg_md_new((enum tg_hash)h, &st.md[h]) != TG_OK) {
 			r = tg_fail(&d, TG_E_CRYPTO, "digest %s unavailable", tg_hash_name((enum tg_hash)h));
@@ -1225,6 +1261,12 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 		 * file's own digests in a second thread. */
 		ar.hash_all = sig == NULL || zip;
 		ar.hash_sm3 = sig == NULL && ctx->gm;
+		/* Under an embedded manifest every byte must be accounted for
+		 * (ARCHIVE_TRAILING_DATA); a detached signature covers them. */
+		ar.whole_size = sig == NULL ? size : 0;
+		if (zip && !sig && !zip_at_end(fd, size))
+			tg_archive_finding(&ar, "ARCHIVE_TRAILING_DATA", TG_AR_ALWAYS, "%s: bytes after the zip's end of "
+					   "central directory record are not covered by the signed manifest", pos[0]);
 		r = feed_start(&feed, ar.hash_all);
 		if (r != TG_OK) {
 			feed_stop(&feed);
@@ -1358,7 +1400,7 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	if (r == TG_OK)
 		r = tg_policy_evaluate(db, &f, &v, &d);
 	if (r == TG_OK && strcmp(v.kind, "archive") == 0)
-		r = archive_verdict(db, &ar, &v, &d);
+		r = archive_verdict(db, &ar, release_algs, &v, &d);
 	if (r != TG_OK)
 		goto fail;
 	tg_verdict_finish(&v);
@@ -1387,6 +1429,8 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	keylist_release(&kl);
 	if (v.components)
 		json_object_put(v.components);
+	if (v.inventory)
+		json_object_put(v.inventory);
 	return exit_code;
 fail:
 	if (pgp_started)
@@ -1400,5 +1444,7 @@ fail:
 	keylist_release(&kl);
 	if (v.components)
 		json_object_put(v.components);
+	if (v.inventory)
+		json_object_put(v.inventory);
 	return tg_cli_fail(ctx, r, &d);
 }

@@ -71,8 +71,10 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "release add: give exactly one of --file PATH or --digest ALG:HEX"), &d);
 	if (!reason || !tg_cli_text_ok(reason, TG_MAX_REASON))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "release add: --reason TEXT is required"), &d);
-	if (!tg_version_valid(pos[2]))
+	char version[TG_MAX_VERSION + 1];
+	if (!tg_version_canonical(pos[2], version, sizeof(version)))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "'%s' is not a version", pos[2]), &d);
+	pos[2] = version;  /* stored and reported in its canonical spelling */
 	if (digest && !parse_digest(digest, alg, hex))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--digest '%s': use sha256:HEX, sha384:HEX, sha512:HEX or sm3:HEX", digest), &d);
 
@@ -197,6 +199,13 @@ static int cmd_revoke(struct tg_ctx *ctx, int argc, char **argv)
 		r = load_product(db, pos[0], pos[1], &p, &d);
 	if (r == TG_OK)
 		r = tg_rec_release_get(db, p.id, pos[2], &rel, &d);
+	/* The release as recorded (an equal spelling finds it): its own
+	 * version names it in the audit history. */
+	char version[TG_MAX_VERSION + 1];
+	if (r == TG_OK) {
+		snprintf(version, sizeof(version), "%s", rel.version);
+		pos[2] = version;
+	}
 	if (r == TG_OK && strcmp(rel.status, "revoked") == 0)
 		r = tg_fail(&d, TG_E_USAGE, "release %s was already revoked", pos[2]);
 	if (r == TG_OK)

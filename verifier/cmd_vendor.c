@@ -325,7 +325,7 @@ static int cmd_sign(struct tg_ctx *ctx, int argc, char **argv)
 	if (r == TG_OK && count == 0)
 		r = tg_fail(&d, TG_E_FORMAT, "%s: no files to sign", pos[0]);
 	for (size_t i = 0; r == TG_OK && i < ar.nf; i++)
-		if (ar.f[i].sev == TG_AR_STRICT && strcmp(ar.f[i].code, "ARCHIVE_LINK") != 0)
+		if (ar.f[i].sev == TG_AR_STRICT)
 			fprintf(stderr, "trustgate: warning: %s: %s: %s (rejected by check from tier 3)\n", pos[0],
 				ar.f[i].code, ar.f[i].detail);
 	if (r == TG_OK)

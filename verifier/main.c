@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <getopt.h>
+#include <locale.h>
 #include <pwd.h>
 #include <signal.h>
 #include <string.h>
@@ -19,11 +20,12 @@ static const struct {
 	{ "db", tg_cmd_db, "db init" },
 	{ "supplier", tg_cmd_supplier, "supplier add|set|list|show" },
 	{ "key", tg_cmd_key, "key add|revoke|list" },
-	{ "product", tg_cmd_product, "product add" },
+	{ "product", tg_cmd_product, "product add|set" },
 	{ "release", tg_cmd_release, "release add|revoke" },
 	{ "audit", tg_cmd_audit, "audit verify|log" },
 	{ "check", tg_cmd_check, "check FILE [--sig SIG] [--product NAME] [--version V]" },
 	{ "fit", tg_cmd_fit, "fit show FILE [--json]" },
+	{ "archive", tg_cmd_archive, "archive list FILE [--json]" },
 	{ "eventlog", tg_cmd_eventlog, "eventlog FILE [--json]" },
 	{ "vendor", tg_cmd_vendor, "vendor sign ARCHIVE --key PRIVATE.pem --product NAME --version V --out FILE | manifest ARCHIVE [--json]" },
 	{ "host", tg_cmd_host, "host enroll NAME --ak AKPUB [--ek EKPUB | --ek-cert CERT] [--model NAME] --reason TEXT | list | show NAME" },
@@ -81,6 +83,12 @@ int main(int argc, char **argv)
 	/* Library code never prints: TSS2 logs to stderr unless told not to;
 	 * every TSS2_RC is turned into our one diagnostic line instead. */
 	setenv("TSS2_LOG", "all+NONE", 1);
+	/* Names are UTF-8 (member names, supplier names): libarchive converts
+	 * pathnames to the locale's character set and fails on non-ASCII ones
+	 * in the C locale.  Only LC_CTYPE: messages, numbers and collation
+	 * stay those of the C locale. */
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		setlocale(LC_CTYPE, "C.utf8");
 	/* A helper that exits early (gpgv) must not kill us through SIGPIPE:
 	 * writes fail with EPIPE and are handled. */
 	signal(SIGPIPE, SIG_IGN);

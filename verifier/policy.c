@@ -178,7 +178,7 @@ static enum tg_err rules_supplier(struct policy *p, int64_t supplier_id, struct 
 	return TG_OK;
 }
 
-/* Releases that carry this artifact's SHA-256. */
+/* Releases that carry one of this artifact's digests. */
 struct digest_match {
 	int64_t prefer_supplier;  /* the signer's supplier, 0 if none */
 	struct tg_release approved;
@@ -253,7 +253,14 @@ static enum tg_err rules_product(struct policy *p, int64_t signer_supplier, stru
 	const char *name, *version;
 	enum tg_err r;
 
-	r = tg_rec_release_each(p->db, 0, f->digest[TG_HASH_SHA256], on_digest_match, &m, d);
+	r = TG_OK;
+	/* Every algorithm a release may be recorded in: a release recorded
+	 * (and revoked) by its SHA-384, SHA-512 or SM3 digest is the same file
+	 * as one recorded by SHA-256.  The caller computed each algorithm the
+	 * records use. */
+	for (int h = 1; h < TG_HASH__COUNT && r == TG_OK; h++)
+		if (f->digest[h][0])
+			r = tg_rec_release_each(p->db, 0, tg_hash_name((enum tg_hash)h), f->digest[h], on_digest_match, &m, d);
 	if (r != TG_OK)
 		goto out;
 	name = f->product ? f->product : m.have_approved ? m.approved.product : NULL;
@@ -303,6 +310,7 @@ static enum tg_err rules_product(struct policy *p, int64_t signer_supplier, stru
 			goto out;
 	}
 	snprintf(v->product, sizeof(v->product), "%s", prod.name);
+	snprintf(v->product_allow, sizeof(v->product_allow), "%s", prod.allow ? prod.allow : "");
 	if (!v->supplier[0])
 		snprintf(v->supplier, sizeof(v->supplier), "%s", prod.supplier);
 	if (v->tier > prod.max_tier)
@@ -319,7 +327,7 @@ static enum tg_err rules_product(struct policy *p, int64_t signer_supplier, stru
 	}
 	snprintf(v->version, sizeof(v->version), "%s", version);
 	if (m.have_approved && m.approved.product_id == prod.id && f->version &&
-	    strcmp(m.approved.version, f->version) != 0)
+	    tg_version_cmp(m.approved.version, f->version) != 0)
 		tg_verdict_reason(v, "DIGEST_MISMATCH", "this file is release %s of %s, not %s",
 				  m.approved.version, prod.name, f->version);
 
@@ -329,7 +337,7 @@ static enum tg_err rules_product(struct policy *p, int64_t signer_supplier, stru
 		RULE(p, "ROLLBACK", "version %s is below the floor %s of %s", version,
 		     prod.min_version, prod.name);
 	struct highest h = { .version = "", .db = p->db, .v = v, .d = d };
-	r = tg_rec_release_each(p->db, prod.id, NULL, on_release_of_product, &h, d);
+	r = tg_rec_release_each(p->db, prod.id, NULL, NULL, on_release_of_product, &h, d);
 	if (r != TG_OK)
 		goto out;
 	if (h.version[0] && tg_version_cmp(version, h.version) < 0)
@@ -384,10 +392,16 @@ enum tg_err tg_policy_evaluate(struct tg_db *db, const struct tg_findings *f,
 		.now = tg_now_epoch(),
 	};
 	enum tg_err r;
+	char why[400];
 
+	/* A record deleted with sqlite3 (a revoked release, the newest one
+	 * that sets the rollback floor) is seen only against the whole
+	 * history, not row by row. */
+	r = tampered(v, tg_integrity_complete(db, why, sizeof(why), d), why);
+	if (r != TG_OK)
+		return r;
 	rules_signature(&p, d);
 	if (f->signer) {
-		char why[320];
 		r = tampered(v, tg_integrity_key(db, f->signer, why, sizeof(why), d), why);
 		if (r != TG_OK)
 			return r;

@@ -3,6 +3,7 @@
 #define TG_POLICY_H
 
 #include "../common/crypto.h"
+#include "../common/limits.h"
 #include "../db/records.h"
 #include "verdict.h"
 
@@ -33,6 +34,7 @@ struct tg_findings {
 	/* --product / --version as given (NULL when absent). */
 	const char *product;
 	const char *version;
+	char version_buf[TG_MAX_VERSION + 1];  /* storage when version is derived */
 };
 
 /* Evaluate every rule into v (reasons, warnings, supplier/product/version

@@ -97,6 +97,8 @@ struct json_object *tg_report_json(const struct tg_verdict *v)
 	json_object_object_add(o, "reasons", findings_json(v->reasons, v->nreasons));
 	json_object_object_add(o, "warnings", findings_json(v->warnings, v->nwarnings));
 	json_object_object_add(o, "components", v->components ? json_object_get(v->components) : json_object_new_array());
+	if (v->inventory)
+		json_object_object_add(o, "inventory", json_object_get(v->inventory));
 	return o;
 }
 
@@ -115,6 +117,9 @@ void tg_report_print(const struct tg_verdict *v)
 		printf("  reason    %s: %s\n", v->reasons[i].code, v->reasons[i].detail);
 	for (size_t i = 0; i < v->nwarnings; i++)
 		printf("  warning   %s: %s\n", v->warnings[i].code, v->warnings[i].detail);
+	if (v->inventory)
+		printf("  inventory %zu symlinks (%zu absolute or leaving the package), %zu hard links, %zu setuid/setgid "
+		       "files (--json lists them)\n", v->n_symlinks, v->n_symlinks_out, v->n_hardlinks, v->n_setuid);
 	for (size_t i = 0; v->components && i < json_object_array_length(v->components); i++) {
 		struct json_object *c = json_object_array_get_idx(v->components, i), *x;
 		const char *path = json_object_object_get_ex(c, "path", &x) ? json_object_get_string(x) : "";

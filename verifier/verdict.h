@@ -36,6 +36,11 @@ struct tg_verdict {
 	struct tg_finding warnings[TG_MAX_FINDINGS];
 	size_t nwarnings;
 	struct json_object *components;  /* owned; NULL = none */
+	/* Links and setuid/setgid files of a package, for the reviewer
+	 * (owned; NULL = none) and their counts. */
+	struct json_object *inventory;
+	size_t n_symlinks, n_symlinks_out, n_hardlinks, n_setuid;
+	char product_allow[64];   /* the product record's allowances */
 };
 
 void tg_verdict_reason(struct tg_verdict *v, const char *code, const char *fmt, ...)

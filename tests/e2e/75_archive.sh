@@ -58,13 +58,26 @@ tar -cPf t3.tar "$PWD/pkg/etc/app.conf"; unsafe ARCHIVE_UNSAFE_PATH "tar absolut
 (cd pkg && bsdtar --format zip -cf ../t4.zip -s ',^,../,' etc/app.conf); unsafe ARCHIVE_UNSAFE_PATH "zip ../x" t4.zip 1
 (cd pkg && bsdtar --format newc -cf ../t5.cpio -s ',^,../../,' etc/app.conf); unsafe ARCHIVE_UNSAFE_PATH "cpio ../../x" t5.cpio 1
 : > t6.tar; ustar_entry t6.tar 'C:\windows\x' 0 644 data; ustar_end t6.tar; unsafe ARCHIVE_UNSAFE_PATH "backslash / drive letter name" t6.tar 1
-# Case 3: symlinks out, and writing through a symlink.
-mkdir -p ln && ln -sf ../../etc/passwd ln/pw && tar -cf t7.tar -C ln pw; unsafe ARCHIVE_UNSAFE_PATH "symlink leaving the archive" t7.tar 1
-ln -sf /etc ln/abs && tar -cf t8.tar -C ln abs; unsafe ARCHIVE_UNSAFE_PATH "absolute symlink" t8.tar 1
+# Case 3: a link is content the signer shipped (Debian Policy 10.5 asks for
+# absolute ones: /sbin/init -> /lib/systemd/systemd); what a link makes
+# dangerous is writing through it while unpacking.  Links are listed in the
+# verdict's inventory for the reviewer; the write-through twins are refused.
+mkdir -p ln && ln -sf ../../etc/passwd ln/pw && tar -cf t7.tar -C ln pw; signed t7.tar
+check_ok "symlink leaving the archive: approved at tier 3" -- t7.tar --sig t7.tar.sig --product app --version 1.0
+printf '%s' "$LAST_OUT" | jq -e '.inventory == [{"path": "pw", "type": "symlink", "target": "../../etc/passwd", "leaves_package": true}]' >/dev/null \
+	&& ok "symlink leaving the archive: listed in the inventory" || bad "inventory: $(printf '%s' "$LAST_OUT" | jq -c .inventory)"
+ln -sf /etc ln/abs && tar -cf t8.tar -C ln abs; signed t8.tar
+check_ok "absolute symlink: approved at tier 3" -- t8.tar --sig t8.tar.sig --product app --version 1.0
+tg check t8.tar --sig t8.tar.sig --product app --version 1.0 | grep -q "inventory 1 symlinks (1 absolute or leaving the package)" \
+	&& ok "absolute symlink: counted in the text report" || bad "absolute symlink: text report"
 : > t9.tar; ustar_entry t9.tar d 2 777 "" sub; ustar_entry t9.tar sub/ 5 755 ""; ustar_entry t9.tar d/file 0 644 evil; ustar_end t9.tar
 unsafe ARCHIVE_UNSAFE_PATH "member written through a symlink" t9.tar 1
-mkdir -p ln2/sub && echo x > ln2/sub/f && ln -sf sub ln2/in && tar -cf t10.tar -C ln2 sub in; unsafe ARCHIVE_LINK "symlink inside the archive at tier 3" t10.tar 3
-signed t10.tar; check_ok "symlink inside the archive at tier 2 (warning only)" -- t10.tar --sig t10.tar.sig --tier 2
+: > t9b.tar; ustar_entry t9b.tar etc 2 777 "" /etc; ustar_entry t9b.tar etc/cron.d/x 0 644 evil; ustar_end t9b.tar
+unsafe ARCHIVE_UNSAFE_PATH "member written through an absolute symlink" t9b.tar 1
+mkdir -p ln2/sub && echo x > ln2/sub/f && ln -sf sub ln2/in && tar -cf t10.tar -C ln2 sub in; signed t10.tar
+check_ok "symlink inside the archive at tier 3" -- t10.tar --sig t10.tar.sig --product app --version 1.0
+: > t10b.tar; ustar_entry t10b.tar l 2 777 "" "$(printf 'a\x01b')"; ustar_end t10b.tar
+unsafe ARCHIVE_UNSAFE_PATH "symlink target with a control byte" t10b.tar 1
 # Case 4: hard links with data, outside, to themselves.
 : > t11.tar; ustar_entry t11.tar a 0 644 x; ustar_entry t11.tar hl 1 644 "" ../outside/sentinel; ustar_end t11.tar
 unsafe ARCHIVE_UNSAFE_PATH "hard link to a path outside" t11.tar 1
@@ -77,8 +90,11 @@ signed t12.tar; out=$(tg --json check t12.tar --sig t12.tar.sig --tier 1 2>"$WOR
 # Case 5/6: duplicates, also after normalisation, case folding and type change.
 : > t14.tar; ustar_entry t14.tar payload.bin 0 644 BENIGN; ustar_entry t14.tar payload.bin 0 644 EVIL; ustar_end t14.tar
 unsafe ARCHIVE_DUPLICATE "the same name twice" t14.tar 1
+printf '%s' "$LAST_OUT" | jq -e '[.reasons[].code] | index("ARCHIVE_DUPLICATE") != null' >/dev/null && ok "duplicate: reported" || bad "duplicate"
 : > t15.tar; ustar_entry t15.tar ./x 0 644 a; ustar_entry t15.tar x 0 644 b; ustar_end t15.tar; unsafe ARCHIVE_DUPLICATE "./x and x" t15.tar 1
-: > t16.tar; ustar_entry t16.tar README 0 644 a; ustar_entry t16.tar readme 0 644 b; ustar_end t16.tar; unsafe ARCHIVE_DUPLICATE "README and readme" t16.tar 1
+: > t16.tar; ustar_entry t16.tar README 0 644 a; ustar_entry t16.tar readme 0 644 b; ustar_end t16.tar; signed t16.tar; check_ok "README and readme in a tar (unpacked on Linux, where case matters): approved" -- t16.tar --sig t16.tar.sig --product app --version 1.0
+mkdir -p cz && echo a > cz/README && echo b > cz/readme && (cd cz && bsdtar --format zip -cf ../t16.zip README readme)
+unsafe ARCHIVE_DUPLICATE "README and readme in a zip (unpacked where case folds)" t16.zip 1
 : > t17.tar; ustar_entry t17.tar d/ 5 777 ""; ustar_entry t17.tar d 2 777 "" /etc; ustar_end t17.tar; unsafe ARCHIVE_DUPLICATE "directory then symlink of the same path" t17.tar 1
 : > t18.tar; ustar_entry t18.tar "$(printf 'caf\xcc\x81')" 0 644 a; ustar_end t18.tar; unsafe ARCHIVE_UNSAFE_PATH "NFD name (combining accent)" t18.tar 1
 bsdtar --format zip -cf t19.zip -C pkg etc/app.conf etc/app.conf 2>/dev/null; unsafe ARCHIVE_DUPLICATE "zip with the same member twice" t19.zip 1
@@ -87,6 +103,17 @@ bsdtar --format zip -cf t19.zip -C pkg etc/app.conf etc/app.conf 2>/dev/null; un
 : > t21.tar; ustar_entry t21.tar fifo 6 644 ""; ustar_end t21.tar; unsafe ARCHIVE_SPECIAL_FILE "FIFO" t21.tar 1
 : > t22.tar; ustar_entry t22.tar su 0 4755 "#!/bin/sh"; ustar_end t22.tar; unsafe ARCHIVE_SETUID "setuid member at tier 3" t22.tar 3
 signed t22.tar; check_ok "setuid member at tier 2 (warning only)" -- t22.tar --sig t22.tar.sig --tier 2
+printf '%s' "$LAST_OUT" | jq -e '.inventory == [{"path": "su", "type": "file", "target": null, "mode": "4755"}]' >/dev/null \
+	&& ok "setuid member listed in the inventory" || bad "setuid inventory: $(printf '%s' "$LAST_OUT" | jq -c .inventory)"
+tg product add acme suapp --kind package --allow setuid --reason "reviewed: ships a setuid helper" >/dev/null
+check_ok "setuid member at tier 3 when the product record allows setuid" -- t22.tar --sig t22.tar.sig --product suapp --version 1.0
+unsafe ARCHIVE_SETUID "setuid member at tier 3 for a product that does not allow it" t22.tar 3
+expect 0 "product set --allow none" -- tg product set acme suapp --allow none --reason "helper dropped"
+check_reason ARCHIVE_SETUID "setuid refused again after the allowance is withdrawn" -- t22.tar --sig t22.tar.sig --product suapp --version 1.0
+bad_input "product set --allow with an unknown allowance" "--allow 'devices'" -- tg product set acme suapp --allow devices --reason x
+sqlite3 "$TRUSTGATE_DB" "UPDATE product SET allow = 'setuid' WHERE name = 'suapp'"
+check_reason RECORD_TAMPERED "an allowance written with sqlite3: RECORD_TAMPERED" -- t22.tar --sig t22.tar.sig --product suapp --version 1.0
+sqlite3 "$TRUSTGATE_DB" "UPDATE product SET allow = NULL WHERE name = 'suapp'"
 # Case 9: a decompression bomb stops at the ratio budget, memory bounded.
 head -c 300000000 /dev/zero > zeros && tar -cf - zeros | zstd -q -3 > bomb.tzst && rm zeros
 signed bomb.tzst
@@ -97,7 +124,10 @@ rss=$(tail -1 bomb.rss)
 # Nesting: depth 3 is walked, depth 4 is refused.
 cp p.tar n1.tar; for i in 2 3 4 5; do tar -cf n$i.tar n$((i - 1)).tar; done
 signed n4.tar; check_ok "archives nested 3 deep walked" -- n4.tar --sig n4.tar.sig --product app --version 1.0
-unsafe ARCHIVE_LIMIT "archives nested 4 deep" n5.tar 1
+# Deeper: the innermost container is a file of the one above, covered by its
+# digest but not inspected (ARCHIVE_NESTED_OPAQUE: a warning below tier 3).
+unsafe ARCHIVE_NESTED_OPAQUE "archives nested 4 deep: the deepest is not inspected" n5.tar 3
+check_ok "archives nested 4 deep at tier 2 (warning only)" -- n5.tar --sig n5.tar.sig --product app --version 1.0 --tier 2
 # Firmware inside a package is verified in full, as `check` verifies it alone.
 mkdir -p fwpkg fwkeys && head -c 1000 /dev/urandom > bios.bin
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out fwkeys/fw.key 2>/dev/null
@@ -135,11 +165,11 @@ printf '%s' "$LAST_OUT" | jq -e '.components[0].kind == "capsule" and .component
 mkdir -p capu && mkeficapsule --guid 09d7cf52-0720-4710-91d1-08469b7fe9c8 --index 1 cap.bin capu/fw.cap >/dev/null
 tar -cf capu.tar -C capu fw.cap
 unsafe COMPONENT_REJECTED "unsigned capsule inside a package" capu.tar 2
-# A full findings list: 70 links (tier-3-only findings) before an absolute
-# path (rejecting) at tier 1: the rejecting one is never crowded out.
-rm -rf many && mkdir many && echo x > many/t && for i in $(seq 70); do ln -s t "many/l$i"; done
+# A full findings list: 70 setuid files (tier-3-only findings) before an
+# absolute path (rejecting) at tier 1: the rejecting one is never crowded out.
+rm -rf many && mkdir many && for i in $(seq 70); do echo x > "many/s$i"; chmod 4755 "many/s$i"; done
 tar -cf many.tar -C many . && tar -rPf many.tar "$PWD/pkg/etc/app.conf"
-unsafe ARCHIVE_UNSAFE_PATH "70 links then an absolute path at tier 1: the absolute path still rejects" many.tar 1
+unsafe ARCHIVE_UNSAFE_PATH "70 setuid files then an absolute path at tier 1: the absolute path still rejects" many.tar 1
 printf '%s' "$LAST_OUT" | jq -e '[.warnings[].code] | index("ARCHIVE_FINDINGS") != null' >/dev/null && ok "the findings not listed are counted" || bad "many findings warning"
 # Malformed archives.
 head -c 300 p.tgz > cut.tgz; signed cut.tgz

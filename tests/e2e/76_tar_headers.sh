@@ -128,13 +128,18 @@ refuse "member after the end-of-archive block" e1.tar "data after the end-of-arc
 : > e2.tar; tar_ext e2.tar x x3; ustar_end e2.tar
 refuse "pax header followed by the end block" e2.tar "extension header with no member"
 
-# Nested: the same forged tar inside a package, plain and as the xz'd
-# data.tar of a .deb, is a finding about the package (exit 1).
+# Nested: the same forged tar inside a package.  As the xz'd data.tar of a
+# .deb (what dpkg unpacks) it is ARCHIVE_MALFORMED at every tier; as a file
+# the package merely carries, its contents are not inspected
+# (ARCHIVE_NESTED_OPAQUE, rejecting from tier 3).
 mkdir -p nest && cp uZ.tar nest/inner.tar && tar -cf n-outer.tar -C nest .
 sign k n-outer.tar n-outer.tar.sig sha384
-check_reason ARCHIVE_MALFORMED "typeflag Z in a nested tar: ARCHIVE_MALFORMED" -- n-outer.tar --sig n-outer.tar.sig --product app --version 1.0 --tier 1
-printf '%s' "$LAST_OUT" | jq -e '[.reasons[] | select(.code == "ARCHIVE_MALFORMED") | .detail] | join(" ") | test("inner.tar.*unknown typeflag")' >/dev/null \
+check_reason ARCHIVE_NESTED_OPAQUE "typeflag Z in a nested tar (a file of the package): ARCHIVE_NESTED_OPAQUE at tier 3" -- n-outer.tar --sig n-outer.tar.sig --product app --version 1.0
+printf '%s' "$LAST_OUT" | jq -e '[.reasons[] | select(.code == "ARCHIVE_NESTED_OPAQUE") | .detail] | join(" ") | test("inner.tar.*unknown typeflag")' >/dev/null \
 	&& ok "nested finding names the member and the typeflag" || bad "nested detail: $(printf '%s' "$LAST_OUT" | jq -c .reasons)"
+check_ok "typeflag Z in a nested tar at tier 1: a warning (the container is covered as a file, not unpacked on install)" -- n-outer.tar --sig n-outer.tar.sig --product app --version 1.0 --tier 1
+printf '%s' "$LAST_OUT" | jq -e '[.warnings[].code] | index("ARCHIVE_NESTED_OPAQUE") != null' >/dev/null \
+	&& ok "nested unreadable tar listed as a warning at tier 1" || bad "nested warning: $(printf '%s' "$LAST_OUT" | jq -c .warnings)"
 mkdir -p deb/DEBIAN deb/usr/bin && echo "#!/bin/sh" > deb/usr/bin/app
 printf 'Package: app\nVersion: 1.0\nArchitecture: all\nMaintainer: acme <a@acme.invalid>\nDescription: test\n' > deb/DEBIAN/control
 dpkg-deb -Zxz --build --root-owner-group deb good.deb >/dev/null 2>&1
@@ -146,7 +151,7 @@ rm -rf debx && mkdir debx && (cd debx && ar x ../good.deb && xz -dc data.tar.xz 
 sign k forged.deb forged.deb.sig sha384
 check_reason ARCHIVE_MALFORMED "deb whose data.tar.xz has an unknown typeflag: ARCHIVE_MALFORMED" -- forged.deb --sig forged.deb.sig --product app --version 1.0
 cp t1.tar nest/inner.tar && tar -czf n-mag.tgz -C nest . && sign k n-mag.tgz n-mag.tgz.sig sha384
-check_reason ARCHIVE_MALFORMED "TARmageddon tar inside a tar.gz: ARCHIVE_MALFORMED" -- n-mag.tgz --sig n-mag.tgz.sig --product app --version 1.0
+check_reason ARCHIVE_NESTED_OPAQUE "TARmageddon tar inside a tar.gz: ARCHIVE_NESTED_OPAQUE" -- n-mag.tgz --sig n-mag.tgz.sig --product app --version 1.0
 # Compressed at the top: the scanner reads the decompressed stream.
 gzip -c e1.tar > e1.tgz; refuse "member after the end block, gzip-compressed" e1.tgz "data after the end-of-archive block"
 zstd -q -c t1.tar > t1.tzst; refuse "TARmageddon, zstd-compressed" t1.tzst "pax size 1024 but ustar size 0"

@@ -58,6 +58,25 @@ attest_reason QUOTE_NONCE "attest: the old quote replayed under a fresh nonce: Q
 N=$(openssl rand -hex 20)
 quote "$N" good2
 expect 0 "attest with --pcrs as well: TRUSTED" -- tg attest h1 --msg good2.msg --sig good2.sig --eventlog golden.log --pcrs good2.pcrs --nonce "$N"
+# A nonce is bytes: after a failed attempt consumed it, the same nonce in
+# upper-case hex is still the used nonce (issue 10, a false TRUSTED before).
+N=$(openssl rand -hex 20); quote "$N" up
+{ specid_hdr; event2 0 1 "$(strhex "other firmware")"; for p in 0 1 2 3 4 5 6 7; do event2 "$p" 4 00000000; done; } | xxd -r -p > wrong.log
+attest_reason EVENTLOG_REPLAY_MISMATCH "a failed attempt (wrong log) consumes the nonce" -- h1 --msg up.msg --sig up.sig --eventlog wrong.log --nonce "$N"
+NU=$(printf '%s' "$N" | tr a-f A-F)
+attest_reason QUOTE_NONCE "the same quote with the nonce in upper case: QUOTE_NONCE" -- h1 --msg up.msg --sig up.sig --eventlog golden.log --nonce "$NU"
+# PCR 10 (IMA) extended outside the boot log, all 24 PCRs quoted as a GCE
+# host does: the boot log explains PCRs 0-7, PCR 10 is authenticated by the
+# quote and reported, not failed -- unless the policy asks for it.
+t2 tpm2_pcrextend "10:sha256=$(dig sha256 "$(strhex ima-aggregate)")"
+N=$(openssl rand -hex 20)
+t2 tpm2_quote -c ak.ctx -l sha256:0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23 -q "$N" -m all.msg -s all.sig -o all.pcrs -g sha256
+expect 0 "all 24 PCRs quoted, PCR 10 extended by IMA, not in the boot log: TRUSTED" -- tg --json attest h1 --msg all.msg --sig all.sig --eventlog golden.log --pcrs all.pcrs --nonce "$N"
+printf '%s' "$LAST_OUT" | jq -e '[.warnings[] | select(.code == "PCR_NOT_IN_LOG") | .detail] | any(test("PCR 10 "))' >/dev/null \
+	&& ok "PCR 10 reported as not explained by the log" || bad "PCR 10 warning: $(printf '%s' "$LAST_OUT" | jq -c .warnings)"
+N=$(openssl rand -hex 20)
+t2 tpm2_quote -c ak.ctx -l sha256:0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23 -q "$N" -m all2.msg -s all2.sig -o all2.pcrs -g sha256
+attest_reason EVENTLOG_REPLAY_MISMATCH "the same with PCR 10 in the policy's PCR list: EVENTLOG_REPLAY_MISMATCH" -- h1 --msg all2.msg --sig all2.sig --eventlog golden.log --pcrs all2.pcrs --nonce "$N" --pcr-list 0-7,10
 
 # Bundles.
 N=$(openssl rand -hex 20); quote "$N" b

@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""Summary of tests/real/deb_one.sh lines: approved / rejected by reason /
+undecided per tier, oracle results, crashes; TAP-style ok/not ok lines."""
+import collections
+import sys
+
+rows = [l.rstrip('\n').split('\t') for l in open(sys.argv[1], encoding='utf-8', errors='replace') if l.strip()]
+total, secs = int(sys.argv[2]), int(sys.argv[3])
+fail = 0
+
+
+def line(ok, text):
+    global fail
+    fail += 0 if ok else 1
+    print(('ok - ' if ok else 'not ok - ') + text)
+
+
+print('# real Debian packages: %d checked in %d s' % (len(rows), secs))
+print('# %-6s %9s %9s %9s   %s' % ('tier', 'approved', 'rejected', 'exit 2', 'rejections by reason'))
+for tier, (ie, ic) in (('1', (1, 2)), ('3', (3, 4))):
+    c = collections.Counter(r[ie] for r in rows)
+    reasons = collections.Counter()
+    for r in rows:
+        if r[ie] in ('1', '2'):
+            for code in (r[ic].split(',') if r[ie] == '1' else ['exit2']):
+                reasons[code] += 1
+    print('# %-6s %9d %9d %9d   %s' % (tier, c['0'], c['1'], c['2'],
+          ', '.join('%s %d' % kv for kv in reasons.most_common())))
+    for r in rows:
+        if r[ie] != '0':
+            print('#   tier %s %s exit %s: %s' % (tier, r[0], r[ie], r[ic]))
+orc = collections.Counter(r[5] for r in rows)
+print('# oracle: %d same, %d different, %d skipped' % (orc['ok'], orc['diff'], orc['skip']))
+crashes = [r for r in rows if len(r) > 6 and r[6]]
+line(len(rows) == total, 'real/debs: every package gave a result line (%d of %d)' % (len(rows), total))
+line(not crashes, 'real/debs: no crash and no sanitizer report%s' %
+     ('' if not crashes else ': ' + '; '.join('%s %s' % (r[0], r[6]) for r in crashes[:10])))
+line(orc['diff'] == 0, 'real/debs: the members trustgate walks equal dpkg-deb/tar (%d differences)' % orc['diff'])
+a1 = sum(1 for r in rows if r[1] == '0')
+a3 = sum(1 for r in rows if r[3] == '0')
+line(a1 * 1000 >= 995 * len(rows), 'real/debs: tier 1 approved %d of %d (%.2f%%, goal >= 99.5%%)' % (a1, len(rows), 100.0 * a1 / max(1, len(rows))))
+line(a3 * 100 >= 97 * len(rows), 'real/debs: tier 3 approved %d of %d (%.2f%%, goal >= 97%%)' % (a3, len(rows), 100.0 * a3 / max(1, len(rows))))
+sys.exit(1 if fail else 0)
