@@ -226,8 +226,12 @@ static const char *utf8_problem(const unsigned char *s)
 }
 
 /* Check a member name and write its normalised form ("./a//b/" -> "a/b").
- * Returns the problem, or NULL.  THREATS cases 1, 2. */
-static const char *path_problem(const char *p, char *norm, size_t n)
+ * Returns the problem, or NULL.  THREATS cases 1, 2.  `windows`: the
+ * archive is one that is unpacked on Windows too (zip), where a backslash
+ * separates components and "C:" names a drive; in a tar, cpio or .deb both
+ * are ordinary characters of a name (systemd's "system-systemd\x2dcryptsetup
+ * .slice"), and writing through them goes nowhere. */
+static const char *path_problem(const char *p, char *norm, size_t n, bool windows)
 {
 	size_t o = 0;
 
@@ -238,7 +242,7 @@ static const char *path_problem(const char *p, char *norm, size_t n)
 	for (const char *c = p; *c; c++) {
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			return "control character in name";
-		if (*c == '\\')
+		if (*c == '\\' && windows)
 			return "backslash in name";
 	}
 	const char *u = utf8_problem((const unsigned char *)p);
@@ -246,7 +250,7 @@ static const char *path_problem(const char *p, char *norm, size_t n)
 		return u;
 	if (p[0] == '/')
 		return "absolute path";
-	if (((p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= 'a' && p[0] <= 'z')) && p[1] == ':')
+	if (windows && ((p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= 'a' && p[0] <= 'z')) && p[1] == ':')
 		return "drive-letter path";
 	while (*p) {
 		const char *end = strchr(p, '/');
@@ -271,19 +275,20 @@ static const char *path_problem(const char *p, char *norm, size_t n)
 
 const char *tg_archive_normalize(const char *name, char *norm, size_t n)
 {
-	return path_problem(name, norm, n);
+	return path_problem(name, norm, n, false);
 }
 
 /* A symlink target a person or a manifest can read: not empty, under
- * PATH_MAX, no control bytes or backslashes, strict UTF-8. */
-static bool target_clean(const char *t)
+ * PATH_MAX, no control bytes, strict UTF-8 (and no backslash where it
+ * separates components). */
+static bool target_clean(const char *t, bool windows)
 {
 	size_t n = strlen(t);
 
 	if (n == 0 || n >= 4096 || utf8_problem((const unsigned char *)t))
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)t[i] < 0x20 || t[i] == 0x7f || t[i] == '\\')
+		if ((unsigned char)t[i] < 0x20 || t[i] == 0x7f || (t[i] == '\\' && windows))
 			return false;
 	return true;
 }
@@ -1107,7 +1112,8 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 			break;
 		}
 		const char *name = archive_entry_pathname(e);
-		const char *problem = path_problem(name, norm, sizeof(norm));
+		bool windows = (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP;
+		const char *problem = path_problem(name, norm, sizeof(norm), windows);
 		snprintf(full, sizeof(full), "%s%s", w->prefix, name ? name : "(no name)");
 		if (problem && strcmp(problem, "name is only '.' components") == 0 &&
 		    archive_entry_filetype(e) == AE_IFDIR && !archive_entry_hardlink(e))
@@ -1149,7 +1155,7 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 		 * are one file where the target folds case: zip archives are
 		 * unpacked on such systems; a .deb, tar or cpio on Linux is not. */
 		size_t kl = strlen(norm);
-		bool fold = base == ARCHIVE_FORMAT_ZIP;
+		bool fold = windows;
 		for (size_t i = 0; i <= kl; i++)
 			key[i] = (fold && norm[i] >= 'A' && norm[i] <= 'Z') ? (char)(norm[i] + 32) : norm[i];
 		if (set_has(&w->dupkeys, key))
@@ -1181,7 +1187,7 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 			snprintf(m->type, sizeof(m->type), "hardlink");
 			/* THREATS case 4: a hard link may only name an earlier member,
 			 * never itself, and never carries data. */
-			if (path_problem(hl, tnorm, sizeof(tnorm)) || !set_has(&w->names, tnorm) ||
+			if (path_problem(hl, tnorm, sizeof(tnorm), windows) || !set_has(&w->names, tnorm) ||
 			    strcmp(tnorm, norm) == 0)
 				level_finding(w, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: hard link to '%s' outside the archive",
 					full, hl);
@@ -1197,7 +1203,7 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 			 * them while unpacking, refused above.  A target must still be
 			 * a name a person and a manifest can read: no control bytes,
 			 * strict UTF-8, bounded (case 12's 1 MB binary target). */
-			if (!sl || !target_clean(sl))
+			if (!sl || !target_clean(sl, windows))
 				level_finding(w, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: symlink target is not a clean path",
 					full);
 			else if (!(m->link = strdup(sl)))

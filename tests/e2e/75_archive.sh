@@ -57,7 +57,15 @@ tar -cf t2.tar --transform 's|^|a/../../|' -C pkg etc/app.conf 2>/dev/null; unsa
 tar -cPf t3.tar "$PWD/pkg/etc/app.conf"; unsafe ARCHIVE_UNSAFE_PATH "tar absolute path" t3.tar 1
 (cd pkg && bsdtar --format zip -cf ../t4.zip -s ',^,../,' etc/app.conf); unsafe ARCHIVE_UNSAFE_PATH "zip ../x" t4.zip 1
 (cd pkg && bsdtar --format newc -cf ../t5.cpio -s ',^,../../,' etc/app.conf); unsafe ARCHIVE_UNSAFE_PATH "cpio ../../x" t5.cpio 1
-: > t6.tar; ustar_entry t6.tar 'C:\windows\x' 0 644 data; ustar_end t6.tar; unsafe ARCHIVE_UNSAFE_PATH "backslash / drive letter name" t6.tar 1
+# Backslashes and drive letters separate and root paths where zips are
+# unpacked (Windows); in a tar they are characters of a name (systemd ships
+# "system-systemd\x2dcryptsetup.slice").
+python3 -c 'import zipfile; z = zipfile.ZipFile("t6.zip", "w"); z.writestr("C:\\windows\\x", "data"); z.close()'
+unsafe ARCHIVE_UNSAFE_PATH "zip member named C:\windows\x" t6.zip 1
+python3 -c 'import zipfile; z = zipfile.ZipFile("t6b.zip", "w"); z.writestr("..\\..\\x", "data"); z.close()'
+unsafe ARCHIVE_UNSAFE_PATH "zip member named ..\..\x" t6b.zip 1
+: > t6.tar; ustar_entry t6.tar 'lib/systemd/system/system-systemd\x2dcryptsetup.slice' 0 644 data; ustar_end t6.tar; signed t6.tar
+check_ok "tar member with a backslash in its name (systemd unit escapes): approved" -- t6.tar --sig t6.tar.sig --product app --version 1.0
 # Case 3: a link is content the signer shipped (Debian Policy 10.5 asks for
 # absolute ones: /sbin/init -> /lib/systemd/systemd); what a link makes
 # dangerous is writing through it while unpacking.  Links are listed in the
