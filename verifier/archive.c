@@ -71,6 +71,7 @@ void tg_archive_result_release(struct tg_ar_result *res)
 	}
 	free(res->m);
 	free(res->manifest);
+	free(res->deb_control);
 	memset(res, 0, sizeof(*res));
 }
 
@@ -747,6 +748,28 @@ static void level_failed(struct walk *w, const char *fmt, ...)
 	w->failed = true;
 }
 
+/* A .deb's control file, kept for checks against an apt index (bounded:
+ * a larger one is dropped, and then matches nothing). */
+#define TG_MAX_DEB_CONTROL (256u * 1024u)
+static void control_append(struct tg_ar_result *res, const struct tg_ar_member *m, const uint8_t *p, size_t n)
+{
+	if (!m->deb_control || !n)
+		return;
+	if (res->deb_control_len + n > TG_MAX_DEB_CONTROL) {
+		free(res->deb_control);
+		res->deb_control = NULL;
+		res->deb_control_len = SIZE_MAX / 2;
+		return;
+	}
+	char *nc = realloc(res->deb_control, res->deb_control_len + n + 1);
+	if (!nc)
+		return;
+	memcpy(nc + res->deb_control_len, p, n);
+	res->deb_control = nc;
+	res->deb_control_len += n;
+	nc[res->deb_control_len] = '\0';
+}
+
 static enum tg_err member_error(struct walk *w, struct archive *a, const char *name, struct tg_diag *d)
 {
 	if (w->depth == 0)
@@ -911,8 +934,8 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct archive
 	if (w->depth == 0 && strcmp(m->norm, "debian-binary") == 0)
 		memcpy(res->deb_version, head, hl < sizeof(res->deb_version) - 1 ? hl : sizeof(res->deb_version) - 1);
 	/* The manifest is read as text whatever its first bytes. */
-	bool container = !m->manifest && container_magic(head, hl),
-	     compressed = !m->manifest && !container && compressed_magic(head, hl);
+	bool container = !m->manifest && !m->deb_control && container_magic(head, hl),
+	     compressed = !m->manifest && !m->deb_control && !container && compressed_magic(head, hl);
 	m->component = container || compressed ? NULL : firmware_magic(head, hl);
 	bool hashing = res->hash_all || container || compressed || m->component;
 	if (hashing)
@@ -927,6 +950,7 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct archive
 		return TG_E_NOMEM;
 	}
 	manifest_append(res, m, name, head, hl);
+	control_append(res, m, head, hl);
 	/* Firmware inside the package is verified in full afterwards, from
 	 * these very bytes. */
 	if (m->component) {
@@ -972,6 +996,7 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct archive
 			if (sm3)
 				tg_md_write(sm3, p, n);
 			manifest_append(res, m, name, p, n);
+			control_append(res, m, p, n);
 			if (blob_append(m, &blob_cap, p, n) != TG_OK) {
 				md_free_pair(&md, &sm3);
 				return TG_E_NOMEM;
@@ -1141,6 +1166,9 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 		m->manifest = w->depth == 0 && archive_entry_filetype(e) == AE_IFREG &&
 			      (strcmp(norm, "trustgate.intoto.jsonl") == 0 || strcmp(norm, "trustgate.dsse.json") == 0);
 		m->mode = (uint32_t)archive_entry_mode(e);
+		/* The control file of a .deb: control.tar.*!./control */
+		m->deb_control = w->depth == 1 && w->payload && archive_entry_filetype(e) == AE_IFREG &&
+				 strcmp(norm, "control") == 0 && strncmp(res->m[w->parent].norm, "control.tar", 11) == 0;
 		int base = archive_format(a) & ARCHIVE_FORMAT_BASE_MASK;
 		mode_t type = archive_entry_filetype(e);
 		/* ar members are regular files by definition; deterministic ar

@@ -43,6 +43,7 @@ struct tg_ar_member {
 	bool nested;             /* inside a member archive */
 	long parent;             /* index of the container it is in, -1 at the top */
 	bool manifest;           /* the root manifest itself */
+	bool deb_control;        /* a .deb's control file (in control.tar) */
 	const char *component;   /* "archive", "fit", "capsule" or NULL */
 	uint8_t *blob;           /* a FIT or capsule's bytes, for its own
 				  * verification (NULL if over the limit) */
@@ -63,6 +64,9 @@ struct tg_ar_result {
 	bool stopped;            /* a limit ended the walk early */
 	bool hash_sm3;           /* set by the caller: SM3 of every member too */
 	char deb_version[8];     /* first bytes of a root debian-binary */
+	char *deb_control;       /* a root .deb's control file, NUL-terminated
+				  * (bounded; NULL if none or too large) */
+	size_t deb_control_len;
 	uint8_t *manifest;       /* root trustgate.intoto.jsonl, when present */
 	size_t manifest_len;
 	uint64_t whole_size;     /* set by the caller when nothing but the

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "apt.h"
 #include "archive.h"
 #include "dsse.h"
 #include "fitpolicy.h"
@@ -745,10 +746,7 @@ static enum tg_err archive_verdict(struct tg_db *db, const struct tg_ar_result *
 			if (!ok)
 				tg_verdict_reason(v, "COMPONENT_REJECTED", "%s component %s: %s%s%s", m->component, m->path, codes,
 						  cv.nreasons ? " — " : "", cv.nreasons ? cv.reasons[0].detail : "");
-			if (cv.components)
-				json_object_put(cv.components);
-			if (cv.inventory)
-				json_object_put(cv.inventory);
+			tg_verdict_release(&cv);
 		}
 		json_object_object_add(c, "verdict", json_object_new_string(ok ? "approved" : "rejected"));
 		json_object_object_add(c, "reasons", reasons);
@@ -876,6 +874,90 @@ static enum tg_err manifest_check(struct tg_db *db, const char *path, struct tg_
 		if (!used[k])
 			tg_verdict_reason(v, "ARCHIVE_MISSING", "%s is listed in the manifest but not in the package",
 					  env->st.s[k].name);
+	return TG_OK;
+}
+
+/* ------------------------------------------------------------ apt */
+
+/* The package's own control file must name what the signed index says
+ * it is. */
+static void apt_control(const struct tg_ar_result *ar, const struct tg_apt_match *am, struct tg_verdict *v)
+{
+	static const char *const fields[] = { "Package", "Version", "Architecture" };
+	const char *want[] = { am->package, am->version, am->architecture };
+
+	for (size_t i = 0; i < 3; i++) {
+		char got[TG_MAX_VERSION + 128];
+		if (!ar->deb_control || !tg_deb822_field(ar->deb_control, ar->deb_control_len, fields[i], got, sizeof(got)) ||
+		    strcmp(got, want[i]) != 0)
+			tg_verdict_reason(v, "APT_CONTROL_MISMATCH", "the package's control file says %s '%s', the signed "
+					  "index '%s'", fields[i], ar->deb_control ? got : "(no control file)", want[i]);
+	}
+}
+
+/* --apt-lists DIR: the signature of a .deb is its repository's (apt.h).
+ * On success the signer is a record key that signed the InRelease, and
+ * product and version are the index's package name and version. */
+static enum tg_err apt_check(struct tg_db *db, const char *dir, const struct tg_ar_result *ar, uint64_t size,
+			     struct keylist *kl, struct tg_findings *f, struct tg_verdict *v, struct tg_diag *d)
+{
+	struct tg_apt_match am;
+	enum tg_err r;
+
+	f->sig_given = true;
+	f->sig_reported = true;   /* the reasons below say what failed */
+	r = tg_rec_key_each(db, 0, collect_key, kl, d);
+	if (r == TG_OK)
+		r = tg_apt_find(dir, f->digest[TG_HASH_SHA256], size, kl->k, kl->n, tg_now_epoch(), &am, d);
+	if (r != TG_OK)
+		return r;
+	if (!am.found) {
+		for (size_t i = 0; i < am.nproblems; i++)
+			tg_verdict_reason(v, am.problems[i].code, "%s", am.problems[i].detail);
+		return TG_OK;
+	}
+	/* Of the record keys that signed the InRelease, one that is in force
+	 * (a release signed also by an old, revoked key is not refused for
+	 * that; one signed only by revoked keys is, by the policy). */
+	int64_t now = tg_now_epoch(), t;
+	for (size_t pass = 0; pass < 2 && !f->signer; pass++)
+		for (size_t s = 0; s < am.nsigners && !f->signer; s++)
+			for (size_t i = 0; i < kl->n; i++) {
+				const struct tg_keyrec *k = &kl->k[i];
+				bool in_force = !k->revoked_at && (!k->not_after || (tg_parse_date(k->not_after, &t) && now < t)) &&
+						(!k->not_before || (tg_parse_date(k->not_before, &t) && now >= t));
+				if (strcmp(k->fingerprint, am.signers[s]) == 0 && (in_force || pass == 1)) {
+					f->signer = k;
+					f->sig_hash = am.signer_hash[s];
+					f->scheme = TG_SCHEME_OPENPGP;
+					break;
+				}
+			}
+	if (!f->signer) {
+		tg_verdict_reason(v, "KEY_UNKNOWN", "%s was signed by no key of the records", am.release);
+		return TG_OK;
+	}
+	apt_control(ar, &am, v);
+	if (!tg_cli_name_ok(am.package) || !tg_version_canonical(am.version, f->version_buf, sizeof(f->version_buf))) {
+		tg_verdict_reason(v, "APT_INDEX_MISMATCH", "the index names package '%.64s' version '%.64s', which are not "
+				  "a valid name and version", am.package, am.version);
+		return TG_OK;
+	}
+	if (f->product && strcmp(f->product, am.package) != 0)
+		tg_verdict_reason(v, "APT_CONTROL_MISMATCH", "--product %s, the signed index says %s", f->product, am.package);
+	if (f->version && tg_version_cmp(f->version, f->version_buf) != 0)
+		tg_verdict_reason(v, "APT_CONTROL_MISMATCH", "--version %s, the signed index says %s", f->version,
+				  f->version_buf);
+	snprintf(f->product_buf, sizeof(f->product_buf), "%s", am.package);
+	f->product = f->product_buf;
+	f->version = f->version_buf;
+	v->apt = json_object_new_object();
+	tg_json_str(v->apt, "release", am.release);
+	tg_json_str(v->apt, "suite", am.suite);
+	tg_json_str(v->apt, "codename", am.codename);
+	tg_json_str(v->apt, "package", am.package);
+	tg_json_str(v->apt, "version", am.version);
+	tg_json_str(v->apt, "architecture", am.architecture);
 	return TG_OK;
 }
 
@@ -1108,9 +1190,10 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	_cleanup_json_ struct json_object *report = NULL;
 	_cleanup_free_ uint8_t *sigfile = NULL, *sig = NULL;
 	_cleanup_close_ int fd = -1;
-	const char *sigpath = NULL, *product = NULL, *version = NULL;
+	const char *sigpath = NULL, *product = NULL, *version = NULL, *apt_lists = NULL;
 	const struct tg_opt opts[] = {
 		{ "sig", true, &sigpath, NULL },
+		{ "apt-lists", true, &apt_lists, NULL },
 		{ "product", true, &product, NULL },
 		{ "version", true, &version, NULL },
 		{ NULL, false, NULL, NULL },
@@ -1132,6 +1215,9 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	r = tg_cli_parse(ctx, argc, argv, opts, 1, 1, &pos, &npos, &d);
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
+	if (apt_lists && sigpath)
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--sig and --apt-lists are two sources of the signature: "
+						"give one"), &d);
 	if (product && !tg_cli_name_ok(product))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--product '%s' is not a valid name", product), &d);
 	char vcanon[TG_MAX_VERSION + 1];
@@ -1259,12 +1345,14 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 		/* Without a detached signature the embedded manifest signs the
 		 * members: hash them all (and in SM3 for the GM profile), and the
 		 * file's own digests in a second thread. */
-		ar.hash_all = sig == NULL || zip;
-		ar.hash_sm3 = sig == NULL && ctx->gm;
+		bool manifest_mode = sig == NULL && !apt_lists;
+		ar.hash_all = manifest_mode || zip;
+		ar.hash_sm3 = manifest_mode && ctx->gm;
 		/* Under an embedded manifest every byte must be accounted for
-		 * (ARCHIVE_TRAILING_DATA); a detached signature covers them. */
-		ar.whole_size = sig == NULL ? size : 0;
-		if (zip && !sig && !zip_at_end(fd, size))
+		 * (ARCHIVE_TRAILING_DATA); a detached signature, or an apt index
+		 * listing the file's digest, covers them. */
+		ar.whole_size = manifest_mode ? size : 0;
+		if (zip && manifest_mode && !zip_at_end(fd, size))
 			tg_archive_finding(&ar, "ARCHIVE_TRAILING_DATA", TG_AR_ALWAYS, "%s: bytes after the zip's end of "
 					   "central directory record are not covered by the signed manifest", pos[0]);
 		r = feed_start(&feed, ar.hash_all);
@@ -1393,7 +1481,15 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	f.product = product;
 	f.version = version;
 	memcpy(f.other_content_fpr, pl.other_content_fpr, sizeof(f.other_content_fpr));
-	if (!sig && ar.manifest)
+	if (apt_lists) {
+		if (strcmp(v.kind, "archive") != 0 || !ar.deb_version[0]) {
+			r = tg_fail(&d, TG_E_USAGE, "%s: --apt-lists verifies Debian packages (.deb) only", pos[0]);
+			goto fail;
+		}
+		r = apt_check(db, apt_lists, &ar, size, &kl, &f, &v, &d);
+		if (r != TG_OK)
+			goto fail;
+	} else if (!sig && ar.manifest)
 		r = manifest_check(db, pos[0], &ar, &env, &kl, &f, &v, &d);
 	if (r == TG_OK && (is_fit || is_capsule || is_pe))
 		r = fw_evaluate(db, &fw, &f, &v, &d);
@@ -1427,10 +1523,7 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	tg_archive_result_release(&ar);
 	tg_envelope_release(&env);
 	keylist_release(&kl);
-	if (v.components)
-		json_object_put(v.components);
-	if (v.inventory)
-		json_object_put(v.inventory);
+	tg_verdict_release(&v);
 	return exit_code;
 fail:
 	if (pgp_started)
@@ -1442,9 +1535,6 @@ fail:
 	tg_archive_result_release(&ar);
 	tg_envelope_release(&env);
 	keylist_release(&kl);
-	if (v.components)
-		json_object_put(v.components);
-	if (v.inventory)
-		json_object_put(v.inventory);
+	tg_verdict_release(&v);
 	return tg_cli_fail(ctx, r, &d);
 }

@@ -175,6 +175,65 @@ static int add_dtb_keys(struct tg_ctx *ctx, struct tg_db *db, char **pos, const 
 	return TG_EXIT_OK;
 }
 
+/* `key add SUPPLIER keyring.gpg` with several OpenPGP primary keys (a
+ * distribution's archive keyring): each becomes a key record.  All or
+ * nothing: one transaction, one audit row per key. */
+static int add_pgp_keyring(struct tg_ctx *ctx, struct tg_db *db, char **pos, struct tg_pgp_key *keys, size_t n,
+			   const char *purpose, const char *name, const char *nb_iso, const char *na_iso,
+			   const char *reason)
+{
+	struct tg_diag d = { { 0 } };
+	struct tg_supplier s = { 0 };
+	char now[32];
+	enum tg_err r;
+
+	tg_now_iso(now);
+	r = begin_for_supplier(db, pos[0], &s, &d);
+	for (size_t i = 0; r == TG_OK && i < n; i++) {
+		struct tg_keyrec rec = { 0 };
+		_cleanup_json_ struct json_object *detail = NULL;
+		rec.supplier_id = s.id;
+		rec.supplier = s.name;
+		rec.fingerprint = keys[i].fingerprint;
+		rec.algorithm = keys[i].algorithm;
+		rec.bits = keys[i].bits;
+		rec.hashes = "sha256,sha384,sha512";
+		rec.purposes = (char *)purpose;
+		rec.name = (char *)name;
+		rec.spki = keys[i].binary;
+		rec.spki_len = keys[i].len;
+		rec.not_before = (char *)nb_iso;
+		rec.not_after = (char *)na_iso;
+		rec.added_at = now;
+		detail = key_json(&rec);
+		tg_json_str(detail, "reason", reason);
+		tg_json_str(detail, "source", "OpenPGP keyring");
+		r = tg_rec_key_insert(db, &rec, &d);
+		if (r == TG_OK)
+			r = tg_audit_append(db, ctx->actor, "key.add", keys[i].fingerprint,
+					    json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN |
+									   JSON_C_TO_STRING_NOSLASHESCAPE), &d);
+	}
+	if (r == TG_OK)
+		r = tg_db_commit(db, &d);
+	else
+		tg_db_rollback(db);
+	tg_supplier_release(&s);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (ctx->json) {
+		_cleanup_json_ struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+		for (size_t i = 0; i < n; i++)
+			json_object_array_add(a, json_object_new_string(keys[i].fingerprint));
+		json_object_object_add(o, "keys", json_object_get(a));
+		tg_cli_print_json(o);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			printf("key %s (%s) added to %s for %s\n", keys[i].fingerprint, keys[i].algorithm, pos[0], purpose);
+	}
+	return TG_EXIT_OK;
+}
+
 static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 {
 	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
@@ -240,9 +299,32 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 		is_pgp = (len > 36 && memcmp(buf, "-----BEGIN PGP PUBLIC KEY BLOCK-----", 36) == 0) ||
 			 (len > 2 && (buf[0] & 0x80) &&
 			  (((buf[0] & 0x40) ? (buf[0] & 0x3f) : ((buf[0] >> 2) & 0x0f)) == 6));
-		if (is_pgp)
-			r = tg_pgp_key_inspect(tg_span_make(buf, len), pos[1], &pgp, &d);
-		else
+		if (is_pgp) {
+			struct tg_pgp_key *ring = NULL;
+			size_t nring = 0;
+			r = tg_pgp_keyring_split(tg_span_make(buf, len), pos[1], &ring, &nring, &d);
+			if (r == TG_OK && nring > 1) {
+				char nbs[32] = "", nas[32] = "";
+				int rc;
+				if (hash)
+					rc = tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--hash cannot be used with a keyring"), &d);
+				else {
+					if (nb)
+						tg_epoch_iso(nb, nbs);
+					if (na)
+						tg_epoch_iso(na, nas);
+					rc = add_pgp_keyring(ctx, db, pos, ring, nring, purpose, name, nb ? nbs : NULL,
+							     na ? nas : NULL, reason);
+				}
+				for (size_t i = 0; i < nring; i++)
+					tg_pgp_key_release(&ring[i]);
+				free(ring);
+				return rc;
+			}
+			if (r == TG_OK)
+				pgp = ring[0];   /* one key: the path below, as before */
+			free(ring);
+		} else
 			r = tg_key_parse(tg_span_make(buf, len), pos[1], &key, &d);
 	}
 	if (r != TG_OK)

@@ -482,3 +482,231 @@ enum tg_err tg_pgp_verify_finish(struct tg_pgp_verify *v, struct tg_pgp_result *
 		     bad == 0 && !v->not_detached && v->nsigs == 1 && ret->fingerprint[0];
 	return TG_OK;
 }
+
+/* ------------------------------------------------------------ keyrings */
+
+static enum tg_err read_whole(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *b;
+	long n;
+
+	if (!f)
+		return TG_E_IO;
+	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || (size_t)n > max || fseek(f, 0, SEEK_SET) != 0) {
+		fclose(f);
+		return TG_E_LIMIT;
+	}
+	b = malloc(n ? (size_t)n : 1);
+	if (!b || fread(b, 1, (size_t)n, f) != (size_t)n) {
+		free(b);
+		fclose(f);
+		return TG_E_IO;
+	}
+	fclose(f);
+	*ret = b;
+	*ret_len = (size_t)n;
+	return TG_OK;
+}
+
+enum tg_err tg_pgp_keyring_split(struct tg_span in, const char *what, struct tg_pgp_key **ret, size_t *ret_n,
+				 struct tg_diag *d)
+{
+	char dir[64], path[128], one[128];
+	_cleanup_free_ char *out = NULL;
+	struct tg_pgp_key *keys = NULL;
+	size_t n = 0;
+	int status = 0;
+	enum tg_err r;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!home_make(dir))
+		return tg_fail(d, TG_E_IO, "cannot create a private GnuPG home: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/in", dir);
+	snprintf(one, sizeof(one), "%s/one", dir);
+	if (!write_file(dir, "in", in.p, in.len)) {
+		home_remove(dir);
+		return tg_fail(d, TG_E_IO, "cannot write a private copy of %s", what);
+	}
+	char *const imp[] = { "gpg", "--batch", "--no-options", "--homedir", dir, "--quiet", "--import", path, NULL };
+	r = run(imp, &out, &status, d);
+	if (r == TG_OK && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+		r = tg_fail(d, TG_E_FORMAT, "%s: not an OpenPGP keyring (gpg refused it)", what);
+	char *const list[] = { "gpg", "--batch", "--no-options", "--homedir", dir, "--with-colons", "--list-keys", NULL };
+	if (r == TG_OK) {
+		free(out);
+		out = NULL;
+		r = run(list, &out, &status, d);
+	}
+	/* Each primary key ("pub", then its "fpr"), exported alone and read
+	 * as a one-key file with the same checks as any other. */
+	bool want_fpr = false;
+	for (char *line = out; r == TG_OK && line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		if (strncmp(line, "pub:", 4) == 0) {
+			want_fpr = true;
+		} else if (want_fpr && strncmp(line, "fpr:", 4) == 0) {
+			char fpr[64];
+			want_fpr = false;
+			field(line, 9, fpr, sizeof(fpr));
+			if (n >= 64) {
+				r = tg_fail(d, TG_E_LIMIT, "%s: more than 64 keys", what);
+				break;
+			}
+			char *const exp[] = { "gpg", "--batch", "--no-options", "--homedir", dir, "--yes", "--output", one,
+					      "--export", fpr, NULL };
+			_cleanup_free_ char *o2 = NULL;
+			_cleanup_free_ uint8_t *b = NULL;
+			size_t bl = 0;
+			r = run(exp, &o2, &status, d);
+			if (r == TG_OK && (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+					   read_whole(one, 16u << 20, &b, &bl) != TG_OK))
+				r = tg_fail(d, TG_E_FORMAT, "%s: key %s cannot be exported", what, fpr);
+			struct tg_pgp_key *nk = r == TG_OK ? realloc(keys, (n + 1) * sizeof(*keys)) : NULL;
+			if (r == TG_OK && !nk)
+				r = TG_E_NOMEM;
+			if (r == TG_OK) {
+				keys = nk;
+				char kwhat[200];
+				snprintf(kwhat, sizeof(kwhat), "%s (key %s)", what, fpr);
+				r = tg_pgp_key_inspect(tg_span_make(b, bl), kwhat, &keys[n], d);
+				if (r == TG_OK)
+					n++;
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	home_remove(dir);
+	if (r == TG_OK && n == 0)
+		r = tg_fail(d, TG_E_FORMAT, "%s: no OpenPGP public key in it", what);
+	if (r != TG_OK) {
+		for (size_t i = 0; i < n; i++)
+			tg_pgp_key_release(&keys[i]);
+		free(keys);
+		return r;
+	}
+	*ret = keys;
+	*ret_n = n;
+	return TG_OK;
+}
+
+/* ------------------------------------------------------ clear-signed */
+
+void tg_pgp_clearsigned_release(struct tg_pgp_clearsigned *c)
+{
+	free(c->text);
+	memset(c, 0, sizeof(*c));
+}
+
+/* One clear-signed message and nothing else: the armour lines where they
+ * belong, one signature block, nothing after it.  gpgv would verify the
+ * first message of several and ignore text around it, which another
+ * reader could take for the content (apt refuses the same). */
+static bool clearsigned_shape(const uint8_t *p, size_t n)
+{
+	static const char head[] = "-----BEGIN PGP SIGNED MESSAGE-----\n", sig[] = "\n-----BEGIN PGP SIGNATURE-----\n",
+			  end[] = "-----END PGP SIGNATURE-----";
+	if (n < sizeof(head) || memcmp(p, head, sizeof(head) - 1) != 0 || memchr(p, 0, n))
+		return false;
+	const uint8_t *s = memmem(p, n, sig, sizeof(sig) - 1);
+	if (!s || memmem(s + 1, n - (size_t)(s + 1 - p), sig, sizeof(sig) - 1) ||
+	    memmem(p + 1, n - 1, head, sizeof(head) - 1))
+		return false;
+	const uint8_t *e = memmem(s, n - (size_t)(s - p), end, sizeof(end) - 1);
+	if (!e)
+		return false;
+	for (const uint8_t *t = e + sizeof(end) - 1; t < p + n; t++)
+		if (*t != '\n' && *t != '\r' && *t != ' ' && *t != '\t')
+			return false;
+	return true;
+}
+
+enum tg_err tg_pgp_verify_clearsigned(struct tg_span msg, const char *what, const struct tg_keyrec *keys, size_t nkeys,
+				      struct tg_pgp_clearsigned *ret, struct tg_diag *d)
+{
+	char dir[64], msgp[128], ringp[128], outp[128];
+	_cleanup_free_ char *out = NULL;
+	int status = 0, fd;
+	enum tg_err r;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!clearsigned_shape(msg.p, msg.len))
+		return tg_fail(d, TG_E_FORMAT, "%s: not one clear-signed OpenPGP message", what);
+	if (!home_make(dir))
+		return tg_fail(d, TG_E_IO, "cannot create a private GnuPG home: %s", strerror(errno));
+	snprintf(msgp, sizeof(msgp), "%s/msg", dir);
+	snprintf(ringp, sizeof(ringp), "%s/ring", dir);
+	snprintf(outp, sizeof(outp), "%s/out", dir);
+	if (!write_file(dir, "msg", msg.p, msg.len)) {
+		home_remove(dir);
+		return tg_fail(d, TG_E_IO, "cannot write a private copy of %s", what);
+	}
+	/* The keyring: the OpenPGP keys of the records, nothing else. */
+	fd = open(ringp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	bool wrote = fd >= 0;
+	for (size_t i = 0; wrote && i < nkeys; i++)
+		if (strncmp(keys[i].algorithm, "openpgp-", 8) == 0 &&
+		    write(fd, keys[i].spki, keys[i].spki_len) != (ssize_t)keys[i].spki_len)
+			wrote = false;
+	if (fd >= 0)
+		close(fd);
+	if (!wrote) {
+		home_remove(dir);
+		return tg_fail(d, TG_E_IO, "cannot write the keyring");
+	}
+	/* What gpgv writes with --output is exactly the signed text: the only
+	 * text trustgate reads from the message. */
+	char *const gpgv[] = { "gpgv", "--homedir", dir, "--status-fd", "1", "--keyring", ringp, "--output", outp,
+			       "--", msgp, NULL };
+	r = run(gpgv, &out, &status, d);
+	int newsig = 0, bad = 0;
+	for (char *line = out; r == TG_OK && line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		if (strncmp(line, "[GNUPG:] ", 9) == 0) {
+			const char *kw = line + 9;
+			if (strncmp(kw, "NEWSIG", 6) == 0 && (kw[6] == ' ' || !kw[6])) {
+				newsig++;
+			} else if (strncmp(kw, "VALIDSIG ", 9) == 0) {
+				char f[11][64] = { { 0 } };
+				int nf = sscanf(kw + 9, "%63s %63s %63s %63s %63s %63s %63s %63s %63s %63s %63s", f[0], f[1],
+						f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10]);
+				if (nf == 10 && strlen(f[9]) == 40 && ret->nsigners < TG_PGP_MAX_SIGNERS) {
+					char *fp = ret->signers[ret->nsigners].fingerprint;
+					for (int i = 0; i < 40; i++)
+						fp[i] = (char)(f[9][i] >= 'A' && f[9][i] <= 'F' ? f[9][i] + 32 : f[9][i]);
+					ret->signers[ret->nsigners++].hash = pgp_hash(atoi(f[7]));
+				} else {
+					bad++;
+				}
+			} else if (strncmp(kw, "ERRSIG ", 7) == 0) {
+				/* A signature by a key the records do not hold (reason 9,
+				 * no public key) is not one of ours and proves nothing
+				 * either way; anything else is an error. */
+				char f[8][64] = { { 0 } };
+				if (sscanf(kw + 7, "%63s %63s %63s %63s %63s %63s", f[0], f[1], f[2], f[3], f[4], f[5]) != 6 ||
+				    strcmp(f[5], "9") != 0)
+					bad++;
+				else
+					ret->unknown_signers++;
+			} else if (strncmp(kw, "BADSIG", 6) == 0 || strncmp(kw, "EXPSIG", 6) == 0 ||
+				   strncmp(kw, "EXPKEYSIG", 9) == 0 || strncmp(kw, "REVKEYSIG", 9) == 0) {
+				bad++;
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	/* Every signature either valid or by a key we do not have; one bad
+	 * signature spoils the message (as apt). */
+	ret->valid = r == TG_OK && bad == 0 && ret->nsigners > 0 && (size_t)newsig == ret->nsigners + ret->unknown_signers;
+	if (r == TG_OK && ret->valid && read_whole(outp, TG_PGP_MAX_SIGNED_TEXT, (uint8_t **)&ret->text, &ret->len) != TG_OK)
+		r = tg_fail(d, TG_E_IO, "%s: cannot read the signed text gpgv wrote", what);
+	home_remove(dir);
+	if (r != TG_OK)
+		tg_pgp_clearsigned_release(ret);
+	return r;
+}

@@ -54,4 +54,29 @@ enum tg_err tg_pgp_verify_finish(struct tg_pgp_verify *v, struct tg_pgp_result *
 /* Kill and clean up a verification that will not be finished. */
 void tg_pgp_verify_abort(struct tg_pgp_verify *v);
 
+/* Every primary key of a keyring (`gpg --export` of several keys, or a
+ * file like /usr/share/keyrings/debian-archive-keyring.gpg), each exported
+ * alone and checked as tg_pgp_key_inspect checks one.  *ret is an array of
+ * *ret_n keys (caller releases each and frees the array). */
+enum tg_err tg_pgp_keyring_split(struct tg_span in, const char *what, struct tg_pgp_key **ret, size_t *ret_n,
+				 struct tg_diag *d);
+
+/* A clear-signed message (an apt InRelease) verified by gpgv against the
+ * OpenPGP keys of the records. */
+#define TG_PGP_MAX_SIGNERS 8
+#define TG_PGP_MAX_SIGNED_TEXT (64u << 20)
+struct tg_pgp_clearsigned {
+	bool valid;             /* >= 1 valid signature by a record key, every
+				 * other one by a key the records lack, none bad */
+	struct { char fingerprint[41]; enum tg_hash hash; } signers[TG_PGP_MAX_SIGNERS];
+	size_t nsigners, unknown_signers;
+	char *text;             /* the signed text, as gpgv wrote it (owned) */
+	size_t len;
+};
+/* TG_E_FORMAT when msg is not exactly one clear-signed message; an
+ * unverified message is ret->valid == false, not an error. */
+enum tg_err tg_pgp_verify_clearsigned(struct tg_span msg, const char *what, const struct tg_keyrec *keys, size_t nkeys,
+				      struct tg_pgp_clearsigned *ret, struct tg_diag *d);
+void tg_pgp_clearsigned_release(struct tg_pgp_clearsigned *c);
+
 #endif

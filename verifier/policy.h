@@ -35,6 +35,7 @@ struct tg_findings {
 	const char *product;
 	const char *version;
 	char version_buf[TG_MAX_VERSION + 1];  /* storage when version is derived */
+	char product_buf[TG_MAX_NAME + 1];     /* storage when product is derived */
 };
 
 /* Evaluate every rule into v (reasons, warnings, supplier/product/version

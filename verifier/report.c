@@ -51,6 +51,14 @@ bool tg_verdict_finish(struct tg_verdict *v)
 	return v->approved;
 }
 
+void tg_verdict_release(struct tg_verdict *v)
+{
+	json_object_put(v->components);
+	json_object_put(v->inventory);
+	json_object_put(v->apt);
+	v->components = v->inventory = v->apt = NULL;
+}
+
 static struct json_object *findings_json(const struct tg_finding *f, size_t n)
 {
 	struct json_object *arr = json_object_new_array();
@@ -99,6 +107,8 @@ struct json_object *tg_report_json(const struct tg_verdict *v)
 	json_object_object_add(o, "components", v->components ? json_object_get(v->components) : json_object_new_array());
 	if (v->inventory)
 		json_object_object_add(o, "inventory", json_object_get(v->inventory));
+	if (v->apt)
+		json_object_object_add(o, "apt", json_object_get(v->apt));
 	return o;
 }
 
@@ -117,6 +127,11 @@ void tg_report_print(const struct tg_verdict *v)
 		printf("  reason    %s: %s\n", v->reasons[i].code, v->reasons[i].detail);
 	for (size_t i = 0; i < v->nwarnings; i++)
 		printf("  warning   %s: %s\n", v->warnings[i].code, v->warnings[i].detail);
+	if (v->apt) {
+		struct json_object *x;
+		const char *rel = json_object_object_get_ex(v->apt, "release", &x) ? json_object_get_string(x) : "";
+		printf("  apt       signed index of %s\n", rel);
+	}
 	if (v->inventory)
 		printf("  inventory %zu symlinks (%zu absolute or leaving the package), %zu hard links, %zu setuid/setgid "
 		       "files (--json lists them)\n", v->n_symlinks, v->n_symlinks_out, v->n_hardlinks, v->n_setuid);

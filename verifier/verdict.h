@@ -41,12 +41,15 @@ struct tg_verdict {
 	struct json_object *inventory;
 	size_t n_symlinks, n_symlinks_out, n_hardlinks, n_setuid;
 	char product_allow[64];   /* the product record's allowances */
+	struct json_object *apt;  /* the apt chain that signed it (owned), or NULL */
 };
 
 void tg_verdict_reason(struct tg_verdict *v, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void tg_verdict_warn(struct tg_verdict *v, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Release what the verdict owns (its JSON parts); the verdict stays readable. */
+void tg_verdict_release(struct tg_verdict *v);
 /* Approve iff complete and no reasons; returns v->approved. */
 bool tg_verdict_finish(struct tg_verdict *v);
 
