@@ -2,9 +2,11 @@
 # One real .deb through trustgate (tests/real/debs.sh runs this for each):
 #   tier 1, detached signature          trustgate --tier 1 check PKG --sig SIG --version V
 #   tier 3, default product record      trustgate --tier 3 check PKG --sig SIG --product P --version V
+#   apt chain, tier 3                   trustgate --tier 3 check PKG --apt-lists $TG_REAL_LISTS
+#     (debs.sh compares with apt's own reading of the same indexes: apt-helper cat-file)
 #   differential oracle                 archive list vs dpkg-deb -x and dpkg-deb --fsys-tarfile | tar -tv
 # Prints one tab-separated line:
-#   deb  t1_exit  t1_codes  t3_exit  t3_codes  oracle(ok|diff|skip)  problem
+#   deb  t1_exit  t1_codes  t3_exit  t3_codes  apt_exit  apt_codes  sha256  oracle(ok|diff|skip)  problem
 # "problem" names a crash (exit outside 0/1/2) or a sanitizer report.
 set -u
 deb=$1 work=$2
@@ -20,9 +22,10 @@ sanitizer() { # FILE: a sanitizer's report in FILE?
 verdict() { # TIER ARGS... -> "exit<TAB>codes"
 	local tier=$1; shift
 	local rc=0
-	"$TG" --tier "$tier" --json check "$deb" --sig "$t/sig" "$@" >"$t/out.json" 2>"$t/err" || rc=$?
-	if [ $rc -gt 2 ]; then problem="$problem tier$tier:exit$rc"; fi
-	if sanitizer "$t/err"; then problem="$problem tier$tier:sanitizer"; cp "$t/err" "$work/san.$(basename "$deb").$tier"; fi
+	"$TG" --tier "$tier" --json check "$deb" "$@" >"$t/out.json" 2>"$t/err" || rc=$?
+	local tag=tier$tier${1#--}
+	if [ $rc -gt 2 ]; then problem="$problem $tag:exit$rc"; fi
+	if sanitizer "$t/err"; then problem="$problem $tag:sanitizer"; cp "$t/err" "$work/san.$(basename "$deb").$tag"; fi
 	local codes
 	if [ $rc -le 1 ]; then
 		codes=$(jq -r '[.reasons[].code] | unique | join(",")' "$t/out.json" 2>/dev/null) || problem="$problem tier$tier:json"
@@ -33,8 +36,10 @@ verdict() { # TIER ARGS... -> "exit<TAB>codes"
 }
 
 openssl dgst -sha256 -sign "${TG_REAL_KEY:?}" -out "$t/sig" "$deb" 2>/dev/null
-v1=$(verdict 1 --version "$ver")
-v3=$(verdict 3 --product "$name" --version "$ver")
+v1=$(verdict 1 --sig "$t/sig" --version "$ver")
+v3=$(verdict 3 --sig "$t/sig" --product "$name" --version "$ver")
+va=$(verdict 3 --apt-lists "${TG_REAL_LISTS:-/var/lib/apt/lists}")
+sha=$(sha256sum "$deb" | cut -d' ' -f1)
 
 oracle=skip
 if [ -z "${TG_REAL_NO_ORACLE:-}" ]; then
@@ -58,4 +63,4 @@ if [ -z "${TG_REAL_NO_ORACLE:-}" ]; then
 		{ echo "== $deb"; echo "archive list exit $rc: $(head -c 300 "$t/err")"; } >>"$work/oracle.diffs"
 	fi
 fi
-printf '%s\t%s\t%s\t%s\t%s\n' "$(basename "$deb")" "$v1" "$v3" "$oracle" "${problem# }"
+printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(basename "$deb")" "$v1" "$v3" "$va" "$sha" "$oracle" "${problem# }"

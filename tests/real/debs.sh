@@ -28,6 +28,9 @@ export TG_REAL_KEY=$W/key.pem
 "$TG_BIN" db init >/dev/null
 "$TG_BIN" supplier add debian --max-tier 3 --review DEB-REVIEW-1 --review-expires 2099-12-31 --reason "real data" >/dev/null
 "$TG_BIN" key add debian "$W/key.pub" --purpose package --reason "real data" >/dev/null
+# Debian's archive keys: the same supplier signs through its repositories.
+"$TG_BIN" key add debian /usr/share/keyrings/debian-archive-keyring.gpg --purpose package \
+	--reason "Debian archive keyring" >/dev/null || echo "not ok - key add of the Debian archive keyring"
 for d in "${list[@]}"; do dpkg-deb -f "$d" Package; done | sort -u >"$W/names"
 while read -r n; do
 	"$TG_BIN" product add debian "$n" --kind package --reason "real data" >/dev/null || echo "not ok - product add $n"
@@ -37,7 +40,14 @@ start=$(date +%s)
 printf '%s\n' "${list[@]}" | xargs -P "${TG_REAL_JOBS:-2}" -I{} bash "$ROOT/tests/real/deb_one.sh" {} "$W" >"$W/results.tsv"
 secs=$(( $(date +%s) - start ))
 
-python3 "$ROOT/tests/real/summary.py" "$W/results.tsv" "${#list[@]}" "$secs"
+# apt's own reading of the indexes, for the apt-chain column: the SHA-256 of
+# every package the local Packages lists name (apt-helper decompresses them
+# as apt does; their signatures are apt's business here, trustgate's in
+# the check).
+for f in "${TG_REAL_LISTS:-/var/lib/apt/lists}"/*_Packages*; do
+	[ -f "$f" ] && /usr/lib/apt/apt-helper cat-file "$f"
+done | sed -n 's/^SHA256: //p' | sort -u > "$W/apt-index.sha256"
+python3 "$ROOT/tests/real/summary.py" "$W/results.tsv" "${#list[@]}" "$secs" "$W/apt-index.sha256"
 rc=$?
 [ -f "$W/oracle.diffs" ] && { echo "# oracle differences (first 40 lines):"; head -40 "$W/oracle.diffs"; }
 for f in "$W"/san.*; do [ -f "$f" ] && { echo "# sanitizer report $f:"; head -30 "$f"; }; done

@@ -5,6 +5,9 @@ import collections
 import sys
 
 rows = [l.rstrip('\n').split('\t') for l in open(sys.argv[1], encoding='utf-8', errors='replace') if l.strip()]
+indexed = set(l.strip() for l in open(sys.argv[4])) if len(sys.argv) > 4 else set()
+for r in rows:
+    r[7] = 'yes' if r[7] in indexed else 'no'   # the package's SHA-256 -> in apt's indexes?
 total, secs = int(sys.argv[2]), int(sys.argv[3])
 fail = 0
 
@@ -29,12 +32,21 @@ for tier, (ie, ic) in (('1', (1, 2)), ('3', (3, 4))):
     for r in rows:
         if r[ie] != '0':
             print('#   tier %s %s exit %s: %s' % (tier, r[0], r[ie], r[ic]))
-orc = collections.Counter(r[5] for r in rows)
+apt_ok = [r for r in rows if r[7] == 'yes']
+apt_not = [r for r in rows if r[7] != 'yes']
+print('# apt chain (tier 3): %d packages in the local indexes (apt-helper), %d approved; %d not in them, %d approved' %
+      (len(apt_ok), sum(1 for r in apt_ok if r[5] == '0'), len(apt_not), sum(1 for r in apt_not if r[5] == '0')))
+for r in rows:
+    if (r[7] == 'yes') != (r[5] == '0'):
+        print('#   apt %s exit %s (in the indexes: %s): %s' % (r[0], r[5], r[7], r[6]))
+orc = collections.Counter(r[8] for r in rows)
 print('# oracle: %d same, %d different, %d skipped' % (orc['ok'], orc['diff'], orc['skip']))
-crashes = [r for r in rows if len(r) > 6 and r[6]]
+crashes = [r for r in rows if len(r) > 9 and r[9]]
 line(len(rows) == total, 'real/debs: every package gave a result line (%d of %d)' % (len(rows), total))
 line(not crashes, 'real/debs: no crash and no sanitizer report%s' %
-     ('' if not crashes else ': ' + '; '.join('%s %s' % (r[0], r[6]) for r in crashes[:10])))
+     ('' if not crashes else ': ' + '; '.join('%s %s' % (r[0], r[9]) for r in crashes[:10])))
+line(all(r[5] == '0' for r in apt_ok), 'real/debs: every package in the local indexes approved through Debian\'s signatures (%d)' % len(apt_ok))
+line(all(r[5] != '0' for r in apt_not), 'real/debs: no package outside the local indexes approved through them (%d)' % len(apt_not))
 line(orc['diff'] == 0, 'real/debs: the members trustgate walks equal dpkg-deb/tar (%d differences)' % orc['diff'])
 a1 = sum(1 for r in rows if r[1] == '0')
 a3 = sum(1 for r in rows if r[3] == '0')
