@@ -1,6 +1,8 @@
 # trustgate — plain GNU Makefile with pkg-config.
 #   make              build build/trustgate
 #   make check        install missing Debian packages, build, run every test
+#                     (the real-data tests of check-real included)
+#   make check-real   real data: every .deb of the apt cache, every EFI binary
 #   make demo         install missing Debian packages, build, run the demo
 #   make bench        benchmarks against peer tools (README, Performance)
 #   make check SANITIZE=address,undefined WERROR=1    what CI runs
@@ -36,7 +38,7 @@ HEADERS      := $(wildcard common/*.h db/*.h measure/*.h firmware/*.h verifier/*
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps check demo bench clean unit image image-test image-bin
+.PHONY: all deps check check-real demo bench clean unit image image-test image-bin
 all: $(B)/trustgate
 
 deps:
@@ -65,6 +67,11 @@ unit: $(UNIT_BIN)
 check: deps
 	@$(MAKE) --no-print-directory all unit replay
 	@bash tests/run.sh
+
+# Real data only (also part of `make check`): the apt cache, EFI binaries.
+check-real: deps
+	@$(MAKE) --no-print-directory all
+	@bash tests/real/run.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all

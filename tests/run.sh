@@ -31,6 +31,10 @@ done
 for t in tests/peer/*.sh; do
 	[ -f "$t" ] && run "peer/$(basename "$t")" bash "$t"
 done
+# Real data (the apt cache, EFI binaries): skipped where absent.
+for t in tests/real/debs.sh tests/real/efi.sh; do
+	run "real/$(basename "$t")" bash "$t"
+done
 
 passed=$(grep -c '^ok - ' "$LOG")
 failed=$(grep -c '^not ok - ' "$LOG")
