@@ -227,8 +227,12 @@ bool tg_cli_text_ok(const char *s, size_t max)
 
 void tg_cli_print_json(struct json_object *o)
 {
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-						       JSON_C_TO_STRING_NOSLASHESCAPE));
+	tg_cli_fprint_json(stdout, o);
+}
+
+void tg_cli_fprint_json(FILE *f, struct json_object *o)
+{
+	fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 void tg_json_str(struct json_object *o, const char *key, const char *val)
@@ -247,7 +251,10 @@ enum tg_err tg_cli_audit_commit(struct tg_ctx *ctx, struct tg_db *db, const char
 		tg_db_rollback(db);
 		return r;
 	}
-	return tg_db_commit(db, d);
+	r = tg_db_commit(db, d);
+	if (r == TG_OK)
+		tg_out_committed();
+	return r;
 }
 
 int tg_cli_dispatch(struct tg_ctx *ctx, int argc, char **argv, const struct tg_subcmd *subs, size_t n,

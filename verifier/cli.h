@@ -75,6 +75,7 @@ enum tg_err tg_cli_audit_commit(struct tg_ctx *ctx, struct tg_db *db, const char
 
 /* Print a JSON document to stdout. */
 void tg_cli_print_json(struct json_object *o);
+void tg_cli_fprint_json(FILE *f, struct json_object *o);
 /* Add a string or null. */
 void tg_json_str(struct json_object *o, const char *key, const char *val);
 
@@ -111,5 +112,18 @@ int tg_cmd_reference(struct tg_ctx *ctx, int argc, char **argv);
 int tg_cmd_attest(struct tg_ctx *ctx, int argc, char **argv);
 int tg_cmd_vendor(struct tg_ctx *ctx, int argc, char **argv);
 int tg_cmd_archive(struct tg_ctx *ctx, int argc, char **argv);
+
+/* A decision's output (verifier/output.c): render into tg_out_open()'s
+ * stream, tg_out_seal(), commit (tg_cli_audit_commit marks it), then
+ * tg_out_flush() writes it; tg_out_discard() when nothing is recorded. */
+FILE *tg_out_open(void);
+void tg_out_seal(void);
+void tg_out_committed(void);
+bool tg_out_flush(void);
+void tg_out_discard(void);
+/* Turn fatal signals into exit 2 (showing a recorded verdict first). */
+void tg_crash_guard_install(void);
+/* TRUSTGATE_TEST_CRASH=WHERE raises SIGSEGV at that point (tests only). */
+void tg_test_crash_point(const char *where);
 
 #endif

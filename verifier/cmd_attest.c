@@ -102,6 +102,27 @@ static bool nonce_canonical(const char *in, char out[129])
 	return true;
 }
 
+/* The verdict of one host, as the user reads it. */
+static void attest_fprint(FILE *o, const struct tg_ctx *ctx, const char *host, const struct tg_attest_records *rec,
+			  const struct tg_attest_outcome *out)
+{
+	if (ctx->json) {
+		tg_cli_fprint_json(o, out->report);
+	} else {
+		const struct tg_verdict *v = &out->v;
+		fprintf(o, "%s  host %s  tier %d%s%s\n", v->approved ? "TRUSTED" : "UNTRUSTED", host, v->tier,
+			rec->have_host && rec->host.model ? "  model " : "",
+			rec->have_host && rec->host.model ? rec->host.model : "");
+		if (v->has_key)
+			fprintf(o, "  AK        %s (%s)\n", v->key_fpr, v->key_alg);
+		fprintf(o, "  checked   %zu measurements\n", out->checked);
+		for (size_t i = 0; i < v->nreasons; i++)
+			fprintf(o, "  reason    %s: %s\n", v->reasons[i].code, v->reasons[i].detail);
+		for (size_t i = 0; i < v->nwarnings; i++)
+			fprintf(o, "  warning   %s: %s\n", v->warnings[i].code, v->warnings[i].detail);
+	}
+}
+
 static int attest_one(struct tg_ctx *ctx, const char *host, const char *msg, const char *sig,
 		      const char *pcrs, const char *log, const char *ak, const char *nonce,
 		      uint32_t required)
@@ -133,6 +154,10 @@ static int attest_one(struct tg_ctx *ctx, const char *host, const char *msg, con
 		r = tg_attest_eval(&ev, &rec, &out, &d);
 	}
 	if (r == TG_OK) {
+		/* Rendered before it is recorded: a recorded verdict is a shown
+		 * one, even if the process dies in between (output.c). */
+		attest_fprint(tg_out_open(), ctx, host, &rec, &out);
+		tg_out_seal();
 		codes = reason_codes(&out.v);
 		r = tg_db_begin(db, &d);
 		if (r == TG_OK)
@@ -145,28 +170,18 @@ static int attest_one(struct tg_ctx *ctx, const char *host, const char *msg, con
 			r = tg_db_commit(db, &d);
 		else
 			tg_db_rollback(db);
+		if (r == TG_OK)
+			tg_out_committed();
 	}
 	if (r != TG_OK) {
+		tg_out_discard();
 		files_release(&f);
 		tg_attest_records_release(&rec);
 		tg_attest_outcome_release(&out);
 		return tg_cli_fail(ctx, r, &d);
 	}
-	if (ctx->json) {
-		tg_cli_print_json(out.report);
-	} else {
-		const struct tg_verdict *v = &out.v;
-		printf("%s  host %s  tier %d%s%s\n", v->approved ? "TRUSTED" : "UNTRUSTED", host, v->tier,
-		       rec.have_host && rec.host.model ? "  model " : "",
-		       rec.have_host && rec.host.model ? rec.host.model : "");
-		if (v->has_key)
-			printf("  AK        %s (%s)\n", v->key_fpr, v->key_alg);
-		printf("  checked   %zu measurements\n", out.checked);
-		for (size_t i = 0; i < v->nreasons; i++)
-			printf("  reason    %s: %s\n", v->reasons[i].code, v->reasons[i].detail);
-		for (size_t i = 0; i < v->nwarnings; i++)
-			printf("  warning   %s: %s\n", v->warnings[i].code, v->warnings[i].detail);
-	}
+	if (!tg_out_flush())
+		fprintf(stderr, "trustgate: the verdict was recorded but could not be written to stdout\n");
 	code = out.v.approved ? TG_EXIT_OK : TG_EXIT_NEGATIVE;
 	files_release(&f);
 	tg_attest_records_release(&rec);

@@ -1506,15 +1506,24 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 		goto fail;
 	}
 
-	/* -- record, then report */
+	/* -- render, record, show: a recorded verdict is a shown one, even if
+	 * the process dies in between (verifier/output.c) */
 	report = tg_report_json(&v);
-	r = record_verdict(ctx, db, &v, report, &d);
-	if (r != TG_OK)
-		goto fail;
+	FILE *o = tg_out_open();
 	if (ctx->json)
-		tg_cli_print_json(report);
+		tg_cli_fprint_json(o, report);
 	else
-		tg_report_print(&v);
+		tg_report_fprint(o, &v);
+	tg_out_seal();
+	tg_test_crash_point("check-before-record");
+	r = record_verdict(ctx, db, &v, report, &d);
+	if (r != TG_OK) {
+		tg_out_discard();
+		goto fail;
+	}
+	tg_test_crash_point("check-after-record");
+	if (!tg_out_flush())
+		fprintf(stderr, "trustgate: the verdict was recorded but could not be written to stdout\n");
 	exit_code = v.approved ? TG_EXIT_OK : TG_EXIT_NEGATIVE;
 	fw_check_release(&fw);
 	fw_mem_release(&fwmem);

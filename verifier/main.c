@@ -92,6 +92,7 @@ int main(int argc, char **argv)
 	/* A helper that exits early (gpgv) must not kill us through SIGPIPE:
 	 * writes fail with EPIPE and are handled. */
 	signal(SIGPIPE, SIG_IGN);
+	tg_crash_guard_install();
 	ctx.db_path = getenv("TRUSTGATE_DB");
 	if (!ctx.db_path || !*ctx.db_path)
 		ctx.db_path = "./trustgate.db";

@@ -112,34 +112,39 @@ struct json_object *tg_report_json(const struct tg_verdict *v)
 	return o;
 }
 
-void tg_report_print(const struct tg_verdict *v)
+void tg_report_fprint(FILE *f, const struct tg_verdict *v)
 {
-	printf("%s  %s  %s\n", v->approved ? "APPROVED" : "REJECTED", v->kind, v->path);
-	printf("  sha256    %s (%llu bytes)\n", v->sha256, (unsigned long long)v->size);
-	printf("  policy    tier %d%s%s\n", v->tier, v->cii ? ", CII" : "", v->gm ? ", GM" : "");
+	fprintf(f, "%s  %s  %s\n", v->approved ? "APPROVED" : "REJECTED", v->kind, v->path);
+	fprintf(f, "  sha256    %s (%llu bytes)\n", v->sha256, (unsigned long long)v->size);
+	fprintf(f, "  policy    tier %d%s%s\n", v->tier, v->cii ? ", CII" : "", v->gm ? ", GM" : "");
 	if (v->has_key)
-		printf("  signer    %s (%s%s%s) of %s\n", v->key_fpr, v->key_alg,
+		fprintf(f, "  signer    %s (%s%s%s) of %s\n", v->key_fpr, v->key_alg,
 		       v->scheme[0] ? ", " : "", v->scheme, v->supplier[0] ? v->supplier : "?");
 	if (v->product[0] || v->version[0])
-		printf("  product   %s %s\n", v->product[0] ? v->product : "(none)",
+		fprintf(f, "  product   %s %s\n", v->product[0] ? v->product : "(none)",
 		       v->version[0] ? v->version : "(no version)");
 	for (size_t i = 0; i < v->nreasons; i++)
-		printf("  reason    %s: %s\n", v->reasons[i].code, v->reasons[i].detail);
+		fprintf(f, "  reason    %s: %s\n", v->reasons[i].code, v->reasons[i].detail);
 	for (size_t i = 0; i < v->nwarnings; i++)
-		printf("  warning   %s: %s\n", v->warnings[i].code, v->warnings[i].detail);
+		fprintf(f, "  warning   %s: %s\n", v->warnings[i].code, v->warnings[i].detail);
 	if (v->apt) {
 		struct json_object *x;
 		const char *rel = json_object_object_get_ex(v->apt, "release", &x) ? json_object_get_string(x) : "";
-		printf("  apt       signed index of %s\n", rel);
+		fprintf(f, "  apt       signed index of %s\n", rel);
 	}
 	if (v->inventory)
-		printf("  inventory %zu symlinks (%zu absolute or leaving the package), %zu hard links, %zu setuid/setgid "
+		fprintf(f, "  inventory %zu symlinks (%zu absolute or leaving the package), %zu hard links, %zu setuid/setgid "
 		       "files (--json lists them)\n", v->n_symlinks, v->n_symlinks_out, v->n_hardlinks, v->n_setuid);
 	for (size_t i = 0; v->components && i < json_object_array_length(v->components); i++) {
 		struct json_object *c = json_object_array_get_idx(v->components, i), *x;
 		const char *path = json_object_object_get_ex(c, "path", &x) ? json_object_get_string(x) : "";
 		const char *kind = json_object_object_get_ex(c, "kind", &x) ? json_object_get_string(x) : "";
 		const char *verd = json_object_object_get_ex(c, "verdict", &x) ? json_object_get_string(x) : "";
-		printf("  component %s %s: %s\n", kind, path, verd);
+		fprintf(f, "  component %s %s: %s\n", kind, path, verd);
 	}
+}
+
+void tg_report_print(const struct tg_verdict *v)
+{
+	tg_report_fprint(stdout, v);
 }

@@ -6,6 +6,8 @@
 #ifndef TG_VERDICT_H
 #define TG_VERDICT_H
 
+#include <stdio.h>
+
 #include <json-c/json.h>
 
 #include "../common/tg.h"
@@ -57,5 +59,6 @@ bool tg_verdict_finish(struct tg_verdict *v);
 struct json_object *tg_report_json(const struct tg_verdict *v);
 /* Human-readable verdict on stdout. */
 void tg_report_print(const struct tg_verdict *v);
+void tg_report_fprint(FILE *f, const struct tg_verdict *v);
 
 #endif

@@ -60,6 +60,10 @@ echo "== packages: 1 GiB tar of 10,000 members, trustgate check vs openssl / zst
 bash "$ROOT/tests/bench/archive.sh"
 
 echo
+echo "== real packages: the apt cache, trustgate check vs dpkg-deb --fsys-tarfile | sha256sum"
+bash "$ROOT/tests/bench/debs.sh"
+
+echo
 echo "== firmware: signed 64 MiB FIT, trustgate check vs openssl dgst -sha256"
 bash "$ROOT/tests/bench/fit.sh"
 
