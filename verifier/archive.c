@@ -654,6 +654,75 @@ static bool layer_finish(struct layer *l, char *why, size_t n)
 	return true;
 }
 
+/* The non-zero bytes of a level after its format's end: the rest of the
+ * block libarchive was handed but did not consume (still in place: raw has
+ * not been read since), what layer_read has not handed over, then the rest
+ * of the decompressed stream.  false (with *err) when they cannot be
+ * accounted for. */
+static bool layer_tail_nonzero(struct layer *l, uint64_t *ret, const char **err)
+{
+	int ff = archive_filter_count(l->fmt);
+	int64_t took = ff > 0 ? archive_filter_bytes(l->fmt, ff - 1) : -1;
+	uint64_t left = took >= 0 && (uint64_t)took <= l->delivered ? l->delivered - (uint64_t)took : UINT64_MAX;
+	uint64_t nonzero = 0;
+	const void *b;
+	size_t n;
+	la_int64_t o;
+
+	*err = NULL;
+	if (left > l->last_len) {
+		*err = "cannot account for the bytes after the archive's end marker";
+		return false;
+	}
+	for (size_t i = l->last_len - (size_t)left; i < l->last_len; i++)
+		nonzero += l->last[i] != 0;
+	l->last_len -= (size_t)left;   /* counted once */
+	for (size_t i = l->peek_pos; i < l->peek_len; i++)
+		nonzero += l->peek[i] != 0;
+	l->peek_pos = l->peek_len;
+	while (!l->raw_eof) {
+		int rc = archive_read_data_block(l->raw, &b, &n, &o);
+		if (rc == ARCHIVE_EOF) {
+			l->raw_eof = true;
+			break;
+		}
+		if (rc < ARCHIVE_WARN) {
+			*err = archive_error_string(l->raw) ? archive_error_string(l->raw) : "unreadable data after the end";
+			return false;
+		}
+		for (size_t i = 0; i < n; i++)
+			nonzero += ((const uint8_t *)b)[i] != 0;
+	}
+	*ret = nonzero;
+	return true;
+}
+
+/* cpio, at every level and under any signature: after libarchive's end
+ * only zero padding.  The kernel's initramfs unpacker reads on after a
+ * trailer and lets a later archive's files win, and libarchive's own idea
+ * of where a cpio ends depends on how its input was buffered (a member
+ * named TRAILER!!! with a long body ends the archive when the buffers are
+ * contiguous, not when they are reused: found when the file began to be
+ * mapped instead of read).  Either way the rest must not hide a second
+ * archive nobody walked. */
+static struct tg_ar_finding *level_finding(struct walk *w, const char *code, enum tg_ar_sev sev, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void cpio_tail(struct walk *w, struct layer *l, const char *name)
+{
+	uint64_t nonzero = 0;
+	const char *err;
+
+	if ((archive_format(l->fmt) & ARCHIVE_FORMAT_BASE_MASK) != ARCHIVE_FORMAT_CPIO || w->res->stopped || w->failed)
+		return;
+	if (!layer_tail_nonzero(l, &nonzero, &err))
+		level_finding(w, "ARCHIVE_TRAILING_DATA", TG_AR_ALWAYS, "%s: %s", name, err);
+	else if (nonzero)
+		level_finding(w, "ARCHIVE_TRAILING_DATA", TG_AR_ALWAYS, "%s: %llu non-zero bytes after the cpio trailer (another "
+			      "archive, which the kernel's initramfs unpacker would read; not walked)", name,
+			      (unsigned long long)nonzero);
+}
+
 static struct archive *reader_new_zip_seekable(void)
 {
 	struct archive *a = archive_read_new();
@@ -832,6 +901,8 @@ static enum tg_err nested_walk(struct walk *w, long mi, const char *name, struct
 		r = walk_archive(&sub, inner.fmt, name, d);
 		if (r == TG_OK && !res->stopped && !sub.failed && !layer_finish(&inner, fwhy, sizeof(fwhy)))
 			level_failed(&sub, "%s%s: %s", w->prefix, name, fwhy);
+		if (r == TG_OK)
+			cpio_tail(&sub, &inner, prefix);
 		if (r == TG_OK && !sub.failed)
 			res->m[mi].component = "archive";
 	}
@@ -1307,45 +1378,18 @@ static void deb_rules(struct tg_ar_result *res)
 static void whole_file(struct layer *top, const struct walk *w, struct tg_ar_result *res)
 {
 	int base = archive_format(top->fmt) & ARCHIVE_FORMAT_BASE_MASK;
-	const void *b;
-	size_t n;
-	la_int64_t o;
 	uint64_t nonzero = 0;
 
-	if (!top->ts.active && base != ARCHIVE_FORMAT_ZIP) {
-		/* What libarchive was handed but did not consume (the rest of
-		 * the block that held the end marker: still in place, raw has
-		 * not been read since), what layer_read has not handed over
-		 * yet, then the rest of the stream. */
-		int ff = archive_filter_count(top->fmt);
-		int64_t took = ff > 0 ? archive_filter_bytes(top->fmt, ff - 1) : -1;
-		uint64_t left = took >= 0 && (uint64_t)took <= top->delivered ? top->delivered - (uint64_t)took : UINT64_MAX;
-		if (left > top->last_len) {
-			tg_archive_finding(res, "ARCHIVE_TRAILING_DATA", TG_AR_ALWAYS, "%s: cannot account for the bytes after "
-					   "the archive's end marker", w->top_what);
-			return;
-		}
-		for (size_t i = top->last_len - (size_t)left; i < top->last_len; i++)
-			nonzero += top->last[i] != 0;
-		for (size_t i = top->peek_pos; i < top->peek_len; i++)
-			nonzero += top->peek[i] != 0;
-		top->peek_pos = top->peek_len;
-		while (!top->raw_eof) {
-			int rc = archive_read_data_block(top->raw, &b, &n, &o);
-			if (rc == ARCHIVE_EOF)
-				break;
-			if (rc < ARCHIVE_WARN) {
-				tg_archive_finding(res, "ARCHIVE_TRAILING_DATA", TG_AR_ALWAYS, "%s: unreadable data after the "
-						   "archive's end: %s", w->top_what, archive_error_string(top->raw));
-				return;
-			}
-			for (size_t i = 0; i < n; i++)
-				nonzero += ((const uint8_t *)b)[i] != 0;
-		}
-		if (nonzero)
+	if (!top->ts.active && base != ARCHIVE_FORMAT_ZIP && base != ARCHIVE_FORMAT_CPIO) {
+		const char *err;
+		if (!layer_tail_nonzero(top, &nonzero, &err))
+			tg_archive_finding(res, "ARCHIVE_TRAILING_DATA", TG_AR_ALWAYS, "%s: %s", w->top_what, err);
+		else if (nonzero)
 			tg_archive_finding(res, "ARCHIVE_TRAILING_DATA", TG_AR_ALWAYS, "%s: %llu non-zero bytes after the "
 					   "archive's end marker are not covered by the signed manifest", w->top_what,
 					   (unsigned long long)nonzero);
+		if (err || nonzero)
+			return;
 	}
 	int nf = archive_filter_count(top->raw);
 	int64_t used = nf > 0 ? archive_filter_bytes(top->raw, nf - 1) : -1;
@@ -1376,6 +1420,8 @@ enum tg_err tg_archive_walk(tg_ar_read_fn fn, void *ud, const char *what, struct
 	r = walk_archive(&w, top.fmt, what, d);
 	if (r == TG_OK && !res->stopped && !layer_finish(&top, fwhy, sizeof(fwhy)))
 		r = tg_fail(d, TG_E_FORMAT, "%s: malformed archive: %s", what, fwhy);
+	if (r == TG_OK)
+		cpio_tail(&w, &top, what);
 	if (r == TG_OK && (archive_format(top.fmt) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_AR)
 		deb_rules(res);
 	if (r == TG_OK && res->whole_size && !res->stopped)

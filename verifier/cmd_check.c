@@ -288,7 +288,10 @@ static enum tg_err stream_file(const char *path, int fd, uint64_t size, struct s
 struct archive_feed {
 	int fd;
 	struct stream *st;
+	const uint8_t *map;            /* the file mapped under a read lease, or
+					* NULL: read() into the slots */
 	uint8_t *slot[FEED_SLOTS];
+	const uint8_t *ptr[FEED_SLOTS]; /* chunk i: in slot[i], or in the map */
 	size_t len[FEED_SLOTS];
 	uint64_t produced, taken;      /* chunks filled / handed to libarchive */
 	bool eof, stop;
@@ -316,19 +319,33 @@ static ssize_t feed_fill(struct archive_feed *f, size_t i)
 {
 	ssize_t n;
 
-	do
-		n = read(f->fd, f->slot[i], TG_READ_CHUNK);
-	while (n < 0 && errno == EINTR);
+	if (f->map) {
+		/* No copy: the chunk is the page cache, which no writer can
+		 * change while the lease holds (a break fails the check). */
+		n = f->size - f->got < TG_READ_CHUNK ? (ssize_t)(f->size - f->got) : (ssize_t)TG_READ_CHUNK;
+		f->ptr[i] = f->map + f->got;
+		/* Chunks the ring and libarchive have left behind leave our page
+		 * tables (still in the page cache): memory stays bounded however
+		 * large the package. */
+		uint64_t behind = (uint64_t)(FEED_SLOTS + 2) * TG_READ_CHUNK;
+		if (f->got >= behind)
+			madvise((void *)(f->map + f->got - behind), TG_READ_CHUNK, MADV_DONTNEED);
+	} else {
+		do
+			n = read(f->fd, f->slot[i], TG_READ_CHUNK);
+		while (n < 0 && errno == EINTR);
+		f->ptr[i] = f->slot[i];
+	}
 	if (n < 0 || f->got + (uint64_t)(n > 0 ? n : 0) > f->size)
 		return -1;
 	f->got += (uint64_t)n;
 	if (n == 0)
 		return 0;
 	if (f->st->pgp)
-		tg_pgp_verify_feed(f->st->pgp, f->slot[i], (size_t)n);
+		tg_pgp_verify_feed(f->st->pgp, f->ptr[i], (size_t)n);
 	if (f->copy_fd >= 0) {
 		for (ssize_t o = 0; o < n;) {
-			ssize_t w = write(f->copy_fd, f->slot[i] + o, (size_t)(n - o));
+			ssize_t w = write(f->copy_fd, f->ptr[i] + o, (size_t)(n - o));
 			if (w < 0 && errno == EINTR)
 				continue;
 			if (w <= 0)
@@ -336,7 +353,7 @@ static ssize_t feed_fill(struct archive_feed *f, size_t i)
 			o += w;
 		}
 	}
-	feed_hash(f->st, f->slot[i], (size_t)n);
+	feed_hash(f->st, f->ptr[i], (size_t)n);
 	return n;
 }
 
@@ -380,7 +397,7 @@ static ssize_t feed_read(void *ud, const void **buf)
 	if (!f->threaded) {
 		n = feed_fill(f, 0);
 		f->err |= n < 0;
-		*buf = f->slot[0];
+		*buf = f->ptr[0];
 		return n;
 	}
 	pthread_mutex_lock(&f->mu);
@@ -392,7 +409,7 @@ static ssize_t feed_read(void *ud, const void **buf)
 	} else {
 		size_t i = f->taken % FEED_SLOTS;
 		n = (ssize_t)f->len[i];
-		*buf = f->slot[i];
+		*buf = f->ptr[i];
 		f->taken++;
 		pthread_cond_broadcast(&f->cv);
 	}
@@ -1064,24 +1081,18 @@ static void *hash_job_run(void *ud)
 
 /* A firmware image read once: mapped under a read lease (or copied), hashed
  * for the signature digests in a second thread while it is parsed. */
-static enum tg_err firmware_pass(const char *path, int fd, uint64_t size, struct stream *st, struct fw_mem *mem,
-				 struct fw_check *fw, struct tg_diag *d)
+/* Map the file under a read lease (see struct fw_mem): true when mapped;
+ * otherwise the caller reads it. */
+static bool map_under_lease(int fd, uint64_t size, bool populate, struct fw_mem *mem)
 {
 	struct sigaction sa = { .sa_handler = on_lease_break };
-	struct hash_job job;
-	pthread_t th;
-	size_t got = 0;
-	enum tg_err r;
 
-	if (size > TG_MAX_FIT_FILE)
-		return tg_fail(d, TG_E_LIMIT, "%s: firmware image of %llu bytes is over the %llu-byte limit", path,
-			       (unsigned long long)size, (unsigned long long)TG_MAX_FIT_FILE);
 	mem->fd = fd;
 	fw_lease_broken = 0;
 	sigemptyset(&sa.sa_mask);
-	if (size && sigaction(SIGIO, &sa, &mem->old) == 0) {
+	if (size && size <= SIZE_MAX && sigaction(SIGIO, &sa, &mem->old) == 0) {
 		if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
-			void *p = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+			void *p = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED | (populate ? MAP_POPULATE : 0), fd, 0);
 			if (p != MAP_FAILED) {
 				mem->p = p;
 				mem->len = (size_t)size;
@@ -1093,6 +1104,21 @@ static enum tg_err firmware_pass(const char *path, int fd, uint64_t size, struct
 		if (!mem->mapped)
 			sigaction(SIGIO, &mem->old, NULL);
 	}
+	return mem->mapped;
+}
+
+static enum tg_err firmware_pass(const char *path, int fd, uint64_t size, struct stream *st, struct fw_mem *mem,
+				 struct fw_check *fw, struct tg_diag *d)
+{
+	struct hash_job job;
+	pthread_t th;
+	size_t got = 0;
+	enum tg_err r;
+
+	if (size > TG_MAX_FIT_FILE)
+		return tg_fail(d, TG_E_LIMIT, "%s: firmware image of %llu bytes is over the %llu-byte limit", path,
+			       (unsigned long long)size, (unsigned long long)TG_MAX_FIT_FILE);
+	map_under_lease(fd, size, true, mem);
 	if (!mem->mapped) {
 		mem->p = malloc(size ? (size_t)size : 1);
 		if (!mem->p)
@@ -1327,6 +1353,12 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 		r = firmware_pass(pos[0], fd, size, &st, &fwmem, &fw, &d);
 	} else if (strcmp(v.kind, "archive") == 0 && !zip_tail) {
 		struct archive_feed feed = { .fd = fd, .st = &st, .size = size, .copy_fd = -1 };
+		/* Mapped under a read lease when one can be had (no copy out of
+		 * the page cache); read otherwise. */
+		if (map_under_lease(fd, size, false, &fwmem)) {
+			feed.map = fwmem.p;
+			madvise(fwmem.p, fwmem.len, MADV_SEQUENTIAL);
+		}
 		bool zip = hn >= 4 && memcmp(head, "PK\x03\x04", 4) == 0;
 		/* THREATS P6/7/8: a zip read by its local headers (streaming)
 		 * and by its central directory can list different files.  The
