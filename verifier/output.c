@@ -82,6 +82,15 @@ void tg_out_discard(void)
 	memset(&out, 0, sizeof(out));
 }
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
+#define TG_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define TG_SANITIZED 1
+#endif
+#endif
+
+#ifndef TG_SANITIZED
 static void say(const char *s)
 {
 	size_t done = 0;
@@ -100,13 +109,6 @@ static void on_crash(int sig)
 	(void)sig;
 	_exit(TG_EXIT_ERROR);
 }
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
-#define TG_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
-#define TG_SANITIZED 1
-#endif
 #endif
 
 void tg_crash_guard_install(void)
