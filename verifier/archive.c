@@ -501,12 +501,33 @@ static void support_formats(struct archive *a)
 	archive_read_support_format_ar(a);
 }
 
+/* The next decompressed block of a level: 1 with one, 0 at the end, -1 on
+ * a decompression error (libarchive's reason in l->raw). */
+static int raw_next(struct layer *l, const void **b, size_t *n)
+{
+	la_int64_t o;
+
+	if (l->raw_eof)
+		return 0;
+	int rc = archive_read_data_block(l->raw, b, n, &o);
+	if (rc == ARCHIVE_EOF) {
+		l->raw_eof = true;
+		return 0;
+	}
+	return rc < ARCHIVE_WARN ? -1 : 1;
+}
+
+static const char *raw_error(struct layer *l, const char *dflt)
+{
+	return archive_error_string(l->raw) ? archive_error_string(l->raw) : dflt;
+}
+
 static la_ssize_t layer_read(struct archive *a, void *ud, const void **buf)
 {
 	struct layer *l = ud;
 	const void *b;
 	size_t n = 0;
-	la_int64_t o;
+	int rc;
 
 	if (l->peek_pos < l->peek_len) {
 		n = l->peek_len - l->peek_pos;
@@ -518,16 +539,10 @@ static la_ssize_t layer_read(struct archive *a, void *ud, const void **buf)
 		l->delivered += n;
 		return (la_ssize_t)n;
 	}
-	while (!l->raw_eof) {
-		int rc = archive_read_data_block(l->raw, &b, &n, &o);
-		if (rc == ARCHIVE_EOF) {
-			l->raw_eof = true;
-			break;
-		}
-		if (rc < ARCHIVE_WARN) {
+	while ((rc = raw_next(l, &b, &n)) != 0) {
+		if (rc < 0) {
 			if (a)
-				archive_set_error(a, EIO, "%s", archive_error_string(l->raw) ?
-						  archive_error_string(l->raw) : "decompression failed");
+				archive_set_error(a, EIO, "%s", raw_error(l, "decompression failed"));
 			return -1;
 		}
 		if (n) {
@@ -580,16 +595,11 @@ static enum tg_err layer_peek(struct layer *l, size_t want, const char **why)
 {
 	const void *b;
 	size_t n;
-	la_int64_t o;
+	int rc;
 
-	while (l->peek_len < want && !l->raw_eof) {
-		int rc = archive_read_data_block(l->raw, &b, &n, &o);
-		if (rc == ARCHIVE_EOF) {
-			l->raw_eof = true;
-			break;
-		}
-		if (rc < ARCHIVE_WARN) {
-			*why = archive_error_string(l->raw) ? archive_error_string(l->raw) : "decompression failed";
+	while (l->peek_len < want && (rc = raw_next(l, &b, &n)) != 0) {
+		if (rc < 0) {
+			*why = raw_error(l, "decompression failed");
 			return TG_E_FORMAT;
 		}
 		if (!n)
@@ -636,8 +646,7 @@ static bool layer_finish(struct layer *l, char *why, size_t n)
 
 	while (l->ts.active && !l->ts.err[0] && !l->raw_eof)
 		if (layer_read(NULL, l, &b) < 0) {
-			snprintf(why, n, "%s", archive_error_string(l->raw) ? archive_error_string(l->raw) :
-				 "decompression failed");
+			snprintf(why, n, "%s", raw_error(l, "decompression failed"));
 			return false;
 		}
 	tg_tarscan_end(&l->ts);
@@ -667,7 +676,7 @@ static bool layer_tail_nonzero(struct layer *l, uint64_t *ret, const char **err)
 	uint64_t nonzero = 0;
 	const void *b;
 	size_t n;
-	la_int64_t o;
+	int rc;
 
 	*err = NULL;
 	if (left > l->last_len) {
@@ -680,14 +689,9 @@ static bool layer_tail_nonzero(struct layer *l, uint64_t *ret, const char **err)
 	for (size_t i = l->peek_pos; i < l->peek_len; i++)
 		nonzero += l->peek[i] != 0;
 	l->peek_pos = l->peek_len;
-	while (!l->raw_eof) {
-		int rc = archive_read_data_block(l->raw, &b, &n, &o);
-		if (rc == ARCHIVE_EOF) {
-			l->raw_eof = true;
-			break;
-		}
-		if (rc < ARCHIVE_WARN) {
-			*err = archive_error_string(l->raw) ? archive_error_string(l->raw) : "unreadable data after the end";
+	while ((rc = raw_next(l, &b, &n)) != 0) {
+		if (rc < 0) {
+			*err = raw_error(l, "unreadable data after the end");
 			return false;
 		}
 		for (size_t i = 0; i < n; i++)
