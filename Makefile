@@ -23,7 +23,7 @@ CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfdt -lpthread
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfdt -lunistring -lpthread
 CPPFLAGS   += -I$(B) $(PKG_CFLAGS)
 
 COMMON_SRC   := $(wildcard common/*.c)
@@ -38,11 +38,27 @@ HEADERS      := $(wildcard common/*.h db/*.h measure/*.h firmware/*.h verifier/*
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
+PREFIX  ?= /usr/local
+.PHONY: install
+install: $(B)/trustgate
+	install -D -m 0755 $(B)/trustgate $(DESTDIR)$(PREFIX)/bin/trustgate
+	install -D -m 0644 docs/trustgate.1 $(DESTDIR)$(PREFIX)/share/man/man1/trustgate.1
+
+# The man page is generated from the help table; tests/e2e/11_help.sh
+# fails when the committed copy is stale.
+man: $(B)/trustgate
+	@mkdir -p docs
+	$(B)/trustgate help --man > docs/trustgate.1
+
 .PHONY: all deps check check-real demo bench clean unit image image-test image-bin
 all: $(B)/trustgate
 
 deps:
 	@bash scripts/deps.sh
+
+# The version line names the commit the binary was built from.
+TG_COMMIT := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+$(B)/verifier/help.o: CPPFLAGS += -DTG_COMMIT='"$(TG_COMMIT)"'
 
 $(B)/schema_sql.h: db/schema.sql $(wildcard db/migrate_*.sql)
 	@mkdir -p $(B)

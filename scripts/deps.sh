@@ -5,11 +5,11 @@ set -euo pipefail
 
 PKGS=(
 	build-essential pkg-config xxd
-	libtss2-dev libgcrypt20-dev libksba-dev libarchive-dev libsqlite3-dev libfdt-dev libjson-c-dev
+	libtss2-dev libgcrypt20-dev libksba-dev libarchive-dev libsqlite3-dev libfdt-dev libjson-c-dev libunistring-dev
 	openssl sqlite3 gnupg gpgv time jq bc
 	swtpm swtpm-tools tpm2-tools
 	tar gzip bzip2 xz-utils zstd zip unzip cpio binutils dpkg libarchive-tools file git
-	u-boot-tools device-tree-compiler python3 pesign sbsigntool systemd-boot-efi linux-image-amd64 shim-signed
+	man-db u-boot-tools device-tree-compiler python3 pesign sbsigntool systemd-boot-efi linux-image-amd64 shim-signed
 	qemu-system-x86 ovmf busybox-static mtools dosfstools
 )
 

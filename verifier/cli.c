@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "help.h"
 #include "../common/encoding.h"
+#include "../common/text.h"
 #include "../measure/decisions.h"
 #include "../measure/tpm.h"
 
@@ -19,8 +21,9 @@ enum tg_err tg_cli_global(struct tg_ctx *ctx, const char *name, const char *arg,
 			return tg_fail(d, TG_E_USAGE, "--db needs a path");
 		ctx->db_path = arg;
 	} else if (strcmp(name, "actor") == 0) {
-		if (!tg_cli_name_ok(arg))
-			return tg_fail(d, TG_E_USAGE, "--actor: invalid name");
+		enum tg_err r = tg_cli_name_arg("--actor", arg, d);
+		if (r != TG_OK)
+			return r;
 		ctx->actor = arg;
 	} else if (strcmp(name, "tier") == 0) {
 		if (strlen(arg) != 1 || arg[0] < '1' || arg[0] > '5')
@@ -47,6 +50,11 @@ enum tg_err tg_cli_parse(struct tg_ctx *ctx, int argc, char **argv, const struct
 	bool seen[40] = { false };
 	size_t n = 0, nopts = 0;
 	int c, idx;
+	char path[64];
+
+	/* "supplier add": the words a user types, for messages and --help */
+	snprintf(path, sizeof(path), "%s%s%s", ctx->cmd ? ctx->cmd : argv[0], ctx->sub ? " " : "",
+		 ctx->sub ? ctx->sub : "");
 
 	for (; opts && opts[nopts].name; nopts++) {
 		if (n >= TG_ARRAY_SIZE(lo) - 8)
@@ -60,6 +68,21 @@ enum tg_err tg_cli_parse(struct tg_ctx *ctx, int argc, char **argv, const struct
 		lo[n++] = (struct option){ global_flags[i], no_argument, NULL, 0 };
 	lo[n] = (struct option){ NULL, 0, NULL, 0 };
 
+	/* --help anywhere (before a "--"): the help of this command, checked
+	 * against the options it parses (help.h), and nothing else runs. */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--help") != 0 && strcmp(argv[i], "-h") != 0)
+			continue;
+		const struct tg_help *h = tg_help_find(ctx->cmd ? ctx->cmd : argv[0], ctx->sub);
+		const char *bad = h ? tg_help_mismatch(h, opts) : "no help entry";
+		if (bad) {
+			fprintf(stderr, "trustgate: internal: the help of '%s' does not match its options: %s\n", path,
+				bad);
+			exit(TG_EXIT_ERROR);
+		}
+		tg_help_print(stdout, h);
+		exit(fflush(stdout) == 0 ? TG_EXIT_OK : TG_EXIT_ERROR);
+	}
 	optind = 0; /* 0: full re-initialisation of glibc getopt */
 	opterr = 0;
 	/* "-" first: positional arguments come back in order as '\1', so
@@ -74,8 +97,10 @@ enum tg_err tg_cli_parse(struct tg_ctx *ctx, int argc, char **argv, const struct
 			continue;
 		}
 		if (c == '?' || c == ':') {
-			return tg_fail(d, TG_E_USAGE, "%s: unknown option or missing value: '%s'",
-				       argv[0], argv[optind - 1]);
+			char shown[96];
+			tg_text_quote(argv[optind - 1], shown, sizeof(shown));
+			return tg_fail(d, TG_E_USAGE, "%s: unknown option or missing value: '%s' (see 'trustgate %s --help')",
+				       path, shown, path);
 		}
 		if ((size_t)idx < nopts) {
 			/* A repeated option is ambiguous: which --reason counts? */
@@ -95,9 +120,13 @@ enum tg_err tg_cli_parse(struct tg_ctx *ctx, int argc, char **argv, const struct
 	while (optind < argc)
 		pos[npos++] = argv[optind++];
 	if (npos < min_pos)
-		return tg_fail(d, TG_E_USAGE, "%s: missing argument (see 'trustgate help')", argv[0]);
-	if (npos > max_pos)
-		return tg_fail(d, TG_E_USAGE, "%s: unexpected argument '%s'", argv[0], pos[max_pos]);
+		return tg_fail(d, TG_E_USAGE, "%s: missing argument (see 'trustgate %s --help')", path, path);
+	if (npos > max_pos) {
+		char shown[96];
+		tg_text_quote(pos[max_pos], shown, sizeof(shown));
+		return tg_fail(d, TG_E_USAGE, "%s: unexpected argument '%s' (see 'trustgate %s --help')", path, shown,
+			       path);
+	}
 	/* The positional view outlives this call: copy into argv's storage. */
 	for (int i = 0; i < npos; i++)
 		argv[argc - npos + i] = pos[i];
@@ -201,28 +230,34 @@ enum tg_err tg_cli_open_db(struct tg_ctx *ctx, struct tg_db **ret, struct tg_dia
 
 bool tg_cli_name_ok(const char *s)
 {
-	size_t n = s ? strlen(s) : 0;
-
-	if (n == 0 || n > TG_MAX_NAME || s[0] == '.' || s[0] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x21 || c > 0x7e || c == '/' || c == '\\' || c == '"' || c == '\'')
-			return false;
-	}
-	return true;
+	return tg_name_check(s, NULL, 0);
 }
 
 bool tg_cli_text_ok(const char *s, size_t max)
 {
-	size_t n = s ? strlen(s) : 0;
+	return tg_text_check(s, max, NULL, 0);
+}
 
-	if (n == 0 || n > max)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return false;
-	return true;
+enum tg_err tg_cli_name_arg(const char *what, const char *s, struct tg_diag *d)
+{
+	char why[160], shown[96];
+
+	if (tg_name_check(s, why, sizeof(why)))
+		return TG_OK;
+	tg_text_quote(s, shown, sizeof(shown));
+	return tg_fail(d, TG_E_USAGE, "%s '%s' %s", what, shown, why);
+}
+
+enum tg_err tg_cli_text_arg(const char *what, const char *s, size_t max, struct tg_diag *d)
+{
+	char why[160], shown[96];
+
+	if (!s)
+		return tg_fail(d, TG_E_USAGE, "%s is required", what);
+	if (tg_text_check(s, max, why, sizeof(why)))
+		return TG_OK;
+	tg_text_quote(s, shown, sizeof(shown));
+	return tg_fail(d, TG_E_USAGE, "%s '%s' %s", what, shown, why);
 }
 
 void tg_cli_print_json(struct json_object *o)
@@ -260,9 +295,26 @@ enum tg_err tg_cli_audit_commit(struct tg_ctx *ctx, struct tg_db *db, const char
 int tg_cli_dispatch(struct tg_ctx *ctx, int argc, char **argv, const struct tg_subcmd *subs, size_t n,
 		    const char *usage)
 {
-	for (size_t i = 0; argc > 1 && i < n; i++)
-		if (strcmp(argv[1], subs[i].name) == 0)
+	const struct tg_help *h = tg_help_find(argv[0], NULL);
+
+	for (size_t i = 0; argc > 1 && i < n; i++) {
+		if (strcmp(argv[1], subs[i].name) == 0) {
+			ctx->sub = subs[i].name;
 			return subs[i].fn(ctx, argc - 1, argv + 1);
-	fprintf(stderr, "trustgate: usage: trustgate %s\n", usage);
+		}
+	}
+	if (argc > 1 && h && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+			      strcmp(argv[1], "help") == 0)) {
+		tg_help_print(stdout, h);
+		return fflush(stdout) == 0 ? TG_EXIT_OK : TG_EXIT_ERROR;
+	}
+	if (argc > 1) {
+		char shown[96];
+		tg_text_quote(argv[1], shown, sizeof(shown));
+		fprintf(stderr, "trustgate: %s: unknown subcommand '%s' (usage: trustgate %s; see 'trustgate %s --help')\n",
+			argv[0], shown, usage, argv[0]);
+	} else {
+		fprintf(stderr, "trustgate: usage: trustgate %s (see 'trustgate %s --help')\n", usage, argv[0]);
+	}
 	return TG_EXIT_ERROR;
 }

@@ -30,6 +30,7 @@ struct tg_ctx {
 	bool cii, gm;
 	bool tier_given;
 	const char *argv0;
+	const char *cmd, *sub; /* the command word and subcommand, for --help */
 	char actor_buf[TG_MAX_NAME + 1];
 };
 
@@ -59,13 +60,19 @@ int tg_cli_fail(const struct tg_ctx *ctx, enum tg_err err, const struct tg_diag 
 /* Open the records for a command (never creates). */
 enum tg_err tg_cli_open_db(struct tg_ctx *ctx, struct tg_db **ret, struct tg_diag *d);
 
-/* Names of suppliers, products, keys: 1..TG_MAX_NAME printable ASCII
- * characters without '/', no leading '.' or '-', so a name can never become
- * a path, an option or a second log line (THREATS cases 63, 72). */
+/* Names of suppliers, products, hosts, models, actors: UTF-8 under the
+ * rules of common/text.h (NFC, printable, no '/', bounded), so a name can
+ * never become a path, an option or a second log line (THREATS cases 63,
+ * 72). */
 bool tg_cli_name_ok(const char *s);
-/* Free text (reasons, references): 1..TG_MAX_REASON bytes, no control
- * characters. */
+/* Free text (reasons, references): 1..max bytes of UTF-8 without control
+ * or bidi characters. */
 bool tg_cli_text_ok(const char *s, size_t max);
+/* The same as a diagnostic naming the option and the problem:
+ * "supplier name 'a<U+202E>b' contains U+202E, a bidirectional...".
+ * tg_cli_text_arg also refuses a missing (NULL) value: "WHAT is required". */
+enum tg_err tg_cli_name_arg(const char *what, const char *s, struct tg_diag *d);
+enum tg_err tg_cli_text_arg(const char *what, const char *s, size_t max, struct tg_diag *d);
 
 /* Write the audit row for a mutation (detail as compact JSON) and commit
  * the transaction the caller began; rolls back on any failure, so no

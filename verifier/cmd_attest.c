@@ -274,7 +274,7 @@ static enum tg_err batch_from_dir(const char *dir, struct batch *b, struct tg_di
 		if (!sub)
 			r = TG_E_NOMEM;
 		else if (!tg_cli_name_ok(names[i]))
-			r = tg_fail(d, TG_E_FORMAT, "%s: '%s' is not a valid host name", dir, names[i]);
+			r = tg_fail(d, TG_E_FORMAT, "%s: a directory name is not a valid host name", dir);
 		else if (!(nf = tg_path_join(sub, "nonce")))
 			r = TG_E_NOMEM;
 		else if ((r = tg_file_read(nf, 256, &nonce, &nl, d)) == TG_OK) {
@@ -644,8 +644,8 @@ int tg_cmd_attest(struct tg_ctx *ctx, int argc, char **argv)
 	}
 	if (npos != 1)
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "attest: give the host NAME (or --batch DIR)"), &d);
-	if (!tg_cli_name_ok(pos[0]))
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "host name '%s' is not valid", pos[0]), &d);
+	if ((r = tg_cli_name_arg("host name", pos[0], &d)) != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
 	if (bundle) {
 		if (tg_bundle_open(bundle, &bf) != TG_OK)
 			return tg_cli_fail(ctx, TG_E_NOMEM, &d);

@@ -1244,8 +1244,8 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	if (apt_lists && sigpath)
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--sig and --apt-lists are two sources of the signature: "
 						"give one"), &d);
-	if (product && !tg_cli_name_ok(product))
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--product '%s' is not a valid name", product), &d);
+	if (product && (r = tg_cli_name_arg("--product", product, &d)) != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
 	char vcanon[TG_MAX_VERSION + 1];
 	if (version && !tg_version_canonical(version, vcanon, sizeof(vcanon)))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--version '%s' is not a version", version), &d);

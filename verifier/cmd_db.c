@@ -3,7 +3,7 @@
 
 #include "cli.h"
 
-int tg_cmd_db(struct tg_ctx *ctx, int argc, char **argv)
+static int cmd_init(struct tg_ctx *ctx, int argc, char **argv)
 {
 	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
 	_cleanup_json_ struct json_object *detail = NULL;
@@ -12,11 +12,7 @@ int tg_cmd_db(struct tg_ctx *ctx, int argc, char **argv)
 	int npos;
 	enum tg_err r;
 
-	if (argc < 2 || strcmp(argv[1], "init") != 0) {
-		fprintf(stderr, "trustgate: usage: trustgate db init\n");
-		return TG_EXIT_ERROR;
-	}
-	r = tg_cli_parse(ctx, argc - 1, argv + 1, NULL, 0, 0, &pos, &npos, &d);
+	r = tg_cli_parse(ctx, argc, argv, NULL, 0, 0, &pos, &npos, &d);
 	if (r == TG_OK)
 		r = tg_db_create(ctx->db_path, &db, &d);
 	if (r != TG_OK)
@@ -41,4 +37,13 @@ int tg_cmd_db(struct tg_ctx *ctx, int argc, char **argv)
 		printf("created %s (schema version %d)\n", ctx->db_path, TG_DB_SCHEMA_VERSION);
 	}
 	return TG_EXIT_OK;
+}
+
+int tg_cmd_db(struct tg_ctx *ctx, int argc, char **argv)
+{
+	static const struct tg_subcmd subs[] = {
+		{ "init", cmd_init },
+	};
+
+	return tg_cli_dispatch(ctx, argc, argv, subs, TG_ARRAY_SIZE(subs), "db init");
 }

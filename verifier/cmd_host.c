@@ -143,8 +143,8 @@ static int cmd_challenge(struct tg_ctx *ctx, int argc, char **argv)
 
 	if (r == TG_OK && (!ak || !ek))
 		r = tg_fail(&d, TG_E_USAGE, "host challenge: --ek EK and --ak AK (TPM2B_PUBLIC) are required");
-	if (r == TG_OK && !tg_cli_name_ok(pos[0]))
-		r = tg_fail(&d, TG_E_USAGE, "host name '%s' is not valid", pos[0]);
+	if (r == TG_OK)
+		r = tg_cli_name_arg("host name", pos[0], &d);
 	if (r == TG_OK)
 		r = tg_cli_open_db(ctx, &db, &d);
 	if (r == TG_OK)
@@ -272,14 +272,13 @@ static int cmd_enroll(struct tg_ctx *ctx, int argc, char **argv)
 	r = tg_cli_parse(ctx, argc, argv, opts, 1, 1, &pos, &npos, &d);
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
-	if (!tg_cli_name_ok(pos[0]))
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "host name '%s' is not valid", pos[0]), &d);
+	if ((r = tg_cli_name_arg("host name", pos[0], &d)) != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
 	if (!ak)
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "host enroll: --ak AKPUB is required"), &d);
-	if (!reason || !tg_cli_text_ok(reason, TG_MAX_REASON))
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "host enroll: --reason TEXT is required"), &d);
-	if (model && !tg_cli_name_ok(model))
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--model '%s' is not a valid name", model), &d);
+	if ((r = tg_cli_text_arg("host enroll: --reason TEXT", reason, TG_MAX_REASON, &d)) != TG_OK ||
+	    (model && (r = tg_cli_name_arg("--model", model, &d)) != TG_OK))
+		return tg_cli_fail(ctx, r, &d);
 
 	r = tg_cli_open_db(ctx, &db, &d);
 	if (r == TG_OK)

@@ -261,15 +261,15 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 	r = tg_cli_parse(ctx, argc, argv, opts, 2, 2, &pos, &npos, &d);
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
-	if (!reason || !tg_cli_text_ok(reason, TG_MAX_REASON))
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "key add: --reason TEXT is required"), &d);
+	if ((r = tg_cli_text_arg("key add: --reason TEXT", reason, TG_MAX_REASON, &d)) != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
 	bool purpose_given = purpose != NULL;
 	if (!purpose)
 		purpose = "package,firmware";
 	if (!purposes_ok(purpose))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--purpose '%s': use package,firmware,ak,ek-ca", purpose), &d);
-	if (name && !tg_cli_text_ok(name, TG_MAX_NAME))
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--name: invalid"), &d);
+	if (name && (r = tg_cli_text_arg("--name", name, TG_MAX_NAME, &d)) != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
 	if (not_before && !tg_parse_date(not_before, &nb))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--not-before '%s' is not a date YYYY-MM-DD", not_before), &d);
 	if (not_after && !tg_parse_date(not_after, &na))
@@ -434,8 +434,8 @@ static int cmd_revoke(struct tg_ctx *ctx, int argc, char **argv)
 	r = tg_cli_parse(ctx, argc, argv, opts, 1, 1, &pos, &npos, &d);
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
-	if (!reason || !tg_cli_text_ok(reason, TG_MAX_REASON))
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "key revoke: --reason TEXT is required"), &d);
+	if ((r = tg_cli_text_arg("key revoke: --reason TEXT", reason, TG_MAX_REASON, &d)) != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
 	size_t fl = strlen(pos[0]);
 	if ((fl != 64 && fl != 40) || strspn(pos[0], "0123456789abcdef") != fl)
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "'%s' is not a key fingerprint (64 lowercase hex digits, or 40 for OpenPGP)", pos[0]), &d);

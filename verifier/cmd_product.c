@@ -93,12 +93,12 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 	r = tg_cli_parse(ctx, argc, argv, opts, 2, 2, &pos, &npos, &d);
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
-	if (!tg_cli_name_ok(pos[1]))
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "product name '%s' is not valid", pos[1]), &d);
+	if ((r = tg_cli_name_arg("product name", pos[1], &d)) != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
 	if (!kind || (strcmp(kind, "package") && strcmp(kind, "firmware") && strcmp(kind, "image")))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "product add: --kind package|firmware|image is required"), &d);
-	if (!reason || !tg_cli_text_ok(reason, TG_MAX_REASON))
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "product add: --reason TEXT is required"), &d);
+	if ((r = tg_cli_text_arg("product add: --reason TEXT", reason, TG_MAX_REASON, &d)) != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
 	p.max_tier = 3;
 	if (max_tier) {
 		if (strlen(max_tier) != 1 || max_tier[0] < '1' || max_tier[0] > '5')
@@ -174,8 +174,8 @@ static int cmd_set(struct tg_ctx *ctx, int argc, char **argv)
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "product set: --allow LIST|none is required"), &d);
 	if (!allow_parse(allow, allow_buf, sizeof(allow_buf)))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--allow '%s': a comma list of: setuid (or none)", allow), &d);
-	if (!reason || !tg_cli_text_ok(reason, TG_MAX_REASON))
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "product set: --reason TEXT is required"), &d);
+	if ((r = tg_cli_text_arg("product set: --reason TEXT", reason, TG_MAX_REASON, &d)) != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
 	r = tg_cli_open_db(ctx, &db, &d);
 	if (r == TG_OK)
 		r = tg_db_begin(db, &d);

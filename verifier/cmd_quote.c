@@ -311,7 +311,9 @@ static int cmd_agent(struct tg_ctx *ctx, int argc, char **argv)
 
 int tg_cmd_quote(struct tg_ctx *ctx, int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "verify") == 0)
+	if (argc > 1 && strcmp(argv[1], "verify") == 0) {
+		ctx->sub = "verify";
 		return cmd_verify(ctx, argc - 1, argv + 1);
+	}
 	return cmd_agent(ctx, argc, argv);
 }

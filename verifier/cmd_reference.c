@@ -35,10 +35,9 @@ static int cmd_import(struct tg_ctx *ctx, int argc, char **argv)
 		return tg_cli_fail(ctx, r, &d);
 	if (!log || !model)
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "reference import: --eventlog LOG and --model NAME are required"), &d);
-	if (!tg_cli_name_ok(model))
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--model '%s' is not a valid name", model), &d);
-	if (!reason || !tg_cli_text_ok(reason, TG_MAX_REASON))
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "reference import: --reason TEXT is required"), &d);
+	if ((r = tg_cli_name_arg("--model", model, &d)) != TG_OK ||
+	    (r = tg_cli_text_arg("reference import: --reason TEXT", reason, TG_MAX_REASON, &d)) != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
 	r = tg_cli_open_db(ctx, &db, &d);
 	if (r == TG_OK)
 		r = tg_file_read(log, TG_MAX_EVENTLOG, &buf, &len, &d);

@@ -69,8 +69,8 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 		return tg_cli_fail(ctx, r, &d);
 	if (!!file == !!digest)
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "release add: give exactly one of --file PATH or --digest ALG:HEX"), &d);
-	if (!reason || !tg_cli_text_ok(reason, TG_MAX_REASON))
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "release add: --reason TEXT is required"), &d);
+	if ((r = tg_cli_text_arg("release add: --reason TEXT", reason, TG_MAX_REASON, &d)) != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
 	char version[TG_MAX_VERSION + 1];
 	if (!tg_version_canonical(pos[2], version, sizeof(version)))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "'%s' is not a version", pos[2]), &d);
@@ -189,8 +189,8 @@ static int cmd_revoke(struct tg_ctx *ctx, int argc, char **argv)
 	r = tg_cli_parse(ctx, argc, argv, opts, 3, 3, &pos, &npos, &d);
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
-	if (!reason || !tg_cli_text_ok(reason, TG_MAX_REASON))
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "release revoke: --reason TEXT is required"), &d);
+	if ((r = tg_cli_text_arg("release revoke: --reason TEXT", reason, TG_MAX_REASON, &d)) != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
 	tg_now_iso(now);
 	r = tg_cli_open_db(ctx, &db, &d);
 	if (r == TG_OK)

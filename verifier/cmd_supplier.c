@@ -48,11 +48,9 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 	/* `--cii` is both a global option (destination) and this command's
 	 * flag (supplier may serve CII): here it describes the supplier. */
 	cii = cii || ctx->cii;
-	if (!tg_cli_name_ok(pos[0]))
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "supplier name '%s' is not valid "
-						    "(printable, no '/', not starting with '.' or '-')", pos[0]), &d);
-	if (!reason || !tg_cli_text_ok(reason, TG_MAX_REASON))
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "supplier add: --reason TEXT is required"), &d);
+	if ((r = tg_cli_name_arg("supplier name", pos[0], &d)) != TG_OK ||
+	    (r = tg_cli_text_arg("supplier add: --reason TEXT", reason, TG_MAX_REASON, &d)) != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
 	if (country && (strlen(country) != 2 || !isupper((unsigned char)country[0]) ||
 			!isupper((unsigned char)country[1])))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--country must be an ISO 3166 code like CN"), &d);
@@ -64,8 +62,8 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 	}
 	if (!!review != !!review_expires)
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--review and --review-expires go together"), &d);
-	if (review && !tg_cli_text_ok(review, TG_MAX_NAME))
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--review: invalid reference"), &d);
+	if (review && (r = tg_cli_text_arg("--review", review, TG_MAX_NAME, &d)) != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
 	if (review_expires && !tg_parse_date(review_expires, &t))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--review-expires '%s' is not a date YYYY-MM-DD", review_expires), &d);
 	if (!status)
@@ -123,8 +121,8 @@ static int cmd_set(struct tg_ctx *ctx, int argc, char **argv)
 	if (!status || (strcmp(status, "approved") && strcmp(status, "suspended") &&
 			strcmp(status, "revoked")))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "supplier set: --status approved|suspended|revoked is required"), &d);
-	if (!reason || !tg_cli_text_ok(reason, TG_MAX_REASON))
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "supplier set: --reason TEXT is required"), &d);
+	if ((r = tg_cli_text_arg("supplier set: --reason TEXT", reason, TG_MAX_REASON, &d)) != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
 	r = tg_cli_open_db(ctx, &db, &d);
 	if (r == TG_OK)
 		r = tg_db_begin(db, &d);

@@ -271,8 +271,10 @@ static int cmd_sign(struct tg_ctx *ctx, int argc, char **argv)
 
 	if (r == TG_OK && (!keyf || !product || !version || !out || !*out))
 		r = tg_fail(&d, TG_E_USAGE, "vendor sign needs --key, --product, --version and --out");
-	if (r == TG_OK && (!tg_cli_name_ok(product) || (supplier && !tg_cli_name_ok(supplier))))
-		r = tg_fail(&d, TG_E_USAGE, "'%s' is not a valid name", tg_cli_name_ok(product) ? supplier : product);
+	if (r == TG_OK)
+		r = tg_cli_name_arg("--product", product, &d);
+	if (r == TG_OK && supplier)
+		r = tg_cli_name_arg("--supplier", supplier, &d);
 	if (r == TG_OK && !tg_version_valid(version))
 		r = tg_fail(&d, TG_E_USAGE, "'%s' is not a version", version);
 	if (r == TG_OK)

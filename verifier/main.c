@@ -10,37 +10,43 @@
 #include <string.h>
 
 #include "cli.h"
+#include "help.h"
+#include "../common/text.h"
 #include "../common/crypto.h"
 
 static const struct {
 	const char *name;
 	int (*fn)(struct tg_ctx *ctx, int argc, char **argv);
-	const char *summary;
 } commands[] = {
-	{ "db", tg_cmd_db, "db init" },
-	{ "supplier", tg_cmd_supplier, "supplier add|set|list|show" },
-	{ "key", tg_cmd_key, "key add|revoke|list" },
-	{ "product", tg_cmd_product, "product add|set" },
-	{ "release", tg_cmd_release, "release add|revoke" },
-	{ "audit", tg_cmd_audit, "audit verify|log" },
-	{ "check", tg_cmd_check, "check FILE [--sig SIG] [--product NAME] [--version V]" },
-	{ "fit", tg_cmd_fit, "fit show FILE [--json]" },
-	{ "archive", tg_cmd_archive, "archive list FILE [--json]" },
-	{ "eventlog", tg_cmd_eventlog, "eventlog FILE [--json]" },
-	{ "vendor", tg_cmd_vendor, "vendor sign ARCHIVE --key PRIVATE.pem --product NAME --version V --out FILE | manifest ARCHIVE [--json]" },
-	{ "host", tg_cmd_host, "host enroll NAME --ak AKPUB [--ek EKPUB | --ek-cert CERT] [--model NAME] --reason TEXT | list | show NAME" },
-	{ "reference", tg_cmd_reference, "reference import --eventlog LOG --model NAME --reason TEXT | list [--model NAME]" },
-	{ "attest", tg_cmd_attest, "attest NAME --msg ATTEST --sig SIG --eventlog LOG --nonce HEX [--pcrs PCRS] | --bundle DIR" },
-	{ "quote", tg_cmd_quote, "quote verify --ak AKPUB --msg ATTEST --sig SIG [--pcrs PCRS] [--eventlog LOG] --nonce HEX" },
+	{ "db", tg_cmd_db },         { "supplier", tg_cmd_supplier }, { "key", tg_cmd_key },
+	{ "product", tg_cmd_product }, { "release", tg_cmd_release }, { "audit", tg_cmd_audit },
+	{ "check", tg_cmd_check },   { "fit", tg_cmd_fit },           { "archive", tg_cmd_archive },
+	{ "eventlog", tg_cmd_eventlog }, { "vendor", tg_cmd_vendor }, { "host", tg_cmd_host },
+	{ "reference", tg_cmd_reference }, { "attest", tg_cmd_attest }, { "quote", tg_cmd_quote },
 };
 
-static void usage(FILE *f)
+/* trustgate help [COMMAND [SUBCOMMAND]] | --man | --list */
+static int cmd_help(int argc, char **argv)
 {
-	fprintf(f, "usage: trustgate [--db PATH] [--json] [--actor NAME] [--tier N] [--cii] [--gm] "
-		   "COMMAND [ARGS]\n\ncommands:\n");
-	for (size_t i = 0; i < TG_ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %s\n", commands[i].summary);
-	fprintf(f, "\nexit status: 0 approved/success, 1 rejected, 2 could not decide\n");
+	const struct tg_help *h;
+
+	if (argc == 1) {
+		tg_help_print_all(stdout);
+	} else if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		tg_help_print(stdout, tg_help_find("help", NULL));
+	} else if (argc == 2 && strcmp(argv[1], "--man") == 0) {
+		tg_help_print_man(stdout);
+	} else if (argc == 2 && strcmp(argv[1], "--list") == 0) {
+		tg_help_list(stdout);
+	} else if (argc <= 3 && (h = tg_help_find(argv[1], argc == 3 ? argv[2] : NULL))) {
+		tg_help_print(stdout, h);
+	} else {
+		char shown[96];
+		tg_text_quote(argv[argc - 1], shown, sizeof(shown));
+		fprintf(stderr, "trustgate: help: no command '%s' (see 'trustgate help')\n", shown);
+		return TG_EXIT_ERROR;
+	}
+	return fflush(stdout) == 0 ? TG_EXIT_OK : TG_EXIT_ERROR;
 }
 
 /* The actor recorded in the audit log: --actor, $TRUSTGATE_ACTOR, else the
@@ -53,8 +59,9 @@ static enum tg_err resolve_actor(struct tg_ctx *ctx, struct tg_diag *d)
 	if (ctx->actor)
 		return TG_OK;
 	if (env && *env) {
-		if (!tg_cli_name_ok(env))
-			return tg_fail(d, TG_E_USAGE, "$TRUSTGATE_ACTOR: invalid name");
+		enum tg_err r = tg_cli_name_arg("$TRUSTGATE_ACTOR", env, d);
+		if (r != TG_OK)
+			return r;
 		ctx->actor = env;
 		return TG_OK;
 	}
@@ -73,7 +80,8 @@ int main(int argc, char **argv)
 		{ "db", required_argument, NULL, 0 },   { "actor", required_argument, NULL, 0 },
 		{ "tier", required_argument, NULL, 0 }, { "json", no_argument, NULL, 0 },
 		{ "cii", no_argument, NULL, 0 },        { "gm", no_argument, NULL, 0 },
-		{ "help", no_argument, NULL, 'h' },     { NULL, 0, NULL, 0 },
+		{ "help", no_argument, NULL, 'h' },     { "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct tg_ctx ctx = { .tier = 3, .argv0 = argv[0] };
 	struct tg_diag d = { { 0 } };
@@ -98,14 +106,20 @@ int main(int argc, char **argv)
 		ctx.db_path = "./trustgate.db";
 	opterr = 0;
 	/* "+": stop at the command word; its own options follow it. */
-	while ((c = getopt_long(argc, argv, "+", lo, &idx)) != -1) {
-		if (c == 'h') {
-			usage(stdout);
-			return TG_EXIT_OK;
+	while ((c = getopt_long(argc, argv, "+h", lo, &idx)) != -1) {
+		if (c == 'h')
+			return cmd_help(1, argv);
+		if (c == 'V') {
+			if ((r = tg_crypto_init(&d)) != TG_OK)
+				return tg_cli_fail(&ctx, r, &d);
+			tg_help_print_version(stdout);
+			return fflush(stdout) == 0 ? TG_EXIT_OK : TG_EXIT_ERROR;
 		}
 		if (c != 0) {
-			fprintf(stderr, "trustgate: unknown option or missing value: '%s'\n",
-				argv[optind - 1]);
+			char shown[96];
+			tg_text_quote(argv[optind - 1], shown, sizeof(shown));
+			fprintf(stderr, "trustgate: unknown option or missing value: '%s' (see 'trustgate --help')\n",
+				shown);
 			return TG_EXIT_ERROR;
 		}
 		r = tg_cli_global(&ctx, lo[idx].name, optarg ? optarg : "", &d);
@@ -113,21 +127,23 @@ int main(int argc, char **argv)
 			return tg_cli_fail(&ctx, r, &d);
 	}
 	if (optind >= argc) {
-		usage(stderr);
+		fprintf(stderr, "trustgate: no command given (see 'trustgate help')\n");
 		return TG_EXIT_ERROR;
 	}
-	if (strcmp(argv[optind], "help") == 0) {
-		usage(stdout);
-		return TG_EXIT_OK;
-	}
+	if (strcmp(argv[optind], "help") == 0)
+		return cmd_help(argc - optind, argv + optind);
 	r = resolve_actor(&ctx, &d);
 	if (r == TG_OK)
 		r = tg_crypto_init(&d);
 	if (r != TG_OK)
 		return tg_cli_fail(&ctx, r, &d);
 	for (size_t i = 0; i < TG_ARRAY_SIZE(commands); i++)
-		if (strcmp(argv[optind], commands[i].name) == 0)
+		if (strcmp(argv[optind], commands[i].name) == 0) {
+			ctx.cmd = commands[i].name;
 			return commands[i].fn(&ctx, argc - optind, argv + optind);
-	fprintf(stderr, "trustgate: unknown command '%s' (see 'trustgate help')\n", argv[optind]);
+		}
+	char shown[96];
+	tg_text_quote(argv[optind], shown, sizeof(shown));
+	fprintf(stderr, "trustgate: unknown command '%s' (see 'trustgate help')\n", shown);
 	return TG_EXIT_ERROR;
 }

@@ -58,4 +58,4 @@ bad_input "audit verify on a missing database" "nosuch.db" -- tg --db nosuch.db 
 # verdict line is refused; a supplier name cannot carry a newline.
 fresh
 bad_input "reason with control characters refused" "--reason" -- tg supplier add evil --reason "$(printf 'ok\nAPPROVED fake')"
-bad_input "name with a newline refused" "not valid" -- tg supplier add "$(printf 'a\nb')" --reason r
+bad_input "name with a newline refused" "control character U+000A" -- tg supplier add "$(printf 'a\nb')" --reason r

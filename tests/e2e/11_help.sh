@@ -1,0 +1,59 @@
+#!/bin/bash
+# A CLI people learn by themselves: --help on every command and subcommand
+# (its options checked against what the command parses), help, --version,
+# the man page generated from the same table and kept in the repository,
+# docs/CLI.md naming every command; unknown words answered with one line.
+. "$(dirname "$0")/lib.sh"
+
+mapfile -t paths < <(tg help --list)
+[ "${#paths[@]}" -ge 30 ] && ok "help lists ${#paths[@]} entries" || bad "help lists entries (${#paths[@]})"
+fails=0
+for p in "${paths[@]}"; do
+	# shellcheck disable=SC2086 # the path is words
+	out=$(tg --db "$WORK/none.db" $p --help 2>"$WORK/.err"); rc=$?
+	if [ $rc -ne 0 ] || [[ "${out%%$'\n'*}" != "usage: trustgate $p"* ]] || [ -s "$WORK/.err" ]; then
+		bad "$p --help (exit $rc): $(head -c 300 "$WORK/.err")"; fails=$((fails + 1))
+	fi
+	# shellcheck disable=SC2086
+	[ "$(tg help $p)" = "$out" ] || { bad "help $p differs from $p --help"; fails=$((fails + 1)); }
+	case "$p" in *" "*|check|eventlog|attest|quote)
+		printf '%s' "$out" | grep -q '^example:' || { bad "$p --help has an example"; fails=$((fails + 1)); } ;;
+	esac
+done
+[ $fails -eq 0 ] && ok "every entry's --help: exit 0, usage line, options match the parser, example" || true
+[ ! -e "$WORK/none.db" ] && ok "--help opens no records" || bad "--help opens no records"
+expect 0 "--help after options and operands" -- tg supplier add acme --reason x --help
+printf '%s' "$LAST_OUT" | grep -q -- '--review-expires' && ok "supplier add --help lists --review-expires" || bad "supplier add --help lists --review-expires"
+expect 0 "help" -- tg help
+for p in "${paths[@]}"; do
+	case "$p" in *" "*) printf '%s' "$LAST_OUT" | grep -qF "  $p" || bad "help lists $p" ;; esac
+done
+expect 0 "--help" -- tg --help
+expect 0 "-h" -- tg -h
+expect 0 "help --help" -- tg help --help
+
+expect 0 "--version" -- tg --version
+printf '%s' "$LAST_OUT" | grep -Eq '^trustgate [0-9]+\.[0-9]+.* \(commit [^,]+, build sha256:[0-9a-f]{64}\)$' \
+	&& ok "--version: version, commit, build digest" || bad "--version format: $LAST_OUT"
+want=$(sha256sum "$TG_BIN" | cut -d' ' -f1)
+printf '%s' "$LAST_OUT" | grep -q "sha256:$want" && ok "build digest is the executable's SHA-256" || bad "build digest is the executable's SHA-256"
+
+bad_input "unknown command" "unknown command 'frobnicate'" -- tg frobnicate
+bad_input "unknown subcommand names the command's help" "supplier --help" -- tg supplier frobnicate
+bad_input "unknown option names the help" "--help" -- tg supplier add acme --frob --reason x
+bad_input "help of an unknown command" "no command 'nothere'" -- tg help nothere
+bad_input "no command" "no command given" -- tg
+bad_input "missing operand names the command's help" "trustgate key add --help" -- tg key add
+bad_input "escape sequences in an unknown command are shown escaped" "<U+001B>" -- tg "$(printf 'x\e[2Jy')"
+
+tg help --man > "$WORK/trustgate.1"
+if cmp -s "$WORK/trustgate.1" "$ROOT/docs/trustgate.1"; then ok "docs/trustgate.1 is the generated man page (make man)"
+else bad "docs/trustgate.1 is stale: run make man"; fi
+warn=$(LC_ALL=C.UTF-8 MANWIDTH=100 man --warnings -l "$ROOT/docs/trustgate.1" 2>&1 >/dev/null)
+[ -z "$warn" ] && ok "man renders the page without warnings" || bad "man warnings: $(printf '%s' "$warn" | head -3)"
+missing=0
+for p in "${paths[@]}"; do
+	case "$p" in help) continue ;; esac
+	grep -qF "trustgate $p" "$ROOT/docs/CLI.md" || { bad "docs/CLI.md names trustgate $p"; missing=$((missing + 1)); }
+done
+[ $missing -eq 0 ] && ok "docs/CLI.md names every command"

@@ -1,0 +1,547 @@
+/* The help table and its printers (help.h). */
+#include <string.h>
+
+#include "help.h"
+#include "../common/encoding.h"
+#include "../common/file.h"
+
+#ifndef TG_VERSION
+#define TG_VERSION "0.11"
+#endif
+#ifndef TG_COMMIT
+#define TG_COMMIT "unknown"
+#endif
+
+#define REASON { "--reason TEXT", "why (required; recorded in the audit row with the actor)" }
+
+static const struct tg_help entries[] = {
+	/* ------------------------------------------------------------ db */
+	{ "db", "init", "create the records", NULL, { { 0 } }, NULL },
+	{ "db init", "", "create the records (SQLite, WAL mode, schema migrated)",
+	  "Creates the database named by --db, $TRUSTGATE_DB or ./trustgate.db.  An existing file is never "
+	  "touched: every other command refuses a missing or foreign file and creates nothing.",
+	  { { 0 } }, "trustgate --db /var/lib/trustgate/records.db db init" },
+
+	/* ------------------------------------------------------ supplier */
+	{ "supplier", "add|set|list|show ...", "approved suppliers: who may sign what, up to which tier", NULL,
+	  { { 0 } }, NULL },
+	{ "supplier add",
+	  "NAME [--country CC] [--max-tier N] [--cii] [--review REF --review-expires YYYY-MM-DD] "
+	  "[--status approved|pending] --reason TEXT",
+	  "approve a supplier (adding it is the act of approving it)",
+	  "NAME is UTF-8 (Chinese names and spaces are fine; control, bidi and invisible characters are not, "
+	  "see the README).  Tier 3 and above need a security review that has not expired.",
+	  { { "--country CC", "ISO 3166 alpha-2 code, e.g. CN" },
+	    { "--max-tier N", "highest destination tier (1-5) its products may enter (default 3)" },
+	    { "--cii", "may supply critical information infrastructure" },
+	    { "--review REF", "the security review's reference (with --review-expires)" },
+	    { "--review-expires YYYY-MM-DD", "the review's expiry; after it tier 3+ checks fail REVIEW_EXPIRED" },
+	    { "--status S", "approved (default) or pending" },
+	    REASON },
+	  "trustgate supplier add 华为技术有限公司 --country CN --max-tier 4 --review SR-2026-17 "
+	  "--review-expires 2027-06-30 --reason \"supply-chain review passed\"" },
+	{ "supplier set", "NAME --status approved|suspended|revoked --reason TEXT",
+	  "change a supplier's status (revocation is final)",
+	  "Suspended and revoked suppliers fail every check from then on (SUPPLIER_NOT_APPROVED).",
+	  { { "--status S", "approved, suspended or revoked" }, REASON },
+	  "trustgate supplier set acme --status suspended --reason \"audit finding 2026-03\"" },
+	{ "supplier list", "", "list the suppliers", NULL, { { 0 } }, "trustgate --json supplier list" },
+	{ "supplier show", "NAME", "a supplier with its keys", NULL, { { 0 } }, "trustgate supplier show acme" },
+
+	/* ----------------------------------------------------------- key */
+	{ "key", "add|revoke|list ...", "suppliers' public keys", NULL, { { 0 } }, NULL },
+	{ "key add",
+	  "SUPPLIER FILE [--purpose LIST] [--hash LIST] [--name HINT] [--not-before D] [--not-after D] --reason TEXT",
+	  "record a supplier's public key",
+	  "FILE: PEM public key (SPKI), X.509 certificate (PEM or DER), OpenPGP public key or keyring (every "
+	  "key in it), or a U-Boot control DTB (each /signature/key-* node, with its required policy).  The "
+	  "fingerprint is the SHA-256 of the DER SubjectPublicKeyInfo.",
+	  { { "--purpose LIST", "comma list of package, firmware, ak, ek-ca (default package,firmware)" },
+	    { "--hash LIST", "digests the key may sign with: sha1,sha256,sha384,sha512,sm3 (default by key type; "
+			     "never sha1)" },
+	    { "--name HINT", "a label shown in lists" },
+	    { "--not-before D", "first day the key's signatures count (YYYY-MM-DD)" },
+	    { "--not-after D", "last day (a certificate's validity applies too)" },
+	    REASON },
+	  "trustgate key add acme acme-signing.pem --purpose package --reason \"key ceremony 2026-02\"" },
+	{ "key revoke", "FINGERPRINT --reason TEXT", "revoke a key: every signature it makes is rejected from now on",
+	  "FINGERPRINT is the full lowercase hex SHA-256.", { REASON },
+	  "trustgate key revoke 3f1c...e9 --reason \"private key exposed\"" },
+	{ "key list", "[SUPPLIER]", "list keys (all, or one supplier's)", NULL, { { 0 } }, "trustgate key list acme" },
+
+	/* ------------------------------------------------------- product */
+	{ "product", "add|set ...", "products of a supplier and what they may carry", NULL, { { 0 } }, NULL },
+	{ "product add",
+	  "SUPPLIER NAME --kind package|firmware|image [--max-tier N] [--min-version V] [--guid UUID] "
+	  "[--allow LIST] --reason TEXT",
+	  "record a product",
+	  "Tier 3 and above check only recorded products: the signer's supplier must own it.",
+	  { { "--kind K", "package, firmware or image (required)" },
+	    { "--max-tier N", "highest tier the product may enter (default 3)" },
+	    { "--min-version V", "the floor: older versions are ROLLBACK" },
+	    { "--guid UUID", "the UEFI image type GUID its capsules carry" },
+	    { "--allow LIST", "what its packages may carry from tier 3: setuid" },
+	    REASON },
+	  "trustgate product add acme router-fw --kind firmware --max-tier 4 --min-version 2.1 --reason \"PO 4471\"" },
+	{ "product set", "SUPPLIER NAME --allow LIST|none --reason TEXT", "change a product's allowances", NULL,
+	  { { "--allow LIST", "setuid, or none" }, REASON },
+	  "trustgate product set debian login --allow setuid --reason \"login is setuid by design\"" },
+
+	/* ------------------------------------------------------- release */
+	{ "release", "add|revoke ...", "released versions and their digests", NULL, { { 0 } }, NULL },
+	{ "release add", "SUPPLIER PRODUCT VERSION (--file PATH | --digest ALG:HEX) --reason TEXT",
+	  "record a release: the bytes of that version",
+	  "With --file, the file's SHA-256 and, for PE/COFF and FIT files, the measurements a measured boot "
+	  "of it produces (reference values for attest).  VERSION is a Debian version; equal spellings "
+	  "(2.0, 0:2.0, 2.00) are one version.",
+	  { { "--file PATH", "the released file" },
+	    { "--digest ALG:HEX", "its digest (sha256, sha384, sha512, sm3)" },
+	    REASON },
+	  "trustgate release add acme router-fw 2.3.1 --file router-2.3.1.fit --reason \"release notes RN-231\"" },
+	{ "release revoke", "SUPPLIER PRODUCT VERSION --reason TEXT",
+	  "revoke a release: its bytes are rejected (RELEASE_REVOKED) under any version", NULL, { REASON },
+	  "trustgate release revoke acme router-fw 2.3.0 --reason \"CVE-2026-1234\"" },
+
+	/* --------------------------------------------------------- audit */
+	{ "audit", "verify|log|anchor ...", "the hash-chained audit log", NULL, { { 0 } }, NULL },
+	{ "audit verify", "[--tpm] [--tcti CONF]",
+	  "check the audit chain and that the records match their history",
+	  "Exit 0 intact, 1 tampered (names the first bad row or record), 2 unreadable.",
+	  { { "--tpm", "also compare the chain head with the one anchored in the TPM" },
+	    { "--tcti CONF", "TPM connection (default $TPM2TOOLS_TCTI, $TSS2_TCTI, then the TSS default)" } },
+	  "trustgate audit verify --tpm" },
+	{ "audit log", "[--since YYYY-MM-DD]", "print the audit rows", NULL,
+	  { { "--since D", "only rows from that day on" } }, "trustgate --json audit log --since 2026-01-01" },
+	{ "audit anchor", "[--tcti CONF] [--decisions PATH]",
+	  "anchor the audit head in this appliance's TPM (NV counter + NV head)",
+	  "From then on every change writes the new head to the TPM before it commits, and every verdict is "
+	  "measured into PCR 15 and the decision log.",
+	  { { "--tcti CONF", "TPM connection" },
+	    { "--decisions PATH", "decision log (default DATABASE.decisions)" } },
+	  "trustgate audit anchor --tcti device:/dev/tpmrm0" },
+
+	/* --------------------------------------------------------- check */
+	{ "check", "FILE [--sig SIG] [--product NAME] [--version V] [--apt-lists DIR]",
+	  "decide whether FILE may enter a network of the selected tier",
+	  "The kind comes from the content: FIT image, UEFI capsule, PE/COFF, archive (tar, compressed tar, zip, "
+	  "cpio, ar/.deb), else a raw blob.  APPROVED (exit 0) only when every rule of the tier holds; "
+	  "REJECTED (exit 1) lists every rule that failed; 2 when it cannot decide.  Every verdict is recorded "
+	  "with its audit row.",
+	  { { "--sig SIG", "detached signature: openssl dgst/pkeyutl output (DER ECDSA/SM2, RSA PKCS#1/PSS, "
+			   "Ed25519), base64 of it, or OpenPGP (binary/armored); without it an embedded "
+			   "signature (FIT, capsule, Authenticode, archive manifest)" },
+	    { "--product NAME", "the product the file is (default: from the manifest or release records)" },
+	    { "--version V", "its version (default: from the manifest or release records)" },
+	    { "--apt-lists DIR", "verify a .deb through Debian's signed InRelease and Packages indexes in DIR "
+				 "(e.g. /var/lib/apt/lists)" } },
+	  "trustgate --tier 3 check router-2.3.1.fit --product router-fw --version 2.3.1\n"
+	  "trustgate --tier 1 check /var/cache/apt/archives/bash_5.2.15-2+b2_amd64.deb --apt-lists /var/lib/apt/lists" },
+
+	/* ---------------------------------------------------- inspection */
+	{ "fit", "show FILE", "inspect a U-Boot FIT image", NULL, { { 0 } }, NULL },
+	{ "fit show", "FILE", "print a FIT image as parsed (decides nothing, needs no records)", NULL, { { 0 } },
+	  "trustgate --json fit show image.fit" },
+	{ "archive", "list FILE", "inspect an archive", NULL, { { 0 } }, NULL },
+	{ "archive list", "FILE",
+	  "every member as check walks it: path, type, mode, size, SHA-256, link target; and findings",
+	  NULL, { { 0 } }, "trustgate --json archive list bash_5.2.15-2+b2_amd64.deb" },
+	{ "eventlog", "FILE", "parse and replay a TCG PC Client event log (SHA-1 or crypto-agile)",
+	  "Prints the events and the PCR values they produce in every bank.", { { 0 } },
+	  "trustgate --json eventlog /sys/kernel/security/tpm0/binary_bios_measurements" },
+
+	/* -------------------------------------------------------- vendor */
+	{ "vendor", "sign|manifest ...", "the supplier's side: embedded signed manifests", NULL, { { 0 } }, NULL },
+	{ "vendor sign", "ARCHIVE --key PRIVATE.pem --product NAME --version V --out FILE [--supplier NAME]",
+	  "write a copy of ARCHIVE with a signed in-toto manifest (DSSE) at its root",
+	  "Every member's path and SHA-256 (links with their targets) is listed; any key type, SM2 included.",
+	  { { "--key PRIVATE.pem", "the signing key" },
+	    { "--product NAME", "product named in the statement" },
+	    { "--version V", "version named in the statement" },
+	    { "--out FILE", "the signed copy (must not exist)" },
+	    { "--supplier NAME", "supplier named when the key is not in these records" } },
+	  "trustgate vendor sign app.tar.gz --key acme.pem --product app --version 1.4 --out app-1.4.tar.gz" },
+	{ "vendor manifest", "ARCHIVE", "print the embedded manifest's statement (signature not judged)", NULL,
+	  { { 0 } }, "trustgate --json vendor manifest app-1.4.tar.gz" },
+
+	/* ---------------------------------------------------------- host */
+	{ "host", "challenge|respond|enroll|list|show ...", "attested hosts and their attestation keys", NULL,
+	  { { 0 } }, NULL },
+	{ "host challenge", "NAME --ak AKPUB --ek EKPUB [--out FILE]",
+	  "make a credential challenge: only the TPM holding that EK and AK can answer it", NULL,
+	  { { "--ak AKPUB", "the host's AK (TPM2B_PUBLIC or TPMT_PUBLIC)" },
+	    { "--ek EKPUB", "the host's EK public key" },
+	    { "--out FILE", "where to write the challenge (default stdout)" } },
+	  "trustgate host challenge web-01 --ak ak.pub --ek ek.pub --out web-01.challenge" },
+	{ "host respond", "--challenge FILE [--tcti CONF] [--ak-alg rsa|ecc] [--ek-alg rsa|ecc]",
+	  "on the host: answer a challenge with the local TPM (prints the secret)", NULL,
+	  { { "--challenge FILE", "the challenge from host challenge" },
+	    { "--tcti CONF", "TPM connection" },
+	    { "--ak-alg A", "rsa (default) or ecc" },
+	    { "--ek-alg A", "rsa (default) or ecc" } },
+	  "trustgate host respond --challenge web-01.challenge --tcti device:/dev/tpmrm0" },
+	{ "host enroll",
+	  "NAME --ak AKPUB [--ek EKPUB | --ek-cert CERT] [--model NAME] (--secret HEX | --no-challenge) --reason TEXT",
+	  "enrol a host: bind its name to its AK",
+	  "The host's tier is the global --tier.  --secret proves the AK lives in the TPM of that EK.",
+	  { { "--ak AKPUB", "the AK" },
+	    { "--ek EKPUB", "the EK public key" },
+	    { "--ek-cert CERT", "the EK certificate (checked against ek-ca keys)" },
+	    { "--model NAME", "the model whose reference values apply" },
+	    { "--secret HEX", "the answer of host respond" },
+	    { "--no-challenge", "enrol without proof (audited as such)" },
+	    REASON },
+	  "trustgate --tier 3 host enroll web-01 --ak ak.pub --ek ek.pub --model r740 --secret 9f0c... --reason \"rack B4\"" },
+	{ "host list", "", "list the hosts", NULL, { { 0 } }, "trustgate host list" },
+	{ "host show", "NAME", "a host with its last attestation", NULL, { { 0 } }, "trustgate --json host show web-01" },
+
+	/* ----------------------------------------------------- reference */
+	{ "reference", "import|list ...", "reference measurements (expected boot state)", NULL, { { 0 } }, NULL },
+	{ "reference import", "--eventlog LOG --model NAME --reason TEXT",
+	  "a known-good host's event log becomes the golden state of its model", NULL,
+	  { { "--eventlog LOG", "binary_bios_measurements of the known-good host" },
+	    { "--model NAME", "the model" },
+	    REASON },
+	  "trustgate reference import --eventlog golden.bin --model r740 --reason \"golden image 2026-04\"" },
+	{ "reference list", "[--model NAME | --release SUPPLIER/PRODUCT/VERSION]", "list reference values", NULL,
+	  { { "--model NAME", "only this model's" }, { "--release S/P/V", "only this release's" } },
+	  "trustgate reference list --model r740" },
+
+	/* -------------------------------------------------------- attest */
+	{ "attest",
+	  "NAME (--msg ATTEST --sig SIG --eventlog LOG | --bundle DIR) --nonce HEX [--pcrs PCRS] [--pcr-list LIST]\n"
+	  "       trustgate attest --batch DIR|- [--workers N] [--pcr-list LIST]",
+	  "decide whether an enrolled host is TRUSTED",
+	  "Its quote verified with its enrolled AK, the nonce fresh and single-use, the event log replayed "
+	  "and matched to the quote, every measured event of the attested PCRs found among its reference "
+	  "values.",
+	  { { "--msg ATTEST", "TPMS_ATTEST (tpm2_quote -m)" },
+	    { "--sig SIG", "TPMT_SIGNATURE (tpm2_quote -s)" },
+	    { "--eventlog LOG", "the host's event log" },
+	    { "--nonce HEX", "the nonce the quote must carry" },
+	    { "--pcrs PCRS", "PCR values (tpm2_quote -o, or JSON)" },
+	    { "--bundle DIR", "a bundle written by trustgate quote" },
+	    { "--pcr-list LIST", "PCRs that must be quoted and match (default 0-7)" },
+	    { "--batch DIR|-", "many hosts: one directory per host, or JSON lines on stdin" },
+	    { "--workers N", "parallel workers for --batch (default: the CPUs)" } },
+	  "trustgate attest web-01 --bundle /srv/quotes/web-01 --nonce 5f2a9c..." },
+
+	/* --------------------------------------------------------- quote */
+	{ "quote", "--nonce HEX --out DIR [--tcti CONF] [--ak-alg rsa|ecc] [--pcr-list LIST] [--eventlog LOG] "
+		   "[--decisions LOG]",
+	  "agent side: quote the local TPM into a bundle (quote verify: check one)",
+	  "Writes DIR/attest.bin, sig.bin, pcrs.json, ak.pem, ak.tpm2b and eventlog.bin when the host has one.",
+	  { { "--nonce HEX", "the verifier's nonce" },
+	    { "--out DIR", "the bundle directory" },
+	    { "--tcti CONF", "TPM connection" },
+	    { "--ak-alg A", "rsa (default) or ecc" },
+	    { "--pcr-list LIST", "PCRs to quote (default 0-7)" },
+	    { "--eventlog LOG", "event log (default /sys/kernel/security/tpm0/binary_bios_measurements)" },
+	    { "--decisions LOG", "append the appliance's decision log (PCR 15)" } },
+	  "trustgate quote --nonce 5f2a9c... --out /tmp/bundle --tcti device:/dev/tpmrm0" },
+	{ "quote verify",
+	  "(--ak AKPUB --msg ATTEST --sig SIG | --bundle DIR) [--pcrs PCRS] [--eventlog LOG] [--nonce HEX] "
+	  "[--pcr-list LIST]",
+	  "verify a TPM 2.0 quote without records: TRUSTED only when every check ran and passed", NULL,
+	  { { "--ak AKPUB", "the AK (PEM, TPM2B_PUBLIC or TPMT_PUBLIC)" },
+	    { "--msg ATTEST", "TPMS_ATTEST" },
+	    { "--sig SIG", "TPMT_SIGNATURE" },
+	    { "--pcrs PCRS", "PCR values" },
+	    { "--eventlog LOG", "event log to replay against the quote" },
+	    { "--nonce HEX", "expected nonce" },
+	    { "--bundle DIR", "a bundle written by trustgate quote" },
+	    { "--pcr-list LIST", "PCRs that must be quoted" } },
+	  "trustgate quote verify --bundle /tmp/bundle --nonce 5f2a9c..." },
+
+	/* ---------------------------------------------------------- help */
+	{ "help", "[COMMAND [SUBCOMMAND]] | --man | --list", "this help; --man prints the man page", NULL,
+	  { { 0 } }, "trustgate help supplier add" },
+};
+
+static const struct tg_help_opt global_opts[] = {
+	{ "--db PATH", "the records (default $TRUSTGATE_DB, else ./trustgate.db)" },
+	{ "--json", "one JSON document on stdout" },
+	{ "--actor NAME", "who is acting, for the audit log (default $TRUSTGATE_ACTOR, else the login name)" },
+	{ "--tier N", "destination tier 1-5 (default 3)" },
+	{ "--cii", "the destination is critical information infrastructure" },
+	{ "--gm", "national cryptography only (SM2/SM3)" },
+	{ "--help", "help of the command it follows" },
+	{ "--version", "the version" },
+};
+
+/* Options every command accepts besides its own. */
+static const char *const global_names[] = { "db", "json", "actor", "tier", "cii", "gm", "help", "version" };
+
+const struct tg_help *tg_help_find(const char *cmd, const char *sub)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "%s%s%s", cmd, sub ? " " : "", sub ? sub : "");
+	for (size_t i = 0; i < TG_ARRAY_SIZE(entries); i++)
+		if (strcmp(entries[i].path, path) == 0)
+			return &entries[i];
+	return NULL;
+}
+
+static bool is_group(const struct tg_help *h)
+{
+	size_t n = strlen(h->path);
+
+	if (strchr(h->path, ' '))
+		return false;
+	for (size_t i = 0; i < TG_ARRAY_SIZE(entries); i++)
+		if (strncmp(entries[i].path, h->path, n) == 0 && entries[i].path[n] == ' ')
+			return true;
+	return false;
+}
+
+static void print_wrapped(FILE *f, const char *indent, const char *text, size_t width)
+{
+	size_t col = 0;
+	const char *p = text;
+
+	fputs(indent, f);
+	col = strlen(indent);
+	while (*p) {
+		size_t w = strcspn(p, " \n");
+		if (col > strlen(indent) && col + 1 + w > width) {
+			fprintf(f, "\n%s", indent);
+			col = strlen(indent);
+		} else if (col > strlen(indent)) {
+			fputc(' ', f);
+			col++;
+		}
+		fwrite(p, 1, w, f);
+		col += w;
+		p += w;
+		if (*p == '\n') {
+			fprintf(f, "\n%s", indent);
+			col = strlen(indent);
+			p++;
+		} else if (*p == ' ') {
+			p++;
+		}
+	}
+	fputc('\n', f);
+}
+
+static void print_opts(FILE *f, const struct tg_help_opt *o, size_t n)
+{
+	for (size_t i = 0; i < n && o[i].spec; i++) {
+		size_t w = strlen(o[i].spec);
+		fprintf(f, "  %s", o[i].spec);
+		if (w > 28)
+			fprintf(f, "\n  %30s", "");
+		else
+			fprintf(f, "%*s", (int)(30 - w), "");
+		fprintf(f, "%s\n", o[i].text);
+	}
+}
+
+void tg_help_print(FILE *f, const struct tg_help *h)
+{
+	fprintf(f, "usage: trustgate %s%s%s\n\n", h->path, h->args[0] ? " " : "", h->args);
+	print_wrapped(f, "", h->summary, 100);
+	if (h->about) {
+		fputc('\n', f);
+		print_wrapped(f, "", h->about, 100);
+	}
+	if (is_group(h)) {
+		size_t n = strlen(h->path);
+		fprintf(f, "\nsubcommands (trustgate %s SUBCOMMAND --help for each):\n", h->path);
+		for (size_t i = 0; i < TG_ARRAY_SIZE(entries); i++)
+			if (strncmp(entries[i].path, h->path, n) == 0 && entries[i].path[n] == ' ')
+				fprintf(f, "  %-18s %s\n", entries[i].path + n + 1, entries[i].summary);
+	}
+	if (h->opts[0].spec) {
+		fprintf(f, "\noptions:\n");
+		print_opts(f, h->opts, TG_HELP_MAX_OPTS);
+	}
+	fprintf(f, "\nglobal options (before or after the command): --db PATH --json --actor NAME --tier N "
+		   "--cii --gm\n");
+	if (h->example)
+		fprintf(f, "\nexample:\n");
+	if (h->example)
+		print_wrapped(f, "  ", h->example, 1000);
+	fprintf(f, "\nexit status: 0 approved/success, 1 rejected/untrusted/tampered, 2 could not decide\n");
+}
+
+void tg_help_print_all(FILE *f)
+{
+	fprintf(f, "usage: trustgate [--db PATH] [--json] [--actor NAME] [--tier N] [--cii] [--gm] COMMAND [ARGS]\n"
+		   "       trustgate COMMAND [SUBCOMMAND] --help | trustgate help [COMMAND [SUBCOMMAND]] | "
+		   "trustgate --version\n\ncommands:\n");
+	for (size_t i = 0; i < TG_ARRAY_SIZE(entries); i++) {
+		if (is_group(&entries[i]))
+			continue;
+		fprintf(f, "  %s%s%s\n", entries[i].path, entries[i].args[0] ? " " : "", entries[i].args);
+		fprintf(f, "      %s\n", entries[i].summary);
+	}
+	fprintf(f, "\nglobal options:\n");
+	print_opts(f, global_opts, TG_ARRAY_SIZE(global_opts));
+	fprintf(f, "\nexit status: 0 approved/trusted/success, 1 rejected/untrusted/tampered, 2 could not decide "
+		   "(bad input, missing records, TPM unreachable)\nman trustgate: the manual; docs/CLI.md: the contract\n");
+}
+
+void tg_help_list(FILE *f)
+{
+	for (size_t i = 0; i < TG_ARRAY_SIZE(entries); i++)
+		fprintf(f, "%s\n", entries[i].path);
+}
+
+void tg_help_print_version(FILE *f)
+{
+	char digest[65];
+
+	fprintf(f, "trustgate %s (commit %s", TG_VERSION, TG_COMMIT);
+	if (tg_build_digest(digest))
+		fprintf(f, ", build sha256:%s", digest);
+	fprintf(f, ")\n");
+}
+
+const char *tg_tool_version(void)
+{
+	return TG_VERSION;
+}
+
+const char *tg_tool_commit(void)
+{
+	return TG_COMMIT;
+}
+
+bool tg_build_digest(char out[65])
+{
+	static char cached[65];
+	uint8_t h[32];
+
+	if (!cached[0]) {
+		struct tg_diag d = { { 0 } };
+		uint64_t size = 0;
+		if (tg_file_digest("/proc/self/exe", TG_HASH_SHA256, h, &size, &d) != TG_OK)
+			return false;
+		tg_hex_encode(h, 32, cached);
+	}
+	memcpy(out, cached, 65);
+	return true;
+}
+
+/* roff: a leading '.' or '\'' and every backslash must be escaped, '-' in
+ * options is \-. */
+static void roff(FILE *f, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", f);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else if (*s == '\n')
+			fputs("\n.br\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+void tg_help_print_man(FILE *f)
+{
+	fprintf(f, ".\\\" Generated by 'trustgate help --man' from verifier/help.c; do not edit.\n"
+		   ".TH TRUSTGATE 1 \"\" \"trustgate %s\" \"User Commands\"\n.SH NAME\n"
+		   "trustgate \\- supply-chain, firmware and host trust verification\n.SH SYNOPSIS\n.B trustgate\n"
+		   "[\\-\\-db PATH] [\\-\\-json] [\\-\\-actor NAME] [\\-\\-tier N] [\\-\\-cii] [\\-\\-gm] COMMAND [ARGS]\n"
+		   ".SH DESCRIPTION\ntrustgate decides on evidence alone whether a vendor package, a firmware image, "
+		   "a signed product or a host may enter a network of a given tier (China's MLPS 2.0 grades I\\-V).  "
+		   "Only an explicit, complete success is APPROVED or TRUSTED; every verdict and every change to the "
+		   "records is written to a hash\\-chained audit log.\n.SH GLOBAL OPTIONS\n", TG_VERSION);
+	for (size_t i = 0; i < TG_ARRAY_SIZE(global_opts); i++) {
+		fputs(".TP\n.B ", f);
+		roff(f, global_opts[i].spec);
+		fputc('\n', f);
+		roff(f, global_opts[i].text);
+		fputc('\n', f);
+	}
+	fputs(".SH COMMANDS\n", f);
+	for (size_t i = 0; i < TG_ARRAY_SIZE(entries); i++) {
+		const struct tg_help *h = &entries[i];
+		if (is_group(h))
+			continue;
+		fputs(".SS ", f);
+		roff(f, h->path);
+		fputs("\n.B trustgate ", f);
+		roff(f, h->path);
+		fputc(' ', f);
+		roff(f, h->args);
+		fputs("\n.PP\n", f);
+		roff(f, h->summary);
+		fputs(".\n", f);
+		if (h->about) {
+			fputs(".PP\n", f);
+			roff(f, h->about);
+			fputc('\n', f);
+		}
+		for (size_t k = 0; k < TG_HELP_MAX_OPTS && h->opts[k].spec; k++) {
+			fputs(".TP\n.B ", f);
+			roff(f, h->opts[k].spec);
+			fputc('\n', f);
+			roff(f, h->opts[k].text);
+			fputc('\n', f);
+		}
+		if (h->example) {
+			fputs(".PP\nExample:\n.PP\n.nf\n.RS\n", f);
+			roff(f, h->example);
+			fputs("\n.RE\n.fi\n", f);
+		}
+	}
+	fputs(".SH EXIT STATUS\n.TP\n0\nsuccess; for a verdict APPROVED or TRUSTED\n.TP\n1\na negative verdict "
+	      "(REJECTED, UNTRUSTED) or a failed verification (audit verify)\n.TP\n2\ncould not decide: usage error, "
+	      "unreadable, malformed or over\\-limit input, missing records, TPM unreachable\n"
+	      ".SH ENVIRONMENT\n.TP\n.B TRUSTGATE_DB\nthe records when \\-\\-db is not given\n.TP\n.B TRUSTGATE_ACTOR\n"
+	      "the actor when \\-\\-actor is not given\n.TP\n.B TPM2TOOLS_TCTI, TSS2_TCTI\nthe TPM connection when "
+	      "\\-\\-tcti is not given\n.SH FILES\n.TP\n.I ./trustgate.db\nthe default records (SQLite)\n"
+	      ".SH SEE ALSO\n.BR tpm2_quote (1),\n.BR openssl (1),\n.BR gpgv (1),\n.BR mkimage (1).\n"
+	      "The command\\-line contract is docs/CLI.md in the source.\n", f);
+}
+
+/* "--name ARG" -> "name" in out. */
+static void spec_name(const char *spec, char *out, size_t n)
+{
+	size_t k = 0;
+
+	if (strncmp(spec, "--", 2) == 0)
+		spec += 2;
+	while (spec[k] && spec[k] != ' ' && spec[k] != '=' && k + 1 < n) {
+		out[k] = spec[k];
+		k++;
+	}
+	out[k] = '\0';
+}
+
+const char *tg_help_mismatch(const struct tg_help *h, const struct tg_opt *opts)
+{
+	static char bad[128];
+	char name[48];
+
+	for (size_t i = 0; opts && opts[i].name; i++) {
+		bool found = false;
+		for (size_t k = 0; k < TG_HELP_MAX_OPTS && h->opts[k].spec && !found; k++) {
+			spec_name(h->opts[k].spec, name, sizeof(name));
+			found = strcmp(name, opts[i].name) == 0;
+		}
+		if (!found) {
+			snprintf(bad, sizeof(bad), "--%s (parsed, not documented)", opts[i].name);
+			return bad;
+		}
+	}
+	for (size_t k = 0; k < TG_HELP_MAX_OPTS && h->opts[k].spec; k++) {
+		bool found = false;
+		spec_name(h->opts[k].spec, name, sizeof(name));
+		for (size_t i = 0; opts && opts[i].name && !found; i++)
+			found = strcmp(name, opts[i].name) == 0;
+		for (size_t i = 0; i < TG_ARRAY_SIZE(global_names) && !found; i++)
+			found = strcmp(name, global_names[i]) == 0;
+		if (!found) {
+			snprintf(bad, sizeof(bad), "--%s (documented, not parsed)", name);
+			return bad;
+		}
+	}
+	return NULL;
+}
