@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -82,5 +83,11 @@ void tg_now_iso(char out[32]);
 bool tg_parse_date(const char *s, int64_t *ret_epoch);
 int64_t tg_now_epoch(void);
 void tg_epoch_iso(int64_t t, char out[32]);
+
+/* Two optional strings equal (NULL equals NULL and only NULL). */
+static inline bool tg_str_eq0(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
 
 #endif

@@ -135,6 +135,8 @@ enum tg_err tg_audit_append(struct tg_db *db, const char *actor, const char *act
 	r = tg_db_exec_stmt(db, ins, d);
 	if (r != TG_OK)
 		return r;
+	db->last_seq = seq;
+	memcpy(db->last_hash, hash, sizeof(db->last_hash));
 	snprintf(headval, sizeof(headval), "%lld:%s", (long long)seq, hash);
 	r = tg_db_meta_set(db, "audit_head", headval, d);
 	/* On an anchored appliance the TPM learns the new head before the

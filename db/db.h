@@ -21,11 +21,14 @@ struct tg_db {
 	tg_anchor_fn anchor;
 	void *anchor_ud;
 	void (*anchor_free)(void *ud);   /* releases anchor_ud at close */
+	/* The row tg_audit_append wrote last (seq 0: none yet). */
+	int64_t last_seq;
+	char last_hash[65];
 };
 
 /* application_id stamped into every trustgate database ("TGT1"). */
 #define TG_DB_APPLICATION_ID 0x54475431
-#define TG_DB_SCHEMA_VERSION 4
+#define TG_DB_SCHEMA_VERSION 5
 
 /* Create a new database at path (refuses an existing file). */
 enum tg_err tg_db_create(const char *path, struct tg_db **ret, struct tg_diag *d);

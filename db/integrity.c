@@ -35,8 +35,23 @@ static const char *jstr(struct json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
+static bool jhas(struct json_object *o, const char *key)
+{
+	return json_object_object_get_ex(o, key, NULL);
+}
+
+/* A change row (supplier.set, product.set, host.set) carries the fields it
+ * wrote; older rows carried fewer (supplier.set: status only), so only the
+ * fields present are applied. */
+#define SET_STR(o, key, dst) \
+	do { if (jhas(o, key)) copy(dst, sizeof(dst), jstr(o, key)); } while (0)
+#define SET_INT(o, key, dst) \
+	do { if (jhas(o, key)) dst = jint(o, key, -1); } while (0)
+
 static int64_t jint(struct json_object *o, const char *key, int64_t dflt)
 {
+	if (json_object_is_type(o, json_type_null))
+		return dflt;
 	struct json_object *v = NULL;
 
 	if (!json_object_object_get_ex(o, key, &v) || !v)
@@ -128,7 +143,13 @@ static void apply_supplier(const char *action, struct json_object *o, void *stat
 		s->max_tier = jint(o, "max_tier", -1);
 		s->cii = jint(o, "cii", 0) != 0;
 	} else if (strcmp(action, "supplier.set") == 0) {
-		copy(s->status, sizeof(s->status), jstr(o, "status"));
+		SET_STR(o, "status", s->status);
+		SET_STR(o, "country", s->country);
+		SET_STR(o, "review", s->review);
+		SET_STR(o, "review_expires", s->review_expires);
+		SET_INT(o, "max_tier", s->max_tier);
+		if (jhas(o, "cii"))
+			s->cii = jint(o, "cii", 0) != 0;
 	}
 }
 
@@ -225,7 +246,10 @@ static void apply_product(const char *action, struct json_object *o, void *state
 		p->max_tier = jint(o, "max_tier", -1);
 		copy(p->allow, sizeof(p->allow), jstr(o, "allow"));
 	} else if (strcmp(action, "product.set") == 0) {
-		copy(p->allow, sizeof(p->allow), jstr(o, "allow"));
+		SET_STR(o, "allow", p->allow);
+		SET_STR(o, "min_version", p->min_version);
+		SET_STR(o, "guid", p->guid);
+		SET_INT(o, "max_tier", p->max_tier);
 	}
 }
 
@@ -297,7 +321,7 @@ enum tg_err tg_integrity_release(struct tg_db *db, const struct tg_release *rel,
 /* ---------------------------------------------------------------- host */
 
 struct host_state {
-	char model[TG_MAX_NAME + 1], ak_name[140], ak_fingerprint[65];
+	char model[TG_MAX_NAME + 1], ak_name[140], ak_fingerprint[65], status[16];
 	int64_t tier;
 	bool enrolled;
 };
@@ -312,6 +336,12 @@ static void apply_host(const char *action, struct json_object *o, void *state)
 		copy(h->ak_name, sizeof(h->ak_name), jstr(o, "ak_name"));
 		copy(h->ak_fingerprint, sizeof(h->ak_fingerprint), jstr(o, "ak_fingerprint"));
 		h->tier = jint(o, "tier", -1);
+		copy(h->status, sizeof(h->status), "enrolled");
+	} else if (strcmp(action, "host.set") == 0) {
+		SET_STR(o, "model", h->model);
+		SET_INT(o, "tier", h->tier);
+	} else if (strcmp(action, "host.retire") == 0) {
+		copy(h->status, sizeof(h->status), "retired");
 	}
 }
 
@@ -329,9 +359,10 @@ enum tg_err tg_integrity_host(struct tg_db *db, const struct tg_host *host, char
 	if (!st.enrolled)
 		snprintf(why, whylen, "host %s has no audit history (inserted outside trustgate)", host->name);
 	else if (!same(st.model, host->model) || !same(st.ak_name, host->ak_name) ||
-		 !same(st.ak_fingerprint, host->ak_fingerprint) || st.tier != host->tier)
-		snprintf(why, whylen, "host %s differs from its audit history (AK or model replaced)",
-			 host->name);
+		 !same(st.ak_fingerprint, host->ak_fingerprint) || st.tier != host->tier ||
+		 !same(st.status, host->status))
+		snprintf(why, whylen, "host %s differs from its audit history (status %s, recorded %s; or AK, model "
+			 "or tier replaced)", host->name, host->status, st.status);
 	return TG_OK;
 }
 
@@ -506,4 +537,112 @@ enum tg_err tg_integrity_complete(struct tg_db *db, char *why, size_t whylen, st
 		}
 	}
 	return TG_OK;
+}
+
+/* ----------------------------------------------------------------- all */
+
+struct all_ctx {
+	struct tg_db *db;
+	tg_integrity_report report;
+	void *ud;
+	size_t count;
+	struct tg_diag *d;
+};
+
+static enum tg_err found(struct all_ctx *a, enum tg_err r, const char *why)
+{
+	if (r == TG_OK && why[0]) {
+		a->report(why, a->ud);
+		a->count++;
+	}
+	return r;
+}
+
+static enum tg_err all_supplier(const struct tg_supplier *s, void *ud)
+{
+	struct all_ctx *a = ud;
+	char why[512];
+
+	return found(a, tg_integrity_supplier(a->db, s, why, sizeof(why), a->d), why);
+}
+
+static enum tg_err all_key(const struct tg_keyrec *k, void *ud)
+{
+	struct all_ctx *a = ud;
+	char why[512];
+
+	return found(a, tg_integrity_key(a->db, k, why, sizeof(why), a->d), why);
+}
+
+static enum tg_err all_product(const struct tg_product *p, void *ud)
+{
+	struct all_ctx *a = ud;
+	char why[512];
+
+	return found(a, tg_integrity_product(a->db, p, why, sizeof(why), a->d), why);
+}
+
+static enum tg_err all_release(const struct tg_release *rel, void *ud)
+{
+	struct all_ctx *a = ud;
+	char why[512];
+
+	return found(a, tg_integrity_release(a->db, rel, why, sizeof(why), a->d), why);
+}
+
+static enum tg_err all_host(const struct tg_host *h, void *ud)
+{
+	struct all_ctx *a = ud;
+	char why[512];
+
+	return found(a, tg_integrity_host(a->db, h, why, sizeof(why), a->d), why);
+}
+
+/* Each model with reference values, and each model the history imported
+ * (one whose rows were all deleted must still be compared). */
+static enum tg_err all_models(struct all_ctx *a)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	bool row = false;
+	enum tg_err r = tg_db_prepare(a->db, "SELECT model FROM reference WHERE model IS NOT NULL UNION "
+					     "SELECT object FROM audit WHERE action = 'reference.import' ORDER BY 1;",
+				      &st, a->d);
+
+	while (r == TG_OK) {
+		r = tg_db_step(a->db, st, &row, a->d);
+		if (r != TG_OK || !row)
+			break;
+		_cleanup_free_ char *model = tg_db_col_text(st, 0);
+		char why[512];
+		if (!model)
+			return TG_E_NOMEM;
+		r = found(a, tg_integrity_references(a->db, model, why, sizeof(why), a->d), why);
+	}
+	return r;
+}
+
+enum tg_err tg_integrity_all(struct tg_db *db, tg_integrity_report report, void *ud, size_t *ret_count,
+			     struct tg_diag *d)
+{
+	struct all_ctx a = { db, report, ud, 0, d };
+	char why[512];
+	enum tg_err r = tg_integrity_complete(db, why, sizeof(why), d);
+
+	r = found(&a, r, why);
+	if (r == TG_OK)
+		r = tg_rec_supplier_each(db, all_supplier, &a, d);
+	if (r == TG_OK)
+		r = tg_rec_key_each(db, 0, all_key, &a, d);
+	if (r == TG_OK)
+		r = tg_rec_product_each(db, 0, all_product, &a, d);
+	if (r == TG_OK)
+		r = tg_rec_release_each(db, 0, NULL, NULL, all_release, &a, d);
+	if (r == TG_OK)
+		r = tg_rec_host_each(db, all_host, &a, d);
+	if (r == TG_OK)
+		r = all_models(&a);
+	if (r == TG_OK)
+		r = found(&a, tg_integrity_release_references(db, why, sizeof(why), d), why);
+	*ret_count = a.count;
+	return r;
 }

@@ -33,4 +33,11 @@ enum tg_err tg_integrity_release_references(struct tg_db *db, char *why, size_t 
  * none). */
 enum tg_err tg_integrity_complete(struct tg_db *db, char *why, size_t whylen, struct tg_diag *d);
 
+/* Every record against its history, and the completeness check: each
+ * difference found is handed to report (one sentence), all of them, not
+ * only the first — what `audit verify` prints.  *ret_count is how many. */
+typedef void (*tg_integrity_report)(const char *why, void *ud);
+enum tg_err tg_integrity_all(struct tg_db *db, tg_integrity_report report, void *ud, size_t *ret_count,
+			     struct tg_diag *d);
+
 #endif

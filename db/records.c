@@ -1,4 +1,5 @@
 /* Typed access to suppliers, keys, products, releases and verdicts. */
+#include <ctype.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -196,6 +197,27 @@ enum tg_err tg_rec_supplier_set_status(struct tg_db *db, int64_t id, const char 
 	return tg_db_exec_stmt(db, st, d);
 }
 
+enum tg_err tg_rec_supplier_update(struct tg_db *db, const struct tg_supplier *s, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	char now[32];
+	enum tg_err r = tg_db_prepare(db, "UPDATE supplier SET country = ?1, status = ?2, max_tier = ?3, cii = ?4, "
+					  "review_ref = ?5, review_expires = ?6, updated_at = ?7 WHERE id = ?8;", &st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_now_iso(now);
+	tg_db_bind_text(st, 1, s->country);
+	tg_db_bind_text(st, 2, s->status);
+	tg_db_bind_int(st, 3, s->max_tier);
+	tg_db_bind_int(st, 4, s->cii);
+	tg_db_bind_text(st, 5, s->review_ref);
+	tg_db_bind_text(st, 6, s->review_expires);
+	tg_db_bind_text(st, 7, now);
+	tg_db_bind_int(st, 8, s->id);
+	return tg_db_exec_stmt(db, st, d);
+}
+
 enum tg_err tg_rec_supplier_each(struct tg_db *db, tg_supplier_cb cb, void *ud, struct tg_diag *d)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
@@ -312,6 +334,43 @@ enum tg_err tg_rec_key_get(struct tg_db *db, const char *fingerprint, struct tg_
 	return TG_OK;
 }
 
+enum tg_err tg_rec_key_resolve(struct tg_db *db, const char *prefix, char out[65], struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	char low[65], end[66];
+	size_t n = prefix ? strlen(prefix) : 0;
+	bool row = false;
+	enum tg_err r;
+
+	if (n < 8 || n > 64 || strspn(prefix, "0123456789abcdefABCDEF") != n)
+		return tg_fail(d, TG_E_USAGE, "'%.70s' is not a key fingerprint (at least 8 of its hex digits)",
+			       strspn(prefix ? prefix : "", "0123456789abcdefABCDEF") == n ? prefix : "(not hex)");
+	for (size_t i = 0; i <= n; i++)
+		low[i] = (char)tolower((unsigned char)prefix[i]);
+	/* [prefix, prefix + 'g'): every lowercase hex string starting with it,
+	 * through the unique index on fingerprint. */
+	snprintf(end, sizeof(end), "%sg", low);
+	r = tg_db_prepare(db, "SELECT fingerprint FROM key WHERE fingerprint >= ?1 AND fingerprint < ?2 "
+			      "ORDER BY fingerprint LIMIT 2;", &st, d);
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_text(st, 1, low);
+	tg_db_bind_text(st, 2, end);
+	r = tg_db_step(db, st, &row, d);
+	if (r != TG_OK)
+		return r;
+	if (!row)
+		return tg_fail(d, TG_E_NOTFOUND, "no key in the records has a fingerprint starting with %s", low);
+	snprintf(out, 65, "%s", (const char *)sqlite3_column_text(st, 0));
+	r = tg_db_step(db, st, &row, d);
+	if (r != TG_OK)
+		return r;
+	if (row)
+		return tg_fail(d, TG_E_USAGE, "fingerprint prefix %s is ambiguous: %s... and %.16s... both start with it "
+			       "(give more digits)", low, out, (const char *)sqlite3_column_text(st, 0));
+	return TG_OK;
+}
+
 enum tg_err tg_rec_key_revoke(struct tg_db *db, int64_t id, const char *when, const char *reason,
 			      struct tg_diag *d)
 {
@@ -400,15 +459,19 @@ enum tg_err tg_rec_product_insert(struct tg_db *db, const struct tg_product *p,
 	return r;
 }
 
-enum tg_err tg_rec_product_set_allow(struct tg_db *db, int64_t id, const char *allow, struct tg_diag *d)
+enum tg_err tg_rec_product_update(struct tg_db *db, const struct tg_product *p, struct tg_diag *d)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	enum tg_err r = tg_db_prepare(db, "UPDATE product SET allow = ?1 WHERE id = ?2;", &st, d);
+	enum tg_err r = tg_db_prepare(db, "UPDATE product SET max_tier = ?1, min_version = ?2, guid = ?3, allow = ?4 "
+					  "WHERE id = ?5;", &st, d);
 
 	if (r != TG_OK)
 		return r;
-	tg_db_bind_text(st, 1, allow);
-	tg_db_bind_int(st, 2, id);
+	tg_db_bind_int(st, 1, p->max_tier);
+	tg_db_bind_text(st, 2, p->min_version);
+	tg_db_bind_text(st, 3, p->guid);
+	tg_db_bind_text(st, 4, p->allow);
+	tg_db_bind_int(st, 5, p->id);
 	return tg_db_exec_stmt(db, st, d);
 }
 
@@ -431,6 +494,28 @@ static enum tg_err product_one(struct tg_db *db, const char *sql, int64_t a, con
 		return tg_fail(d, TG_E_NOTFOUND, "product '%s' is not in the records", b ? b : "?");
 	product_from_row(st, ret);
 	return TG_OK;
+}
+
+enum tg_err tg_rec_product_each(struct tg_db *db, int64_t supplier_id, tg_product_cb cb, void *ud, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	bool row = false;
+	enum tg_err r = tg_db_prepare(db, "SELECT " PRODUCT_COLS " FROM product p JOIN supplier s ON s.id = p.supplier_id "
+					  "WHERE ?1 = 0 OR p.supplier_id = ?1 ORDER BY s.name, p.name;", &st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_int(st, 1, supplier_id);
+	while (r == TG_OK) {
+		r = tg_db_step(db, st, &row, d);
+		if (r != TG_OK || !row)
+			break;
+		struct tg_product p = { 0 };
+		product_from_row(st, &p);
+		r = cb(&p, ud);
+		tg_product_release(&p);
+	}
+	return r;
 }
 
 enum tg_err tg_rec_product_get(struct tg_db *db, int64_t supplier_id, const char *name,
@@ -728,6 +813,20 @@ static bool host_from_row(sqlite3_stmt *st, struct tg_host *h)
 	return copy_blob(st, 4, &h->ak_public, &h->ak_public_len) &&
 	       copy_blob(st, 7, &h->ek_public, &h->ek_public_len) &&
 	       copy_blob(st, 8, &h->ek_cert, &h->ek_cert_len);
+}
+
+enum tg_err tg_rec_host_update(struct tg_db *db, const struct tg_host *h, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	enum tg_err r = tg_db_prepare(db, "UPDATE host SET model = ?1, tier = ?2, status = ?3 WHERE id = ?4;", &st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_text(st, 1, h->model);
+	tg_db_bind_int(st, 2, h->tier);
+	tg_db_bind_text(st, 3, h->status);
+	tg_db_bind_int(st, 4, h->id);
+	return tg_db_exec_stmt(db, st, d);
 }
 
 enum tg_err tg_rec_host_insert(struct tg_db *db, const struct tg_host *h, struct tg_diag *d)

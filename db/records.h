@@ -58,6 +58,8 @@ enum tg_err tg_rec_supplier_get_id(struct tg_db *db, int64_t id, struct tg_suppl
 				   struct tg_diag *d);
 enum tg_err tg_rec_supplier_insert(struct tg_db *db, const struct tg_supplier *s,
 				   int64_t *ret_id, struct tg_diag *d);
+/* Write every mutable field of s (by s->id); updated_at is now. */
+enum tg_err tg_rec_supplier_update(struct tg_db *db, const struct tg_supplier *s, struct tg_diag *d);
 enum tg_err tg_rec_supplier_set_status(struct tg_db *db, int64_t id, const char *status,
 				       struct tg_diag *d);
 typedef enum tg_err (*tg_supplier_cb)(const struct tg_supplier *s, void *ud);
@@ -67,6 +69,9 @@ enum tg_err tg_rec_supplier_each(struct tg_db *db, tg_supplier_cb cb, void *ud,
 enum tg_err tg_rec_key_insert(struct tg_db *db, const struct tg_keyrec *k, struct tg_diag *d);
 enum tg_err tg_rec_key_get(struct tg_db *db, const char *fingerprint, struct tg_keyrec *ret,
 			   struct tg_diag *d);
+/* The one fingerprint that starts with prefix (>= 8 hex digits, any case):
+ * TG_E_NOTFOUND when none does, TG_E_USAGE naming two when several do. */
+enum tg_err tg_rec_key_resolve(struct tg_db *db, const char *prefix, char out[65], struct tg_diag *d);
 enum tg_err tg_rec_key_revoke(struct tg_db *db, int64_t id, const char *when, const char *reason,
 			      struct tg_diag *d);
 typedef enum tg_err (*tg_key_cb)(const struct tg_keyrec *k, void *ud);
@@ -77,7 +82,11 @@ enum tg_err tg_rec_key_each(struct tg_db *db, int64_t supplier_id, tg_key_cb cb,
 enum tg_err tg_rec_product_insert(struct tg_db *db, const struct tg_product *p,
 				  int64_t *ret_id, struct tg_diag *d);
 /* Replace the product's allowances (comma list, or NULL for none). */
-enum tg_err tg_rec_product_set_allow(struct tg_db *db, int64_t id, const char *allow, struct tg_diag *d);
+/* Write max_tier, min_version, guid and allow of p (by p->id). */
+enum tg_err tg_rec_product_update(struct tg_db *db, const struct tg_product *p, struct tg_diag *d);
+typedef enum tg_err (*tg_product_cb)(const struct tg_product *p, void *ud);
+/* Products of one supplier (supplier_id != 0) or all, by supplier and name. */
+enum tg_err tg_rec_product_each(struct tg_db *db, int64_t supplier_id, tg_product_cb cb, void *ud, struct tg_diag *d);
 /* By supplier and name. */
 enum tg_err tg_rec_product_get(struct tg_db *db, int64_t supplier_id, const char *name,
 			       struct tg_product *ret, struct tg_diag *d);
@@ -127,6 +136,8 @@ void tg_host_release(struct tg_host *h);
 void tg_reference_release(struct tg_reference *r);
 enum tg_err tg_rec_host_insert(struct tg_db *db, const struct tg_host *h, struct tg_diag *d);
 enum tg_err tg_rec_host_get(struct tg_db *db, const char *name, struct tg_host *ret, struct tg_diag *d);
+/* Write model, tier and status of h (by h->id). */
+enum tg_err tg_rec_host_update(struct tg_db *db, const struct tg_host *h, struct tg_diag *d);
 enum tg_err tg_rec_host_set_clock(struct tg_db *db, int64_t id, uint64_t clock, uint32_t reset,
 				  uint32_t restart, struct tg_diag *d);
 typedef enum tg_err (*tg_host_cb)(const struct tg_host *h, void *ud);

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "attest.h"
+#include "evidence.h"
 #include "../measure/decisions.h"
 #include "../common/encoding.h"
 #include "../common/file.h"
@@ -500,11 +501,20 @@ out:
 
 enum tg_err tg_attest_record(struct tg_ctx *ctx, struct tg_db *db, const char *host,
 			     const struct tg_attest_records *rec, const char *nonce_hex, bool approved,
-			     const char *report_text, const char *subject, size_t attest_len,
+			     struct json_object *report, const char *subject, size_t attest_len,
 			     const char *ak_fpr, int tier, uint64_t clock, uint32_t reset, uint32_t restart,
 			     struct json_object *reason_codes, struct tg_diag *d)
 {
 	_cleanup_json_ struct json_object *detail = json_object_new_object();
+	_cleanup_free_ char *report_text = NULL;
+	char report_sha[65];
+	enum tg_err r = tg_evidence_stamp(db, report, ctx->actor, d);
+
+	if (r != TG_OK)
+		return r;
+	if (!(report_text = strdup(tg_evidence_text(report))))
+		return TG_E_NOMEM;
+	tg_evidence_digest(report_text, report_sha);
 	struct tg_verdict_row row = {
 		.actor = ctx->actor, .command = "attest", .kind = "attestation", .subject_path = host,
 		.subject_sha256 = subject, .result = approved ? "trusted" : "untrusted",
@@ -512,8 +522,8 @@ enum tg_err tg_attest_record(struct tg_ctx *ctx, struct tg_db *db, const char *h
 		.subject_size = attest_len, .tier = tier, .cii = ctx->cii, .gm = ctx->gm,
 	};
 	int64_t id = 0;
-	enum tg_err r = tg_rec_verdict_insert(db, &row, &id, d);
 
+	r = tg_rec_verdict_insert(db, &row, &id, d);
 	if (r == TG_OK && approved && rec->have_host)
 		r = tg_rec_host_set_clock(db, rec->host.id, clock, reset, restart, d);
 	if (r != TG_OK)
@@ -522,12 +532,15 @@ enum tg_err tg_attest_record(struct tg_ctx *ctx, struct tg_db *db, const char *h
 	tg_json_str(detail, "result", row.result);
 	json_object_object_add(detail, "reasons", json_object_get(reason_codes));
 	tg_json_str(detail, "attest_sha256", subject);
+	tg_json_str(detail, "report_sha256", report_sha);
 	char line[400];
 	snprintf(line, sizeof(line), "attest %s %s %s verdict %lld", row.result, host, subject, (long long)id);
 	r = tg_cli_measure_decision(db, line, d);
 	if (r != TG_OK)
 		return r;
-	return tg_audit_append(db, ctx->actor, "attest", host,
-			       json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN |
-									 JSON_C_TO_STRING_NOSLASHESCAPE), d);
+	r = tg_audit_append(db, ctx->actor, "attest", host,
+			    json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), d);
+	if (r == TG_OK)
+		r = tg_evidence_link(db, id, report, d);
+	return r;
 }

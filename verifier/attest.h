@@ -58,10 +58,11 @@ enum tg_err tg_attest_eval(const struct tg_attest_evidence *ev, const struct tg_
 void tg_attest_outcome_release(struct tg_attest_outcome *out);
 
 /* Verdict row, audit row and (when trusted) the host's clock, inside the
- * caller's transaction. */
+ * caller's transaction; the report is stamped as evidence before it is
+ * stored and gets its id and audit row after (verifier/evidence.h). */
 enum tg_err tg_attest_record(struct tg_ctx *ctx, struct tg_db *db, const char *host,
 			     const struct tg_attest_records *rec, const char *nonce_hex, bool approved,
-			     const char *report_text, const char *subject, size_t attest_len,
+			     struct json_object *report, const char *subject, size_t attest_len,
 			     const char *ak_fpr, int tier, uint64_t clock, uint32_t reset, uint32_t restart,
 			     struct json_object *reason_codes, struct tg_diag *d);
 

@@ -25,6 +25,7 @@ enum tg_err tg_cli_global(struct tg_ctx *ctx, const char *name, const char *arg,
 		if (r != TG_OK)
 			return r;
 		ctx->actor = arg;
+		ctx->actor_given = true;
 	} else if (strcmp(name, "tier") == 0) {
 		if (strlen(arg) != 1 || arg[0] < '1' || arg[0] > '5')
 			return tg_fail(d, TG_E_USAGE, "--tier must be 1 to 5, not '%s'", arg);
@@ -258,6 +259,15 @@ enum tg_err tg_cli_text_arg(const char *what, const char *s, size_t max, struct 
 		return TG_OK;
 	tg_text_quote(s, shown, sizeof(shown));
 	return tg_fail(d, TG_E_USAGE, "%s '%s' %s", what, shown, why);
+}
+
+void tg_cli_warn_past(const char *opt, const char *date)
+{
+	char today[32];
+
+	tg_now_iso(today);
+	if (strncmp(date, today, 10) < 0)
+		fprintf(stderr, "trustgate: warning: %s %.10s is already past\n", opt, date);
 }
 
 void tg_cli_print_json(struct json_object *o)

@@ -28,7 +28,7 @@ struct tg_ctx {
 	bool json;
 	int tier;         /* 1..5 */
 	bool cii, gm;
-	bool tier_given;
+	bool tier_given, actor_given;
 	const char *argv0;
 	const char *cmd, *sub; /* the command word and subcommand, for --help */
 	char actor_buf[TG_MAX_NAME + 1];
@@ -80,6 +80,10 @@ enum tg_err tg_cli_text_arg(const char *what, const char *s, size_t max, struct 
 enum tg_err tg_cli_audit_commit(struct tg_ctx *ctx, struct tg_db *db, const char *action,
 				const char *object, struct json_object *detail, struct tg_diag *d);
 
+/* A date already past is accepted (records are corrected after the fact)
+ * but said on stderr: it is most likely a typo. */
+void tg_cli_warn_past(const char *opt, const char *date);
+
 /* Print a JSON document to stdout. */
 void tg_cli_print_json(struct json_object *o);
 void tg_cli_fprint_json(FILE *f, struct json_object *o);
@@ -119,6 +123,7 @@ int tg_cmd_reference(struct tg_ctx *ctx, int argc, char **argv);
 int tg_cmd_attest(struct tg_ctx *ctx, int argc, char **argv);
 int tg_cmd_vendor(struct tg_ctx *ctx, int argc, char **argv);
 int tg_cmd_archive(struct tg_ctx *ctx, int argc, char **argv);
+int tg_cmd_verdict(struct tg_ctx *ctx, int argc, char **argv);
 
 /* A decision's output (verifier/output.c): render into tg_out_open()'s
  * stream, tg_out_seal(), commit (tg_cli_audit_commit marks it), then

@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 
 #include "attest.h"
+#include "evidence.h"
 #include "../common/encoding.h"
 #include "../common/file.h"
 
@@ -120,6 +121,7 @@ static void attest_fprint(FILE *o, const struct tg_ctx *ctx, const char *host, c
 			fprintf(o, "  reason    %s: %s\n", v->reasons[i].code, v->reasons[i].detail);
 		for (size_t i = 0; i < v->nwarnings; i++)
 			fprintf(o, "  warning   %s: %s\n", v->warnings[i].code, v->warnings[i].detail);
+		tg_evidence_fprint(o, out->report);
 	}
 }
 
@@ -154,22 +156,21 @@ static int attest_one(struct tg_ctx *ctx, const char *host, const char *msg, con
 		r = tg_attest_eval(&ev, &rec, &out, &d);
 	}
 	if (r == TG_OK) {
-		/* Rendered before it is recorded: a recorded verdict is a shown
-		 * one, even if the process dies in between (output.c). */
-		attest_fprint(tg_out_open(), ctx, host, &rec, &out);
-		tg_out_seal();
+		/* Recorded, rendered, then committed: a recorded verdict is a
+		 * shown one, even if the process dies in between (output.c). */
 		codes = reason_codes(&out.v);
 		r = tg_db_begin(db, &d);
 		if (r == TG_OK)
-			r = tg_attest_record(ctx, db, host, &rec, nonce, out.v.approved,
-					     json_object_to_json_string_ext(out.report, JSON_C_TO_STRING_PLAIN |
-										    JSON_C_TO_STRING_NOSLASHESCAPE),
+			r = tg_attest_record(ctx, db, host, &rec, nonce, out.v.approved, out.report,
 					     out.subject, out.attest_len, out.v.has_key ? out.v.key_fpr : NULL,
 					     out.v.tier, out.clock, out.reset, out.restart, codes, &d);
-		if (r == TG_OK)
+		if (r == TG_OK) {
+			attest_fprint(tg_out_open(), ctx, host, &rec, &out);
+			tg_out_seal();
 			r = tg_db_commit(db, &d);
-		else
+		} else {
 			tg_db_rollback(db);
+		}
 		if (r == TG_OK)
 			tg_out_committed();
 	}
@@ -550,7 +551,12 @@ static int attest_batch(struct tg_ctx *ctx, const char *src, const char *workers
 			r = TG_E_NOMEM;
 			break;
 		}
-		r = tg_attest_record(ctx, db, b.j[i].host, &b.j[i].rec, b.j[i].nonce, approved, b.j[i].report,
+		_cleanup_json_ struct json_object *rep = json_tokener_parse(b.j[i].report);
+		if (!rep) {
+			r = tg_fail(&d, TG_E_FORMAT, "%s: a worker's report is unreadable", b.j[i].host);
+			break;
+		}
+		r = tg_attest_record(ctx, db, b.j[i].host, &b.j[i].rec, b.j[i].nonce, approved, rep,
 				     json_object_get_string(GET("subject")), (size_t)json_object_get_int64(GET("size")),
 				     GET("ak") ? json_object_get_string(GET("ak")) : NULL, json_object_get_int(GET("tier")),
 				     (uint64_t)json_object_get_int64(GET("clock")), (uint32_t)json_object_get_int64(GET("reset")),

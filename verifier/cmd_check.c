@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "evidence.h"
 #include "apt.h"
 #include "archive.h"
 #include "dsse.h"
@@ -980,13 +981,24 @@ static enum tg_err apt_check(struct tg_db *db, const char *dir, const struct tg_
 
 /* ------------------------------------------------------------ record */
 
+/* Stamp the verdict as evidence, store it with its audit row, render what
+ * the user sees (with the verdict id and audit row), then commit: a
+ * recorded verdict is a shown one, even if the process dies in between
+ * (verifier/output.c); a crash before the commit leaves nothing. */
 static enum tg_err record_verdict(struct tg_ctx *ctx, struct tg_db *db, struct tg_verdict *v,
 				  struct json_object *report, struct tg_diag *d)
 {
 	_cleanup_json_ struct json_object *detail = json_object_new_object();
+	_cleanup_free_ char *text = NULL;
 	struct json_object *codes = json_object_new_array();
-	const char *text = json_object_to_json_string_ext(report, JSON_C_TO_STRING_PLAIN |
-								  JSON_C_TO_STRING_NOSLASHESCAPE);
+	char report_sha[65];
+	enum tg_err r = tg_evidence_stamp(db, report, ctx->actor, d);
+
+	if (r != TG_OK)
+		return r;
+	if (!(text = strdup(tg_evidence_text(report))))
+		return TG_E_NOMEM;
+	tg_evidence_digest(text, report_sha);
 	struct tg_verdict_row row = {
 		.actor = ctx->actor, .command = "check", .kind = v->kind, .subject_path = v->path,
 		.subject_sha256 = v->sha256, .result = v->approved ? "approved" : "rejected",
@@ -997,15 +1009,12 @@ static enum tg_err record_verdict(struct tg_ctx *ctx, struct tg_db *db, struct t
 		.subject_size = v->size, .tier = v->tier, .cii = v->cii, .gm = v->gm,
 	};
 	int64_t id = 0;
-	enum tg_err r;
 
 	r = tg_db_begin(db, d);
 	if (r == TG_OK)
 		r = tg_rec_verdict_insert(db, &row, &id, d);
-	if (r != TG_OK) {
-		tg_db_rollback(db);
-		return r;
-	}
+	if (r != TG_OK)
+		goto fail;
 	json_object_object_add(detail, "verdict_id", json_object_new_int64(id));
 	tg_json_str(detail, "result", row.result);
 	tg_json_str(detail, "kind", v->kind);
@@ -1015,14 +1024,33 @@ static enum tg_err record_verdict(struct tg_ctx *ctx, struct tg_db *db, struct t
 		json_object_array_add(codes, json_object_new_string(v->reasons[i].code));
 	json_object_object_add(detail, "reasons", codes);
 	tg_json_str(detail, "key", row.key_fingerprint);
+	tg_json_str(detail, "report_sha256", report_sha);
 	char line[256];
 	snprintf(line, sizeof(line), "check %s %s %s verdict %lld", row.result, v->kind, v->sha256, (long long)id);
 	r = tg_cli_measure_decision(db, line, d);
-	if (r != TG_OK) {
-		tg_db_rollback(db);
-		return r;
+	if (r == TG_OK)
+		r = tg_audit_append(db, ctx->actor, "check", v->sha256, tg_evidence_text(detail), d);
+	if (r == TG_OK)
+		r = tg_evidence_link(db, id, report, d);
+	if (r != TG_OK)
+		goto fail;
+	FILE *o = tg_out_open();
+	if (ctx->json) {
+		tg_cli_fprint_json(o, report);
+	} else {
+		tg_report_fprint(o, v);
+		tg_evidence_fprint(o, report);
 	}
-	return tg_cli_audit_commit(ctx, db, "check", v->sha256, detail, d);
+	tg_out_seal();
+	tg_test_crash_point("check-before-record");
+	r = tg_db_commit(db, d);
+	if (r != TG_OK)
+		goto fail;
+	tg_out_committed();
+	return TG_OK;
+fail:
+	tg_db_rollback(db);
+	return r;
 }
 
 /* ------------------------------------------------------------- main */
@@ -1538,16 +1566,8 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 		goto fail;
 	}
 
-	/* -- render, record, show: a recorded verdict is a shown one, even if
-	 * the process dies in between (verifier/output.c) */
+	/* -- record, then show (record_verdict renders before it commits) */
 	report = tg_report_json(&v);
-	FILE *o = tg_out_open();
-	if (ctx->json)
-		tg_cli_fprint_json(o, report);
-	else
-		tg_report_fprint(o, &v);
-	tg_out_seal();
-	tg_test_crash_point("check-before-record");
 	r = record_verdict(ctx, db, &v, report, &d);
 	if (r != TG_OK) {
 		tg_out_discard();

@@ -1,4 +1,4 @@
-/* trustgate host enroll|list|show */
+/* trustgate host challenge|respond|enroll|list|show|set|retire */
 #include <stdio.h>
 #include <string.h>
 
@@ -392,27 +392,153 @@ static enum tg_err list_one(const struct tg_host *h, void *ud)
 	return TG_OK;
 }
 
+struct host_filter {
+	struct json_object *arr;
+	const char *status, *model;
+};
+
+static enum tg_err list_filtered(const struct tg_host *h, void *ud)
+{
+	struct host_filter *f = ud;
+
+	if ((f->status && strcmp(f->status, h->status) != 0) || (f->model && !tg_str_eq0(f->model, h->model)))
+		return TG_OK;
+	return list_one(h, f->arr);
+}
+
+/* trustgate host list [--status enrolled|retired] [--model NAME] */
 static int cmd_list(struct tg_ctx *ctx, int argc, char **argv)
 {
 	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
 	_cleanup_json_ struct json_object *arr = NULL;
+	const char *status = NULL, *model = NULL;
+	const struct tg_opt opts[] = {
+		{ "status", true, &status, NULL }, { "model", true, &model, NULL }, { NULL, false, NULL, NULL },
+	};
 	struct tg_diag d = { { 0 } };
+	struct host_filter f = { NULL };
 	char **pos;
 	int npos;
-	enum tg_err r = tg_cli_parse(ctx, argc, argv, NULL, 0, 0, &pos, &npos, &d);
+	enum tg_err r = tg_cli_parse(ctx, argc, argv, opts, 0, 0, &pos, &npos, &d);
 
+	if (r == TG_OK && status && strcmp(status, "enrolled") && strcmp(status, "retired") && strcmp(status, "revoked"))
+		r = tg_fail(&d, TG_E_USAGE, "--status '%.32s': one of enrolled, retired", status);
 	if (r == TG_OK)
 		r = tg_cli_open_db(ctx, &db, &d);
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
 	if (ctx->json)
 		arr = json_object_new_array();
-	r = tg_rec_host_each(db, list_one, arr, &d);
+	f.arr = arr;
+	f.status = status;
+	f.model = model;
+	r = tg_rec_host_each(db, list_filtered, &f, &d);
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
 	if (arr)
 		tg_cli_print_json(arr);
 	return TG_EXIT_OK;
+}
+
+/* trustgate host set NAME [--model NAME|none] [--tier N] --reason TEXT
+ * trustgate host retire NAME --reason TEXT
+ * One function: both change the record and write its whole new state. */
+static int change_host(struct tg_ctx *ctx, int argc, char **argv, bool retire)
+{
+	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
+	_cleanup_json_ struct json_object *detail = NULL;
+	const char *model = NULL, *tier = NULL, *reason = NULL;
+	const struct tg_opt set_opts[] = {
+		{ "model", true, &model, NULL }, { "tier", true, &tier, NULL },
+		{ "reason", true, &reason, NULL }, { NULL, false, NULL, NULL },
+	};
+	const struct tg_opt retire_opts[] = { { "reason", true, &reason, NULL }, { NULL, false, NULL, NULL } };
+	struct tg_diag d = { { 0 } };
+	struct tg_host h = { 0 };
+	char *old_model = NULL, **pos;
+	int npos, old_tier = 0;
+	enum tg_err r = tg_cli_parse(ctx, argc, argv, retire ? retire_opts : set_opts, 1, 1, &pos, &npos, &d);
+
+	/* --tier is also the global option (the destination of a check): here
+	 * it is the host's. */
+	if (r == TG_OK && !retire && !tier && ctx->tier_given) {
+		static char tbuf[2];
+		tbuf[0] = (char)('0' + ctx->tier);
+		tier = tbuf;
+	}
+	if (r == TG_OK && !retire && !model && !tier)
+		r = tg_fail(&d, TG_E_USAGE, "host set: nothing to change (--model or --tier)");
+	if (r == TG_OK && model && strcmp(model, "none") != 0)
+		r = tg_cli_name_arg("--model", model, &d);
+	if (r == TG_OK)
+		r = tg_cli_text_arg(retire ? "host retire: --reason TEXT" : "host set: --reason TEXT", reason,
+				    TG_MAX_REASON, &d);
+	if (r == TG_OK)
+		r = tg_cli_open_db(ctx, &db, &d);
+	if (r == TG_OK)
+		r = tg_db_begin(db, &d);
+	if (r == TG_OK)
+		r = tg_rec_host_get(db, pos[0], &h, &d);
+	if (r == TG_OK && strcmp(h.status, "enrolled") != 0)
+		r = tg_fail(&d, TG_E_USAGE, "host %s is %s: nothing can change it", h.name, h.status);
+	if (r == TG_OK) {
+		struct json_object *changes = json_object_new_array();
+		old_model = h.model;
+		old_tier = h.tier;
+		if (retire) {
+			free(h.status);
+			h.status = strdup("retired");
+			json_object_array_add(changes, json_object_new_string("status"));
+		}
+		if (model) {
+			h.model = strcmp(model, "none") == 0 ? NULL : (char *)model;
+			if (!tg_str_eq0(h.model, old_model))
+				json_object_array_add(changes, json_object_new_string("model"));
+		}
+		if (tier && tier[0] - '0' != old_tier) {
+			h.tier = tier[0] - '0';
+			json_object_array_add(changes, json_object_new_string("tier"));
+		}
+		detail = json_object_new_object();
+		tg_json_str(detail, "name", h.name);
+		tg_json_str(detail, "status", h.status);
+		tg_json_str(detail, "model", h.model);
+		json_object_object_add(detail, "tier", json_object_new_int(h.tier));
+		tg_json_str(detail, "previous_model", old_model);
+		json_object_object_add(detail, "previous_tier", json_object_new_int(old_tier));
+		json_object_object_add(detail, "changes", changes);
+		tg_json_str(detail, "reason", reason);
+		if (!h.status)
+			r = TG_E_NOMEM;
+		else if (json_object_array_length(changes) == 0)
+			r = tg_fail(&d, TG_E_USAGE, "host %s: nothing changes (the record already says so)", h.name);
+	}
+	if (r == TG_OK)
+		r = tg_rec_host_update(db, &h, &d);
+	if (r == TG_OK)
+		r = tg_cli_audit_commit(ctx, db, retire ? "host.retire" : "host.set", h.name, detail, &d);
+	if (h.name)
+		h.model = old_model;
+	tg_host_release(&h);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (ctx->json)
+		tg_cli_print_json(detail);
+	else if (retire)
+		printf("host %s retired: its attestations are refused from now on\n", pos[0]);
+	else
+		printf("host %s changed\n", pos[0]);
+	return TG_EXIT_OK;
+}
+
+static int cmd_set(struct tg_ctx *ctx, int argc, char **argv)
+{
+	return change_host(ctx, argc, argv, false);
+}
+
+static int cmd_retire(struct tg_ctx *ctx, int argc, char **argv)
+{
+	return change_host(ctx, argc, argv, true);
 }
 
 static int cmd_show(struct tg_ctx *ctx, int argc, char **argv)
@@ -448,7 +574,10 @@ int tg_cmd_host(struct tg_ctx *ctx, int argc, char **argv)
 		{ "enroll", cmd_enroll },
 		{ "list", cmd_list },
 		{ "show", cmd_show },
+		{ "set", cmd_set },
+		{ "retire", cmd_retire },
 	};
 
-	return tg_cli_dispatch(ctx, argc, argv, subs, TG_ARRAY_SIZE(subs), "host challenge|respond|enroll|list|show ...");
+	return tg_cli_dispatch(ctx, argc, argv, subs, TG_ARRAY_SIZE(subs),
+			       "host challenge|respond|enroll|list|show|set|retire ...");
 }

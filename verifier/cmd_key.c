@@ -1,4 +1,4 @@
-/* trustgate key add|revoke|list */
+/* trustgate key add|revoke|list|show */
 #include <string.h>
 
 #include "cli.h"
@@ -408,6 +408,8 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 		tg_pgp_key_release(&pgp);
 		return tg_cli_fail(ctx, r, &d);
 	}
+	if (rec.not_after)
+		tg_cli_warn_past("the key's validity (--not-after or its certificate)", rec.not_after);
 	if (ctx->json)
 		tg_cli_print_json(detail);
 	else
@@ -436,17 +438,17 @@ static int cmd_revoke(struct tg_ctx *ctx, int argc, char **argv)
 		return tg_cli_fail(ctx, r, &d);
 	if ((r = tg_cli_text_arg("key revoke: --reason TEXT", reason, TG_MAX_REASON, &d)) != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
-	size_t fl = strlen(pos[0]);
-	if ((fl != 64 && fl != 40) || strspn(pos[0], "0123456789abcdef") != fl)
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "'%s' is not a key fingerprint (64 lowercase hex digits, or 40 for OpenPGP)", pos[0]), &d);
+	char fpr[65];
 	tg_now_iso(now);
 	r = tg_cli_open_db(ctx, &db, &d);
 	if (r == TG_OK)
 		r = tg_db_begin(db, &d);
 	if (r == TG_OK)
-		r = tg_rec_key_get(db, pos[0], &k, &d);
+		r = tg_rec_key_resolve(db, pos[0], fpr, &d);
+	if (r == TG_OK)
+		r = tg_rec_key_get(db, fpr, &k, &d);
 	if (r == TG_OK && k.revoked_at)
-		r = tg_fail(&d, TG_E_USAGE, "key %s was already revoked at %s", pos[0], k.revoked_at);
+		r = tg_fail(&d, TG_E_USAGE, "key %s was already revoked at %s", fpr, k.revoked_at);
 	if (r == TG_OK)
 		r = tg_rec_key_revoke(db, k.id, now, reason, &d);
 	if (r == TG_OK) {
@@ -463,47 +465,158 @@ static int cmd_revoke(struct tg_ctx *ctx, int argc, char **argv)
 	if (ctx->json)
 		tg_cli_print_json(detail);
 	else
-		printf("key %s revoked\n", pos[0]);
+		printf("key %s revoked\n", fpr);
 	return TG_EXIT_OK;
+}
+
+struct key_filter {
+	struct json_object *arr;
+	const char *status, *before, *purpose;
+	char today[32];
+};
+
+static const char *key_status(const struct tg_keyrec *k, const char *today)
+{
+	if (k->revoked_at)
+		return "revoked";
+	if (k->not_after && strncmp(k->not_after, today, 10) < 0)
+		return "expired";
+	if (k->not_before && strncmp(k->not_before, today, 10) > 0)
+		return "not-yet-valid";
+	return "active";
+}
+
+static bool has_purpose(const char *list, const char *p)
+{
+	size_t n = strlen(p);
+
+	for (const char *q = list; q && *q;) {
+		size_t len = strcspn(q, ",");
+		if (len == n && strncmp(q, p, n) == 0)
+			return true;
+		q += len + (q[len] == ',');
+	}
+	return false;
 }
 
 static enum tg_err list_one(const struct tg_keyrec *k, void *ud)
 {
-	struct json_object *arr = ud;
+	struct key_filter *f = ud;
+	const char *st = key_status(k, f->today);
 
-	if (arr)
-		json_object_array_add(arr, key_json(k));
-	else
-		printf("%s %-10s %-16s %-20s %s%s\n", k->fingerprint, k->algorithm,
-		       k->supplier, k->purposes, k->revoked_at ? "revoked " : "active",
-		       k->revoked_at ? k->revoked_at : "");
+	if (f->status && strcmp(f->status, st) != 0)
+		return TG_OK;
+	if (f->purpose && !has_purpose(k->purposes, f->purpose))
+		return TG_OK;
+	/* --expiring-before D: keys whose validity ends before D */
+	if (f->before && (!k->not_after || strncmp(k->not_after, f->before, 10) >= 0))
+		return TG_OK;
+	if (f->arr) {
+		struct json_object *o = key_json(k);
+		tg_json_str(o, "status", st);
+		json_object_array_add(f->arr, o);
+	} else {
+		printf("%s  %s  %s  %s  %s%s%s\n", k->fingerprint, k->algorithm, k->supplier, k->purposes, st,
+		       k->not_after ? "  until " : "", k->not_after ? k->not_after : "");
+	}
 	return TG_OK;
 }
 
+/* trustgate key list [SUPPLIER] [--supplier NAME] [--status S] [--purpose P]
+ *                    [--expiring-before D] */
 static int cmd_list(struct tg_ctx *ctx, int argc, char **argv)
 {
 	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
 	_cleanup_json_ struct json_object *arr = NULL;
+	const char *supplier = NULL, *status = NULL, *purpose = NULL, *before = NULL;
+	const struct tg_opt opts[] = {
+		{ "supplier", true, &supplier, NULL }, { "status", true, &status, NULL },
+		{ "purpose", true, &purpose, NULL },   { "expiring-before", true, &before, NULL },
+		{ NULL, false, NULL, NULL },
+	};
 	struct tg_diag d = { { 0 } };
 	struct tg_supplier s = { 0 };
+	struct key_filter f = { NULL };
 	char **pos;
 	int npos;
-	enum tg_err r = tg_cli_parse(ctx, argc, argv, NULL, 0, 1, &pos, &npos, &d);
+	int64_t t;
+	enum tg_err r = tg_cli_parse(ctx, argc, argv, opts, 0, 1, &pos, &npos, &d);
 
-	if (r == TG_OK)
-		r = tg_cli_open_db(ctx, &db, &d);
-	if (r == TG_OK && npos == 1)
-		r = tg_rec_supplier_get(db, pos[0], &s, &d);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (npos == 1 && supplier)
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "key list: SUPPLIER and --supplier are the same; give one"), &d);
+	if (npos == 1)
+		supplier = pos[0];
+	if (status && strcmp(status, "active") && strcmp(status, "revoked") && strcmp(status, "expired") &&
+	    strcmp(status, "not-yet-valid"))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--status '%.32s': one of active, revoked, expired, "
+						   "not-yet-valid", status), &d);
+	if (purpose && !purposes_ok(purpose))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--purpose '%.32s': one of package, firmware, ak, ek-ca",
+						purpose), &d);
+	if (before && !tg_parse_date(before, &t))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--expiring-before '%.32s' is not a date YYYY-MM-DD",
+						before), &d);
+	r = tg_cli_open_db(ctx, &db, &d);
+	if (r == TG_OK && supplier)
+		r = tg_rec_supplier_get(db, supplier, &s, &d);
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
 	if (ctx->json)
 		arr = json_object_new_array();
-	r = tg_rec_key_each(db, s.id, list_one, arr, &d);
+	f.arr = arr;
+	f.status = status;
+	f.purpose = purpose;
+	f.before = before;
+	tg_now_iso(f.today);
+	r = tg_rec_key_each(db, s.id, list_one, &f, &d);
 	tg_supplier_release(&s);
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
 	if (arr)
 		tg_cli_print_json(arr);
+	return TG_EXIT_OK;
+}
+
+/* trustgate key show FINGERPRINT (a unique prefix of at least 8 hex digits) */
+static int cmd_show(struct tg_ctx *ctx, int argc, char **argv)
+{
+	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
+	_cleanup_json_ struct json_object *o = NULL;
+	struct tg_diag d = { { 0 } };
+	struct tg_keyrec k = { 0 };
+	char fpr[65], today[32], **pos;
+	int npos;
+	enum tg_err r = tg_cli_parse(ctx, argc, argv, NULL, 1, 1, &pos, &npos, &d);
+
+	if (r == TG_OK)
+		r = tg_cli_open_db(ctx, &db, &d);
+	if (r == TG_OK)
+		r = tg_rec_key_resolve(db, pos[0], fpr, &d);
+	if (r == TG_OK)
+		r = tg_rec_key_get(db, fpr, &k, &d);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	tg_now_iso(today);
+	o = key_json(&k);
+	tg_json_str(o, "status", key_status(&k, today));
+	if (ctx->json) {
+		tg_cli_print_json(o);
+	} else {
+		printf("key %s\n  supplier   %s\n  algorithm  %s (%d bits)\n  purposes   %s\n  hashes     %s\n"
+		       "  status     %s\n", k.fingerprint, k.supplier, k.algorithm, k.bits, k.purposes, k.hashes,
+		       key_status(&k, today));
+		if (k.name)
+			printf("  name       %s\n", k.name);
+		printf("  valid      %s .. %s\n  added      %s\n", k.not_before ? k.not_before : "-",
+		       k.not_after ? k.not_after : "-", k.added_at);
+		if (k.revoked_at)
+			printf("  revoked    %s: %s\n", k.revoked_at, k.revoke_reason ? k.revoke_reason : "");
+		if (k.fit_required)
+			printf("  U-Boot     required=%s mode=%s\n", k.fit_required, k.fit_mode ? k.fit_mode : "-");
+	}
+	tg_keyrec_release(&k);
 	return TG_EXIT_OK;
 }
 
@@ -513,7 +626,8 @@ int tg_cmd_key(struct tg_ctx *ctx, int argc, char **argv)
 		{ "add", cmd_add },
 		{ "revoke", cmd_revoke },
 		{ "list", cmd_list },
+		{ "show", cmd_show },
 	};
 
-	return tg_cli_dispatch(ctx, argc, argv, subs, TG_ARRAY_SIZE(subs), "key add|revoke|list ...");
+	return tg_cli_dispatch(ctx, argc, argv, subs, TG_ARRAY_SIZE(subs), "key add|revoke|list|show ...");
 }

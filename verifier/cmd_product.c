@@ -1,4 +1,4 @@
-/* trustgate product add|list */
+/* trustgate product add|set|list|show */
 #include <ctype.h>
 #include <string.h>
 
@@ -151,29 +151,46 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 	return TG_EXIT_OK;
 }
 
-/* trustgate product set SUPPLIER NAME --allow LIST|none --reason TEXT */
+/* trustgate product set SUPPLIER NAME [--max-tier N] [--min-version V|none]
+ *                       [--guid UUID|none] [--allow LIST|none] --reason TEXT
+ * The audit row carries the whole new state, so the record can be re-derived
+ * from its history (db/integrity.c). */
 static int cmd_set(struct tg_ctx *ctx, int argc, char **argv)
 {
 	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
 	_cleanup_json_ struct json_object *detail = NULL;
-	const char *allow = NULL, *reason = NULL;
+	const char *allow = NULL, *reason = NULL, *max_tier = NULL, *min_version = NULL, *guid = NULL;
 	const struct tg_opt opts[] = {
-		{ "allow", true, &allow, NULL }, { "reason", true, &reason, NULL }, { NULL, false, NULL, NULL },
+		{ "max-tier", true, &max_tier, NULL }, { "min-version", true, &min_version, NULL },
+		{ "guid", true, &guid, NULL },         { "allow", true, &allow, NULL },
+		{ "reason", true, &reason, NULL },     { NULL, false, NULL, NULL },
 	};
 	struct tg_diag d = { { 0 } };
 	struct tg_supplier s = { 0 };
 	struct tg_product p = { 0 };
-	char allow_buf[64], object[2 * TG_MAX_NAME + 2], **pos;
-	int npos;
+	char allow_buf[64], floor[TG_MAX_VERSION + 1], guid_lc[37], object[2 * TG_MAX_NAME + 2], **pos;
+	char *old_min = NULL, *old_guid = NULL, *old_allow = NULL;
+	int npos, tier = 0;
 	enum tg_err r;
 
 	r = tg_cli_parse(ctx, argc, argv, opts, 2, 2, &pos, &npos, &d);
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
-	if (!allow)
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "product set: --allow LIST|none is required"), &d);
-	if (!allow_parse(allow, allow_buf, sizeof(allow_buf)))
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--allow '%s': a comma list of: setuid (or none)", allow), &d);
+	if (!allow && !max_tier && !min_version && !guid)
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "product set: nothing to change (--max-tier, "
+						   "--min-version, --guid or --allow)"), &d);
+	if (max_tier && (strlen(max_tier) != 1 || max_tier[0] < '1' || max_tier[0] > '5'))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--max-tier '%.16s': one of 1, 2, 3, 4, 5", max_tier), &d);
+	tier = max_tier ? max_tier[0] - '0' : 0;
+	if (min_version && strcmp(min_version, "none") != 0 &&
+	    !tg_version_canonical(min_version, floor, sizeof(floor)))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--min-version '%.64s' is not a version (or none)",
+						min_version), &d);
+	if (guid && strcmp(guid, "none") != 0 && !guid_ok(guid, guid_lc))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--guid '%.40s' is not a UUID (or none)", guid), &d);
+	if (allow && !allow_parse(allow, allow_buf, sizeof(allow_buf)))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--allow '%.40s': a comma list of: setuid (or none)",
+						allow), &d);
 	if ((r = tg_cli_text_arg("product set: --reason TEXT", reason, TG_MAX_REASON, &d)) != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
 	r = tg_cli_open_db(ctx, &db, &d);
@@ -183,27 +200,164 @@ static int cmd_set(struct tg_ctx *ctx, int argc, char **argv)
 		r = tg_rec_supplier_get(db, pos[0], &s, &d);
 	if (r == TG_OK)
 		r = tg_rec_product_get(db, s.id, pos[1], &p, &d);
-	if (r == TG_OK)
-		r = tg_rec_product_set_allow(db, p.id, allow_buf[0] ? allow_buf : NULL, &d);
 	if (r == TG_OK) {
-		detail = json_object_new_object();
-		tg_json_str(detail, "supplier", s.name);
-		tg_json_str(detail, "name", p.name);
-		tg_json_str(detail, "allow", allow_buf[0] ? allow_buf : NULL);
-		tg_json_str(detail, "previous_allow", p.allow);
+		struct json_object *changes = json_object_new_array();
+		old_min = p.min_version, old_guid = p.guid, old_allow = p.allow;
+		if (max_tier && tier != p.max_tier) {
+			json_object_array_add(changes, json_object_new_string("max_tier"));
+			p.max_tier = tier;
+		}
+		if (min_version) {
+			p.min_version = strcmp(min_version, "none") == 0 ? NULL : floor;
+			if (!tg_str_eq0(p.min_version, old_min))
+				json_object_array_add(changes, json_object_new_string("min_version"));
+		}
+		if (guid) {
+			p.guid = strcmp(guid, "none") == 0 ? NULL : guid_lc;
+			if (!tg_str_eq0(p.guid, old_guid))
+				json_object_array_add(changes, json_object_new_string("guid"));
+		}
+		if (allow) {
+			p.allow = allow_buf[0] ? allow_buf : NULL;
+			if (!tg_str_eq0(p.allow, old_allow))
+				json_object_array_add(changes, json_object_new_string("allow"));
+		}
+		detail = product_json(&p);
+		json_object_object_add(detail, "changes", changes);
+		tg_json_str(detail, "previous_allow", old_allow);
+		tg_json_str(detail, "previous_min_version", old_min);
 		tg_json_str(detail, "reason", reason);
 		snprintf(object, sizeof(object), "%s/%s", s.name, p.name);
-		r = tg_cli_audit_commit(ctx, db, "product.set", object, detail, &d);
+		if (json_object_array_length(changes) == 0)
+			r = tg_fail(&d, TG_E_USAGE, "product %s: nothing changes (the record already says so)", object);
 	}
+	if (r == TG_OK)
+		r = tg_rec_product_update(db, &p, &d);
+	if (r == TG_OK)
+		r = tg_cli_audit_commit(ctx, db, "product.set", object, detail, &d);
+	/* p's strings that were replaced by local buffers are freed as the
+	 * originals; the locals are not. */
+	p.min_version = old_min, p.guid = old_guid, p.allow = old_allow;
 	tg_supplier_release(&s);
 	if (p.name)
 		tg_product_release(&p);
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
-	if (ctx->json)
+	if (ctx->json) {
 		tg_cli_print_json(detail);
-	else
-		printf("product %s/%s now allows %s\n", pos[0], pos[1], allow_buf[0] ? allow_buf : "nothing");
+	} else {
+		struct json_object *v = NULL;
+		json_object_object_get_ex(detail, "changes", &v);
+		printf("product %s changed: %s\n", object,
+		       json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+	}
+	return TG_EXIT_OK;
+}
+
+static enum tg_err print_product(const struct tg_product *p, void *ud)
+{
+	struct json_object *arr = ud;
+
+	if (arr) {
+		json_object_array_add(arr, product_json(p));
+		return TG_OK;
+	}
+	printf("%s/%s  %s  tier<=%d  floor %s%s%s%s%s\n", p->supplier, p->name, p->kind, p->max_tier,
+	       p->min_version ? p->min_version : "none", p->guid ? "  guid " : "", p->guid ? p->guid : "",
+	       p->allow ? "  allows " : "", p->allow ? p->allow : "");
+	return TG_OK;
+}
+
+/* trustgate product list [--supplier NAME] */
+static int cmd_list(struct tg_ctx *ctx, int argc, char **argv)
+{
+	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
+	_cleanup_json_ struct json_object *arr = NULL;
+	const char *supplier = NULL;
+	const struct tg_opt opts[] = { { "supplier", true, &supplier, NULL }, { NULL, false, NULL, NULL } };
+	struct tg_diag d = { { 0 } };
+	struct tg_supplier s = { 0 };
+	char **pos;
+	int npos;
+	enum tg_err r = tg_cli_parse(ctx, argc, argv, opts, 0, 0, &pos, &npos, &d);
+
+	if (r == TG_OK)
+		r = tg_cli_open_db(ctx, &db, &d);
+	if (r == TG_OK && supplier)
+		r = tg_rec_supplier_get(db, supplier, &s, &d);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (ctx->json)
+		arr = json_object_new_array();
+	r = tg_rec_product_each(db, s.id, print_product, arr, &d);
+	tg_supplier_release(&s);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (arr)
+		tg_cli_print_json(arr);
+	return TG_EXIT_OK;
+}
+
+struct show_rel {
+	struct json_object *arr;
+};
+
+static enum tg_err show_release(const struct tg_release *rel, void *ud)
+{
+	struct show_rel *sr = ud;
+
+	if (sr->arr) {
+		struct json_object *o = json_object_new_object();
+		tg_json_str(o, "version", rel->version);
+		tg_json_str(o, "digest", rel->digest);
+		tg_json_str(o, "digest_alg", rel->digest_alg);
+		tg_json_str(o, "status", rel->status);
+		tg_json_str(o, "created_at", rel->created_at);
+		tg_json_str(o, "revoked_at", rel->revoked_at);
+		json_object_array_add(sr->arr, o);
+	} else {
+		printf("  release %-16s %s %s:%.16s...%s%s\n", rel->version, rel->status, rel->digest_alg, rel->digest,
+		       rel->revoked_at ? " revoked " : "", rel->revoked_at ? rel->revoked_at : "");
+	}
+	return TG_OK;
+}
+
+/* trustgate product show SUPPLIER NAME: the record and its releases */
+static int cmd_show(struct tg_ctx *ctx, int argc, char **argv)
+{
+	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
+	_cleanup_json_ struct json_object *o = NULL;
+	struct tg_diag d = { { 0 } };
+	struct tg_supplier s = { 0 };
+	struct tg_product p = { 0 };
+	struct show_rel sr = { NULL };
+	char **pos;
+	int npos;
+	enum tg_err r = tg_cli_parse(ctx, argc, argv, NULL, 2, 2, &pos, &npos, &d);
+
+	if (r == TG_OK)
+		r = tg_cli_open_db(ctx, &db, &d);
+	if (r == TG_OK)
+		r = tg_rec_supplier_get(db, pos[0], &s, &d);
+	if (r == TG_OK)
+		r = tg_rec_product_get(db, s.id, pos[1], &p, &d);
+	tg_supplier_release(&s);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (ctx->json) {
+		o = product_json(&p);
+		tg_json_str(o, "created_at", p.created_at);
+		sr.arr = json_object_new_array();
+		json_object_object_add(o, "releases", sr.arr);
+	} else {
+		print_product(&p, NULL);
+	}
+	r = tg_rec_release_each(db, p.id, NULL, NULL, show_release, &sr, &d);
+	tg_product_release(&p);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (o)
+		tg_cli_print_json(o);
 	return TG_EXIT_OK;
 }
 
@@ -212,9 +366,10 @@ int tg_cmd_product(struct tg_ctx *ctx, int argc, char **argv)
 	static const struct tg_subcmd subs[] = {
 		{ "add", cmd_add },
 		{ "set", cmd_set },
+		{ "list", cmd_list },
+		{ "show", cmd_show },
 	};
 
 	return tg_cli_dispatch(ctx, argc, argv, subs, TG_ARRAY_SIZE(subs),
-			       "product add SUPPLIER NAME --kind K [--allow setuid] --reason TEXT | "
-			       "set SUPPLIER NAME --allow LIST|none --reason TEXT");
+			       "product add|set|list|show ...");
 }

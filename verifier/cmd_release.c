@@ -1,4 +1,4 @@
-/* trustgate release add|revoke */
+/* trustgate release add|revoke|list|show */
 #include <string.h>
 
 #include "cli.h"
@@ -231,12 +231,139 @@ static int cmd_revoke(struct tg_ctx *ctx, int argc, char **argv)
 	return TG_EXIT_OK;
 }
 
+static struct json_object *release_json(const struct tg_release *rel)
+{
+	struct json_object *o = json_object_new_object();
+
+	tg_json_str(o, "supplier", rel->supplier);
+	tg_json_str(o, "product", rel->product);
+	tg_json_str(o, "version", rel->version);
+	tg_json_str(o, "digest_alg", rel->digest_alg);
+	tg_json_str(o, "digest", rel->digest);
+	tg_json_str(o, "status", rel->status);
+	tg_json_str(o, "created_at", rel->created_at);
+	tg_json_str(o, "revoked_at", rel->revoked_at);
+	return o;
+}
+
+struct rel_filter {
+	struct json_object *arr;
+	const char *supplier, *status;
+};
+
+static enum tg_err list_one(const struct tg_release *rel, void *ud)
+{
+	struct rel_filter *f = ud;
+
+	if (f->supplier && strcmp(f->supplier, rel->supplier) != 0)
+		return TG_OK;
+	if (f->status && strcmp(f->status, rel->status) != 0)
+		return TG_OK;
+	if (f->arr)
+		json_object_array_add(f->arr, release_json(rel));
+	else
+		printf("%s/%s/%s  %s  %s:%s%s%s\n", rel->supplier, rel->product, rel->version, rel->status,
+		       rel->digest_alg, rel->digest, rel->revoked_at ? "  revoked " : "",
+		       rel->revoked_at ? rel->revoked_at : "");
+	return TG_OK;
+}
+
+/* trustgate release list [--supplier NAME [--product NAME]] [--status approved|revoked] */
+static int cmd_list(struct tg_ctx *ctx, int argc, char **argv)
+{
+	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
+	_cleanup_json_ struct json_object *arr = NULL;
+	const char *supplier = NULL, *product = NULL, *status = NULL;
+	const struct tg_opt opts[] = {
+		{ "supplier", true, &supplier, NULL }, { "product", true, &product, NULL },
+		{ "status", true, &status, NULL },     { NULL, false, NULL, NULL },
+	};
+	struct tg_diag d = { { 0 } };
+	struct tg_product p = { 0 };
+	struct rel_filter f = { NULL };
+	char **pos;
+	int npos;
+	enum tg_err r = tg_cli_parse(ctx, argc, argv, opts, 0, 0, &pos, &npos, &d);
+
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (product && !supplier)
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "release list: --product needs --supplier (product names "
+						   "are per supplier)"), &d);
+	if (status && strcmp(status, "approved") && strcmp(status, "revoked"))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--status '%.32s': one of approved, revoked", status), &d);
+	r = tg_cli_open_db(ctx, &db, &d);
+	if (r == TG_OK && product)
+		r = load_product(db, supplier, product, &p, &d);
+	else if (r == TG_OK && supplier) {
+		struct tg_supplier s = { 0 };
+		r = tg_rec_supplier_get(db, supplier, &s, &d);
+		tg_supplier_release(&s);
+	}
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (ctx->json)
+		arr = json_object_new_array();
+	f.arr = arr;
+	f.supplier = supplier;
+	f.status = status;
+	r = tg_rec_release_each(db, p.id, NULL, NULL, list_one, &f, &d);
+	if (p.name)
+		tg_product_release(&p);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (arr)
+		tg_cli_print_json(arr);
+	return TG_EXIT_OK;
+}
+
+/* trustgate release show SUPPLIER PRODUCT VERSION: the record and the
+ * reference measurements it produces */
+static int cmd_show(struct tg_ctx *ctx, int argc, char **argv)
+{
+	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
+	_cleanup_json_ struct json_object *o = NULL;
+	struct tg_diag d = { { 0 } };
+	struct tg_product p = { 0 };
+	struct tg_release rel = { 0 };
+	char version[TG_MAX_VERSION + 1], **pos;
+	int npos;
+	enum tg_err r = tg_cli_parse(ctx, argc, argv, NULL, 3, 3, &pos, &npos, &d);
+
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (!tg_version_canonical(pos[2], version, sizeof(version)))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "'%.64s' is not a version", pos[2]), &d);
+	r = tg_cli_open_db(ctx, &db, &d);
+	if (r == TG_OK)
+		r = load_product(db, pos[0], pos[1], &p, &d);
+	if (r == TG_OK)
+		r = tg_rec_release_get(db, p.id, version, &rel, &d);
+	if (p.name)
+		tg_product_release(&p);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (!rel.supplier) {
+		rel.supplier = strdup(pos[0]);
+		rel.product = strdup(pos[1]);
+	}
+	o = release_json(&rel);
+	if (ctx->json)
+		tg_cli_print_json(o);
+	else
+		list_one(&rel, &(struct rel_filter){ NULL });
+	tg_release_release(&rel);
+	return TG_EXIT_OK;
+}
+
 int tg_cmd_release(struct tg_ctx *ctx, int argc, char **argv)
 {
 	static const struct tg_subcmd subs[] = {
 		{ "add", cmd_add },
 		{ "revoke", cmd_revoke },
+		{ "list", cmd_list },
+		{ "show", cmd_show },
 	};
 
-	return tg_cli_dispatch(ctx, argc, argv, subs, TG_ARRAY_SIZE(subs), "release add|revoke SUPPLIER PRODUCT VERSION ...");
+	return tg_cli_dispatch(ctx, argc, argv, subs, TG_ARRAY_SIZE(subs), "release add|revoke|list|show ...");
 }

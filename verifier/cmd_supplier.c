@@ -91,6 +91,8 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 		r = tg_cli_audit_commit(ctx, db, "supplier.add", s.name, detail, &d);
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
+	if (review_expires)
+		tg_cli_warn_past("--review-expires", review_expires);
 	if (ctx->json)
 		tg_cli_print_json(detail);
 	else
@@ -99,89 +101,191 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 	return TG_EXIT_OK;
 }
 
+/* trustgate supplier set NAME [--status S] [--review REF --review-expires D |
+ *     --review none] [--max-tier N] [--cii | --no-cii] [--country CC|none] --reason TEXT
+ * The audit row carries the whole new state and the list of changed fields,
+ * so db/integrity.c re-derives the record from its history. */
 static int cmd_set(struct tg_ctx *ctx, int argc, char **argv)
 {
 	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
 	_cleanup_json_ struct json_object *detail = NULL;
-	const char *status = NULL, *reason = NULL;
+	const char *status = NULL, *reason = NULL, *review = NULL, *review_expires = NULL;
+	const char *max_tier = NULL, *country = NULL;
+	bool cii = false, no_cii = false;
 	const struct tg_opt opts[] = {
-		{ "status", true, &status, NULL },
-		{ "reason", true, &reason, NULL },
-		{ NULL, false, NULL, NULL },
+		{ "status", true, &status, NULL },     { "review", true, &review, NULL },
+		{ "review-expires", true, &review_expires, NULL },
+		{ "max-tier", true, &max_tier, NULL }, { "cii", false, NULL, &cii },
+		{ "no-cii", false, NULL, &no_cii },    { "country", true, &country, NULL },
+		{ "reason", true, &reason, NULL },     { NULL, false, NULL, NULL },
 	};
 	struct tg_diag d = { { 0 } };
-	struct tg_supplier s = { 0 };
-	char **pos;
+	struct tg_supplier s = { 0 }, old = { 0 };
+	char exp_iso[32] = "", **pos;
 	int npos;
+	int64_t t;
 	enum tg_err r;
 
 	r = tg_cli_parse(ctx, argc, argv, opts, 1, 1, &pos, &npos, &d);
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
-	if (!status || (strcmp(status, "approved") && strcmp(status, "suspended") &&
-			strcmp(status, "revoked")))
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "supplier set: --status approved|suspended|revoked is required"), &d);
+	cii = cii || ctx->cii;
+	if (!status && !review && !review_expires && !max_tier && !cii && !no_cii && !country)
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "supplier set: nothing to change (--status, --review, "
+						   "--max-tier, --cii/--no-cii or --country)"), &d);
+	if (status && strcmp(status, "approved") && strcmp(status, "suspended") && strcmp(status, "revoked"))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--status '%.32s': one of approved, suspended, revoked",
+						status), &d);
+	if (cii && no_cii)
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--cii and --no-cii contradict each other"), &d);
+	if (max_tier && (strlen(max_tier) != 1 || max_tier[0] < '1' || max_tier[0] > '5'))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--max-tier '%.16s': one of 1, 2, 3, 4, 5", max_tier), &d);
+	if (country && strcmp(country, "none") != 0 &&
+	    (strlen(country) != 2 || !isupper((unsigned char)country[0]) || !isupper((unsigned char)country[1])))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--country '%.16s': an ISO 3166 code like CN (or none)",
+						country), &d);
+	bool clear_review = review && strcmp(review, "none") == 0;
+	if (clear_review ? review_expires != NULL : !!review != !!review_expires)
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--review REF and --review-expires D go together "
+						   "(--review none clears both)"), &d);
+	if (review && !clear_review && (r = tg_cli_text_arg("--review", review, TG_MAX_NAME, &d)) != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (review_expires) {
+		if (!tg_parse_date(review_expires, &t))
+			return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--review-expires '%.32s' is not a date YYYY-MM-DD",
+							review_expires), &d);
+		snprintf(exp_iso, sizeof(exp_iso), "%s", review_expires);
+	}
 	if ((r = tg_cli_text_arg("supplier set: --reason TEXT", reason, TG_MAX_REASON, &d)) != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
+
 	r = tg_cli_open_db(ctx, &db, &d);
 	if (r == TG_OK)
 		r = tg_db_begin(db, &d);
 	if (r == TG_OK)
-		r = tg_rec_supplier_get(db, pos[0], &s, &d);
-	if (r == TG_OK && strcmp(s.status, "revoked") == 0 && strcmp(status, "revoked") != 0)
+		r = tg_rec_supplier_get(db, pos[0], &old, &d);
+	if (r == TG_OK && strcmp(old.status, "revoked") == 0)
 		/* Revocation is final: a compromised supplier comes back only
 		 * as a new record, reviewed anew. */
-		r = tg_fail(&d, TG_E_USAGE, "supplier '%s' is revoked; revocation is final", s.name);
-	if (r == TG_OK)
-		r = tg_rec_supplier_set_status(db, s.id, status, &d);
+		r = tg_fail(&d, TG_E_USAGE, "supplier '%s' is revoked; revocation is final", pos[0]);
 	if (r == TG_OK) {
-		detail = json_object_new_object();
-		tg_json_str(detail, "name", s.name);
-		tg_json_str(detail, "from", s.status);
-		tg_json_str(detail, "status", status);
+		struct json_object *changes = json_object_new_array();
+		s = old; /* a view: strings stay owned by old */
+		if (status && strcmp(status, old.status) != 0) {
+			s.status = (char *)status;
+			json_object_array_add(changes, json_object_new_string("status"));
+		}
+		if (review) {
+			s.review_ref = clear_review ? NULL : (char *)review;
+			s.review_expires = clear_review ? NULL : exp_iso;
+			if (!tg_str_eq0(s.review_ref, old.review_ref) || !tg_str_eq0(s.review_expires, old.review_expires))
+				json_object_array_add(changes, json_object_new_string("review"));
+		}
+		if (max_tier && max_tier[0] - '0' != old.max_tier) {
+			s.max_tier = max_tier[0] - '0';
+			json_object_array_add(changes, json_object_new_string("max_tier"));
+		}
+		if ((cii && !old.cii) || (no_cii && old.cii)) {
+			s.cii = cii;
+			json_object_array_add(changes, json_object_new_string("cii"));
+		}
+		if (country) {
+			s.country = strcmp(country, "none") == 0 ? NULL : (char *)country;
+			if (!tg_str_eq0(s.country, old.country))
+				json_object_array_add(changes, json_object_new_string("country"));
+		}
+		detail = supplier_json(&s);
+		json_object_object_del(detail, "created_at");
+		json_object_object_del(detail, "updated_at");
+		tg_json_str(detail, "from", old.status);
+		json_object_object_add(detail, "changes", changes);
 		tg_json_str(detail, "reason", reason);
-		r = tg_cli_audit_commit(ctx, db, "supplier.set", s.name, detail, &d);
+		if (json_object_array_length(changes) == 0)
+			r = tg_fail(&d, TG_E_USAGE, "supplier set: nothing changes (the record already says so)");
 	}
-	tg_supplier_release(&s);
+	if (r == TG_OK)
+		r = tg_rec_supplier_update(db, &s, &d);
+	if (r == TG_OK)
+		r = tg_cli_audit_commit(ctx, db, "supplier.set", old.name, detail, &d);
+	tg_supplier_release(&old);
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
-	if (ctx->json)
+	if (review_expires)
+		tg_cli_warn_past("--review-expires", review_expires);
+	if (ctx->json) {
 		tg_cli_print_json(detail);
-	else
-		printf("supplier %s is now %s\n", pos[0], status);
+	} else {
+		struct json_object *v = NULL;
+		json_object_object_get_ex(detail, "changes", &v);
+		printf("supplier %s changed: %s\n", pos[0], json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+	}
 	return TG_EXIT_OK;
+}
+
+struct list_filter {
+	struct json_object *arr;
+	const char *status, *before; /* NULL: any */
+};
+
+static void print_supplier(const struct tg_supplier *s)
+{
+	printf("%s  %s  tier<=%d%s%s%s  review %s%s%s\n", s->name, s->status, s->max_tier, s->cii ? "  CII" : "",
+	       s->country ? "  " : "", s->country ? s->country : "", s->review_ref ? s->review_ref : "none",
+	       s->review_expires ? " until " : "", s->review_expires ? s->review_expires : "");
 }
 
 static enum tg_err list_one(const struct tg_supplier *s, void *ud)
 {
-	struct json_object *arr = ud;
+	struct list_filter *f = ud;
 
-	if (arr)
-		json_object_array_add(arr, supplier_json(s));
+	if (f->status && strcmp(f->status, s->status) != 0)
+		return TG_OK;
+	/* --expiring-before D: reviews that lapse before D, and suppliers with
+	 * none at all (they are unusable at tier 3 already). */
+	if (f->before && s->review_expires && strcmp(s->review_expires, f->before) >= 0)
+		return TG_OK;
+	if (f->arr)
+		json_object_array_add(f->arr, supplier_json(s));
 	else
-		printf("%-24s %-9s tier<=%d %-3s %-2s review=%s%s%s\n", s->name, s->status,
-		       s->max_tier, s->cii ? "CII" : "-", s->country ? s->country : "--",
-		       s->review_ref ? s->review_ref : "none", s->review_expires ? " until " : "",
-		       s->review_expires ? s->review_expires : "");
+		print_supplier(s);
 	return TG_OK;
 }
 
+/* trustgate supplier list [--status S] [--expiring-before YYYY-MM-DD] */
 static int cmd_list(struct tg_ctx *ctx, int argc, char **argv)
 {
 	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
 	_cleanup_json_ struct json_object *arr = NULL;
+	const char *status = NULL, *before = NULL;
+	const struct tg_opt opts[] = {
+		{ "status", true, &status, NULL }, { "expiring-before", true, &before, NULL },
+		{ NULL, false, NULL, NULL },
+	};
 	struct tg_diag d = { { 0 } };
+	struct list_filter f = { NULL };
 	char **pos;
 	int npos;
-	enum tg_err r = tg_cli_parse(ctx, argc, argv, NULL, 0, 0, &pos, &npos, &d);
+	int64_t t;
+	enum tg_err r = tg_cli_parse(ctx, argc, argv, opts, 0, 0, &pos, &npos, &d);
 
-	if (r == TG_OK)
-		r = tg_cli_open_db(ctx, &db, &d);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (status && strcmp(status, "approved") && strcmp(status, "pending") && strcmp(status, "suspended") &&
+	    strcmp(status, "revoked"))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--status '%.32s': one of approved, pending, suspended, "
+						   "revoked", status), &d);
+	if (before && !tg_parse_date(before, &t))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--expiring-before '%.32s' is not a date YYYY-MM-DD",
+						before), &d);
+	r = tg_cli_open_db(ctx, &db, &d);
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
 	if (ctx->json)
 		arr = json_object_new_array();
-	r = tg_rec_supplier_each(db, list_one, arr, &d);
+	f.arr = arr;
+	f.status = status;
+	f.before = before;
+	r = tg_rec_supplier_each(db, list_one, &f, &d);
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
 	if (arr)
@@ -234,7 +338,7 @@ static int cmd_show(struct tg_ctx *ctx, int argc, char **argv)
 		sc.keys = json_object_new_array();
 		json_object_object_add(o, "keys", sc.keys);
 	} else {
-		list_one(&s, NULL);
+		print_supplier(&s);
 	}
 	r = tg_rec_key_each(db, s.id, show_key, &sc, &d);
 	tg_supplier_release(&s);

@@ -40,12 +40,26 @@ static const struct tg_help entries[] = {
 	    REASON },
 	  "trustgate supplier add 华为技术有限公司 --country CN --max-tier 4 --review SR-2026-17 "
 	  "--review-expires 2027-06-30 --reason \"supply-chain review passed\"" },
-	{ "supplier set", "NAME --status approved|suspended|revoked --reason TEXT",
-	  "change a supplier's status (revocation is final)",
-	  "Suspended and revoked suppliers fail every check from then on (SUPPLIER_NOT_APPROVED).",
-	  { { "--status S", "approved, suspended or revoked" }, REASON },
-	  "trustgate supplier set acme --status suspended --reason \"audit finding 2026-03\"" },
-	{ "supplier list", "", "list the suppliers", NULL, { { 0 } }, "trustgate --json supplier list" },
+	{ "supplier set",
+	  "NAME [--status approved|suspended|revoked] [--review REF --review-expires D | --review none] "
+	  "[--max-tier N] [--cii | --no-cii] [--country CC|none] --reason TEXT",
+	  "change a supplier: status, security review, tier, CII, country (each change audited)",
+	  "Suspended and revoked suppliers fail every check from then on (SUPPLIER_NOT_APPROVED); revocation is "
+	  "final.  A renewed review makes an expired supplier usable at tier 3+ again.  A date already past is "
+	  "accepted with a warning.",
+	  { { "--status S", "approved, suspended or revoked" },
+	    { "--review REF", "the new review's reference (with --review-expires), or none to clear" },
+	    { "--review-expires D", "the new review's expiry (YYYY-MM-DD)" },
+	    { "--max-tier N", "highest destination tier (1-5)" },
+	    { "--cii", "may supply critical information infrastructure" },
+	    { "--no-cii", "may not" },
+	    { "--country CC", "ISO 3166 alpha-2 code, or none" },
+	    REASON },
+	  "trustgate supplier set acme --review SR-2027-03 --review-expires 2028-03-31 --reason \"annual review\"" },
+	{ "supplier list", "[--status S] [--expiring-before YYYY-MM-DD]", "list the suppliers", NULL,
+	  { { "--status S", "only approved, pending, suspended or revoked ones" },
+	    { "--expiring-before D", "only those whose review lapses before D (or who have none)" } },
+	  "trustgate supplier list --status approved --expiring-before 2027-01-01" },
 	{ "supplier show", "NAME", "a supplier with its keys", NULL, { { 0 } }, "trustgate supplier show acme" },
 
 	/* ----------------------------------------------------------- key */
@@ -65,12 +79,21 @@ static const struct tg_help entries[] = {
 	    REASON },
 	  "trustgate key add acme acme-signing.pem --purpose package --reason \"key ceremony 2026-02\"" },
 	{ "key revoke", "FINGERPRINT --reason TEXT", "revoke a key: every signature it makes is rejected from now on",
-	  "FINGERPRINT is the full lowercase hex SHA-256.", { REASON },
-	  "trustgate key revoke 3f1c...e9 --reason \"private key exposed\"" },
-	{ "key list", "[SUPPLIER]", "list keys (all, or one supplier's)", NULL, { { 0 } }, "trustgate key list acme" },
+	  "FINGERPRINT: the key's fingerprint or a unique prefix of at least 8 hex digits.", { REASON },
+	  "trustgate key revoke 3f1c09ab --reason \"private key exposed\"" },
+	{ "key list", "[SUPPLIER] [--supplier NAME] [--status S] [--purpose P] [--expiring-before D]",
+	  "list keys (all, or one supplier's)", NULL,
+	  { { "--supplier NAME", "only this supplier's (same as SUPPLIER)" },
+	    { "--status S", "only active, revoked, expired or not-yet-valid ones" },
+	    { "--purpose P", "only keys for package, firmware, ak or ek-ca" },
+	    { "--expiring-before D", "only keys whose validity ends before D" } },
+	  "trustgate key list --status active --expiring-before 2027-01-01" },
+	{ "key show", "FINGERPRINT", "one key: supplier, algorithm, purposes, digests, validity, status",
+	  "FINGERPRINT: the key's fingerprint or a unique prefix of at least 8 hex digits.", { { 0 } },
+	  "trustgate key show 3f1c09ab" },
 
 	/* ------------------------------------------------------- product */
-	{ "product", "add|set ...", "products of a supplier and what they may carry", NULL, { { 0 } }, NULL },
+	{ "product", "add|set|list|show ...", "products of a supplier and what they may carry", NULL, { { 0 } }, NULL },
 	{ "product add",
 	  "SUPPLIER NAME --kind package|firmware|image [--max-tier N] [--min-version V] [--guid UUID] "
 	  "[--allow LIST] --reason TEXT",
@@ -83,12 +106,22 @@ static const struct tg_help entries[] = {
 	    { "--allow LIST", "what its packages may carry from tier 3: setuid" },
 	    REASON },
 	  "trustgate product add acme router-fw --kind firmware --max-tier 4 --min-version 2.1 --reason \"PO 4471\"" },
-	{ "product set", "SUPPLIER NAME --allow LIST|none --reason TEXT", "change a product's allowances", NULL,
-	  { { "--allow LIST", "setuid, or none" }, REASON },
-	  "trustgate product set debian login --allow setuid --reason \"login is setuid by design\"" },
+	{ "product set",
+	  "SUPPLIER NAME [--max-tier N] [--min-version V|none] [--guid UUID|none] [--allow LIST|none] --reason TEXT",
+	  "change a product: tier, version floor, capsule GUID, allowances (each change audited)", NULL,
+	  { { "--max-tier N", "highest tier the product may enter (1-5)" },
+	    { "--min-version V", "the floor (older versions are ROLLBACK), or none" },
+	    { "--guid UUID", "the UEFI image type GUID, or none" },
+	    { "--allow LIST", "setuid, or none" },
+	    REASON },
+	  "trustgate product set acme router-fw --min-version 2.3.1 --reason \"2.3.0 revoked, CVE-2026-1234\"" },
+	{ "product list", "[--supplier NAME]", "list products", NULL,
+	  { { "--supplier NAME", "only this supplier's" } }, "trustgate product list --supplier acme" },
+	{ "product show", "SUPPLIER NAME", "a product with its releases", NULL, { { 0 } },
+	  "trustgate --json product show acme router-fw" },
 
 	/* ------------------------------------------------------- release */
-	{ "release", "add|revoke ...", "released versions and their digests", NULL, { { 0 } }, NULL },
+	{ "release", "add|revoke|list|show ...", "released versions and their digests", NULL, { { 0 } }, NULL },
 	{ "release add", "SUPPLIER PRODUCT VERSION (--file PATH | --digest ALG:HEX) --reason TEXT",
 	  "record a release: the bytes of that version",
 	  "With --file, the file's SHA-256 and, for PE/COFF and FIT files, the measurements a measured boot "
@@ -101,17 +134,34 @@ static const struct tg_help entries[] = {
 	{ "release revoke", "SUPPLIER PRODUCT VERSION --reason TEXT",
 	  "revoke a release: its bytes are rejected (RELEASE_REVOKED) under any version", NULL, { REASON },
 	  "trustgate release revoke acme router-fw 2.3.0 --reason \"CVE-2026-1234\"" },
+	{ "release list", "[--supplier NAME [--product NAME]] [--status approved|revoked]", "list releases", NULL,
+	  { { "--supplier NAME", "only this supplier's" },
+	    { "--product NAME", "only this product's (with --supplier)" },
+	    { "--status S", "only approved or revoked ones" } },
+	  "trustgate release list --supplier acme --status revoked" },
+	{ "release show", "SUPPLIER PRODUCT VERSION", "one release: digest, status, dates", NULL, { { 0 } },
+	  "trustgate release show acme router-fw 2.3.1" },
 
 	/* --------------------------------------------------------- audit */
 	{ "audit", "verify|log|anchor ...", "the hash-chained audit log", NULL, { { 0 } }, NULL },
 	{ "audit verify", "[--tpm] [--tcti CONF]",
-	  "check the audit chain and that the records match their history",
-	  "Exit 0 intact, 1 tampered (names the first bad row or record), 2 unreadable.",
+	  "check the audit chain and that every record matches its history",
+	  "Re-hashes the chain, then re-derives every supplier, key, product, release, host and reference set "
+	  "from its audit rows and compares it with the table: every record changed, inserted or deleted behind "
+	  "trustgate's back is named.  Exit 0 intact, 1 tampered, 2 unreadable.",
 	  { { "--tpm", "also compare the chain head with the one anchored in the TPM" },
 	    { "--tcti CONF", "TPM connection (default $TPM2TOOLS_TCTI, $TSS2_TCTI, then the TSS default)" } },
 	  "trustgate audit verify --tpm" },
-	{ "audit log", "[--since YYYY-MM-DD]", "print the audit rows", NULL,
-	  { { "--since D", "only rows from that day on" } }, "trustgate --json audit log --since 2026-01-01" },
+	{ "audit log", "[--since D] [--until D] [--action A] [--object O] [--key FINGERPRINT] [--by ACTOR]",
+	  "print the audit rows, filtered",
+	  "Text output prints names as JSON strings, so no name can forge a line.",
+	  { { "--since D", "only rows from day D on (YYYY-MM-DD, UTC)" },
+	    { "--until D", "only rows up to the end of day D" },
+	    { "--action A", "one action (supplier.set) or every action of a kind (supplier)" },
+	    { "--object O", "one object: a supplier, S/P, S/P/V, a fingerprint, a host, a model" },
+	    { "--key FP", "rows of one key: its own and every verdict it signed (unique prefix of 8+ hex)" },
+	    { "--by ACTOR", "rows written by one actor (the global --actor names who acts, not a filter)" } },
+	  "trustgate --json audit log --action key.revoke --since 2026-01-01 --until 2026-03-31" },
 	{ "audit anchor", "[--tcti CONF] [--decisions PATH]",
 	  "anchor the audit head in this appliance's TPM (NV counter + NV head)",
 	  "From then on every change writes the new head to the TPM before it commits, and every verdict is "
@@ -136,6 +186,15 @@ static const struct tg_help entries[] = {
 				 "(e.g. /var/lib/apt/lists)" } },
 	  "trustgate --tier 3 check router-2.3.1.fit --product router-fw --version 2.3.1\n"
 	  "trustgate --tier 1 check /var/cache/apt/archives/bash_5.2.15-2+b2_amd64.deb --apt-lists /var/lib/apt/lists" },
+
+	/* ------------------------------------------------------- verdict */
+	{ "verdict", "show ID", "recorded verdicts as evidence", NULL, { { 0 } }, NULL },
+	{ "verdict show", "ID",
+	  "a recorded verdict: the document as decided, its id, time, actor, tool build, the records it used, "
+	  "and its audit row",
+	  "The stored document is checked against the SHA-256 its audit row carries and the row against its "
+	  "hash: exit 0 when both hold, 1 when the verdict was edited after the decision, 2 for an unknown id.",
+	  { { 0 } }, "trustgate --json verdict show 42" },
 
 	/* ---------------------------------------------------- inspection */
 	{ "fit", "show FILE", "inspect a U-Boot FIT image", NULL, { { 0 } }, NULL },
@@ -164,7 +223,7 @@ static const struct tg_help entries[] = {
 	  { { 0 } }, "trustgate --json vendor manifest app-1.4.tar.gz" },
 
 	/* ---------------------------------------------------------- host */
-	{ "host", "challenge|respond|enroll|list|show ...", "attested hosts and their attestation keys", NULL,
+	{ "host", "challenge|respond|enroll|list|show|set|retire ...", "attested hosts and their attestation keys", NULL,
 	  { { 0 } }, NULL },
 	{ "host challenge", "NAME --ak AKPUB --ek EKPUB [--out FILE]",
 	  "make a credential challenge: only the TPM holding that EK and AK can answer it", NULL,
@@ -191,7 +250,16 @@ static const struct tg_help entries[] = {
 	    { "--no-challenge", "enrol without proof (audited as such)" },
 	    REASON },
 	  "trustgate --tier 3 host enroll web-01 --ak ak.pub --ek ek.pub --model r740 --secret 9f0c... --reason \"rack B4\"" },
-	{ "host list", "", "list the hosts", NULL, { { 0 } }, "trustgate host list" },
+	{ "host list", "[--status enrolled|retired] [--model NAME]", "list the hosts", NULL,
+	  { { "--status S", "only enrolled or retired ones" }, { "--model NAME", "only this model's" } },
+	  "trustgate host list --model r740" },
+	{ "host set", "NAME [--model NAME|none] [--tier N] --reason TEXT",
+	  "change a host's model (whose reference values apply) or tier", NULL,
+	  { { "--model NAME", "the new model, or none" }, { "--tier N", "the host's tier (1-5)" }, REASON },
+	  "trustgate host set web-01 --model r750 --reason \"mainboard replaced, ticket 8812\"" },
+	{ "host retire", "NAME --reason TEXT", "retire a host: its attestations are refused from now on",
+	  "The record and its history stay; the name cannot be enrolled again.", { REASON },
+	  "trustgate host retire web-01 --reason \"decommissioned\"" },
 	{ "host show", "NAME", "a host with its last attestation", NULL, { { 0 } }, "trustgate --json host show web-01" },
 
 	/* ----------------------------------------------------- reference */

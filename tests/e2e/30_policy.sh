@@ -135,8 +135,9 @@ expect 0 "audit chain intact after all checks" -- tg audit verify
 
 # --- the JSON document has exactly the CLI.md shape
 tg --json check fw-3.0.bin --sig fw-3.0.sha384.sig --tier 4 > doc.json
-jq -e 'keys == ["components","key","kind","policy","product","reasons","subject","supplier","verdict","version","warnings"]
-	and (.subject | keys) == ["path","sha256","size"] and (.policy | keys) == ["cii","gm","tier"]
+jq -e 'keys == ["actor","audit","components","id","key","kind","policy","product","reasons","records","subject","supplier","time","tool","verdict","version","warnings"]
+	and (.subject | keys) == ["path","sha256","size"] and (.policy | keys) == ["cii","gm","records_sha256","tier"]
+	and (.audit | keys) == ["hash","seq"] and (.tool | keys) == ["build_sha256","commit","name","version"]
 	and (.key | keys) == ["algorithm","fingerprint"] and .kind == "blob" and .key.algorithm == "rsa3072"
 	and .subject.sha256 == "'"$(sha256sum fw-3.0.bin | cut -d' ' -f1)"'"' doc.json >/dev/null \
 	&& ok "JSON verdict has the CLI.md shape and the file's sha256" || bad "JSON verdict has the CLI.md shape"

@@ -181,3 +181,34 @@ a=$(sqlite3 "$TRUSTGATE_DB" "select count(*) from audit where action = 'attest'"
 [ "$n" -gt 5 ] && [ "$n" -eq "$a" ] && ok "every attestation recorded with its audit row ($n)" || bad "attestations recorded ($n verdicts, $a audit rows)"
 expect 0 "audit chain intact" -- tg audit verify
 bad_input "attest without --eventlog" "--eventlog" -- tg attest h1 --msg good.msg --sig good.sig --nonce "$N"
+
+# Host lifecycle: a model change takes effect, a retired host is refused, and
+# a retirement undone with sqlite3 is found.
+N=$(openssl rand -hex 20); quote "$N" lc
+expect 0 "host set --model to a model without references" -- tg --json host set h1 --model empty-model --reason "board swapped"
+printf '%s' "$LAST_OUT" | jq -e '.changes == ["model"] and .previous_model == "edge-1"' >/dev/null && ok "host set detail" || bad "host set detail: $LAST_OUT"
+attest_reason REFERENCE_EMPTY "the new model's (empty) references now apply" -- h1 --msg lc.msg --sig lc.sig --eventlog golden.log --nonce "$N"
+expect 0 "host set --model back" -- tg host set h1 --model edge-1 --reason "board swapped back"
+tg --json host show h1 | jq -e '.model == "edge-1" and .status == "enrolled"' >/dev/null && ok "host show: the model is back" || bad "host show: the model is back"
+bad_input "host set without a change" "nothing to change" -- tg host set h1 --reason x
+bad_input "host set --model with a bidi override" "U+202E" -- tg host set h1 --model "$(printf 'm\xe2\x80\xae')" --reason x
+expect 0 "host retire" -- tg host retire h1 --reason "decommissioned"
+expect 0 "host list --status retired" -- tg --json host list --status retired
+[ "$(printf '%s' "$LAST_OUT" | jq -r '[.[].name] | join(",")')" = h1 ] && ok "the retired host is listed as retired" || bad "host list --status retired: $LAST_OUT"
+N=$(openssl rand -hex 20); quote "$N" lc3
+attest_reason HOST_UNKNOWN "a retired host's genuine quote is UNTRUSTED" -- h1 --msg lc3.msg --sig lc3.sig --eventlog golden.log --nonce "$N"
+bad_input "a retired host cannot be changed" "retired" -- tg host set h1 --tier 2 --reason x
+bad_input "a retired host cannot be retired again" "retired" -- tg host retire h1 --reason x
+cp "$TRUSTGATE_DB" before.db
+sqlite3 "$TRUSTGATE_DB" "update host set status = 'enrolled' where name = 'h1'"
+N=$(openssl rand -hex 20); quote "$N" lc4
+attest_reason RECORD_TAMPERED "a retirement undone with sqlite3 is RECORD_TAMPERED" -- h1 --msg lc4.msg --sig lc4.sig --eventlog golden.log --nonce "$N"
+cp before.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
+expect 0 "audit chain intact after the host changes" -- tg audit verify
+
+# Attestation verdicts are evidence too.
+vid=$(sqlite3 "$TRUSTGATE_DB" "select max(id) from verdict where command = 'attest'")
+expect 0 "verdict show of an attestation" -- tg --json verdict show "$vid"
+printf '%s' "$LAST_OUT" | jq -e '.kind == "attestation" and .audit.intact and .audit.report_covered and .records.host.name == "h1"
+	and (.records.host.ak_fingerprint | length) == 64 and (.tool.build_sha256 | length) == 64' >/dev/null \
+	&& ok "attest verdict: host record, tool, audit row" || bad "attest verdict show: $(printf '%s' "$LAST_OUT" | jq -c '{kind,audit,records,tool}')"

@@ -1,0 +1,31 @@
+-- trustgate records, schema version 5: records that live for years.
+--
+-- A host can be retired (`host retire`): its attestations are refused from
+-- then on, its record and history stay.  SQLite cannot change a CHECK
+-- constraint in place, so the table is rebuilt with the same columns.
+CREATE TABLE host_v5 (
+	id             INTEGER PRIMARY KEY,
+	name           TEXT NOT NULL UNIQUE,
+	tier           INTEGER NOT NULL CHECK (tier BETWEEN 1 AND 5),
+	model          TEXT,
+	ak_public      BLOB NOT NULL,
+	ak_name        TEXT NOT NULL,
+	ak_fingerprint TEXT NOT NULL,
+	ek_public      BLOB,
+	ek_cert        BLOB,
+	status         TEXT NOT NULL CHECK (status IN ('enrolled', 'revoked', 'retired')),
+	enrolled_at    TEXT NOT NULL,
+	last_clock     INTEGER,
+	last_reset     INTEGER,
+	last_restart   INTEGER
+);
+INSERT INTO host_v5 (id, name, tier, model, ak_public, ak_name, ak_fingerprint, ek_public, ek_cert, status,
+		     enrolled_at, last_clock, last_reset, last_restart)
+	SELECT id, name, tier, model, ak_public, ak_name, ak_fingerprint, ek_public, ek_cert, status,
+	       enrolled_at, last_clock, last_reset, last_restart FROM host;
+DROP TABLE host;
+ALTER TABLE host_v5 RENAME TO host;
+
+-- A verdict is evidence: its audit row (whose detail carries the SHA-256
+-- of the stored report) is found from the verdict, for `verdict show`.
+ALTER TABLE verdict ADD COLUMN audit_seq INTEGER;

@@ -1,0 +1,40 @@
+/*
+ * What turns a verdict into evidence a reviewer can file: when, by whom,
+ * with which tool and build, under which records, and where in the audit
+ * chain it sits (docs/CLI.md, "Evidence").
+ *
+ * A verdict document is stored in the verdict table as JSON text; its audit
+ * row carries the verdict id and the SHA-256 of that text, and the row's
+ * hash chains it to every row before.  The stored text therefore cannot
+ * contain its own audit row: "id" and "audit" are added to the document
+ * when it is shown (tg_evidence_link, `verdict show`).
+ */
+#ifndef TG_EVIDENCE_H
+#define TG_EVIDENCE_H
+
+#include <json-c/json.h>
+
+#include "../db/db.h"
+
+/* Add "time", "actor", "tool" {name, version, commit, build_sha256} and
+ * "records" (the supplier, key, product, release or host records the
+ * decision used, as they stand) with "policy.records_sha256" to a verdict
+ * document before it is stored. */
+enum tg_err tg_evidence_stamp(struct tg_db *db, struct json_object *report, const char *actor,
+			      struct tg_diag *d);
+
+/* The stored form of the document (what its audit row's report_sha256
+ * covers), and that digest (hex). */
+const char *tg_evidence_text(struct json_object *report);
+void tg_evidence_digest(const char *text, char out[65]);
+
+/* After the verdict row (id) and its audit row (db->last_seq) are written
+ * in the open transaction: remember the audit row on the verdict and add
+ * "id" and "audit" {seq, hash} to the document that is shown. */
+enum tg_err tg_evidence_link(struct tg_db *db, int64_t verdict_id, struct json_object *shown,
+			     struct tg_diag *d);
+
+/* One line for the text output: "verdict 42 at T by A, audit row 118 (hash...)". */
+void tg_evidence_fprint(FILE *f, struct json_object *shown);
+
+#endif
