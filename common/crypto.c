@@ -924,3 +924,22 @@ enum tg_err tg_ecdh_p256(const struct tg_key *peer, uint8_t z_x[32], uint8_t eph
 	memcpy(eph_y, ep + 33, 32);
 	return TG_OK;
 }
+
+static const char *const scheme_names[] = {
+	[TG_SCHEME_NONE] = "none",       [TG_SCHEME_RSA_PKCS1] = "rsa-pkcs1", [TG_SCHEME_RSA_PSS] = "rsa-pss",
+	[TG_SCHEME_ECDSA] = "ecdsa",     [TG_SCHEME_ED25519] = "ed25519",     [TG_SCHEME_SM2] = "sm2",
+	[TG_SCHEME_OPENPGP] = "openpgp",
+};
+
+const char *tg_scheme_name(enum tg_sig_scheme s)
+{
+	return (size_t)s < TG_ARRAY_SIZE(scheme_names) && scheme_names[s] ? scheme_names[s] : "none";
+}
+
+enum tg_sig_scheme tg_scheme_from_name(const char *name)
+{
+	for (size_t i = 0; name && i < TG_ARRAY_SIZE(scheme_names); i++)
+		if (scheme_names[i] && strcmp(scheme_names[i], name) == 0)
+			return (enum tg_sig_scheme)i;
+	return TG_SCHEME_NONE;
+}

@@ -93,6 +93,10 @@ const char *tg_key_default_hashes(const struct tg_key *k);
 
 const char *tg_hash_name(enum tg_hash h);
 enum tg_hash tg_hash_from_name(const char *name);
+/* "rsa-pkcs1", "rsa-pss", "ecdsa", "ed25519", "sm2", "openpgp", "none";
+ * and back (TG_SCHEME_NONE for an unknown name). */
+const char *tg_scheme_name(enum tg_sig_scheme s);
+enum tg_sig_scheme tg_scheme_from_name(const char *name);
 size_t tg_hash_len(enum tg_hash h);
 /* Parse "sha256,sha384" into a bitmask of (1 << enum tg_hash). */
 bool tg_hash_parse_list(const char *list, unsigned *ret_mask);

@@ -29,3 +29,11 @@ ALTER TABLE host_v5 RENAME TO host;
 -- A verdict is evidence: its audit row (whose detail carries the SHA-256
 -- of the stored report) is found from the verdict, for `verdict show`.
 ALTER TABLE verdict ADD COLUMN audit_seq INTEGER;
+
+-- Re-evaluation (`trustgate reevaluate`): a verdict re-decided after a key,
+-- release, supplier or product record changed names the verdict it
+-- supersedes.  The indexes find the verdicts that relied on one record.
+ALTER TABLE verdict ADD COLUMN supersedes INTEGER REFERENCES verdict (id);
+CREATE INDEX verdict_key ON verdict (key_fingerprint);
+CREATE INDEX verdict_release ON verdict (supplier, product, version);
+CREATE INDEX verdict_supersedes ON verdict (supersedes);

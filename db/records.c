@@ -748,8 +748,8 @@ enum tg_err tg_rec_verdict_insert(struct tg_db *db, const struct tg_verdict_row 
 	enum tg_err r = tg_db_prepare(
 		db, "INSERT INTO verdict (time, actor, command, kind, subject_path, subject_sha256, "
 		    "subject_size, result, tier, cii, gm, supplier, product, version, "
-		    "key_fingerprint, report, nonce) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-		    "?12, ?13, ?14, ?15, ?16, ?17);", &st, d);
+		    "key_fingerprint, report, nonce, supersedes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+		    "?12, ?13, ?14, ?15, ?16, ?17, ?18);", &st, d);
 
 	if (r != TG_OK)
 		return r;
@@ -771,6 +771,10 @@ enum tg_err tg_rec_verdict_insert(struct tg_db *db, const struct tg_verdict_row 
 	tg_db_bind_text(st, 15, v->key_fingerprint);
 	tg_db_bind_text(st, 16, v->report);
 	tg_db_bind_text(st, 17, v->nonce);
+	if (v->supersedes)
+		tg_db_bind_int(st, 18, v->supersedes);
+	else
+		sqlite3_bind_null(st, 18);
 	r = tg_db_exec_stmt(db, st, d);
 	if (r == TG_OK && ret_id)
 		*ret_id = tg_db_last_rowid(db);

@@ -166,6 +166,7 @@ struct tg_verdict_row {
 	uint64_t subject_size;
 	int tier;
 	bool cii, gm;
+	int64_t supersedes;   /* the verdict this one re-decides (0: none) */
 };
 enum tg_err tg_rec_verdict_insert(struct tg_db *db, const struct tg_verdict_row *v,
 				  int64_t *ret_id, struct tg_diag *d);

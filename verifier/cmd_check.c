@@ -981,6 +981,42 @@ static enum tg_err apt_check(struct tg_db *db, const char *dir, const struct tg_
 
 /* ------------------------------------------------------------ record */
 
+/* The facts the decision rested on, recorded with it so that `reevaluate`
+ * can re-run the policy against changed records without the file: the
+ * signature's key, scheme and digest, the file's digests, the purposes and
+ * product/version asked for, and the walker's findings with their
+ * severity (verifier/reevaluate.c reads exactly these). */
+static struct json_object *facts_json(const struct tg_findings *f, const struct tg_ar_result *ar, bool archive)
+{
+	struct json_object *o = json_object_new_object(), *dg = json_object_new_object();
+	struct json_object *purp = json_object_new_array();
+
+	json_object_object_add(o, "sig_given", json_object_new_boolean(f->sig_given));
+	tg_json_str(o, "sig_hash", f->signer ? tg_hash_name(f->sig_hash) : NULL);
+	tg_json_str(o, "scheme", f->signer ? tg_scheme_name(f->scheme) : NULL);
+	for (int h = TG_HASH_NONE + 1; h < TG_HASH__COUNT; h++)
+		if (f->digest[h][0])
+			tg_json_str(dg, tg_hash_name((enum tg_hash)h), f->digest[h]);
+	json_object_object_add(o, "digests", dg);
+	for (const char *const *pp = f->purposes; pp && *pp; pp++)
+		json_object_array_add(purp, json_object_new_string(*pp));
+	json_object_object_add(o, "purposes", purp);
+	tg_json_str(o, "product", f->product);
+	tg_json_str(o, "version", f->version);
+	if (archive) {
+		struct json_object *fs = json_object_new_array();
+		for (size_t i = 0; i < ar->nf; i++) {
+			struct json_object *x = json_object_new_object();
+			tg_json_str(x, "code", ar->f[i].code);
+			json_object_object_add(x, "always", json_object_new_boolean(ar->f[i].sev == TG_AR_ALWAYS));
+			tg_json_str(x, "detail", ar->f[i].detail);
+			json_object_array_add(fs, x);
+		}
+		json_object_object_add(o, "findings", fs);
+	}
+	return o;
+}
+
 /* Stamp the verdict as evidence, store it with its audit row, render what
  * the user sees (with the verdict id and audit row), then commit: a
  * recorded verdict is a shown one, even if the process dies in between
@@ -1568,6 +1604,7 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 
 	/* -- record, then show (record_verdict renders before it commits) */
 	report = tg_report_json(&v);
+	json_object_object_add(report, "facts", facts_json(&f, &ar, strcmp(v.kind, "archive") == 0));
 	r = record_verdict(ctx, db, &v, report, &d);
 	if (r != TG_OK) {
 		tg_out_discard();

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "reevaluate.h"
 #include "../common/crypto.h"
 #include "../common/file.h"
 #include "../common/encoding.h"
@@ -460,13 +461,7 @@ static int cmd_revoke(struct tg_ctx *ctx, int argc, char **argv)
 		r = tg_cli_audit_commit(ctx, db, "key.revoke", k.fingerprint, detail, &d);
 	}
 	tg_keyrec_release(&k);
-	if (r != TG_OK)
-		return tg_cli_fail(ctx, r, &d);
-	if (ctx->json)
-		tg_cli_print_json(detail);
-	else
-		printf("key %s revoked\n", fpr);
-	return TG_EXIT_OK;
+	return tg_revoked_report(ctx, db, r, &d, detail, TG_IMPACT_KEY, fpr, NULL, NULL, NULL, "key", fpr);
 }
 
 struct key_filter {

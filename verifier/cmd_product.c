@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "reevaluate.h"
 #include "../common/version.h"
 #include "../db/records.h"
 
@@ -241,17 +242,8 @@ static int cmd_set(struct tg_ctx *ctx, int argc, char **argv)
 	tg_supplier_release(&s);
 	if (p.name)
 		tg_product_release(&p);
-	if (r != TG_OK)
-		return tg_cli_fail(ctx, r, &d);
-	if (ctx->json) {
-		tg_cli_print_json(detail);
-	} else {
-		struct json_object *v = NULL;
-		json_object_object_get_ex(detail, "changes", &v);
-		printf("product %s changed: %s\n", object,
-		       json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
-	}
-	return TG_EXIT_OK;
+	return tg_revoked_report(ctx, db, r, &d, detail, TG_IMPACT_PRODUCT, pos[0], pos[1], NULL, NULL, "product",
+				 r == TG_OK ? object : pos[1]);
 }
 
 static enum tg_err print_product(const struct tg_product *p, void *ud)

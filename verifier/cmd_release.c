@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "reevaluate.h"
 #include "../common/crypto.h"
 #include "../common/encoding.h"
 #include "../common/file.h"
@@ -216,19 +217,20 @@ static int cmd_revoke(struct tg_ctx *ctx, int argc, char **argv)
 		tg_json_str(detail, "product", p.name);
 		tg_json_str(detail, "version", pos[2]);
 		tg_json_str(detail, "status", "revoked");
+		tg_json_str(detail, "digest_alg", rel.digest_alg);
+		tg_json_str(detail, "digest", rel.digest);
 		tg_json_str(detail, "reason", reason);
 		snprintf(object, sizeof(object), "%s/%s/%s", p.supplier, p.name, pos[2]);
 		r = tg_cli_audit_commit(ctx, db, "release.revoke", object, detail, &d);
 	}
+	char digest[129] = "";
+	if (r == TG_OK && strcmp(rel.digest_alg, "sha256") == 0)
+		snprintf(digest, sizeof(digest), "%s", rel.digest);
+	int code = tg_revoked_report(ctx, db, r, &d, detail, TG_IMPACT_RELEASE, p.supplier, p.name, pos[2],
+				     digest[0] ? digest : NULL, "release", r == TG_OK ? object : pos[2]);
 	tg_product_release(&p);
 	tg_release_release(&rel);
-	if (r != TG_OK)
-		return tg_cli_fail(ctx, r, &d);
-	if (ctx->json)
-		tg_cli_print_json(detail);
-	else
-		printf("release %s/%s %s revoked\n", pos[0], pos[1], pos[2]);
-	return TG_EXIT_OK;
+	return code;
 }
 
 static struct json_object *release_json(const struct tg_release *rel)

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "reevaluate.h"
 #include "../db/records.h"
 
 static struct json_object *supplier_json(const struct tg_supplier *s)
@@ -208,18 +209,11 @@ static int cmd_set(struct tg_ctx *ctx, int argc, char **argv)
 	if (r == TG_OK)
 		r = tg_cli_audit_commit(ctx, db, "supplier.set", old.name, detail, &d);
 	tg_supplier_release(&old);
-	if (r != TG_OK)
-		return tg_cli_fail(ctx, r, &d);
-	if (review_expires)
+	if (r == TG_OK && review_expires)
 		tg_cli_warn_past("--review-expires", review_expires);
-	if (ctx->json) {
-		tg_cli_print_json(detail);
-	} else {
-		struct json_object *v = NULL;
-		json_object_object_get_ex(detail, "changes", &v);
-		printf("supplier %s changed: %s\n", pos[0], json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
-	}
-	return TG_EXIT_OK;
+	/* What relied on the supplier: every approved verdict in force of
+	 * its products (re-decided by `trustgate reevaluate`). */
+	return tg_revoked_report(ctx, db, r, &d, detail, TG_IMPACT_SUPPLIER, pos[0], NULL, NULL, NULL, "supplier", pos[0]);
 }
 
 struct list_filter {

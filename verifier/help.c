@@ -196,6 +196,16 @@ static const struct tg_help entries[] = {
 	  "hash: exit 0 when both hold, 1 when the verdict was edited after the decision, 2 for an unknown id.",
 	  { { 0 } }, "trustgate --json verdict show 42" },
 
+	{ "reevaluate", "[--since YYYY-MM-DD] [--dry-run]",
+	  "re-decide the approved verdicts that relied on a record changed since the date",
+	  "A revoked key or release, a supplier suspended, revoked or re-rated, a product's floor or tier "
+	  "changed: the policy runs again from the facts recorded with each verdict, against the records as "
+	  "they are now.  A verdict that no longer holds is recorded as a new REJECTED verdict superseding it "
+	  "(audited).  Exit 0 when every verdict stands, 1 when any turned negative, 2 when it cannot decide.",
+	  { { "--since D", "only records changed from day D on (default: ever)" },
+	    { "--dry-run", "say what would change, record nothing" } },
+	  "trustgate reevaluate --since 2026-11-01" },
+
 	/* ---------------------------------------------------- inspection */
 	{ "fit", "show FILE", "inspect a U-Boot FIT image", NULL, { { 0 } }, NULL },
 	{ "fit show", "FILE", "print a FIT image as parsed (decides nothing, needs no records)", NULL, { { 0 } },

@@ -36,19 +36,6 @@ static enum tg_err tampered(struct tg_verdict *v, enum tg_err r, const char *why
 	return r;
 }
 
-static const char *scheme_name(enum tg_sig_scheme s)
-{
-	switch (s) {
-	case TG_SCHEME_RSA_PKCS1: return "rsa-pkcs1";
-	case TG_SCHEME_RSA_PSS: return "rsa-pss";
-	case TG_SCHEME_ECDSA: return "ecdsa";
-	case TG_SCHEME_ED25519: return "ed25519";
-	case TG_SCHEME_SM2: return "sm2";
-	case TG_SCHEME_OPENPGP: return "openpgp";
-	default: return "none";
-	}
-}
-
 static void rules_signature(struct policy *p, struct tg_diag *d)
 {
 	const struct tg_findings *f = p->f;
@@ -93,7 +80,7 @@ static void rules_signature(struct policy *p, struct tg_diag *d)
 	v->has_key = true;
 	snprintf(v->key_fpr, sizeof(v->key_fpr), "%s", k->fingerprint);
 	snprintf(v->key_alg, sizeof(v->key_alg), "%s", k->algorithm);
-	snprintf(v->scheme, sizeof(v->scheme), "%s/%s", scheme_name(f->scheme),
+	snprintf(v->scheme, sizeof(v->scheme), "%s/%s", tg_scheme_name(f->scheme),
 		 tg_hash_name(f->sig_hash));
 	snprintf(v->supplier, sizeof(v->supplier), "%s", k->supplier);
 

@@ -72,5 +72,9 @@ echo "== appliance: trustgate quote vs tpm2_quote against swtpm"
 bash "$ROOT/tests/bench/quote.sh"
 
 echo
+echo "== records: reevaluate after a key revocation (100,000 verdicts), audit verify over 1,000,000 rows vs sha256sum"
+bash "$ROOT/tests/bench/records.sh"
+
+echo
 echo "== appliance image: build time and boot-to-verdict"
 bash "$ROOT/tests/bench/image.sh"

@@ -135,7 +135,7 @@ expect 0 "audit chain intact after all checks" -- tg audit verify
 
 # --- the JSON document has exactly the CLI.md shape
 tg --json check fw-3.0.bin --sig fw-3.0.sha384.sig --tier 4 > doc.json
-jq -e 'keys == ["actor","audit","components","id","key","kind","policy","product","reasons","records","subject","supplier","time","tool","verdict","version","warnings"]
+jq -e 'keys == ["actor","audit","components","facts","id","key","kind","policy","product","reasons","records","subject","supplier","time","tool","verdict","version","warnings"]
 	and (.subject | keys) == ["path","sha256","size"] and (.policy | keys) == ["cii","gm","records_sha256","tier"]
 	and (.audit | keys) == ["hash","seq"] and (.tool | keys) == ["build_sha256","commit","name","version"]
 	and (.key | keys) == ["algorithm","fingerprint"] and .kind == "blob" and .key.algorithm == "rsa3072"

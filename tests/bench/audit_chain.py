@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+"""Append N valid rows to the audit chain of a fresh trustgate database (for
+tests/bench/records.sh), hashing exactly as db/audit.c does, and write the
+bytes each row's SHA-256 covers to OUT, so that sha256sum can hash the same
+bytes.  Usage: audit_chain.py DB N OUT"""
+import hashlib, sqlite3, struct, sys
+
+db, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+con = sqlite3.connect(db)
+seq, prev = con.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+time = "2026-11-29T00:00:00Z"
+
+def lp(s):
+    b = s.encode()
+    return struct.pack(">I", len(b)) + b
+
+rows = []
+with open(out, "wb") as f:
+    for i in range(n):
+        seq += 1
+        obj, detail = "o%d" % seq, '{"n":%d}' % seq
+        buf = b"tg-audit-v1" + struct.pack(">Q", seq) + lp(time) + lp("bench") + lp("bench.note") + lp(obj) \
+            + lp(detail) + bytes.fromhex(prev)
+        f.write(buf)
+        h = hashlib.sha256(buf).hexdigest()
+        rows.append((seq, time, "bench", "bench.note", obj, detail, prev, h))
+        prev = h
+        if len(rows) == 100000:
+            con.executemany("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            rows = []
+con.executemany("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+con.execute("UPDATE meta SET value = ? WHERE name = 'audit_head'", ("%d:%s" % (seq, prev),))
+con.commit()

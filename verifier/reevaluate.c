@@ -1,0 +1,350 @@
+/* Revocation impact and re-evaluation (reevaluate.h). */
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "reevaluate.h"
+#include "evidence.h"
+#include "policy.h"
+#include "../common/encoding.h"
+
+static const char *jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) || !v || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static struct json_object *jget(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+/* Verdicts in force: approved checks and re-evaluations no re-evaluation
+ * superseded. */
+#define IN_FORCE "v.result = 'approved' AND v.command IN ('check', 'reevaluate') " \
+		 "AND NOT EXISTS (SELECT 1 FROM verdict w WHERE w.supersedes = v.id)"
+
+/* One statement per kind: each uses an index on verdict. */
+static const char *const impact_sql[] = {
+	[TG_IMPACT_KEY] = "SELECT v.id, v.time, v.kind, v.subject_path, v.subject_sha256, v.supplier, v.product, "
+			  "v.version FROM verdict v WHERE v.key_fingerprint = ?1 AND " IN_FORCE " ORDER BY v.id;",
+	[TG_IMPACT_SUPPLIER] = "SELECT v.id, v.time, v.kind, v.subject_path, v.subject_sha256, v.supplier, v.product, "
+			       "v.version FROM verdict v WHERE v.supplier = ?1 AND " IN_FORCE " ORDER BY v.id;",
+	[TG_IMPACT_PRODUCT] = "SELECT v.id, v.time, v.kind, v.subject_path, v.subject_sha256, v.supplier, v.product, "
+			      "v.version FROM verdict v WHERE v.supplier = ?1 AND v.product = ?2 AND " IN_FORCE
+			      " ORDER BY v.id;",
+	/* A revoked release's bytes approved under any name count too. */
+	[TG_IMPACT_RELEASE] = "SELECT v.id, v.time, v.kind, v.subject_path, v.subject_sha256, v.supplier, v.product, "
+			      "v.version FROM verdict v WHERE ((v.supplier = ?1 AND v.product = ?2 AND v.version = ?3) "
+			      "OR v.subject_sha256 = ?4) AND " IN_FORCE " ORDER BY v.id;",
+};
+
+enum tg_err tg_impact(struct tg_db *db, enum tg_impact_kind kind, const char *a, const char *b, const char *c,
+		      const char *digest, struct json_object **ret, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_json_ struct json_object *o = json_object_new_object();
+	struct json_object *vs = json_object_new_array(), *rels = json_object_new_array();
+	bool row = false;
+	enum tg_err r = tg_db_prepare(db, impact_sql[kind], &st, d);
+
+	json_object_object_add(o, "verdicts", vs);
+	json_object_object_add(o, "releases", rels);
+	if (r != TG_OK)
+		return r;
+	tg_db_bind_text(st, 1, a);
+	tg_db_bind_text(st, 2, b);
+	tg_db_bind_text(st, 3, c);
+	tg_db_bind_text(st, 4, digest);
+	for (;;) {
+		r = tg_db_step(db, st, &row, d);
+		if (r != TG_OK)
+			return r;
+		if (!row)
+			break;
+		struct json_object *v = json_object_new_object();
+		const char *f[8];
+		for (int i = 1; i < 8; i++)
+			f[i] = (const char *)sqlite3_column_text(st, i);
+		json_object_object_add(v, "id", json_object_new_int64(sqlite3_column_int64(st, 0)));
+		tg_json_str(v, "time", f[1]);
+		tg_json_str(v, "kind", f[2]);
+		tg_json_str(v, "path", f[3]);
+		tg_json_str(v, "sha256", f[4]);
+		tg_json_str(v, "supplier", f[5]);
+		tg_json_str(v, "product", f[6]);
+		tg_json_str(v, "version", f[7]);
+		json_object_array_add(vs, v);
+		/* The releases those verdicts approved, once each. */
+		if (f[5] && f[6] && f[7]) {
+			char name[3 * TG_MAX_NAME + 8];
+			bool seen = false;
+			snprintf(name, sizeof(name), "%s/%s/%s", f[5], f[6], f[7]);
+			for (size_t i = 0; i < json_object_array_length(rels) && !seen; i++)
+				seen = strcmp(json_object_get_string(json_object_array_get_idx(rels, i)), name) == 0;
+			if (!seen)
+				json_object_array_add(rels, json_object_new_string(name));
+		}
+	}
+	*ret = TAKE_PTR(o);
+	return TG_OK;
+}
+
+void tg_impact_print(struct json_object *impact)
+{
+	struct json_object *vs = jget(impact, "verdicts"), *rels = jget(impact, "releases");
+	size_t nv = vs ? json_object_array_length(vs) : 0, nr = rels ? json_object_array_length(rels) : 0;
+
+	if (nv == 0) {
+		printf("no approved verdict in force relied on it\n");
+		return;
+	}
+	printf("relied on it: %zu approved verdict%s in force, %zu release%s (run 'trustgate reevaluate' to "
+	       "re-decide them)\n", nv, nv == 1 ? "" : "s", nr, nr == 1 ? "" : "s");
+	for (size_t i = 0; i < nv; i++) {
+		struct json_object *v = json_object_array_get_idx(vs, i);
+		printf("  verdict %lld  %s  %s  %s%s%s%s%s\n", (long long)json_object_get_int64(jget(v, "id")),
+		       jstr(v, "time") ? jstr(v, "time") : "", jstr(v, "path") ? jstr(v, "path") : "",
+		       jstr(v, "supplier") ? jstr(v, "supplier") : "-", jstr(v, "product") ? "/" : "",
+		       jstr(v, "product") ? jstr(v, "product") : "", jstr(v, "version") ? " " : "",
+		       jstr(v, "version") ? jstr(v, "version") : "");
+	}
+	for (size_t i = 0; i < nr; i++)
+		printf("  release %s\n", json_object_get_string(json_object_array_get_idx(rels, i)));
+}
+
+int tg_revoked_report(struct tg_ctx *ctx, struct tg_db *db, enum tg_err r, struct tg_diag *d,
+		      struct json_object *detail, enum tg_impact_kind kind, const char *a, const char *b,
+		      const char *c, const char *digest, const char *what, const char *name)
+{
+	_cleanup_json_ struct json_object *impact = NULL;
+
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, d);
+	/* The change is committed: an error from here on is said, and the
+	 * exit status says it (the change stands). */
+	r = tg_impact(db, kind, a, b, c, digest, &impact, d);
+	if (ctx->json) {
+		if (impact)
+			json_object_object_add(detail, "impact", json_object_get(impact));
+		tg_cli_print_json(detail);
+	} else {
+		printf("%s %s changed\n", what, name);
+		if (impact)
+			tg_impact_print(impact);
+	}
+	if (r != TG_OK) {
+		fprintf(stderr, "trustgate: %s %s changed, but what relied on it could not be listed: %s\n", what, name,
+			d->msg[0] ? d->msg : tg_strerror(r));
+		return TG_EXIT_ERROR;
+	}
+	return TG_EXIT_OK;
+}
+
+/* ------------------------------------------------------------ redecide */
+
+/* The policy again, for one recorded verdict, from its facts and the
+ * records as they are now.  *skipped when the verdict carries no facts
+ * (recorded before they were kept). */
+static enum tg_err redecide(struct tg_db *db, struct json_object *old, struct tg_verdict *v, bool *skipped,
+			    struct tg_diag *d)
+{
+	struct json_object *facts = jget(old, "facts"), *key = jget(old, "key"), *subj = jget(old, "subject");
+	struct json_object *pol = jget(old, "policy"), *purp = jget(facts, "purposes"), *dg = jget(facts, "digests");
+	const char *purposes[8] = { NULL };
+	struct tg_findings f = { 0 };
+	struct tg_keyrec k = { 0 };
+	enum tg_err r = TG_OK;
+
+	*skipped = !facts || !subj || !pol || !jstr(old, "kind");
+	if (*skipped)
+		return TG_OK;
+	v->kind = jstr(old, "kind");
+	v->path = jstr(subj, "path");
+	v->size = (uint64_t)json_object_get_int64(jget(subj, "size"));
+	snprintf(v->sha256, sizeof(v->sha256), "%s", jstr(subj, "sha256") ? jstr(subj, "sha256") : "");
+	v->tier = json_object_get_int(jget(pol, "tier"));
+	v->cii = json_object_get_boolean(jget(pol, "cii"));
+	v->gm = json_object_get_boolean(jget(pol, "gm"));
+	f.sig_given = json_object_get_boolean(jget(facts, "sig_given"));
+	f.sig_hash = tg_hash_from_name(jstr(facts, "sig_hash") ? jstr(facts, "sig_hash") : "");
+	f.scheme = tg_scheme_from_name(jstr(facts, "scheme"));
+	for (size_t i = 0; purp && i < json_object_array_length(purp) && i + 1 < TG_ARRAY_SIZE(purposes); i++)
+		purposes[i] = json_object_get_string(json_object_array_get_idx(purp, i));
+	f.purposes = purposes;
+	json_object_object_foreach(dg, alg, hex) {
+		enum tg_hash h = tg_hash_from_name(alg);
+		if (h != TG_HASH_NONE && json_object_is_type(hex, json_type_string))
+			snprintf(f.digest[h], sizeof(f.digest[h]), "%s", json_object_get_string(hex));
+	}
+	f.product = jstr(facts, "product");
+	f.version = jstr(facts, "version");
+	/* The signer as the records hold it now: revoked, expired, moved. */
+	if (key && jstr(key, "fingerprint")) {
+		r = tg_rec_key_get(db, jstr(key, "fingerprint"), &k, d);
+		if (r == TG_E_NOTFOUND) {
+			r = TG_OK;
+			tg_verdict_reason(v, "KEY_UNKNOWN", "the key %s that signed it is no longer in the records",
+					  jstr(key, "fingerprint"));
+		} else if (r == TG_OK) {
+			f.signer = &k;
+		}
+	}
+	if (r == TG_OK)
+		r = tg_policy_evaluate(db, &f, v, d);
+	/* The walker's findings under the product record as it is now (a
+	 * setuid allowance withdrawn). */
+	struct json_object *fs = jget(facts, "findings");
+	bool strict = v->tier >= 3 || v->cii;
+	for (size_t i = 0; r == TG_OK && fs && i < json_object_array_length(fs); i++) {
+		struct json_object *x = json_object_array_get_idx(fs, i);
+		const char *code = jstr(x, "code") ? jstr(x, "code") : "ARCHIVE_MALFORMED";
+		bool allowed = strcmp(code, "ARCHIVE_SETUID") == 0 && tg_list_has(v->product_allow, "setuid");
+		if ((json_object_get_boolean(jget(x, "always")) || strict) && !allowed)
+			tg_verdict_reason(v, code, "%s", jstr(x, "detail") ? jstr(x, "detail") : "");
+	}
+	if (r == TG_OK)
+		tg_verdict_finish(v);
+	tg_keyrec_release(&k);
+	return r;
+}
+
+/* Record a verdict re-decided as rejected: a new verdict superseding the
+ * old one, with its audit row, stamped as evidence (inside the caller's
+ * transaction). */
+static enum tg_err record_changed(struct tg_ctx *ctx, struct tg_db *db, int64_t old_id, struct json_object *old,
+				  struct tg_verdict *v, struct json_object *changed, struct tg_diag *d)
+{
+	_cleanup_json_ struct json_object *report = tg_report_json(v), *detail = json_object_new_object();
+	_cleanup_free_ char *text = NULL;
+	struct json_object *codes = json_object_new_array();
+	const char *carry[] = { "facts", "components", "inventory", "apt" };
+	char sha[65];
+	int64_t id = 0;
+	enum tg_err r;
+
+	/* What the old verdict saw of the file stays part of the record. */
+	for (size_t i = 0; i < TG_ARRAY_SIZE(carry); i++) {
+		struct json_object *x = jget(old, carry[i]);
+		if (x)
+			json_object_object_add(report, carry[i], json_object_get(x));
+	}
+	json_object_object_add(report, "reevaluates", json_object_new_int64(old_id));
+	tg_json_str(report, "previous_verdict", jstr(old, "verdict"));
+	r = tg_evidence_stamp(db, report, ctx->actor, d);
+	if (r != TG_OK)
+		return r;
+	if (!(text = strdup(tg_evidence_text(report))))
+		return TG_E_NOMEM;
+	tg_evidence_digest(text, sha);
+	struct tg_verdict_row row = {
+		.actor = ctx->actor, .command = "reevaluate", .kind = v->kind, .subject_path = v->path,
+		.subject_sha256 = v->sha256, .result = v->approved ? "approved" : "rejected",
+		.supplier = v->supplier[0] ? v->supplier : NULL, .product = v->product[0] ? v->product : NULL,
+		.version = v->version[0] ? v->version : NULL, .key_fingerprint = v->has_key ? v->key_fpr : NULL,
+		.report = text, .subject_size = v->size, .tier = v->tier, .cii = v->cii, .gm = v->gm,
+		.supersedes = old_id,
+	};
+	r = tg_rec_verdict_insert(db, &row, &id, d);
+	if (r != TG_OK)
+		return r;
+	json_object_object_add(detail, "verdict_id", json_object_new_int64(id));
+	json_object_object_add(detail, "reevaluates", json_object_new_int64(old_id));
+	tg_json_str(detail, "result", row.result);
+	for (size_t i = 0; i < v->nreasons; i++)
+		json_object_array_add(codes, json_object_new_string(v->reasons[i].code));
+	json_object_object_add(detail, "reasons", codes);
+	tg_json_str(detail, "report_sha256", sha);
+	char line[256];
+	snprintf(line, sizeof(line), "reevaluate %s %s %s verdict %lld supersedes %lld", row.result, v->kind, v->sha256,
+		 (long long)id, (long long)old_id);
+	r = tg_cli_measure_decision(db, line, d);
+	if (r == TG_OK)
+		r = tg_audit_append(db, ctx->actor, "reevaluate", v->sha256, tg_evidence_text(detail), d);
+	if (r == TG_OK)
+		r = tg_evidence_link(db, id, report, d);
+	if (r == TG_OK)
+		json_object_array_add(changed, json_object_get(report));
+	return r;
+}
+
+/* The verdicts in force that rely on a record changed since the date: a
+ * revoked key, a revoked release (by name or by its bytes), a supplier or
+ * product record changed. */
+static const char candidates_sql[] =
+	"WITH changed AS (SELECT action, object, detail FROM audit WHERE time >= ?1 AND action IN "
+	"('key.revoke', 'release.revoke', 'supplier.set', 'product.set')) "
+	"SELECT v.id, v.report FROM verdict v WHERE " IN_FORCE " AND ("
+	"v.key_fingerprint IN (SELECT object FROM changed WHERE action = 'key.revoke') "
+	"OR v.supplier IN (SELECT object FROM changed WHERE action = 'supplier.set') "
+	"OR v.supplier || '/' || v.product IN (SELECT object FROM changed WHERE action = 'product.set') "
+	"OR v.supplier || '/' || v.product || '/' || v.version IN (SELECT object FROM changed WHERE action = 'release.revoke') "
+	"OR v.subject_sha256 IN (SELECT json_extract(detail, '$.digest') FROM changed WHERE action = 'release.revoke' "
+	"AND json_extract(detail, '$.digest_alg') = 'sha256')) ORDER BY v.id;";
+
+enum tg_err tg_reevaluate(struct tg_ctx *ctx, struct tg_db *db, const char *since_iso, bool dry_run,
+			  struct json_object *changed, struct tg_reeval_stats *st, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_json_ struct json_object *todo = json_object_new_array();
+	bool row = false;
+	enum tg_err r;
+
+	memset(st, 0, sizeof(*st));
+	r = tg_db_begin(db, d);
+	if (r == TG_OK)
+		r = tg_db_prepare(db, candidates_sql, &q, d);
+	if (r == TG_OK)
+		tg_db_bind_text(q, 1, since_iso);
+	/* The candidates first, then the decisions: what is recorded below
+	 * must not change the set being read. */
+	while (r == TG_OK) {
+		r = tg_db_step(db, q, &row, d);
+		if (r != TG_OK || !row)
+			break;
+		struct json_object *pair = json_object_new_array();
+		json_object_array_add(pair, json_object_new_int64(sqlite3_column_int64(q, 0)));
+		json_object_array_add(pair, json_object_new_string((const char *)sqlite3_column_text(q, 1)));
+		json_object_array_add(todo, pair);
+	}
+	tg_db_finalize(TAKE_PTR(q));
+	for (size_t i = 0; r == TG_OK && i < json_object_array_length(todo); i++) {
+		struct json_object *pair = json_object_array_get_idx(todo, i);
+		int64_t old_id = json_object_get_int64(json_object_array_get_idx(pair, 0));
+		_cleanup_json_ struct json_object *old =
+			json_tokener_parse(json_object_get_string(json_object_array_get_idx(pair, 1)));
+		struct tg_verdict v = { .kind = "blob" };
+		bool skipped = false;
+
+		st->considered++;
+		if (!old) {
+			r = tg_fail(d, TG_E_DB, "verdict %lld: its stored report is not JSON", (long long)old_id);
+			break;
+		}
+		r = redecide(db, old, &v, &skipped, d);
+		if (r == TG_OK && skipped) {
+			st->skipped++;
+		} else if (r == TG_OK && v.approved) {
+			st->unchanged++;
+		} else if (r == TG_OK) {
+			st->changed++;
+			if (dry_run) {
+				struct json_object *rep = tg_report_json(&v);
+				json_object_object_add(rep, "reevaluates", json_object_new_int64(old_id));
+				json_object_array_add(changed, rep);
+			} else {
+				r = record_changed(ctx, db, old_id, old, &v, changed, d);
+			}
+		}
+		tg_verdict_release(&v);
+	}
+	if (r == TG_OK && !dry_run)
+		return tg_db_commit(db, d);
+	tg_db_rollback(db);
+	return r;
+}
