@@ -112,6 +112,11 @@ enum tg_err tg_md_new(enum tg_hash h, struct tg_md **ret)
 	return TG_OK;
 }
 
+void tg_md_reset(struct tg_md *md)
+{
+	gcry_md_reset(md->hd);
+}
+
 void tg_md_write(struct tg_md *md, const void *p, size_t n)
 {
 	gcry_md_write(md->hd, p, n);

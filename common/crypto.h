@@ -108,6 +108,8 @@ void tg_md_write(struct tg_md *md, const void *p, size_t n);
 /* Copies the digest into out (tg_hash_len bytes). */
 void tg_md_final(struct tg_md *md, uint8_t *out);
 void tg_md_free(struct tg_md *md);
+/* Start over with the same algorithm (no allocation). */
+void tg_md_reset(struct tg_md *md);
 enum tg_err tg_digest(enum tg_hash h, const void *p, size_t n, uint8_t *out);
 
 /* SM2 ZA (GB/T 32918.2 §5.5 / GM/T 0009) for this key and user id. */

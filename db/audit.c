@@ -32,19 +32,15 @@ static void put_lp(struct tg_md *md, const char *s)
 	tg_md_write(md, s, n);
 }
 
-void tg_audit_row_hash(int64_t seq, const char *time, const char *actor, const char *action,
-		       const char *object, const char *detail, const char *prev_hash, char out[65])
+/* The fields of a row up to prev_hash, into md (reset first). */
+static void row_fields(struct tg_md *md, int64_t seq, const char *time, const char *actor, const char *action,
+		       const char *object, const char *detail)
 {
-	struct tg_md *md = NULL;
-	uint8_t be[8], prev[32] = { 0 }, h[32];
-	size_t plen = 0;
+	uint8_t be[8];
 
-	if (tg_md_new(TG_HASH_SHA256, &md) != TG_OK) {
-		out[0] = '\0';
-		return;
-	}
 	for (int i = 0; i < 8; i++)
 		be[i] = (uint8_t)((uint64_t)seq >> (56 - 8 * i));
+	tg_md_reset(md);
 	tg_md_write(md, "tg-audit-v1", 11);
 	tg_md_write(md, be, 8);
 	put_lp(md, time);
@@ -52,6 +48,20 @@ void tg_audit_row_hash(int64_t seq, const char *time, const char *actor, const c
 	put_lp(md, action);
 	put_lp(md, object);
 	put_lp(md, detail);
+}
+
+void tg_audit_row_hash(int64_t seq, const char *time, const char *actor, const char *action,
+		       const char *object, const char *detail, const char *prev_hash, char out[65])
+{
+	struct tg_md *md = NULL;
+	uint8_t prev[32] = { 0 }, h[32];
+	size_t plen = 0;
+
+	if (tg_md_new(TG_HASH_SHA256, &md) != TG_OK) {
+		out[0] = '\0';
+		return;
+	}
+	row_fields(md, seq, time, actor, action, object, detail);
 	/* A malformed prev_hash hashes as its text, so it can never match. */
 	if (!tg_hex_decode(prev_hash, prev, sizeof(prev), &plen) || plen != 32)
 		put_lp(md, prev_hash);
@@ -173,21 +183,23 @@ enum tg_err tg_audit_verify(struct tg_db *db, bool *ret_intact, struct tg_audit_
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	_cleanup_free_ char *head = NULL;
-	char prev[65];
+	struct tg_md *md = NULL;
+	char prev[65], h[65];
+	uint8_t prev_bin[32] = { 0 }, hb[32];
 	int64_t want_seq = 1;
 	bool row = false;
 	enum tg_err r;
 
 	*ret_intact = false;
 	memcpy(prev, genesis, sizeof(prev));
+	/* One digest context for the whole chain, and the previous hash kept
+	 * in binary: a million rows verify at close to the hash's speed. */
+	if (tg_md_new(TG_HASH_SHA256, &md) != TG_OK)
+		return TG_E_CRYPTO;
 	r = tg_db_prepare(db, "SELECT " TG_AUDIT_COLS " FROM audit ORDER BY seq ASC;", &st, d);
-	if (r != TG_OK)
-		return r;
-	for (;;) {
+	for (; r == TG_OK;) {
 		r = tg_db_step(db, st, &row, d);
-		if (r != TG_OK)
-			return r;
-		if (!row)
+		if (r != TG_OK || !row)
 			break;
 		struct tg_audit_row ar;
 		tg_audit_row_get(st, &ar);
@@ -198,22 +210,34 @@ enum tg_err tg_audit_verify(struct tg_db *db, bool *ret_intact, struct tg_audit_
 			snprintf(pb->what, sizeof(pb->what),
 				 "row %lld is missing (next row present is %lld)", (long long)want_seq,
 				 (long long)seq);
+			tg_md_free(md);
 			return TG_OK;
 		}
 		if (strcmp(ar.prev_hash, prev) != 0) {
 			snprintf(pb->what, sizeof(pb->what),
 				 "row %lld does not link to row %lld (prev_hash differs)",
 				 (long long)seq, (long long)seq - 1);
+			tg_md_free(md);
 			return TG_OK;
 		}
-		if (!tg_audit_row_hash_ok(&ar)) {
+		/* prev_hash equals the previous row's hash, whose bytes are known */
+		row_fields(md, seq, ar.time, ar.actor, ar.action, ar.object, ar.detail);
+		tg_md_write(md, prev_bin, 32);
+		tg_md_final(md, hb);
+		tg_hex_encode(hb, 32, h);
+		if (strcmp(h, ar.hash) != 0) {
 			snprintf(pb->what, sizeof(pb->what), "row %lld was modified (hash differs)",
 				 (long long)seq);
+			tg_md_free(md);
 			return TG_OK;
 		}
-		snprintf(prev, sizeof(prev), "%s", ar.hash);
+		memcpy(prev, h, sizeof(prev));
+		memcpy(prev_bin, hb, sizeof(prev_bin));
 		want_seq++;
 	}
+	tg_md_free(md);
+	if (r != TG_OK)
+		return r;
 	/* The head in meta names the last row written by trustgate: fewer
 	 * rows means the tail was cut. */
 	r = tg_db_meta_get(db, "audit_head", &head, d);

@@ -58,6 +58,12 @@ static enum tg_err exec(struct tg_db *db, const char *sql, struct tg_diag *d)
 }
 
 /* Query a single integer; *ret untouched when no row. */
+/* A connection is only ever used by the thread that opened it (the hashing
+ * threads of `check` never touch the records), so SQLite need not lock it
+ * on every call: about a fifth of `audit verify`'s time went to those
+ * locks. */
+#define TG_DB_OPEN_FLAGS SQLITE_OPEN_NOMUTEX
+
 static enum tg_err query_int(struct tg_db *db, const char *sql, int64_t *ret, struct tg_diag *d)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
@@ -146,7 +152,7 @@ enum tg_err tg_db_create(const char *path, struct tg_db **ret, struct tg_diag *d
 		unlink(path);
 		return TG_E_NOMEM;
 	}
-	rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE, NULL);
+	rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | TG_DB_OPEN_FLAGS, NULL);
 	if (rc != SQLITE_OK) {
 		r = db_err(db, rc, d, "open");
 		goto fail;
@@ -194,7 +200,7 @@ enum tg_err tg_db_open(const char *path, struct tg_db **ret, struct tg_diag *d)
 	db = db_new(path);
 	if (!db)
 		return TG_E_NOMEM;
-	rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE, NULL);
+	rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | TG_DB_OPEN_FLAGS, NULL);
 	if (rc != SQLITE_OK)
 		return db_err(db, rc, d, "open");
 	r = harden(db, d);
