@@ -376,7 +376,7 @@ static void apply_refset(const char *action, struct json_object *o, void *state)
 {
 	struct refset_state *s = state;
 
-	if (strcmp(action, "reference.import") == 0)
+	if (strcmp(action, "reference.import") == 0 || strcmp(action, "reference.revoke") == 0)
 		copy(s->digest, sizeof(s->digest), jstr(o, "set_digest"));
 	else if (strncmp(action, "release.", 8) == 0 && jstr(o, "reference_set"))
 		copy(s->digest, sizeof(s->digest), jstr(o, "reference_set"));
@@ -478,6 +478,8 @@ static const struct {
 	     "JOIN supplier s ON s.id = p.supplier_id"),
 	KIND("host", "host.enroll", "SELECT name FROM host"),
 	KIND("reference set", "reference.import", "SELECT DISTINCT model FROM reference WHERE model IS NOT NULL"),
+	/* A known-bad digest deleted from the deny list would be trusted again. */
+	KIND("revoked measurement", "reference.deny", "SELECT alg || ':' || digest FROM measurement_revoked"),
 };
 
 static enum tg_err first_of(struct tg_db *db, const char *sql, char *out, size_t n, bool *found, struct tg_diag *d)

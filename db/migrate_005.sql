@@ -37,3 +37,17 @@ ALTER TABLE verdict ADD COLUMN supersedes INTEGER REFERENCES verdict (id);
 CREATE INDEX verdict_key ON verdict (key_fingerprint);
 CREATE INDEX verdict_release ON verdict (supplier, product, version);
 CREATE INDEX verdict_supersedes ON verdict (supersedes);
+
+-- Reference values can be withdrawn (`reference revoke`): rows of a model or
+-- a release are marked revoked (they stay, with their history); digests
+-- revoked as known-bad are listed in measurement_revoked, and any measured
+-- event carrying one makes an attestation UNTRUSTED whatever else matches.
+ALTER TABLE reference ADD COLUMN revoked_at TEXT;
+CREATE TABLE measurement_revoked (
+	id         INTEGER PRIMARY KEY,
+	alg        TEXT NOT NULL,
+	digest     TEXT NOT NULL,
+	reason     TEXT NOT NULL,
+	created_at TEXT NOT NULL,
+	UNIQUE (alg, digest)
+);

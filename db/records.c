@@ -933,8 +933,8 @@ enum tg_err tg_rec_reference_add(struct tg_db *db, const struct tg_reference *re
 	_cleanup_stmt_ sqlite3_stmt *q = NULL, *st = NULL;
 	bool row = false;
 	char now[32];
-	enum tg_err r = tg_db_prepare(db, "SELECT 1 FROM reference WHERE model = ?1 AND pcr = ?2 AND "
-					  "alg = ?3 AND digest = ?4 AND event_type = ?5;", &q, d);
+	enum tg_err r = tg_db_prepare(db, "SELECT id, revoked_at IS NOT NULL FROM reference WHERE model = ?1 AND "
+					  "pcr = ?2 AND alg = ?3 AND digest = ?4 AND event_type = ?5;", &q, d);
 
 	if (r != TG_OK)
 		return r;
@@ -947,6 +947,18 @@ enum tg_err tg_rec_reference_add(struct tg_db *db, const struct tg_reference *re
 	if (r != TG_OK)
 		return r;
 	*ret_added = !row;
+	/* A value withdrawn with its model's golden state and found again
+	 * in a new golden log is known again (a digest revoked as known-bad
+	 * stays refused through measurement_revoked). */
+	if (row && tg_db_col_int(q, 1)) {
+		int64_t id = tg_db_col_int(q, 0);
+		*ret_added = true;
+		r = tg_db_prepare(db, "UPDATE reference SET revoked_at = NULL WHERE id = ?1;", &st, d);
+		if (r != TG_OK)
+			return r;
+		tg_db_bind_int(st, 1, id);
+		return tg_db_exec_stmt(db, st, d);
+	}
 	if (row)
 		return TG_OK;
 	r = tg_db_prepare(db, "INSERT INTO reference (model, pcr, alg, digest, event_type, description, "
@@ -972,7 +984,7 @@ enum tg_err tg_rec_reference_each(struct tg_db *db, const char *model, bool rele
 	/* Release references count only while their release is approved. */
 	enum tg_err r = tg_db_prepare(
 		db, "SELECT f.id, f.model, s.name || '/' || p.name || '/' || rl.version, f.pcr, f.alg, "
-		    "f.digest, f.event_type, f.description FROM reference f "
+		    "f.digest, f.event_type, f.description, f.revoked_at IS NOT NULL FROM reference f "
 		    "LEFT JOIN release rl ON rl.id = f.release_id LEFT JOIN product p ON p.id = rl.product_id "
 		    "LEFT JOIN supplier s ON s.id = p.supplier_id "
 		    "WHERE ((?1 IS NOT NULL AND f.model = ?1) OR (?2 AND f.release_id IS NOT NULL AND "
@@ -996,6 +1008,7 @@ enum tg_err tg_rec_reference_each(struct tg_db *db, const char *model, bool rele
 		ref.digest = tg_db_col_text(st, 5);
 		ref.event_type = (uint32_t)tg_db_col_int(st, 6);
 		ref.description = tg_db_col_text(st, 7);
+		ref.revoked = tg_db_col_int(st, 8) != 0;
 		r = cb(&ref, ud);
 		tg_reference_release(&ref);
 	}
@@ -1003,7 +1016,9 @@ enum tg_err tg_rec_reference_each(struct tg_db *db, const char *model, bool rele
 }
 
 /* SHA-256 over "pcr|alg|digest|event_type\n" lines in a canonical order:
- * the rows of one model, or of one release. */
+ * the rows of one model, or of one release; a revoked row's line ends
+ * "|revoked", so a revocation undone with sqlite3 changes the digest its
+ * audit row recorded. */
 static enum tg_err set_digest(struct tg_db *db, const char *model, int64_t release_id, char out[65],
 			      struct tg_diag *d)
 {
@@ -1011,10 +1026,10 @@ static enum tg_err set_digest(struct tg_db *db, const char *model, int64_t relea
 	struct tg_md *md = NULL;
 	uint8_t h[32];
 	bool row = false;
-	enum tg_err r = tg_db_prepare(db, model ? "SELECT pcr, alg, digest, event_type FROM reference WHERE "
-						  "model = ?1 ORDER BY pcr, alg, digest, event_type;" :
-						  "SELECT pcr, alg, digest, event_type FROM reference WHERE "
-						  "release_id = ?1 ORDER BY pcr, alg, digest, event_type;", &st, d);
+	enum tg_err r = tg_db_prepare(db, model ? "SELECT pcr, alg, digest, event_type, revoked_at IS NOT NULL FROM "
+						  "reference WHERE model = ?1 ORDER BY pcr, alg, digest, event_type;" :
+						  "SELECT pcr, alg, digest, event_type, revoked_at IS NOT NULL FROM "
+						  "reference WHERE release_id = ?1 ORDER BY pcr, alg, digest, event_type;", &st, d);
 
 	if (r != TG_OK)
 		return r;
@@ -1029,9 +1044,9 @@ static enum tg_err set_digest(struct tg_db *db, const char *model, int64_t relea
 		if (r != TG_OK || !row)
 			break;
 		char line[256];
-		int n = snprintf(line, sizeof(line), "%lld|%s|%s|%lld\n", (long long)tg_db_col_int(st, 0),
+		int n = snprintf(line, sizeof(line), "%lld|%s|%s|%lld%s\n", (long long)tg_db_col_int(st, 0),
 				 (const char *)sqlite3_column_text(st, 1), (const char *)sqlite3_column_text(st, 2),
-				 (long long)tg_db_col_int(st, 3));
+				 (long long)tg_db_col_int(st, 3), tg_db_col_int(st, 4) ? "|revoked" : "");
 		tg_md_write(md, line, n > 0 && (size_t)n < sizeof(line) ? (size_t)n : 0);
 	}
 	tg_md_final(md, h);
@@ -1050,6 +1065,77 @@ enum tg_err tg_rec_release_reference_set_digest(struct tg_db *db, int64_t releas
 						struct tg_diag *d)
 {
 	return set_digest(db, NULL, release_id, out, d);
+}
+
+enum tg_err tg_rec_reference_revoke(struct tg_db *db, const char *model, int64_t release_id, const char *alg,
+				    const char *digest, size_t *ret_count, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	char now[32];
+	enum tg_err r = tg_db_prepare(db, "UPDATE reference SET revoked_at = ?1 WHERE revoked_at IS NULL AND "
+					  "((?2 IS NOT NULL AND model = ?2) OR (?3 > 0 AND release_id = ?3) OR "
+					  "(?4 IS NOT NULL AND alg = ?4 AND digest = ?5));", &st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_now_iso(now);
+	tg_db_bind_text(st, 1, now);
+	tg_db_bind_text(st, 2, model);
+	tg_db_bind_int(st, 3, release_id);
+	tg_db_bind_text(st, 4, alg);
+	tg_db_bind_text(st, 5, digest);
+	r = tg_db_exec_stmt(db, st, d);
+	*ret_count = r == TG_OK ? (size_t)sqlite3_changes(db->h) : 0;
+	return r;
+}
+
+enum tg_err tg_rec_measurement_deny(struct tg_db *db, const char *alg, const char *digest, const char *reason,
+				    struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	char now[32];
+	enum tg_err r = tg_db_prepare(db, "INSERT INTO measurement_revoked (alg, digest, reason, created_at) "
+					  "VALUES (?1, ?2, ?3, ?4);", &st, d);
+
+	if (r != TG_OK)
+		return r;
+	tg_now_iso(now);
+	tg_db_bind_text(st, 1, alg);
+	tg_db_bind_text(st, 2, digest);
+	tg_db_bind_text(st, 3, reason);
+	tg_db_bind_text(st, 4, now);
+	return tg_db_exec_stmt(db, st, d);
+}
+
+enum tg_err tg_rec_measurement_denied(struct tg_db *db, char ***ret, size_t *ret_n, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	char **v = NULL;
+	size_t n = 0, cap = 0;
+	bool row = false;
+	enum tg_err r = tg_db_prepare(db, "SELECT alg || ':' || digest FROM measurement_revoked ORDER BY 1;", &st, d);
+
+	while (r == TG_OK) {
+		r = tg_db_step(db, st, &row, d);
+		if (r != TG_OK || !row)
+			break;
+		if ((r = tg_grow(v, cap, n + 1, 8)) != TG_OK)
+			break;
+		if (!(v[n] = tg_db_col_text(st, 0))) {
+			r = TG_E_NOMEM;
+			break;
+		}
+		n++;
+	}
+	if (r != TG_OK) {
+		for (size_t i = 0; i < n; i++)
+			free(v[i]);
+		free(v);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return TG_OK;
 }
 
 enum tg_err tg_rec_reference_add_release(struct tg_db *db, int64_t release_id, const struct tg_reference *ref,

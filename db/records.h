@@ -130,6 +130,7 @@ struct tg_reference {
 	int pcr;
 	char *alg, *digest, *description;
 	uint32_t event_type;
+	bool revoked;            /* withdrawn by `reference revoke` */
 };
 
 void tg_host_release(struct tg_host *h);
@@ -156,6 +157,16 @@ enum tg_err tg_rec_reference_set_digest(struct tg_db *db, const char *model, cha
 					struct tg_diag *d);
 enum tg_err tg_rec_release_reference_set_digest(struct tg_db *db, int64_t release_id, char out[65],
 						struct tg_diag *d);
+/* Mark reference values revoked (now): all of a model (model), of a
+ * release (release_id), or every row with one digest (alg+digest).
+ * *ret_count: rows newly revoked. */
+enum tg_err tg_rec_reference_revoke(struct tg_db *db, const char *model, int64_t release_id, const char *alg,
+				    const char *digest, size_t *ret_count, struct tg_diag *d);
+/* Known-bad digests (measurement_revoked). */
+enum tg_err tg_rec_measurement_deny(struct tg_db *db, const char *alg, const char *digest, const char *reason,
+				    struct tg_diag *d);
+/* Every denied digest as "alg:hex", sorted (malloc'd array of malloc'd strings). */
+enum tg_err tg_rec_measurement_denied(struct tg_db *db, char ***ret, size_t *ret_n, struct tg_diag *d);
 /* A measurement an approved release produces at boot (release add --file). */
 enum tg_err tg_rec_reference_add_release(struct tg_db *db, int64_t release_id, const struct tg_reference *ref,
 					 struct tg_diag *d);

@@ -9,7 +9,7 @@ PKGS=(
 	openssl sqlite3 gnupg gpgv time jq bc
 	swtpm swtpm-tools tpm2-tools
 	tar gzip bzip2 xz-utils zstd zip unzip cpio binutils dpkg libarchive-tools file git
-	man-db u-boot-tools device-tree-compiler python3 pesign sbsigntool systemd-boot-efi linux-image-amd64 shim-signed
+	man-db chromium fonts-wqy-microhei u-boot-tools device-tree-compiler python3 pesign sbsigntool systemd-boot-efi linux-image-amd64 shim-signed
 	qemu-system-x86 ovmf busybox-static mtools dosfstools
 )
 

@@ -85,6 +85,9 @@ static enum tg_err collect_ref(const struct tg_reference *r, void *ud)
 {
 	struct refs_acc *rs = ud;
 
+	/* A withdrawn reference value is known no more. */
+	if (r->revoked)
+		return TG_OK;
 	if (tg_grow(rs->r, rs->cap, rs->n, 64) != TG_OK)
 		return TG_E_NOMEM;
 	struct tg_reference *c = &rs->r[rs->n++];
@@ -95,6 +98,11 @@ static enum tg_err collect_ref(const struct tg_reference *r, void *ud)
 	c->digest = tg_strdup(r->digest);
 	c->description = tg_strdup(r->description);
 	return TG_OK;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* References ordered by (pcr, alg, event type, digest) for bsearch. */
@@ -120,6 +128,9 @@ void tg_attest_records_release(struct tg_attest_records *r)
 		for (size_t i = 0; i < r->nrefs; i++)
 			tg_reference_release(&r->refs[i]);
 		free(r->refs);
+		for (size_t i = 0; i < r->ndenied; i++)
+			free(r->denied[i]);
+		free(r->denied);
 	}
 	memset(r, 0, sizeof(*r));
 }
@@ -145,6 +156,8 @@ enum tg_err tg_attest_load(struct tg_db *db, const char *host, const char *nonce
 	    strcmp(ret->host.model, same->host.model) == 0) {
 		ret->refs = same->refs;
 		ret->nrefs = same->nrefs;
+		ret->denied = same->denied;
+		ret->ndenied = same->ndenied;
 		ret->refs_shared = true;
 		memcpy(ret->refs_tampered, same->refs_tampered, sizeof(ret->refs_tampered));
 	} else {
@@ -160,6 +173,8 @@ enum tg_err tg_attest_load(struct tg_db *db, const char *host, const char *nonce
 			r = tg_integrity_complete(db, ret->refs_tampered, sizeof(ret->refs_tampered), d);
 		if (r == TG_OK)
 			r = tg_rec_reference_each(db, ret->host.model, true, -1, collect_ref, &acc, d);
+		if (r == TG_OK)
+			r = tg_rec_measurement_denied(db, &ret->denied, &ret->ndenied, d);
 		ret->refs = acc.r;
 		ret->nrefs = acc.n;
 		if (acc.n > 1)
@@ -256,6 +271,19 @@ static void match_events(const struct tg_eventlog *el, size_t bank, uint32_t pcr
 			tg_hex_encode(e->digest[bank].p, e->digest[bank].len, hex);
 		else
 			strcpy(hex, "(none)");
+		/* A digest revoked as known-bad (`reference revoke --digest`)
+		 * fails the host whatever reference also carries it: a
+		 * vulnerable bootloader stays refused even if a golden log
+		 * imported later lists it. */
+		char deny_key[16 + 2 * TG_HASH_MAX_LEN + 2];
+		const char *dk = deny_key;
+		snprintf(deny_key, sizeof(deny_key), "%s:%s", alg, hex);
+		if (rec->ndenied && bsearch(&dk, rec->denied, rec->ndenied, sizeof(*rec->denied), str_cmp)) {
+			tg_event_describe(e, desc, sizeof(desc));
+			tg_verdict_reason(v, "MEASUREMENT_REVOKED", "PCR %u %s %s:%.16s... (%s) is a revoked measurement",
+					  e->pcr, tg_event_type_name(e->type), alg, hex, desc);
+			continue;
+		}
 		struct tg_reference key = { .pcr = (int)e->pcr, .alg = (char *)alg, .event_type = e->type,
 					    .digest = hex };
 		found = rec->nrefs && bsearch(&key, rec->refs, rec->nrefs, sizeof(*rec->refs), ref_cmp);

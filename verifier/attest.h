@@ -18,7 +18,9 @@ struct tg_attest_records {
 	struct tg_host host;
 	struct tg_reference *refs;   /* model references + approved release references */
 	size_t nrefs;
-	bool refs_shared;            /* refs belong to another record of the same model */
+	bool refs_shared;            /* refs and denied belong to another record of the same model */
+	char **denied;               /* revoked digests, "alg:hex", sorted */
+	size_t ndenied;
 	char host_tampered[320];     /* "" when the host row matches its audit history */
 	char refs_tampered[320];
 	bool nonce_used;

@@ -34,6 +34,22 @@ void tg_evidence_digest(const char *text, char out[65]);
 enum tg_err tg_evidence_link(struct tg_db *db, int64_t verdict_id, struct json_object *shown,
 			     struct tg_diag *d);
 
+/* A stored verdict's place in the audit chain, as found by tg_evidence_load. */
+struct tg_anchoring {
+	int64_t seq;
+	char hash[65];
+	bool found, row_ok, id_ok, covered, digest_ok;
+	char problem[200];   /* "" when the verdict and its row agree */
+};
+
+/* "42" -> 42; anything else is a usage error naming the value. */
+enum tg_err tg_evidence_parse_id(const char *s, int64_t *ret, struct tg_diag *d);
+/* A recorded verdict as shown: its stored document with "id" and "audit"
+ * {seq, hash, intact, report_covered, problem} added; *a says whether the
+ * document is the one its audit row recorded. */
+enum tg_err tg_evidence_load(struct tg_db *db, int64_t id, struct json_object **ret, struct tg_anchoring *a,
+			     struct tg_diag *d);
+
 /* One line for the text output: "verdict 42 at T by A, audit row 118 (hash...)". */
 void tg_evidence_fprint(FILE *f, struct json_object *shown);
 

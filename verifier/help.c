@@ -196,6 +196,15 @@ static const struct tg_help entries[] = {
 	  "hash: exit 0 when both hold, 1 when the verdict was edited after the decision, 2 for an unknown id.",
 	  { { 0 } }, "trustgate --json verdict show 42" },
 
+	{ "report", "ID --html FILE",
+	  "write a recorded verdict as one self-contained, printable HTML file for a reviewer",
+	  "The banner; why (failing rules first, each with what to do); the subject and inputs with digests; "
+	  "signer, supplier, review and expiry (for a host: observed against expected measurements); the audit "
+	  "anchoring and the offline commands that re-verify it.  No script, no external resource, every "
+	  "recorded string escaped.  FILE must not exist.  A verdict edited since its decision gets no report "
+	  "(exit 1).",
+	  { { "--html FILE", "the report to write (a new file)" } },
+	  "trustgate report 42 --html verdict-42.html" },
 	{ "reevaluate", "[--since YYYY-MM-DD] [--dry-run]",
 	  "re-decide the approved verdicts that relied on a record changed since the date",
 	  "A revoked key or release, a supplier suspended, revoked or re-rated, a product's floor or tier "
@@ -273,7 +282,7 @@ static const struct tg_help entries[] = {
 	{ "host show", "NAME", "a host with its last attestation", NULL, { { 0 } }, "trustgate --json host show web-01" },
 
 	/* ----------------------------------------------------- reference */
-	{ "reference", "import|list ...", "reference measurements (expected boot state)", NULL, { { 0 } }, NULL },
+	{ "reference", "import|list|revoke ...", "reference measurements (expected boot state)", NULL, { { 0 } }, NULL },
 	{ "reference import", "--eventlog LOG --model NAME --reason TEXT",
 	  "a known-good host's event log becomes the golden state of its model", NULL,
 	  { { "--eventlog LOG", "binary_bios_measurements of the known-good host" },
@@ -283,6 +292,17 @@ static const struct tg_help entries[] = {
 	{ "reference list", "[--model NAME | --release SUPPLIER/PRODUCT/VERSION]", "list reference values", NULL,
 	  { { "--model NAME", "only this model's" }, { "--release S/P/V", "only this release's" } },
 	  "trustgate reference list --model r740" },
+	{ "reference revoke", "(--digest ALG:HEX | --model NAME | --release SUPPLIER/PRODUCT/VERSION) --reason TEXT",
+	  "withdraw reference values: a known-bad measurement, a model's golden state, a release's values",
+	  "--digest also puts the digest on the deny list: any host that measures it is UNTRUSTED "
+	  "(MEASUREMENT_REVOKED) whatever reference or later golden log carries it.  --model and --release mark "
+	  "the values revoked (a later import of the same value makes it known again).  Prints the hosts that "
+	  "relied on them.",
+	  { { "--digest ALG:HEX", "a measurement (sha1, sha256, sha384, sha512, sm3)" },
+	    { "--model NAME", "every value of this model" },
+	    { "--release S/P/V", "every value of this release" },
+	    REASON },
+	  "trustgate reference revoke --digest sha256:9a3f... --reason \"bootloader CVE-2026-2601 (BootHole-like)\"" },
 
 	/* -------------------------------------------------------- attest */
 	{ "attest",

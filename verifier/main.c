@@ -23,7 +23,7 @@ static const struct {
 	{ "check", tg_cmd_check },   { "fit", tg_cmd_fit },           { "archive", tg_cmd_archive },
 	{ "eventlog", tg_cmd_eventlog }, { "vendor", tg_cmd_vendor }, { "host", tg_cmd_host },
 	{ "reference", tg_cmd_reference }, { "attest", tg_cmd_attest }, { "quote", tg_cmd_quote },
-	{ "verdict", tg_cmd_verdict }, { "reevaluate", tg_cmd_reevaluate },
+	{ "verdict", tg_cmd_verdict }, { "reevaluate", tg_cmd_reevaluate }, { "report", tg_cmd_report },
 };
 
 /* trustgate help [COMMAND [SUBCOMMAND]] | --man | --list */

@@ -1,0 +1,399 @@
+/*
+ * trustgate report ID --html FILE
+ *
+ * One self-contained, printable HTML file a reviewer can file: the verdict
+ * banner; why (failing rules first, each with what to do about it); the
+ * subject and every input with its digest; signer, supplier, review
+ * reference and expiry; for a host, what was observed against what was
+ * expected; the audit anchoring and the offline commands that re-verify
+ * it.  Inline CSS, no script, no external resource; every string that came
+ * from a supplier, a file or a host is HTML-escaped (a supplier named
+ * "<img src=x onerror=...>" prints as text).  FILE must not exist; a
+ * verdict whose stored document no longer matches its audit row gets no
+ * report (exit 1).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "evidence.h"
+#include "../common/text.h"
+
+static const char *jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) || !v || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static struct json_object *jget(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+/* Text into HTML: the five characters that could open markup or close an
+ * attribute.  (No string goes into a URL, a script or a style.) */
+static void esc(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&#39;", f); break;
+		default: fputc(*s, f);
+		}
+	}
+}
+
+static void row(FILE *f, const char *label, const char *value)
+{
+	fputs("<tr><th>", f);
+	esc(f, label);
+	fputs("</th><td>", f);
+	esc(f, value ? value : "-");
+	fputs("</td></tr>\n", f);
+}
+
+static void row_code(FILE *f, const char *label, const char *value)
+{
+	fputs("<tr><th>", f);
+	esc(f, label);
+	fputs("</th><td><code>", f);
+	esc(f, value ? value : "-");
+	fputs("</code></td></tr>\n", f);
+}
+
+/* What to do about a failed rule, for the people who read the report. */
+static const struct {
+	const char *code, *todo;
+} remedies[] = {
+	{ "SIG_MISSING", "Obtain the supplier's signature for this file (detached, or embedded) and check again." },
+	{ "SIG_INVALID", "The signature does not match these bytes: the file was altered or the signature belongs to another file. Obtain the original from the supplier." },
+	{ "KEY_UNKNOWN", "The signing key is not in the records. If the supplier introduced a new key, verify it out of band and record it (trustgate key add)." },
+	{ "KEY_REVOKED", "The signing key was revoked. Ask the supplier for a build signed with a current key; re-check deployed copies (trustgate reevaluate)." },
+	{ "KEY_EXPIRED", "The signing key is outside its validity. Ask for a build signed with a current key." },
+	{ "KEY_WEAK", "The key is too weak for this tier. The supplier must sign with a stronger key." },
+	{ "KEY_PURPOSE", "The key is not recorded for this kind of artifact. Record the purpose if the supplier confirms it (trustgate key add --purpose)." },
+	{ "WEAK_ALGORITHM", "The signature uses a digest too weak for this tier. Ask for a SHA-256 or stronger (SM3 under GM) signature." },
+	{ "GM_REQUIRED", "This destination requires national cryptography: an SM2/SM3 signature." },
+	{ "SUPPLIER_UNKNOWN", "The supplier is not approved in the records. Run the supplier review before use." },
+	{ "SUPPLIER_NOT_APPROVED", "The supplier is pending, suspended or revoked. Resolve the supplier's status before use." },
+	{ "SUPPLIER_TIER", "The supplier is not approved for this tier. Use a product from a supplier approved for it, or re-review." },
+	{ "REVIEW_EXPIRED", "The supplier's security review has expired. Renew it (trustgate supplier set --review --review-expires)." },
+	{ "REVIEW_MISSING", "Tier 3 and above need a recorded security review of the supplier." },
+	{ "PRODUCT_UNKNOWN", "The product is not recorded for this supplier. Record it after review (trustgate product add)." },
+	{ "PRODUCT_TIER", "The product is not approved for this tier." },
+	{ "RELEASE_UNKNOWN", "No recorded release matches these bytes. Record the release with its digest, or obtain the recorded release." },
+	{ "RELEASE_REVOKED", "This release was revoked (known bad). Obtain a fixed release." },
+	{ "VERSION_UNKNOWN", "Name the version (--version) or record the release." },
+	{ "ROLLBACK", "This is older than an approved release or the product's floor: a rollback. Use the current release." },
+	{ "DIGEST_MISMATCH", "The bytes differ from the recorded release of that version: do not deploy; report to the supplier." },
+	{ "RECORD_TAMPERED", "The records were changed outside trustgate. Stop; run trustgate audit verify and restore the records from a trusted backup." },
+	{ "MEASUREMENT_UNKNOWN", "The host measured something not among its reference values: investigate the host before trusting it." },
+	{ "MEASUREMENT_REVOKED", "The host booted a component revoked as known-bad: update it and attest again." },
+	{ "EVENTLOG_REPLAY_MISMATCH", "The event log does not match the quoted PCRs: the log or the boot was tampered with." },
+	{ "QUOTE_NONCE", "The quote does not carry a fresh nonce: request a new attestation." },
+	{ "QUOTE_SIG_INVALID", "The quote was not signed by the host's enrolled attestation key." },
+	{ "HOST_UNKNOWN", "The host is not enrolled (or was retired)." },
+	{ "COMPONENT_REJECTED", "A component inside the package was rejected: see its reasons." },
+};
+
+static const char *remedy(const char *code)
+{
+	for (size_t i = 0; code && i < TG_ARRAY_SIZE(remedies); i++)
+		if (strcmp(remedies[i].code, code) == 0)
+			return remedies[i].todo;
+	if (code && strncmp(code, "ARCHIVE_", 8) == 0)
+		return "The package's contents break a rule for this tier: see the detail; ask the supplier for a corrected package.";
+	return "See docs/CLI.md (reason codes) for this rule.";
+}
+
+static void findings(FILE *f, struct json_object *arr, const char *cls, bool todo)
+{
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+		struct json_object *x = json_object_array_get_idx(arr, i);
+		fprintf(f, "<li class=\"%s\"><code>", cls);
+		esc(f, jstr(x, "code"));
+		fputs("</code> ", f);
+		esc(f, jstr(x, "detail"));
+		if (todo) {
+			fputs("<div class=\"todo\">What to do: ", f);
+			esc(f, remedy(jstr(x, "code")));
+			fputs("</div>", f);
+		}
+		fputs("</li>\n", f);
+	}
+}
+
+static const char css[] =
+	"body{font-family:'Noto Sans','Noto Sans CJK SC','DejaVu Sans',sans-serif;margin:2em;color:#111;max-width:60em}"
+	"h1{font-size:1.3em;margin:0}h2{font-size:1.05em;border-bottom:1px solid #999;margin-top:1.6em}"
+	".banner{padding:1em 1.2em;border-radius:6px;color:#fff;margin-bottom:1em}"
+	".good{background:#1b7a2f}.bad{background:#b3261e}"
+	".banner .verdict{font-size:2em;font-weight:bold;letter-spacing:.05em}"
+	"table{border-collapse:collapse;width:100%}th{text-align:left;vertical-align:top;width:14em;padding:.2em .6em .2em 0;"
+	"font-weight:600}td{padding:.2em 0;word-break:break-all}code,pre{font-family:'DejaVu Sans Mono',monospace;"
+	"font-size:.9em}pre{background:#f3f3f3;padding:.6em;white-space:pre-wrap;word-break:break-all}"
+	"li{margin:.4em 0}li.reason code{color:#b3261e;font-weight:bold}li.warning code{color:#8a5a00}"
+	".todo{color:#333;font-style:italic;margin-top:.2em}.muted{color:#666}"
+	"@media print{body{margin:1cm}.banner{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
+
+static void write_html(FILE *f, struct json_object *o, const struct tg_anchoring *a, const char *db_path)
+{
+	struct json_object *subj = jget(o, "subject"), *key = jget(o, "key"), *recs = jget(o, "records");
+	struct json_object *sup = jget(recs, "supplier"), *pol = jget(o, "policy"), *tool = jget(o, "tool");
+	struct json_object *facts = jget(o, "facts"), *audit = jget(o, "audit"), *host = jget(recs, "host");
+	const char *verdict = jstr(o, "verdict") ? jstr(o, "verdict") : "?";
+	bool good = strcmp(verdict, "approved") == 0 || strcmp(verdict, "trusted") == 0;
+	bool is_attest = jstr(o, "kind") && strcmp(jstr(o, "kind"), "attestation") == 0;
+	const char *subject = is_attest ? jstr(o, "host") : jstr(subj, "path");
+	char buf[160], up[16];
+	size_t i;
+
+	for (i = 0; verdict[i] && i + 1 < sizeof(up); i++)
+		up[i] = (char)(verdict[i] >= 'a' && verdict[i] <= 'z' ? verdict[i] - 32 : verdict[i]);
+	up[i] = '\0';
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+	      "<title>trustgate verdict ", f);
+	fprintf(f, "%lld", (long long)json_object_get_int64(jget(o, "id")));
+	fputs("</title><style>", f);
+	fputs(css, f);
+	fputs("</style></head><body>\n", f);
+	fprintf(f, "<div class=\"banner %s\" id=\"banner\"><div class=\"verdict\">%s</div><h1>", good ? "good" : "bad", up);
+	esc(f, is_attest ? "host " : "");
+	esc(f, subject);
+	fprintf(f, "</h1><div>verdict %lld &middot; ", (long long)json_object_get_int64(jget(o, "id")));
+	esc(f, jstr(o, "time"));
+	fputs(" &middot; by ", f);
+	esc(f, jstr(o, "actor"));
+	snprintf(buf, sizeof(buf), " &middot; tier %d%s%s", json_object_get_int(jget(pol, "tier") ? jget(pol, "tier") : jget(o, "tier")),
+		 json_object_get_boolean(jget(pol, "cii")) ? ", CII" : "", json_object_get_boolean(jget(pol, "gm")) ? ", GM" : "");
+	fputs(buf, f);
+	fputs("</div></div>\n", f);
+
+	fputs("<h2>Why</h2>\n<ul id=\"reasons\">\n", f);
+	struct json_object *reasons = jget(o, "reasons"), *warnings = jget(o, "warnings");
+	if (!reasons || json_object_array_length(reasons) == 0)
+		fputs("<li class=\"muted\">Every rule of the tier held: no reason to reject.</li>\n", f);
+	findings(f, reasons, "reason", true);
+	fputs("</ul>\n", f);
+	if (warnings && json_object_array_length(warnings)) {
+		fputs("<h2>Warnings (do not change the verdict)</h2>\n<ul id=\"warnings\">\n", f);
+		findings(f, warnings, "warning", false);
+		fputs("</ul>\n", f);
+	}
+	if (jget(o, "reevaluates")) {
+		fprintf(f, "<p>This verdict re-decides verdict %lld (", (long long)json_object_get_int64(jget(o, "reevaluates")));
+		esc(f, jstr(o, "previous_verdict"));
+		fputs(") after the records it relied on changed.</p>\n", f);
+	}
+
+	fputs("<h2>Subject and inputs</h2>\n<table id=\"subject\">\n", f);
+	if (is_attest) {
+		row(f, "host", jstr(o, "host"));
+		row(f, "model", jstr(o, "model"));
+		row_code(f, "quote (TPMS_ATTEST) SHA-256", jstr(o, "attest_sha256"));
+		row_code(f, "nonce", jstr(o, "nonce"));
+		row_code(f, "attestation key", jstr(jget(o, "ak"), "fingerprint"));
+		snprintf(buf, sizeof(buf), "%lld", (long long)json_object_get_int64(jget(o, "measurements_checked")));
+		row(f, "measurements checked", buf);
+	} else {
+		row(f, "kind", jstr(o, "kind"));
+		row(f, "file", jstr(subj, "path"));
+		snprintf(buf, sizeof(buf), "%lld bytes", (long long)json_object_get_int64(jget(subj, "size")));
+		row(f, "size", buf);
+		row_code(f, "SHA-256", jstr(subj, "sha256"));
+		json_object_object_foreach(jget(facts, "digests"), alg, hex) {
+			if (strcmp(alg, "sha256") != 0) {
+				snprintf(buf, sizeof(buf), "%s", alg);
+				row_code(f, buf, json_object_get_string(hex));
+			}
+		}
+		row(f, "product", jstr(o, "product"));
+		row(f, "version", jstr(o, "version"));
+		struct json_object *comps = jget(o, "components");
+		for (i = 0; comps && i < json_object_array_length(comps); i++) {
+			struct json_object *c = json_object_array_get_idx(comps, i);
+			snprintf(buf, sizeof(buf), "component %zu", i + 1);
+			fputs("<tr><th>", f);
+			esc(f, buf);
+			fputs("</th><td>", f);
+			esc(f, jstr(c, "path"));
+			fputs(" (", f);
+			esc(f, jstr(c, "kind"));
+			fputs(", ", f);
+			esc(f, jstr(c, "verdict"));
+			fputs(") <code>", f);
+			esc(f, jstr(c, "sha256"));
+			fputs("</code></td></tr>\n", f);
+		}
+	}
+	fputs("</table>\n", f);
+
+	if (!is_attest) {
+		fputs("<h2>Signer and supplier</h2>\n<table id=\"signer\">\n", f);
+		row_code(f, "key fingerprint", jstr(key, "fingerprint"));
+		row(f, "key algorithm", jstr(key, "algorithm"));
+		row(f, "signature", jstr(facts, "scheme") ? jstr(facts, "scheme") : NULL);
+		row(f, "signature digest", jstr(facts, "sig_hash"));
+		row(f, "supplier", jstr(o, "supplier"));
+		row(f, "supplier status", jstr(sup, "status"));
+		row(f, "country", jstr(sup, "country"));
+		row(f, "security review", jstr(sup, "review"));
+		row(f, "review expires", jstr(sup, "review_expires"));
+		row(f, "key revoked", jstr(jget(recs, "key"), "revoked_at"));
+		fputs("</table>\n", f);
+	} else {
+		fputs("<h2>Host record</h2>\n<table id=\"host\">\n", f);
+		row(f, "status", jstr(host, "status"));
+		row(f, "model", jstr(host, "model"));
+		row_code(f, "AK fingerprint", jstr(host, "ak_fingerprint"));
+		row_code(f, "reference set SHA-256", jstr(recs, "reference_set_sha256"));
+		fputs("</table>\n", f);
+		struct json_object *unk = jget(o, "unknown_measurements");
+		fputs("<h2>Observed against expected</h2>\n", f);
+		if (!unk || json_object_array_length(unk) == 0) {
+			fputs("<p class=\"muted\">Every measured event of the attested PCRs is a reference value.</p>\n", f);
+		} else {
+			fputs("<table id=\"measurements\"><tr><th>PCR / event</th><th>observed</th><th>nearest expected</th></tr>\n", f);
+			for (i = 0; i < json_object_array_length(unk); i++) {
+				struct json_object *e = json_object_array_get_idx(unk, i), *nr = jget(e, "nearest");
+				fprintf(f, "<tr><td>PCR %d ", json_object_get_int(jget(e, "pcr")));
+				esc(f, jstr(e, "type"));
+				fputs("<br>", f);
+				esc(f, jstr(e, "description"));
+				fputs("</td><td><code>", f);
+				esc(f, jstr(e, "digest"));
+				fputs("</code></td><td>", f);
+				if (nr) {
+					fputs("<code>", f);
+					esc(f, jstr(nr, "digest"));
+					fputs("</code><br>", f);
+					esc(f, jstr(nr, "description"));
+					fputs(" (", f);
+					esc(f, jstr(nr, "model") ? jstr(nr, "model") : jstr(nr, "release"));
+					fputs(")", f);
+				} else {
+					fputs("none for this PCR", f);
+				}
+				fputs("</td></tr>\n", f);
+			}
+			fputs("</table>\n", f);
+		}
+	}
+
+	fputs("<h2>Audit anchoring</h2>\n<table id=\"audit\">\n", f);
+	snprintf(buf, sizeof(buf), "%lld", (long long)json_object_get_int64(jget(audit, "seq")));
+	row(f, "audit row", buf);
+	row_code(f, "audit row hash", jstr(audit, "hash"));
+	row(f, "report digest in the row", a->covered ? "yes (SHA-256 of the stored verdict)" : "no (recorded before reports were digested)");
+	row_code(f, "records used (SHA-256)", jstr(pol, "records_sha256"));
+	snprintf(buf, sizeof(buf), "trustgate %s, commit %s", jstr(tool, "version") ? jstr(tool, "version") : "?",
+		 jstr(tool, "commit") ? jstr(tool, "commit") : "?");
+	row(f, "decided by", buf);
+	row_code(f, "build SHA-256", jstr(tool, "build_sha256"));
+	fputs("</table>\n", f);
+
+	fputs("<h2>Re-verify offline</h2>\n<pre id=\"commands\">", f);
+	fprintf(f, "# the verdict, checked against its audit row, and the whole chain of records\n"
+		   "trustgate --db ");
+	esc(f, db_path);
+	fprintf(f, " verdict show %lld\ntrustgate --db ", (long long)json_object_get_int64(jget(o, "id")));
+	esc(f, db_path);
+	fputs(" audit verify\n", f);
+	if (!is_attest) {
+		fputs("# the file is the one decided on: its SHA-256 must be ", f);
+		esc(f, jstr(subj, "sha256"));
+		fputs("\nsha256sum FILE\n# its signature, with the supplier's public key (trustgate key show ", f);
+		esc(f, jstr(key, "fingerprint") ? jstr(key, "fingerprint") : "FINGERPRINT");
+		fputs(")\nopenssl dgst -", f);
+		esc(f, jstr(facts, "sig_hash") ? jstr(facts, "sig_hash") : "sha256");
+		fputs(" -verify KEY.pem -signature SIG FILE\n", f);
+	} else {
+		fputs("# the quote, with the host's AK and the nonce above\ntpm2_checkquote -u AK.pem -m attest.bin -s sig.bin "
+		      "-f pcrs.bin -g sha256 -q ", f);
+		esc(f, jstr(o, "nonce"));
+		fputs("\ntpm2_eventlog eventlog.bin\n", f);
+	}
+	fputs("</pre>\n<p class=\"muted\">Written by trustgate report; names, paths and details above are shown as "
+	      "recorded, escaped.</p>\n</body></html>\n", f);
+}
+
+static int cmd_html(struct tg_ctx *ctx, const char *id_s, const char *out)
+{
+	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
+	_cleanup_json_ struct json_object *o = NULL;
+	struct tg_diag d = { { 0 } };
+	struct tg_anchoring a;
+	int64_t id = 0;
+	enum tg_err r = tg_evidence_parse_id(id_s, &id, &d);
+
+	if (r == TG_OK)
+		r = tg_cli_open_db(ctx, &db, &d);
+	if (r == TG_OK)
+		r = tg_evidence_load(db, id, &o, &a, &d);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (!a.found || a.problem[0]) {
+		fprintf(stderr, "trustgate: verdict %lld: %s: no report written\n", (long long)id,
+			a.problem[0] ? a.problem : "no audit row");
+		return TG_EXIT_NEGATIVE;
+	}
+	/* Never over an existing file or through a link: a report is a new file. */
+	int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		char shown[96];
+		tg_text_quote(out, shown, sizeof(shown));
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_IO, "%s: %s", shown,
+						errno == EEXIST ? "exists (a report is written to a new file)" : strerror(errno)),
+				   &d);
+	}
+	FILE *f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		unlink(out);
+		return tg_cli_fail(ctx, TG_E_NOMEM, &d);
+	}
+	write_html(f, o, &a, ctx->db_path);
+	bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
+	ok = fclose(f) == 0 && ok;
+	if (!ok) {
+		unlink(out);
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_IO, "%s: could not be written", out), &d);
+	}
+	if (ctx->json) {
+		_cleanup_json_ struct json_object *j = json_object_new_object();
+		json_object_object_add(j, "id", json_object_new_int64(id));
+		tg_json_str(j, "html", out);
+		tg_cli_print_json(j);
+	} else {
+		printf("report of verdict %lld written to %s\n", (long long)id, out);
+	}
+	return TG_EXIT_OK;
+}
+
+int tg_cmd_report(struct tg_ctx *ctx, int argc, char **argv)
+{
+	const char *html = NULL;
+	const struct tg_opt opts[] = { { "html", true, &html, NULL }, { NULL, false, NULL, NULL } };
+	struct tg_diag d = { { 0 } };
+	char **pos;
+	int npos;
+	enum tg_err r = tg_cli_parse(ctx, argc, argv, opts, 1, 1, &pos, &npos, &d);
+
+	if (r == TG_OK && !html)
+		r = tg_fail(&d, TG_E_USAGE, "report: --html FILE is required");
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	return cmd_html(ctx, pos[0], html);
+}
