@@ -126,6 +126,7 @@ int tg_cmd_archive(struct tg_ctx *ctx, int argc, char **argv);
 int tg_cmd_verdict(struct tg_ctx *ctx, int argc, char **argv);
 int tg_cmd_reevaluate(struct tg_ctx *ctx, int argc, char **argv);
 int tg_cmd_report(struct tg_ctx *ctx, int argc, char **argv);
+int tg_cmd_appliance_key(struct tg_ctx *ctx, int argc, char **argv);
 
 /* A decision's output (verifier/output.c): render into tg_out_open()'s
  * stream, tg_out_seal(), commit (tg_cli_audit_commit marks it), then

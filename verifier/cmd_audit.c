@@ -8,6 +8,11 @@
 #include "cli.h"
 #include "../db/integrity.h"
 #include "../db/records.h"
+#include "appliance.h"
+#include "../common/file.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include "../common/encoding.h"
 #include "../measure/decisions.h"
 #include "../measure/tpm.h"
@@ -94,6 +99,9 @@ static enum tg_err tpm_check(struct tg_db *db, const char *tcti, char *why, size
 	return TG_OK;
 }
 
+static int verify_export(const char *file, const char *keyfile, char *msg, size_t n, struct json_object *res,
+			 struct tg_diag *d);
+
 static void add_problem(const char *why, void *ud)
 {
 	json_object_array_add(ud, json_object_new_string(why));
@@ -102,11 +110,13 @@ static void add_problem(const char *why, void *ud)
 static int cmd_verify(struct tg_ctx *ctx, int argc, char **argv)
 {
 	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
-	const char *tcti = NULL;
+	const char *tcti = NULL, *export = NULL, *keyfile = NULL;
 	bool tpm = false;
 	const struct tg_opt opts[] = {
 		{ "tpm", false, NULL, &tpm },
 		{ "tcti", true, &tcti, NULL },
+		{ "export", true, &export, NULL },
+		{ "key", true, &keyfile, NULL },
 		{ NULL, false, NULL, NULL },
 	};
 	struct tg_diag d = { { 0 } };
@@ -118,6 +128,25 @@ static int cmd_verify(struct tg_ctx *ctx, int argc, char **argv)
 
 	if (r == TG_OK && tcti && !tpm)
 		r = tg_fail(&d, TG_E_USAGE, "audit verify: --tcti goes with --tpm");
+	if (r == TG_OK && keyfile && !export)
+		r = tg_fail(&d, TG_E_USAGE, "audit verify: --key goes with --export");
+	if (r == TG_OK && export && tpm)
+		r = tg_fail(&d, TG_E_USAGE, "audit verify: --export checks a file, --tpm these records; one at a time");
+	if (r == TG_OK && export) {
+		/* Offline: the export alone (and the pinned key), no records. */
+		_cleanup_json_ struct json_object *res = json_object_new_object();
+		char msg[300] = "";
+		int code = verify_export(export, keyfile, msg, sizeof(msg), res, &d);
+		if (code == TG_EXIT_ERROR)
+			return code;
+		json_object_object_add(res, "intact", json_object_new_boolean(code == TG_EXIT_OK));
+		tg_json_str(res, "result", msg);
+		if (ctx->json)
+			tg_cli_print_json(res);
+		else
+			printf("%s%s\n", code == TG_EXIT_OK ? "" : "audit export TAMPERED: ", msg);
+		return code;
+	}
 	if (r == TG_OK)
 		r = tg_cli_open_db(ctx, &db, &d);
 	if (r == TG_OK)
@@ -321,13 +350,245 @@ static int cmd_log(struct tg_ctx *ctx, int argc, char **argv)
 	return TG_EXIT_OK;
 }
 
+/* ------------------------------------------------------------ export */
+
+/* trustgate audit export --out FILE: every audit row and the head, with the
+ * appliance's public key, in a DSSE envelope signed by the appliance key.
+ * Only an intact chain is exported. */
+static int cmd_export(struct tg_ctx *ctx, int argc, char **argv)
+{
+	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_json_ struct json_object *doc = json_object_new_object(), *rows = json_object_new_array();
+	_cleanup_free_ char *env = NULL, *pubpem = NULL;
+	const char *out = NULL;
+	const struct tg_opt opts[] = { { "out", true, &out, NULL }, { NULL, false, NULL, NULL } };
+	struct tg_privkey *key = NULL;
+	struct tg_diag d = { { 0 } };
+	struct tg_audit_problem pb = { 0 };
+	struct json_object *app = json_object_new_object(), *head = json_object_new_object();
+	bool intact = false, row = false;
+	char now[32], **pos;
+	int npos;
+	int64_t last = 0;
+	enum tg_err r = tg_cli_parse(ctx, argc, argv, opts, 0, 0, &pos, &npos, &d);
+
+	json_object_object_add(doc, "appliance", app);
+	json_object_object_add(doc, "head", head);
+	if (r == TG_OK && !out)
+		r = tg_fail(&d, TG_E_USAGE, "audit export: --out FILE is required");
+	if (r == TG_OK && access(out, F_OK) == 0)
+		r = tg_fail(&d, TG_E_IO, "%s: exists (an export is written to a new file)", out);
+	if (r == TG_OK)
+		r = tg_cli_open_db(ctx, &db, &d);
+	if (r == TG_OK)
+		r = tg_appliance_key_load(db, &key, &d);
+	if (r == TG_OK)
+		r = tg_audit_verify(db, &intact, &pb, &d);
+	if (r == TG_OK && !intact) {
+		tg_privkey_free(key);
+		fprintf(stderr, "trustgate: the audit chain is not intact (row %lld: %s): nothing exported\n",
+			(long long)pb.seq, pb.what);
+		return TG_EXIT_NEGATIVE;
+	}
+	if (r == TG_OK)
+		r = tg_db_prepare(db, "SELECT " TG_AUDIT_COLS " FROM audit ORDER BY seq;", &st, &d);
+	while (r == TG_OK) {
+		r = tg_db_step(db, st, &row, &d);
+		if (r != TG_OK || !row)
+			break;
+		struct tg_audit_row ar;
+		struct json_object *o = json_object_new_object();
+		tg_audit_row_get(st, &ar);
+		json_object_object_add(o, "seq", json_object_new_int64(ar.seq));
+		tg_json_str(o, "time", ar.time);
+		tg_json_str(o, "actor", ar.actor);
+		tg_json_str(o, "action", ar.action);
+		tg_json_str(o, "object", ar.object);
+		tg_json_str(o, "detail", ar.detail);
+		tg_json_str(o, "prev_hash", ar.prev_hash);
+		tg_json_str(o, "hash", ar.hash);
+		json_object_array_add(rows, o);
+		last = ar.seq;
+		json_object_object_add(head, "seq", json_object_new_int64(ar.seq));
+		tg_json_str(head, "hash", ar.hash);
+	}
+	if (r == TG_OK && !(pubpem = tg_appliance_pub_pem(key)))
+		r = TG_E_NOMEM;
+	if (r == TG_OK) {
+		tg_now_iso(now);
+		tg_json_str(doc, "format", "trustgate-audit-export/1");
+		tg_json_str(doc, "exported_at", now);
+		tg_json_str(doc, "exported_by", ctx->actor);
+		tg_json_str(app, "fingerprint", key->pub->fingerprint);
+		tg_json_str(app, "algorithm", key->pub->type == TG_KEY_SM2 ? "sm2" : "ed25519");
+		tg_json_str(app, "public_key", pubpem);
+		json_object_object_add(doc, "rows", json_object_get(rows));
+		r = tg_appliance_dsse(key, TG_AUDIT_EXPORT_TYPE,
+				      json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+				      &env, &d);
+	}
+	tg_privkey_free(key);
+	int fd = -1;
+	if (r == TG_OK) {
+		fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0)
+			r = tg_fail(&d, TG_E_IO, "%s: %s", out, strerror(errno));
+	}
+	if (r == TG_OK) {
+		size_t n = strlen(env);
+		bool ok = write(fd, env, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+		ok = close(fd) == 0 && ok;
+		if (!ok) {
+			unlink(out);
+			r = tg_fail(&d, TG_E_IO, "%s: could not be written", out);
+		}
+	}
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (ctx->json) {
+		_cleanup_json_ struct json_object *o = json_object_new_object();
+		tg_json_str(o, "export", out);
+		json_object_object_add(o, "rows", json_object_new_int64(last));
+		json_object_object_add(o, "head", json_object_get(head));
+		tg_cli_print_json(o);
+	} else {
+		printf("audit export of %lld rows written to %s, signed by appliance %s\n", (long long)last, out,
+		       json_object_get_string(json_object_object_get(app, "fingerprint")));
+	}
+	return TG_EXIT_OK;
+}
+
+static const char *jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) || !v || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* audit verify --export FILE [--key APPLIANCE.pub]: offline, no records.
+ * Returns the exit code; *msg says why. */
+static int verify_export(const char *file, const char *keyfile, char *msg, size_t n, struct json_object *res,
+			 struct tg_diag *d)
+{
+	_cleanup_free_ uint8_t *buf = NULL, *payload = NULL, *sig = NULL, *kb = NULL, *der = NULL;
+	_cleanup_free_ char *label = NULL, *pae = NULL;
+	_cleanup_json_ struct json_object *env = NULL, *doc = NULL;
+	_cleanup_key_ struct tg_key *k = NULL, *pinned = NULL;
+	size_t len = 0, pl = 0, sl = 0, kl = 0, dl = 0;
+	struct json_object *sigs = NULL, *rows = NULL, *app = NULL, *head = NULL;
+	bool valid = false;
+	enum tg_err r = tg_file_read(file, (size_t)2 << 30, &buf, &len, d);
+
+	if (r != TG_OK)
+		return tg_cli_fail(NULL, r, d);
+	env = json_tokener_parse((const char *)buf);
+	if (!env || !jstr(env, "payloadType") || strcmp(jstr(env, "payloadType"), TG_AUDIT_EXPORT_TYPE) != 0 ||
+	    !jstr(env, "payload") || !json_object_object_get_ex(env, "signatures", &sigs) ||
+	    !json_object_is_type(sigs, json_type_array) || json_object_array_length(sigs) != 1 ||
+	    !jstr(json_object_array_get_idx(sigs, 0), "sig"))
+		return tg_cli_fail(NULL, tg_fail(d, TG_E_FORMAT, "%s: not a trustgate audit export (a DSSE envelope of "
+							       "type %s)", file, TG_AUDIT_EXPORT_TYPE), d);
+	const char *p64 = jstr(env, "payload"), *s64 = jstr(json_object_array_get_idx(sigs, 0), "sig");
+	if (tg_base64_decode(tg_span_make((const uint8_t *)p64, strlen(p64)), false, &payload, &pl) != TG_OK ||
+	    tg_base64_decode(tg_span_make((const uint8_t *)s64, strlen(s64)), false, &sig, &sl) != TG_OK)
+		return tg_cli_fail(NULL, tg_fail(d, TG_E_FORMAT, "%s: payload or signature is not base64", file), d);
+	int pn = asprintf(&pae, "DSSEv1 %zu %s %zu ", strlen(TG_AUDIT_EXPORT_TYPE), TG_AUDIT_EXPORT_TYPE, pl);
+	if (pn < 0 || !(pae = realloc(pae, (size_t)pn + pl)))
+		return tg_cli_fail(NULL, TG_E_NOMEM, d);
+	memcpy(pae + pn, payload, pl);
+	/* With a pinned key the signature is checked first: an edited export
+	 * is refused as edited, whatever its content now parses to. */
+	if (keyfile) {
+		_cleanup_free_ char *l2 = NULL;
+		_cleanup_free_ uint8_t *d2 = NULL;
+		size_t d2l = 0;
+		r = tg_file_read(keyfile, 16384, &kb, &kl, d);
+		if (r == TG_OK && (tg_pem_decode(tg_span_make(kb, kl), "PUBLIC KEY", &l2, &d2, &d2l) != TG_OK ||
+				   tg_key_from_spki(tg_span_make(d2, d2l), &pinned, d) != TG_OK))
+			r = tg_fail(d, TG_E_FORMAT, "%s: not a PEM public key", keyfile);
+		if (r == TG_OK)
+			r = tg_appliance_verify(pinned, tg_span_make((const uint8_t *)pae, (size_t)pn + pl),
+						tg_span_make(sig, sl), &valid, d);
+		if (r != TG_OK)
+			return tg_cli_fail(NULL, r, d);
+		if (!valid) {
+			snprintf(msg, n, "the signature does not verify under the pinned appliance key %.16s... (edited, or "
+				 "signed by another appliance)", pinned->fingerprint);
+			return TG_EXIT_NEGATIVE;
+		}
+	}
+	_cleanup_free_ char *ptext = strndup((const char *)payload, pl);
+	doc = ptext ? json_tokener_parse(ptext) : NULL;
+	if (!doc || !json_object_object_get_ex(doc, "appliance", &app) || !jstr(app, "public_key") ||
+	    !json_object_object_get_ex(doc, "rows", &rows) || !json_object_is_type(rows, json_type_array) ||
+	    !json_object_object_get_ex(doc, "head", &head))
+		return tg_cli_fail(NULL, tg_fail(d, TG_E_FORMAT, "%s: the export's payload is malformed", file), d);
+	const char *pem_text = jstr(app, "public_key");
+	if (tg_pem_decode(tg_span_make((const uint8_t *)pem_text, strlen(pem_text)), "PUBLIC KEY", &label, &der, &dl) != TG_OK ||
+	    tg_key_from_spki(tg_span_make(der, dl), &k, d) != TG_OK)
+		return tg_cli_fail(NULL, tg_fail(d, TG_E_FORMAT, "%s: the appliance public key is malformed", file), d);
+	tg_json_str(res, "appliance", k->fingerprint);
+	json_object_object_add(res, "pinned", json_object_new_boolean(keyfile != NULL));
+	if (keyfile) {
+		if (strcmp(pinned->fingerprint, k->fingerprint) != 0) {
+			snprintf(msg, n, "signed by appliance %.16s..., not by the pinned appliance %.16s...", k->fingerprint,
+				 pinned->fingerprint);
+			return TG_EXIT_NEGATIVE;
+		}
+	}
+	r = tg_appliance_verify(k, tg_span_make((const uint8_t *)pae, (size_t)pn + pl), tg_span_make(sig, sl), &valid, d);
+	if (r != TG_OK)
+		return tg_cli_fail(NULL, r, d);
+	if (!valid) {
+		snprintf(msg, n, "the signature does not verify: the export was changed after it was signed");
+		return TG_EXIT_NEGATIVE;
+	}
+	/* The chain inside, as audit verify checks the records' own. */
+	char prev[65] = "0000000000000000000000000000000000000000000000000000000000000000", h[65];
+	size_t nrows = json_object_array_length(rows);
+	for (size_t i = 0; i < nrows; i++) {
+		struct json_object *o = json_object_array_get_idx(rows, i), *sq = NULL;
+		int64_t seq = json_object_object_get_ex(o, "seq", &sq) ? json_object_get_int64(sq) : -1;
+		const char *f[7] = { jstr(o, "time"), jstr(o, "actor"), jstr(o, "action"), jstr(o, "object"),
+				     jstr(o, "detail"), jstr(o, "prev_hash"), jstr(o, "hash") };
+		for (int j = 0; j < 7; j++)
+			if (!f[j]) {
+				snprintf(msg, n, "row %zu of the export is incomplete", i + 1);
+				return TG_EXIT_NEGATIVE;
+			}
+		if (seq != (int64_t)i + 1 || strcmp(f[5], prev) != 0) {
+			snprintf(msg, n, "row %zu does not follow row %zu", i + 1, i);
+			return TG_EXIT_NEGATIVE;
+		}
+		tg_audit_row_hash(seq, f[0], f[1], f[2], f[3], f[4], f[5], h);
+		if (strcmp(h, f[6]) != 0) {
+			snprintf(msg, n, "row %lld was modified (hash differs)", (long long)seq);
+			return TG_EXIT_NEGATIVE;
+		}
+		memcpy(prev, h, sizeof(prev));
+	}
+	if (!jstr(head, "hash") || strcmp(jstr(head, "hash"), prev) != 0) {
+		snprintf(msg, n, "the head does not name the last row");
+		return TG_EXIT_NEGATIVE;
+	}
+	json_object_object_add(res, "rows", json_object_new_int64((int64_t)nrows));
+	tg_json_str(res, "head", prev);
+	snprintf(msg, n, "export intact: %zu rows, head %.16s..., signed by appliance %s%s", nrows, prev, k->fingerprint,
+		 keyfile ? " (the pinned key)" : " (not pinned: compare this fingerprint, or give --key)");
+	return TG_EXIT_OK;
+}
+
 int tg_cmd_audit(struct tg_ctx *ctx, int argc, char **argv)
 {
 	static const struct tg_subcmd subs[] = {
 		{ "verify", cmd_verify },
 		{ "log", cmd_log },
 		{ "anchor", cmd_anchor },
+		{ "export", cmd_export },
 	};
 
-	return tg_cli_dispatch(ctx, argc, argv, subs, TG_ARRAY_SIZE(subs), "audit verify [--tpm]|log|anchor");
+	return tg_cli_dispatch(ctx, argc, argv, subs, TG_ARRAY_SIZE(subs), "audit verify|log|anchor|export ...");
 }

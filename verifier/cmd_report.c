@@ -20,6 +20,10 @@
 
 #include "cli.h"
 #include "evidence.h"
+#include "appliance.h"
+#include "dsse.h"
+#include "help.h"
+#include <time.h>
 #include "../common/text.h"
 
 static const char *jstr(struct json_object *o, const char *key)
@@ -329,10 +333,188 @@ static void write_html(FILE *f, struct json_object *o, const struct tg_anchoring
 	      "recorded, escaped.</p>\n</body></html>\n", f);
 }
 
-static int cmd_html(struct tg_ctx *ctx, const char *id_s, const char *out)
+/* ------------------------------------------------------- VSA and EAR */
+
+static int64_t iso_epoch(const char *iso)
+{
+	struct tm tm = { 0 };
+
+	if (!iso || !strptime(iso, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return 0;
+	return (int64_t)timegm(&tm);
+}
+
+static struct json_object *reason_codes(struct json_object *o)
+{
+	struct json_object *out = json_object_new_array(), *rs = jget(o, "reasons");
+
+	for (size_t i = 0; rs && i < json_object_array_length(rs); i++)
+		json_object_array_add(out, json_object_new_string(jstr(json_object_array_get_idx(rs, i), "code") ?: "?"));
+	return out;
+}
+
+/* in-toto Statement v1 with a SLSA Verification Summary predicate:
+ * https://slsa.dev/verification_summary/v1. */
+static char *vsa_statement(struct json_object *o, const char *fpr)
+{
+	_cleanup_json_ struct json_object *st = json_object_new_object();
+	struct json_object *subj = jget(o, "subject"), *facts = jget(o, "facts"), *pol = jget(o, "policy");
+	struct json_object *subjects = json_object_new_array(), *s1 = json_object_new_object();
+	struct json_object *dg = json_object_new_object(), *pred = json_object_new_object();
+	struct json_object *verifier = json_object_new_object(), *ver = json_object_new_object();
+	struct json_object *policy = json_object_new_object(), *pdg = json_object_new_object();
+	struct json_object *levels = json_object_new_array(), *ext = json_object_new_object();
+	bool passed = jstr(o, "verdict") && strcmp(jstr(o, "verdict"), "approved") == 0;
+	int tier = json_object_get_int(jget(pol, "tier"));
+	char buf[400];
+
+	tg_json_str(st, "_type", "https://in-toto.io/Statement/v1");
+	tg_json_str(s1, "name", jstr(subj, "path"));
+	tg_json_str(dg, "sha256", jstr(subj, "sha256"));
+	json_object_object_foreach(jget(facts, "digests"), alg, hex)
+		if (strcmp(alg, "sha256") != 0)
+			json_object_object_add(dg, alg, json_object_get(hex));
+	json_object_object_add(s1, "digest", dg);
+	json_object_array_add(subjects, s1);
+	json_object_object_add(st, "subject", subjects);
+	tg_json_str(st, "predicateType", "https://slsa.dev/verification_summary/v1");
+	snprintf(buf, sizeof(buf), "trustgate:appliance:%s", fpr);
+	tg_json_str(verifier, "id", buf);
+	tg_json_str(ver, "trustgate", tg_tool_version());
+	json_object_object_add(verifier, "version", ver);
+	json_object_object_add(pred, "verifier", verifier);
+	tg_json_str(pred, "timeVerified", jstr(o, "time"));
+	if (jstr(o, "supplier") && jstr(o, "product"))
+		snprintf(buf, sizeof(buf), "trustgate:product:%s/%s@%s", jstr(o, "supplier"), jstr(o, "product"),
+			 jstr(o, "version") ? jstr(o, "version") : "");
+	else
+		snprintf(buf, sizeof(buf), "file:%s", jstr(subj, "path") ? jstr(subj, "path") : "");
+	tg_json_str(pred, "resourceUri", buf);
+	snprintf(buf, sizeof(buf), "trustgate:policy:tier%d%s%s", tier, json_object_get_boolean(jget(pol, "cii")) ? ":cii" : "",
+		 json_object_get_boolean(jget(pol, "gm")) ? ":gm" : "");
+	tg_json_str(policy, "uri", buf);
+	tg_json_str(pdg, "sha256", jstr(pol, "records_sha256"));
+	json_object_object_add(policy, "digest", pdg);
+	json_object_object_add(pred, "policy", policy);
+	tg_json_str(pred, "verificationResult", passed ? "PASSED" : "FAILED");
+	if (passed) {
+		snprintf(buf, sizeof(buf), "MLPS_TIER_%d", tier);
+		json_object_array_add(levels, json_object_new_string(buf));
+	}
+	json_object_object_add(pred, "verifiedLevels", levels);
+	tg_json_str(pred, "slsaVersion", "1.0");
+	/* where the verdict sits in the appliance's audit chain */
+	json_object_object_add(ext, "verdict_id", json_object_get(jget(o, "id")));
+	json_object_object_add(ext, "audit", json_object_get(jget(o, "audit")));
+	json_object_object_add(ext, "reasons", reason_codes(o));
+	json_object_object_add(pred, "trustgate", ext);
+	json_object_object_add(st, "predicate", pred);
+	return strdup(json_object_to_json_string_ext(st, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+/* AR4SI trustworthiness claims from an attestation's reasons: 2 affirming,
+ * 32-95 warning, 96-127 contraindicated (draft-ietf-rats-ar4si).  An
+ * UNTRUSTED verdict is never left "affirming": a reason no claim maps is
+ * charged to executables. */
+static struct json_object *trust_vector(struct json_object *o, const char **status)
+{
+	struct json_object *tv = json_object_new_object(), *rs = jget(o, "reasons");
+	int identity = 2, hardware = 2, executables = 2, configuration = 2;
+	bool trusted = jstr(o, "verdict") && strcmp(jstr(o, "verdict"), "trusted") == 0;
+
+	for (size_t i = 0; rs && i < json_object_array_length(rs); i++) {
+		const char *c = jstr(json_object_array_get_idx(rs, i), "code");
+		if (!c)
+			continue;
+		if (!strcmp(c, "QUOTE_SIG_INVALID") || !strcmp(c, "AK_NOT_ENROLLED") || !strcmp(c, "HOST_UNKNOWN") ||
+		    !strcmp(c, "AK_ATTRIBUTES") || !strcmp(c, "QUOTE_NOT_TPM_GENERATED") || !strcmp(c, "RECORD_TAMPERED"))
+			identity = 96;
+		else if (!strcmp(c, "QUOTE_NONCE") || !strcmp(c, "QUOTE_CLOCK") || !strcmp(c, "QUOTE_TYPE"))
+			hardware = hardware > 32 ? hardware : 32;
+		else if (!strcmp(c, "MEASUREMENT_REVOKED"))
+			executables = 99;
+		else if (!strcmp(c, "MEASUREMENT_UNKNOWN") || !strcmp(c, "REFERENCE_EMPTY"))
+			executables = executables > 33 ? executables : 33;
+		else if (!strcmp(c, "EVENTLOG_REPLAY_MISMATCH") || !strcmp(c, "SEPARATOR_INVALID") ||
+			 !strcmp(c, "EVENTLOG_MALFORMED") || !strcmp(c, "QUOTE_PCR_DIGEST") || !strcmp(c, "QUOTE_PCR_SELECTION"))
+			configuration = 96;
+		else
+			executables = executables > 96 ? executables : 96;
+	}
+	if (!trusted && identity < 32 && hardware < 32 && executables < 32 && configuration < 32)
+		executables = 96;
+	json_object_object_add(tv, "instance-identity", json_object_new_int(identity));
+	json_object_object_add(tv, "configuration", json_object_new_int(configuration));
+	json_object_object_add(tv, "executables", json_object_new_int(executables));
+	json_object_object_add(tv, "hardware", json_object_new_int(hardware));
+	int worst = identity;
+	worst = hardware > worst ? hardware : worst;
+	worst = executables > worst ? executables : worst;
+	worst = configuration > worst ? configuration : worst;
+	/* Only TRUSTED affirms; an UNTRUSTED verdict is contraindicated. */
+	*status = trusted && worst < 32 ? "affirming" : "contraindicated";
+	return tv;
+}
+
+/* EAT Attestation Result claims (draft-ietf-rats-ear), one submodule per host. */
+static char *ear_claims(struct json_object *o)
+{
+	_cleanup_json_ struct json_object *c = json_object_new_object();
+	struct json_object *vid = json_object_new_object(), *submods = json_object_new_object();
+	struct json_object *app = json_object_new_object(), *tool = jget(o, "tool"), *pol = jget(o, "records");
+	const char *status = "contraindicated";
+	char buf[300];
+
+	tg_json_str(c, "eat_profile", "tag:github.com,2023:veraison/ear");
+	json_object_object_add(c, "iat", json_object_new_int64(iso_epoch(jstr(o, "time"))));
+	tg_json_str(vid, "developer", "trustgate");
+	snprintf(buf, sizeof(buf), "trustgate %s commit %s build sha256:%s", jstr(tool, "version") ?: "?",
+		 jstr(tool, "commit") ?: "?", jstr(tool, "build_sha256") ?: "?");
+	tg_json_str(vid, "build", buf);
+	json_object_object_add(c, "ear.verifier-id", vid);
+	if (jstr(o, "nonce"))
+		tg_json_str(c, "eat_nonce", jstr(o, "nonce"));
+	struct json_object *tv = trust_vector(o, &status);
+	tg_json_str(app, "ear.status", status);
+	json_object_object_add(app, "ear.trustworthiness-vector", tv);
+	snprintf(buf, sizeof(buf), "trustgate:attest:tier%d:references:%s", json_object_get_int(jget(o, "tier")),
+		 jstr(pol, "reference_set_sha256") ?: "none");
+	tg_json_str(app, "ear.appraisal-policy-id", buf);
+	json_object_object_add(submods, jstr(o, "host") ?: "host", app);
+	json_object_object_add(c, "submods", submods);
+	json_object_object_add(c, "trustgate.verdict-id", json_object_get(jget(o, "id")));
+	json_object_object_add(c, "trustgate.audit", json_object_get(jget(o, "audit")));
+	json_object_object_add(c, "trustgate.reasons", reason_codes(o));
+	return strdup(json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+/* Write text to a new file (never over one, never through a link). */
+static enum tg_err write_new(const char *path, const char *text, struct tg_diag *d)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	size_t n = strlen(text);
+
+	if (fd < 0) {
+		char shown[96];
+		tg_text_quote(path, shown, sizeof(shown));
+		return tg_fail(d, TG_E_IO, "%s: %s", shown, errno == EEXIST ? "exists (evidence is written to a new file)" :
+										 strerror(errno));
+	}
+	bool ok = write(fd, text, n) == (ssize_t)n && fsync(fd) == 0;
+	ok = close(fd) == 0 && ok;
+	if (!ok) {
+		unlink(path);
+		return tg_fail(d, TG_E_IO, "%s: could not be written", path);
+	}
+	return TG_OK;
+}
+
+static int cmd_report(struct tg_ctx *ctx, const char *id_s, const char *html, const char *vsa, const char *ear)
 {
 	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
-	_cleanup_json_ struct json_object *o = NULL;
+	_cleanup_json_ struct json_object *o = NULL, *out = json_object_new_object();
+	_cleanup_free_ char *vsa_text = NULL, *ear_text = NULL;
+	struct tg_privkey *key = NULL;
 	struct tg_diag d = { { 0 } };
 	struct tg_anchoring a;
 	int64_t id = 0;
@@ -345,55 +527,87 @@ static int cmd_html(struct tg_ctx *ctx, const char *id_s, const char *out)
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
 	if (!a.found || a.problem[0]) {
-		fprintf(stderr, "trustgate: verdict %lld: %s: no report written\n", (long long)id,
+		fprintf(stderr, "trustgate: verdict %lld: %s: nothing written\n", (long long)id,
 			a.problem[0] ? a.problem : "no audit row");
 		return TG_EXIT_NEGATIVE;
 	}
-	/* Never over an existing file or through a link: a report is a new file. */
-	int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		char shown[96];
-		tg_text_quote(out, shown, sizeof(shown));
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_IO, "%s: %s", shown,
-						errno == EEXIST ? "exists (a report is written to a new file)" : strerror(errno)),
-				   &d);
+	bool is_attest = jstr(o, "kind") && strcmp(jstr(o, "kind"), "attestation") == 0;
+	if (vsa && is_attest)
+		r = tg_fail(&d, TG_E_USAGE, "verdict %lld is an attestation: its signed twin is an EAR (--ear), not a VSA",
+			    (long long)id);
+	if (r == TG_OK && ear && !is_attest)
+		r = tg_fail(&d, TG_E_USAGE, "verdict %lld is a check: its signed twin is a VSA (--vsa), not an EAR",
+			    (long long)id);
+	/* Everything is made before anything is written: bad input leaves no file. */
+	if (r == TG_OK && (vsa || ear))
+		r = tg_appliance_key_load(db, &key, &d);
+	if (r == TG_OK && vsa) {
+		_cleanup_free_ char *st = vsa_statement(o, key->pub->fingerprint);
+		r = st ? tg_appliance_dsse(key, TG_INTOTO_PAYLOAD_TYPE, st, &vsa_text, &d) : TG_E_NOMEM;
 	}
-	FILE *f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		unlink(out);
-		return tg_cli_fail(ctx, TG_E_NOMEM, &d);
+	if (r == TG_OK && ear) {
+		_cleanup_free_ char *claims = ear_claims(o);
+		r = claims ? tg_appliance_jwt(key, claims, &ear_text, &d) : TG_E_NOMEM;
 	}
-	write_html(f, o, &a, ctx->db_path);
-	bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
-	ok = fclose(f) == 0 && ok;
-	if (!ok) {
-		unlink(out);
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_IO, "%s: could not be written", out), &d);
+	tg_privkey_free(key);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	const char *paths[3] = { html, vsa, ear };
+	for (int i = 0; i < 3 && r == TG_OK; i++) {
+		if (!paths[i])
+			continue;
+		if (i == 0) {
+			_cleanup_free_ char *text = NULL;
+			size_t tl = 0;
+			FILE *m = open_memstream(&text, &tl);
+			if (!m)
+				return tg_cli_fail(ctx, TG_E_NOMEM, &d);
+			write_html(m, o, &a, ctx->db_path);
+			if (fclose(m) != 0 || !text)
+				return tg_cli_fail(ctx, TG_E_NOMEM, &d);
+			r = write_new(paths[i], text, &d);
+		} else {
+			r = write_new(paths[i], i == 1 ? vsa_text : ear_text, &d);
+		}
+		if (r != TG_OK) {
+			/* all or nothing: what this run wrote goes again */
+			for (int k = 0; k < i; k++)
+				if (paths[k])
+					unlink(paths[k]);
+		}
 	}
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	json_object_object_add(out, "id", json_object_new_int64(id));
+	tg_json_str(out, "html", html);
+	tg_json_str(out, "vsa", vsa);
+	tg_json_str(out, "ear", ear);
 	if (ctx->json) {
-		_cleanup_json_ struct json_object *j = json_object_new_object();
-		json_object_object_add(j, "id", json_object_new_int64(id));
-		tg_json_str(j, "html", out);
-		tg_cli_print_json(j);
+		tg_cli_print_json(out);
 	} else {
-		printf("report of verdict %lld written to %s\n", (long long)id, out);
+		for (int i = 0; i < 3; i++)
+			if (paths[i])
+				printf("%s of verdict %lld written to %s\n", i == 0 ? "report" : i == 1 ? "VSA" : "EAR",
+				       (long long)id, paths[i]);
 	}
 	return TG_EXIT_OK;
 }
 
 int tg_cmd_report(struct tg_ctx *ctx, int argc, char **argv)
 {
-	const char *html = NULL;
-	const struct tg_opt opts[] = { { "html", true, &html, NULL }, { NULL, false, NULL, NULL } };
+	const char *html = NULL, *vsa = NULL, *ear = NULL;
+	const struct tg_opt opts[] = {
+		{ "html", true, &html, NULL }, { "vsa", true, &vsa, NULL }, { "ear", true, &ear, NULL },
+		{ NULL, false, NULL, NULL },
+	};
 	struct tg_diag d = { { 0 } };
 	char **pos;
 	int npos;
 	enum tg_err r = tg_cli_parse(ctx, argc, argv, opts, 1, 1, &pos, &npos, &d);
 
-	if (r == TG_OK && !html)
-		r = tg_fail(&d, TG_E_USAGE, "report: --html FILE is required");
+	if (r == TG_OK && !html && !vsa && !ear)
+		r = tg_fail(&d, TG_E_USAGE, "report: --html FILE is required (or --vsa FILE / --ear FILE)");
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
-	return cmd_html(ctx, pos[0], html);
+	return cmd_report(ctx, pos[0], html, vsa, ear);
 }

@@ -143,13 +143,15 @@ static const struct tg_help entries[] = {
 	  "trustgate release show acme router-fw 2.3.1" },
 
 	/* --------------------------------------------------------- audit */
-	{ "audit", "verify|log|anchor ...", "the hash-chained audit log", NULL, { { 0 } }, NULL },
-	{ "audit verify", "[--tpm] [--tcti CONF]",
+	{ "audit", "verify|log|anchor|export ...", "the hash-chained audit log", NULL, { { 0 } }, NULL },
+	{ "audit verify", "[--tpm] [--tcti CONF] | --export FILE [--key APPLIANCE.pub]",
 	  "check the audit chain and that every record matches its history",
 	  "Re-hashes the chain, then re-derives every supplier, key, product, release, host and reference set "
 	  "from its audit rows and compares it with the table: every record changed, inserted or deleted behind "
 	  "trustgate's back is named.  Exit 0 intact, 1 tampered, 2 unreadable.",
 	  { { "--tpm", "also compare the chain head with the one anchored in the TPM" },
+	    { "--export FILE", "check an audit export offline instead (signature, chain, head; no records needed)" },
+	    { "--key PUB", "the appliance public key the export must be signed by (appliance-key show)" },
 	    { "--tcti CONF", "TPM connection (default $TPM2TOOLS_TCTI, $TSS2_TCTI, then the TSS default)" } },
 	  "trustgate audit verify --tpm" },
 	{ "audit log", "[--since D] [--until D] [--action A] [--object O] [--key FINGERPRINT] [--by ACTOR]",
@@ -162,6 +164,11 @@ static const struct tg_help entries[] = {
 	    { "--key FP", "rows of one key: its own and every verdict it signed (unique prefix of 8+ hex)" },
 	    { "--by ACTOR", "rows written by one actor (the global --actor names who acts, not a filter)" } },
 	  "trustgate --json audit log --action key.revoke --since 2026-01-01 --until 2026-03-31" },
+	{ "audit export", "--out FILE",
+	  "write every audit row and the head, signed by the appliance key (a DSSE envelope), for an auditor",
+	  "Only an intact chain is exported (exit 1 otherwise).  Verify it anywhere with trustgate audit verify "
+	  "--export FILE --key APPLIANCE.pub, or with openssl (README, Signed evidence).",
+	  { { "--out FILE", "the export (a new file)" } }, "trustgate audit export --out audit-2026-q4.export" },
 	{ "audit anchor", "[--tcti CONF] [--decisions PATH]",
 	  "anchor the audit head in this appliance's TPM (NV counter + NV head)",
 	  "From then on every change writes the new head to the TPM before it commits, and every verdict is "
@@ -196,15 +203,25 @@ static const struct tg_help entries[] = {
 	  "hash: exit 0 when both hold, 1 when the verdict was edited after the decision, 2 for an unknown id.",
 	  { { 0 } }, "trustgate --json verdict show 42" },
 
-	{ "report", "ID --html FILE",
+	{ "appliance-key", "init|show", "the appliance's own signing key (VSA, EAR, audit export)", NULL, { { 0 } }, NULL },
+	{ "appliance-key init", "[--gm]",
+	  "create the key that signs this appliance's VSAs, EARs and audit exports: Ed25519, or SM2 with --gm",
+	  "The private key is written beside the records (DATABASE.appliance.pem, mode 0600), never into them; "
+	  "its public key and fingerprint are kept in the records, and its creation is audited.  Once only.",
+	  { { 0 } }, "trustgate --gm appliance-key init" },
+	{ "appliance-key show", "", "print the appliance's public key (PEM): what relying parties pin", NULL,
+	  { { 0 } }, "trustgate appliance-key show > appliance.pub" },
+	{ "report", "ID [--html FILE] [--vsa FILE] [--ear FILE]",
 	  "write a recorded verdict as one self-contained, printable HTML file for a reviewer",
 	  "The banner; why (failing rules first, each with what to do); the subject and inputs with digests; "
 	  "signer, supplier, review and expiry (for a host: observed against expected measurements); the audit "
 	  "anchoring and the offline commands that re-verify it.  No script, no external resource, every "
 	  "recorded string escaped.  FILE must not exist.  A verdict edited since its decision gets no report "
 	  "(exit 1).",
-	  { { "--html FILE", "the report to write (a new file)" } },
-	  "trustgate report 42 --html verdict-42.html" },
+	  { { "--html FILE", "the report to write (a new file)" },
+	    { "--vsa FILE", "a check's in-toto SLSA verification summary, DSSE-signed by the appliance key" },
+	    { "--ear FILE", "an attestation's IETF RATS EAR (AR4SI trust vector), a JWT signed by the appliance key" } },
+	  "trustgate report 42 --html verdict-42.html --vsa verdict-42.vsa.json" },
 	{ "reevaluate", "[--since YYYY-MM-DD] [--dry-run]",
 	  "re-decide the approved verdicts that relied on a record changed since the date",
 	  "A revoked key or release, a supplier suspended, revoked or re-rated, a product's floor or tier "

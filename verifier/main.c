@@ -24,6 +24,7 @@ static const struct {
 	{ "eventlog", tg_cmd_eventlog }, { "vendor", tg_cmd_vendor }, { "host", tg_cmd_host },
 	{ "reference", tg_cmd_reference }, { "attest", tg_cmd_attest }, { "quote", tg_cmd_quote },
 	{ "verdict", tg_cmd_verdict }, { "reevaluate", tg_cmd_reevaluate }, { "report", tg_cmd_report },
+	{ "appliance-key", tg_cmd_appliance_key },
 };
 
 /* trustgate help [COMMAND [SUBCOMMAND]] | --man | --list */

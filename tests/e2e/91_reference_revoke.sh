@@ -25,6 +25,7 @@ attest() { # NAME: a fresh quote and attest, JSON in LAST_OUT, exit in LAST_RC
 tg reference import --eventlog golden.log --model edge-1 --reason "golden 2026-11" >/dev/null
 tg host enroll h1 --no-challenge --ak ak.tpm2b --ek ek.pub --model edge-1 --reason r >/dev/null
 attest; [ "$LAST_RC" = 0 ] && ok "TRUSTED with the golden state" || bad "TRUSTED with the golden state: $LAST_OUT"
+trusted_id=$(printf '%s' "$LAST_OUT" | jq -r .id)
 
 bootdig=$(dig sha256 "$boot")
 expect 0 "reference revoke --digest of the vulnerable bootloader" -- tg --json reference revoke --digest "sha256:$bootdig" --reason "CVE-2026-2601"
@@ -43,6 +44,28 @@ if command -v chromium >/dev/null; then
 else
 	skip "chromium not installed: host report DOM not checked"
 fi
+# The attestation's signed twin: an IETF RATS EAR (a JWT), verified with openssl.
+tg appliance-key init >/dev/null
+tg appliance-key show > appliance.pub
+verify_jwt() { # JWT PUB
+	cut -d. -f1,2 "$1" | tr -d '\n' > signed.txt
+	local s; s=$(cut -d. -f3 "$1" | tr '_-' '/+')
+	while [ $(( ${#s} % 4 )) -ne 0 ]; do s="$s="; done
+	printf '%s' "$s" | base64 -d > jsig.bin
+	openssl pkeyutl -verify -pubin -inkey "$2" -rawin -in signed.txt -sigfile jsig.bin >/dev/null 2>&1
+}
+claims() { local c; c=$(cut -d. -f2 "$1" | tr '_-' '/+'); while [ $(( ${#c} % 4 )) -ne 0 ]; do c="$c="; done; printf '%s' "$c" | base64 -d; }
+expect 0 "report --ear of the UNTRUSTED attestation" -- tg report "$vid" --ear untrusted.jwt
+verify_jwt untrusted.jwt appliance.pub && ok "the EAR verifies with openssl (EdDSA JWT)" || bad "EAR openssl verification"
+claims untrusted.jwt | jq -e '.eat_profile == "tag:github.com,2023:veraison/ear" and .submods.h1["ear.status"] == "contraindicated"
+	and .submods.h1["ear.trustworthiness-vector"].executables == 99 and (.iat | type) == "number"
+	and (.["ear.verifier-id"].build | startswith("trustgate"))' >/dev/null && ok "EAR: contraindicated, executables 99 (revoked)" || bad "EAR claims: $(claims untrusted.jwt)"
+expect 0 "report --ear of the TRUSTED attestation" -- tg report "$trusted_id" --ear trusted.jwt
+verify_jwt trusted.jwt appliance.pub && claims trusted.jwt | jq -e '.submods.h1["ear.status"] == "affirming"
+	and ([.submods.h1["ear.trustworthiness-vector"][]] | all(. == 2))' >/dev/null && ok "EAR: affirming, every claim 2" || bad "trusted EAR: $(claims trusted.jwt)"
+sed 's/\.[^.]*\./.'"$(printf '{"eat_profile":"x","submods":{"h1":{"ear.status":"affirming"}}}' | base64 -w0 | tr '/+' '_-' | tr -d '=')"'./' untrusted.jwt > forged.jwt
+! verify_jwt forged.jwt appliance.pub && ok "twin: an EAR with its claims replaced does not verify" || bad "forged EAR verifies"
+bad_input "--vsa of an attestation" "its signed twin is an EAR" -- tg report "$vid" --vsa x.json
 expect 0 "reference list shows the value revoked" -- tg --json reference list --model edge-1
 printf '%s' "$LAST_OUT" | jq -e --arg d "$bootdig" '[.[] | select(.digest == $d)][0].revoked == true' >/dev/null && ok "listed as revoked" || bad "reference list"
 expect 0 "the golden log imported again" -- tg reference import --eventlog golden.log --model edge-1 --reason "re-import"
