@@ -66,6 +66,10 @@ static enum tg_err tpm_check(struct tg_db *db, const char *tcti, char *why, size
 	why[0] = '\0';
 	if (!tcti)
 		r = tg_db_meta_get(db, "tpm_anchor", &conf, d);
+	/* Say what is missing, not which TPM connection failed. */
+	if (r == TG_OK && !tcti && !conf)
+		return tg_fail(d, TG_E_USAGE, "%s: records not anchored in a TPM (run 'trustgate audit anchor' on the "
+					      "appliance, or name its TPM with --tcti)", db->path);
 	if (r == TG_OK)
 		r = tg_tpm_open(tcti ? tcti : conf, &tpm, d);
 	if (r == TG_OK)

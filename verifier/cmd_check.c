@@ -1264,6 +1264,22 @@ static enum tg_err capsule_evaluate(struct tg_db *db, const struct tg_capsule *c
 	return r;
 }
 
+/* The file checked is small and reads as a signature: the user most
+ * likely gave the two files the other way round. */
+static bool swapped(const char *path, uint64_t size)
+{
+	_cleanup_free_ uint8_t *buf = NULL, *sig = NULL;
+	struct tg_diag d = { { 0 } };
+	size_t len = 0, siglen = 0;
+
+	if (size == 0 || size > TG_MAX_SIG_FILE)
+		return false;
+	return tg_file_read(path, TG_MAX_SIG_FILE, &buf, &len, &d) == TG_OK &&
+	       decode_sig(path, buf, len, &sig, &siglen, &d) == TG_OK && siglen >= 8 &&
+	       (tg_sig_is_der_ecdsa(tg_span_make(sig, siglen)) || siglen == 64 || siglen == 256 || siglen == 384 ||
+		siglen == 512 || (len > 10 && memcmp(buf, "-----BEGIN PGP SIGNATURE", 10) == 0));
+}
+
 int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 {
 	static const char *const blob_purposes[] = { "firmware", "package", NULL };
@@ -1344,6 +1360,12 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 		r = tg_file_read(sigpath, TG_MAX_SIG_FILE, &sigfile, &sigfile_len, &d);
 		if (r == TG_OK)
 			r = decode_sig(sigpath, sigfile, sigfile_len, &sig, &siglen, &d);
+		/* No signature we read is over 1,100 bytes of raw signature
+		 * (RSA-8192: 1,024); a file of that size as --sig and a small
+		 * signature-shaped FILE are the two arguments swapped. */
+		if ((r != TG_OK || (siglen > 1100 && !tg_pgp_is_signature(sig, siglen))) && swapped(pos[0], size))
+			r = tg_fail(&d, TG_E_USAGE, "%s is not a signature, but %s looks like one: FILE and --sig swapped? "
+					"(trustgate check FILE --sig SIGNATURE)", sigpath, pos[0]);
 		if (r != TG_OK)
 			return tg_cli_fail(ctx, r, &d);
 		if (siglen < 8)

@@ -69,6 +69,9 @@ bad_input "EC point off the curve refused" "not on the curve" -- tg key add acme
 # --- check inputs
 : > empty.bin
 bad_input "empty FILE" "empty.bin: file is empty" -- tg check empty.bin --sig fw.sig
+head -c 200000 /dev/urandom > large.bin
+bad_input "FILE and --sig swapped are named as such" "FILE and --sig swapped?" -- tg check fw.sig --sig large.bin
+bad_input "FILE and --sig swapped (a small file as --sig)" "FILE and --sig swapped?" -- tg check fw.sig --sig fw.bin
 bad_input "FILE that does not exist" "missing.bin" -- tg check missing.bin --sig fw.sig
 bad_input "directory as FILE" "adir: is a directory" -- tg check adir --sig fw.sig
 mkfifo fifo

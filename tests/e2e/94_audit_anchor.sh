@@ -58,6 +58,7 @@ expect 1 "a TPM that holds no anchor: exit 1" -- tg audit verify --tpm --tcti "s
 printf '%s' "$LAST_OUT" | grep -q "no audit anchor" && ok "says so" || bad "no anchor: $LAST_OUT"
 kill "$(cat "$WORK/sw2.pid")" 2>/dev/null
 bad_input "--tcti without --tpm" "--tpm" -- tg audit verify --tcti "$TCTI"
+TRUSTGATE_DB=$WORK/other.db bad_input "--tpm on records never anchored says so (not a TCTI failure)" "records not anchored" -- tg audit verify --tpm
 # The anchoring TPM unreachable: a change is refused and nothing is written.
 stop_swtpm
 bad_input "anchored records, TPM gone: supplier add refused, records unchanged" "TPM" -- tg supplier add eta --reason r
