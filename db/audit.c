@@ -102,6 +102,18 @@ enum tg_err tg_db_meta_set(struct tg_db *db, const char *name, const char *value
 	return tg_db_exec_stmt(db, st, d);
 }
 
+enum tg_err tg_audit_next_seq(struct tg_db *db, int64_t *ret, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	bool row = false;
+	enum tg_err r = tg_db_prepare(db, "SELECT coalesce(max(seq), 0) + 1 FROM audit;", &st, d);
+
+	if (r == TG_OK)
+		r = tg_db_step(db, st, &row, d);
+	*ret = r == TG_OK && row ? tg_db_col_int(st, 0) : 0;
+	return r;
+}
+
 enum tg_err tg_audit_append(struct tg_db *db, const char *actor, const char *action,
 			    const char *object, const char *detail, struct tg_diag *d)
 {

@@ -71,6 +71,8 @@ int64_t tg_db_last_rowid(struct tg_db *db);
 enum tg_err tg_db_meta_get(struct tg_db *db, const char *name, char **ret, struct tg_diag *d);
 enum tg_err tg_db_meta_set(struct tg_db *db, const char *name, const char *value, struct tg_diag *d);
 
+/* The seq the next audit row of this transaction will get. */
+enum tg_err tg_audit_next_seq(struct tg_db *db, int64_t *ret, struct tg_diag *d);
 /* Append one audit row; must run inside a transaction. */
 enum tg_err tg_audit_append(struct tg_db *db, const char *actor, const char *action,
 			    const char *object, const char *detail, struct tg_diag *d);

@@ -748,8 +748,8 @@ enum tg_err tg_rec_verdict_insert(struct tg_db *db, const struct tg_verdict_row 
 	enum tg_err r = tg_db_prepare(
 		db, "INSERT INTO verdict (time, actor, command, kind, subject_path, subject_sha256, "
 		    "subject_size, result, tier, cii, gm, supplier, product, version, "
-		    "key_fingerprint, report, nonce, supersedes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-		    "?12, ?13, ?14, ?15, ?16, ?17, ?18);", &st, d);
+		    "key_fingerprint, report, nonce, supersedes, audit_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+		    "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19);", &st, d);
 
 	if (r != TG_OK)
 		return r;
@@ -775,6 +775,10 @@ enum tg_err tg_rec_verdict_insert(struct tg_db *db, const struct tg_verdict_row 
 		tg_db_bind_int(st, 18, v->supersedes);
 	else
 		sqlite3_bind_null(st, 18);
+	if (v->audit_seq)
+		tg_db_bind_int(st, 19, v->audit_seq);
+	else
+		sqlite3_bind_null(st, 19);
 	r = tg_db_exec_stmt(db, st, d);
 	if (r == TG_OK && ret_id)
 		*ret_id = tg_db_last_rowid(db);

@@ -178,6 +178,7 @@ struct tg_verdict_row {
 	int tier;
 	bool cii, gm;
 	int64_t supersedes;   /* the verdict this one re-decides (0: none) */
+	int64_t audit_seq;    /* the audit row about to record it (tg_audit_next_seq) */
 };
 enum tg_err tg_rec_verdict_insert(struct tg_db *db, const struct tg_verdict_row *v,
 				  int64_t *ret_id, struct tg_diag *d);

@@ -158,6 +158,7 @@ enum tg_err tg_attest_load(struct tg_db *db, const char *host, const char *nonce
 		ret->nrefs = same->nrefs;
 		ret->denied = same->denied;
 		ret->ndenied = same->ndenied;
+		memcpy(ret->refs_set, same->refs_set, sizeof(ret->refs_set));
 		ret->refs_shared = true;
 		memcpy(ret->refs_tampered, same->refs_tampered, sizeof(ret->refs_tampered));
 	} else {
@@ -175,6 +176,8 @@ enum tg_err tg_attest_load(struct tg_db *db, const char *host, const char *nonce
 			r = tg_rec_reference_each(db, ret->host.model, true, -1, collect_ref, &acc, d);
 		if (r == TG_OK)
 			r = tg_rec_measurement_denied(db, &ret->denied, &ret->ndenied, d);
+		if (r == TG_OK && ret->host.model)
+			r = tg_rec_reference_set_digest(db, ret->host.model, ret->refs_set, d);
 		ret->refs = acc.r;
 		ret->nrefs = acc.n;
 		if (acc.n > 1)
@@ -536,8 +539,22 @@ enum tg_err tg_attest_record(struct tg_ctx *ctx, struct tg_db *db, const char *h
 	_cleanup_json_ struct json_object *detail = json_object_new_object();
 	_cleanup_free_ char *report_text = NULL;
 	char report_sha[65];
-	enum tg_err r = tg_evidence_stamp(db, report, ctx->actor, d);
+	struct json_object *recs = json_object_new_object();
+	enum tg_err r;
 
+	/* The records this decision used, as loaded for it. */
+	if (rec->have_host) {
+		struct json_object *o = json_object_new_object();
+		tg_json_str(o, "name", rec->host.name);
+		tg_json_str(o, "status", rec->host.status);
+		json_object_object_add(o, "tier", json_object_new_int(rec->host.tier));
+		tg_json_str(o, "model", rec->host.model);
+		tg_json_str(o, "ak_fingerprint", rec->host.ak_fingerprint);
+		json_object_object_add(recs, "host", o);
+		if (rec->refs_set[0])
+			tg_json_str(recs, "reference_set_sha256", rec->refs_set);
+	}
+	r = tg_evidence_stamp_with(db, report, ctx->actor, recs, d);
 	if (r != TG_OK)
 		return r;
 	if (!(report_text = strdup(tg_evidence_text(report))))
@@ -551,7 +568,9 @@ enum tg_err tg_attest_record(struct tg_ctx *ctx, struct tg_db *db, const char *h
 	};
 	int64_t id = 0;
 
-	r = tg_rec_verdict_insert(db, &row, &id, d);
+	r = tg_audit_next_seq(db, &row.audit_seq, d);
+	if (r == TG_OK)
+		r = tg_rec_verdict_insert(db, &row, &id, d);
 	if (r == TG_OK && approved && rec->have_host)
 		r = tg_rec_host_set_clock(db, rec->host.id, clock, reset, restart, d);
 	if (r != TG_OK)
@@ -569,6 +588,6 @@ enum tg_err tg_attest_record(struct tg_ctx *ctx, struct tg_db *db, const char *h
 	r = tg_audit_append(db, ctx->actor, "attest", host,
 			    json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), d);
 	if (r == TG_OK)
-		r = tg_evidence_link(db, id, report, d);
+		r = tg_evidence_link(db, id, row.audit_seq, report, d);
 	return r;
 }

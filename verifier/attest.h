@@ -19,6 +19,7 @@ struct tg_attest_records {
 	struct tg_reference *refs;   /* model references + approved release references */
 	size_t nrefs;
 	bool refs_shared;            /* refs and denied belong to another record of the same model */
+	char refs_set[65];           /* SHA-256 of the model's reference set ("" without a model) */
 	char **denied;               /* revoked digests, "alg:hex", sorted */
 	size_t ndenied;
 	char host_tampered[320];     /* "" when the host row matches its audit history */

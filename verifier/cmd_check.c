@@ -1048,6 +1048,8 @@ static enum tg_err record_verdict(struct tg_ctx *ctx, struct tg_db *db, struct t
 
 	r = tg_db_begin(db, d);
 	if (r == TG_OK)
+		r = tg_audit_next_seq(db, &row.audit_seq, d);
+	if (r == TG_OK)
 		r = tg_rec_verdict_insert(db, &row, &id, d);
 	if (r != TG_OK)
 		goto fail;
@@ -1067,7 +1069,7 @@ static enum tg_err record_verdict(struct tg_ctx *ctx, struct tg_db *db, struct t
 	if (r == TG_OK)
 		r = tg_audit_append(db, ctx->actor, "check", v->sha256, tg_evidence_text(detail), d);
 	if (r == TG_OK)
-		r = tg_evidence_link(db, id, report, d);
+		r = tg_evidence_link(db, id, row.audit_seq, report, d);
 	if (r != TG_OK)
 		goto fail;
 	FILE *o = tg_out_open();

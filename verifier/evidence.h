@@ -22,16 +22,21 @@
  * document before it is stored. */
 enum tg_err tg_evidence_stamp(struct tg_db *db, struct json_object *report, const char *actor,
 			      struct tg_diag *d);
+/* The same with the records already in hand (owned by the callee): an
+ * attestation's host and reference set, loaded once per model in a batch. */
+enum tg_err tg_evidence_stamp_with(struct tg_db *db, struct json_object *report, const char *actor,
+				   struct json_object *records, struct tg_diag *d);
 
 /* The stored form of the document (what its audit row's report_sha256
  * covers), and that digest (hex). */
 const char *tg_evidence_text(struct json_object *report);
 void tg_evidence_digest(const char *text, char out[65]);
 
-/* After the verdict row (id) and its audit row (db->last_seq) are written
- * in the open transaction: remember the audit row on the verdict and add
- * "id" and "audit" {seq, hash} to the document that is shown. */
-enum tg_err tg_evidence_link(struct tg_db *db, int64_t verdict_id, struct json_object *shown,
+/* After the verdict row (id, written with audit_seq = predicted_seq from
+ * tg_audit_next_seq) and its audit row are written in the open
+ * transaction: check the audit row is the predicted one and add "id" and
+ * "audit" {seq, hash} to the document that is shown. */
+enum tg_err tg_evidence_link(struct tg_db *db, int64_t verdict_id, int64_t predicted_seq, struct json_object *shown,
 			     struct tg_diag *d);
 
 /* A stored verdict's place in the audit chain, as found by tg_evidence_load. */

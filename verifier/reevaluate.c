@@ -250,7 +250,9 @@ static enum tg_err record_changed(struct tg_ctx *ctx, struct tg_db *db, int64_t 
 		.report = text, .subject_size = v->size, .tier = v->tier, .cii = v->cii, .gm = v->gm,
 		.supersedes = old_id,
 	};
-	r = tg_rec_verdict_insert(db, &row, &id, d);
+	r = tg_audit_next_seq(db, &row.audit_seq, d);
+	if (r == TG_OK)
+		r = tg_rec_verdict_insert(db, &row, &id, d);
 	if (r != TG_OK)
 		return r;
 	json_object_object_add(detail, "verdict_id", json_object_new_int64(id));
@@ -267,7 +269,7 @@ static enum tg_err record_changed(struct tg_ctx *ctx, struct tg_db *db, int64_t 
 	if (r == TG_OK)
 		r = tg_audit_append(db, ctx->actor, "reevaluate", v->sha256, tg_evidence_text(detail), d);
 	if (r == TG_OK)
-		r = tg_evidence_link(db, id, report, d);
+		r = tg_evidence_link(db, id, row.audit_seq, report, d);
 	if (r == TG_OK)
 		json_object_array_add(changed, json_object_get(report));
 	return r;
