@@ -38,6 +38,7 @@ HEADERS      := $(wildcard common/*.h db/*.h measure/*.h firmware/*.h verifier/*
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
+.DEFAULT_GOAL := all
 PREFIX  ?= /usr/local
 .PHONY: install
 install: $(B)/trustgate
