@@ -1284,6 +1284,7 @@ static bool swapped(const char *path, uint64_t size)
 
 int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 {
+	static char sm2_hint[320];
 	static const char *const blob_purposes[] = { "firmware", "package", NULL };
 	static const char *const package_purposes[] = { "package", NULL };
 	static const char *const firmware_purposes[] = { "firmware", NULL };
@@ -1585,6 +1586,45 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 				    sigpath, c->rec.fingerprint);
 			goto fail;
 		}
+	}
+
+	/* -- a likely mistake, said (never approved): an SM2 signature that
+	 * verifies with an empty identity in ZA, or with no ZA at all — what
+	 * `openssl dgst -sm3 -sign` makes when -sigopt
+	 * distid:1234567812345678 is left out. */
+	for (size_t i = 0; !f.signer && !f.sig_problem && i < pl.n; i++) {
+		struct candidate *c = &pl.c[i];
+		if (c->key->type != TG_KEY_SM2)
+			continue;
+		for (int variant = 0; variant < 2 && !f.sig_problem; variant++) {
+			uint8_t e[32], za[32];
+			struct tg_md *md = NULL;
+			bool ok = false;
+			int hfd = open(pos[0], O_RDONLY | O_CLOEXEC);
+			if (hfd < 0 || tg_md_new(TG_HASH_SM3, &md) != TG_OK || (variant == 0 && tg_sm2_za(c->key, "", za) != TG_OK)) {
+				if (hfd >= 0)
+					close(hfd);
+				tg_md_free(md);
+				break;
+			}
+			if (variant == 0)
+				tg_md_write(md, za, 32);
+			uint8_t buf[65536];
+			ssize_t got;
+			while ((got = read(hfd, buf, sizeof(buf))) > 0)
+				tg_md_write(md, buf, (size_t)got);
+			close(hfd);
+			tg_md_final(md, e);
+			tg_md_free(md);
+			if (got == 0 && tg_verify_digest(c->key, TG_HASH_SM3, e, pl.sig, &ok, NULL) == TG_OK && ok) {
+				snprintf(sm2_hint, sizeof(sm2_hint), "signature by SM2 key %.16s... verifies only %s (signed "
+					 "with openssl dgst -sm3 -sign but no -sigopt distid:1234567812345678?): not a GM/T 0009 "
+					 "signature; ask for one made with the default identity", c->rec.fingerprint,
+					 variant == 0 ? "with an empty identity in ZA" : "without the SM2 ZA");
+				f.sig_problem = sm2_hint;
+			}
+		}
+		break;
 	}
 
 	/* -- policy */

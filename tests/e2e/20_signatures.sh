@@ -65,8 +65,15 @@ check_reason KEY_UNKNOWN "SM2 signature with another user ID rejected" -- fw.bin
 openssl dgst -sm3 -binary fw.bin > fw.sm3
 openssl pkeyutl -sign -inkey sm2-sm3.pem -in fw.sm3 -out sm2-noza.sig 2>/dev/null || true
 if [ -s sm2-noza.sig ]; then
-	check_reason KEY_UNKNOWN "SM2 signature over SM3(M) without ZA rejected" -- fw.bin --sig sm2-noza.sig --tier 2
+	check_reason SIG_INVALID "SM2 signature over SM3(M) without ZA rejected" -- fw.bin --sig sm2-noza.sig --tier 2
+	printf '%s' "$LAST_OUT" | jq -e '[.reasons[].detail] | any(contains("without the SM2 ZA"))' >/dev/null \
+		&& ok "the rejection says the ZA was left out" || bad "no-ZA hint: $(printf '%s' "$LAST_OUT" | jq -c .reasons)"
 fi
+# The usual mistake: openssl dgst -sm3 -sign without -sigopt distid (an empty identity in ZA).
+openssl dgst -sm3 -sign sm2-sm3.pem -out sm2-emptyid.sig fw.bin
+check_reason SIG_INVALID "SM2 signature made without the default identity rejected" -- fw.bin --sig sm2-emptyid.sig --tier 2
+printf '%s' "$LAST_OUT" | jq -e '[.reasons[].detail] | any(contains("empty identity") and contains("distid:1234567812345678"))' >/dev/null \
+	&& ok "the rejection names the missing distid" || bad "empty-id hint: $(printf '%s' "$LAST_OUT" | jq -c .reasons)"
 
 # Ed25519 S + L (THREATS P3 / case 32): same R, S replaced by S + L.
 genkey ed-b ed25519
