@@ -481,10 +481,12 @@ static int change_host(struct tg_ctx *ctx, int argc, char **argv, bool retire)
 		r = tg_rec_host_get(db, pos[0], &h, &d);
 	if (r == TG_OK && strcmp(h.status, "enrolled") != 0)
 		r = tg_fail(&d, TG_E_USAGE, "host %s is %s: nothing can change it", h.name, h.status);
+	bool borrowed = false; /* h.model points at the option, not at h's own string */
 	if (r == TG_OK) {
 		struct json_object *changes = json_object_new_array();
 		old_model = h.model;
 		old_tier = h.tier;
+		borrowed = true;
 		if (retire) {
 			free(h.status);
 			h.status = strdup("retired");
@@ -517,7 +519,7 @@ static int change_host(struct tg_ctx *ctx, int argc, char **argv, bool retire)
 		r = tg_rec_host_update(db, &h, &d);
 	if (r == TG_OK)
 		r = tg_cli_audit_commit(ctx, db, retire ? "host.retire" : "host.set", h.name, detail, &d);
-	if (h.name)
+	if (borrowed)
 		h.model = old_model;
 	tg_host_release(&h);
 	if (r != TG_OK)

@@ -211,7 +211,8 @@ static int cmd_revoke(struct tg_ctx *ctx, int argc, char **argv)
 		{ "release", true, &release, NULL }, { "reason", true, &reason, NULL },
 		{ NULL, false, NULL, NULL },
 	};
-	struct revoke_ctx rc = { json_object_new_array(), json_object_new_array(), json_object_new_array() };
+	_cleanup_json_ struct json_object *hosts = json_object_new_array();
+	struct revoke_ctx rc = { json_object_new_array(), json_object_new_array(), hosts };
 	struct tg_diag d = { { 0 } };
 	char alg[16] = "", hex[129] = "", set[65], object[160], **pos;
 	int64_t release_id = 0;
@@ -354,7 +355,6 @@ static int cmd_revoke(struct tg_ctx *ctx, int argc, char **argv)
 			printf("  host %s relied on it: it attests UNTRUSTED from now on if it measures it\n",
 			       json_object_get_string(json_object_array_get_idx(rc.hosts, i)));
 	}
-	json_object_put(rc.hosts);
 	return r == TG_OK ? TG_EXIT_OK : tg_cli_fail(ctx, r, &d);
 }
 
