@@ -217,10 +217,14 @@ static void write_html(FILE *f, struct json_object *o, const struct tg_anchoring
 		snprintf(buf, sizeof(buf), "%lld bytes", (long long)json_object_get_int64(jget(subj, "size")));
 		row(f, "size", buf);
 		row_code(f, "SHA-256", jstr(subj, "sha256"));
-		json_object_object_foreach(jget(facts, "digests"), alg, hex) {
-			if (strcmp(alg, "sha256") != 0) {
-				snprintf(buf, sizeof(buf), "%s", alg);
-				row_code(f, buf, json_object_get_string(hex));
+		struct json_object *dgs = jget(facts, "digests");
+		/* a verdict recorded before facts were kept has none */
+		if (dgs && json_object_is_type(dgs, json_type_object)) {
+			json_object_object_foreach(dgs, alg, hex) {
+				if (strcmp(alg, "sha256") != 0) {
+					snprintf(buf, sizeof(buf), "%s", alg);
+					row_code(f, buf, json_object_get_string(hex));
+				}
 			}
 		}
 		row(f, "product", jstr(o, "product"));
@@ -371,9 +375,12 @@ static char *vsa_statement(struct json_object *o, const char *fpr)
 	tg_json_str(st, "_type", "https://in-toto.io/Statement/v1");
 	tg_json_str(s1, "name", jstr(subj, "path"));
 	tg_json_str(dg, "sha256", jstr(subj, "sha256"));
-	json_object_object_foreach(jget(facts, "digests"), alg, hex)
-		if (strcmp(alg, "sha256") != 0)
-			json_object_object_add(dg, alg, json_object_get(hex));
+	struct json_object *dgs = jget(facts, "digests");
+	if (dgs && json_object_is_type(dgs, json_type_object)) {
+		json_object_object_foreach(dgs, alg, hex)
+			if (strcmp(alg, "sha256") != 0)
+				json_object_object_add(dg, alg, json_object_get(hex));
+	}
 	json_object_object_add(s1, "digest", dg);
 	json_object_array_add(subjects, s1);
 	json_object_object_add(st, "subject", subjects);

@@ -161,7 +161,7 @@ static enum tg_err redecide(struct tg_db *db, struct json_object *old, struct tg
 	struct tg_keyrec k = { 0 };
 	enum tg_err r = TG_OK;
 
-	*skipped = !facts || !subj || !pol || !jstr(old, "kind");
+	*skipped = !facts || !subj || !pol || !jstr(old, "kind") || !dg || !json_object_is_type(dg, json_type_object);
 	if (*skipped)
 		return TG_OK;
 	v->kind = jstr(old, "kind");
