@@ -24,6 +24,7 @@
 #include <gcrypt.h>
 
 #include "crypto.h"
+#include "encoding.h"
 
 /* ---------------------------------------------------------------- init */
 
@@ -947,4 +948,23 @@ enum tg_sig_scheme tg_scheme_from_name(const char *name)
 		if (scheme_names[i] && strcmp(scheme_names[i], name) == 0)
 			return (enum tg_sig_scheme)i;
 	return TG_SCHEME_NONE;
+}
+
+bool tg_digest_parse(const char *s, bool allow_sha1, char alg[16], char hex[2 * TG_HASH_MAX_LEN + 1])
+{
+	const char *colon = strchr(s, ':');
+	uint8_t raw[TG_HASH_MAX_LEN];
+	size_t n = 0;
+
+	if (!colon || colon - s >= 16)
+		return false;
+	memcpy(alg, s, (size_t)(colon - s));
+	alg[colon - s] = '\0';
+	enum tg_hash h = tg_hash_from_name(alg);
+	if (h == TG_HASH_NONE || (h == TG_HASH_SHA1 && !allow_sha1))
+		return false;
+	if (!tg_hex_decode(colon + 1, raw, sizeof(raw), &n) || n != tg_hash_len(h))
+		return false;
+	tg_hex_encode(raw, n, hex);
+	return true;
 }

@@ -93,6 +93,10 @@ const char *tg_key_default_hashes(const struct tg_key *k);
 
 const char *tg_hash_name(enum tg_hash h);
 enum tg_hash tg_hash_from_name(const char *name);
+/* "ALG:HEX" with a known algorithm and exactly its length of hex (any
+ * case): alg and lowercase hex out.  SHA-1 only when allow_sha1 (event-log
+ * banks carry it; a release named by SHA-1 could be collided, THREATS 35). */
+bool tg_digest_parse(const char *s, bool allow_sha1, char alg[16], char hex[2 * TG_HASH_MAX_LEN + 1]);
 /* "rsa-pkcs1", "rsa-pss", "ecdsa", "ed25519", "sm2", "openpgp", "none";
  * and back (TG_SCHEME_NONE for an unknown name). */
 const char *tg_scheme_name(enum tg_sig_scheme s);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "file.h"
+#include "text.h"
 
 enum tg_err tg_file_open(const char *path, uint64_t max, int *ret_fd, uint64_t *ret_size,
 			 struct tg_diag *d)
@@ -157,5 +158,33 @@ enum tg_err tg_file_read_stream(const char *path, size_t max, uint8_t **ret, siz
 	buf[got] = '\0';
 	*ret_len = got;
 	*ret = TAKE_PTR(buf);
+	return TG_OK;
+}
+
+enum tg_err tg_file_write_new(const char *path, const void *p, size_t n, unsigned mode, struct tg_diag *d)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode);
+	const uint8_t *b = p;
+	size_t done = 0;
+	bool ok = true;
+	char shown[96];
+
+	tg_text_quote(path, shown, sizeof(shown));
+	if (fd < 0)
+		return tg_fail(d, TG_E_IO, "%s: %s", shown, errno == EEXIST ? "exists (written only to a new file)" :
+								     strerror(errno));
+	while (ok && done < n) {
+		ssize_t w = write(fd, b + done, n - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		ok = w > 0;
+		done += ok ? (size_t)w : 0;
+	}
+	ok = ok && fsync(fd) == 0;
+	ok = close(fd) == 0 && ok;
+	if (!ok) {
+		unlink(path);
+		return tg_fail(d, TG_E_IO, "%s: could not be written", shown);
+	}
 	return TG_OK;
 }

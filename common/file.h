@@ -21,6 +21,11 @@ enum tg_err tg_file_read_stream(const char *path, size_t max, uint8_t **ret, siz
 /* "dir/name", malloc'd (NULL when out of memory). */
 char *tg_path_join(const char *dir, const char *name);
 
+/* Write p[0..n) to a new file at path with mode (never over an existing
+ * file, never through a symlink), fsync'd; on a failed write the file is
+ * removed.  An existing path is TG_E_IO "PATH: exists". */
+enum tg_err tg_file_write_new(const char *path, const void *p, size_t n, unsigned mode, struct tg_diag *d);
+
 /* Stream a file through one digest. */
 enum tg_err tg_file_digest(const char *path, enum tg_hash h, uint8_t *out, uint64_t *ret_size,
 			   struct tg_diag *d);

@@ -129,20 +129,9 @@ enum tg_err tg_appliance_key_init(struct tg_ctx *ctx, struct tg_db *db, bool gm,
 		r = tg_privkey_parse(tg_span_make((const uint8_t *)text, strlen(text)), "the new appliance key", &k, d);
 	if (r == TG_OK && !(pubpem = tg_appliance_pub_pem(k)))
 		r = TG_E_NOMEM;
-	int fd = -1;
-	if (r == TG_OK) {
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0)
-			r = tg_fail(d, TG_E_IO, "%s: %s", path, errno == EEXIST ? "exists (a key file from other records?)" :
-										   strerror(errno));
-	}
-	if (r == TG_OK) {
-		size_t n = strlen(text);
-		bool ok = write(fd, text, n) == (ssize_t)n && fsync(fd) == 0;
-		ok = close(fd) == 0 && ok;
-		if (!ok)
-			r = tg_fail(d, TG_E_IO, "%s: could not be written", path);
-	}
+	/* 0600: the private key is readable by this appliance's user only */
+	if (r == TG_OK)
+		r = tg_file_write_new(path, text, strlen(text), 0600, d);
 	if (text)
 		explicit_bzero(text, strlen(text));
 	struct json_object *info = NULL;

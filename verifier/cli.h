@@ -87,6 +87,22 @@ void tg_cli_warn_past(const char *opt, const char *date);
 /* Print a JSON document to stdout. */
 void tg_cli_print_json(struct json_object *o);
 void tg_cli_fprint_json(FILE *f, struct json_object *o);
+/* A member of a JSON object (NULL when o is NULL or lacks it), and a
+ * string member (NULL unless it is a string). */
+static inline struct json_object *tg_jget(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+static inline const char *tg_jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v = tg_jget(o, key);
+
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
 /* Add a string or null. */
 void tg_json_str(struct json_object *o, const char *key, const char *val);
 

@@ -433,20 +433,13 @@ static int cmd_export(struct tg_ctx *ctx, int argc, char **argv)
 				      &env, &d);
 	}
 	tg_privkey_free(key);
-	int fd = -1;
-	if (r == TG_OK) {
-		fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (fd < 0)
-			r = tg_fail(&d, TG_E_IO, "%s: %s", out, strerror(errno));
-	}
 	if (r == TG_OK) {
 		size_t n = strlen(env);
-		bool ok = write(fd, env, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
-		ok = close(fd) == 0 && ok;
-		if (!ok) {
-			unlink(out);
-			r = tg_fail(&d, TG_E_IO, "%s: could not be written", out);
-		}
+		_cleanup_free_ char *line = NULL;
+		if (asprintf(&line, "%s\n", env) < 0)
+			r = TG_E_NOMEM;
+		else
+			r = tg_file_write_new(out, line, n + 1, 0644, &d);
 	}
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
@@ -461,15 +454,6 @@ static int cmd_export(struct tg_ctx *ctx, int argc, char **argv)
 		       json_object_get_string(json_object_object_get(app, "fingerprint")));
 	}
 	return TG_EXIT_OK;
-}
-
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (!o || !json_object_object_get_ex(o, key, &v) || !v || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
 }
 
 /* audit verify --export FILE [--key APPLIANCE.pub]: offline, no records.
@@ -489,13 +473,13 @@ static int verify_export(const char *file, const char *keyfile, char *msg, size_
 	if (r != TG_OK)
 		return tg_cli_fail(NULL, r, d);
 	env = json_tokener_parse((const char *)buf);
-	if (!env || !jstr(env, "payloadType") || strcmp(jstr(env, "payloadType"), TG_AUDIT_EXPORT_TYPE) != 0 ||
-	    !jstr(env, "payload") || !json_object_object_get_ex(env, "signatures", &sigs) ||
+	if (!env || !tg_jstr(env, "payloadType") || strcmp(tg_jstr(env, "payloadType"), TG_AUDIT_EXPORT_TYPE) != 0 ||
+	    !tg_jstr(env, "payload") || !json_object_object_get_ex(env, "signatures", &sigs) ||
 	    !json_object_is_type(sigs, json_type_array) || json_object_array_length(sigs) != 1 ||
-	    !jstr(json_object_array_get_idx(sigs, 0), "sig"))
+	    !tg_jstr(json_object_array_get_idx(sigs, 0), "sig"))
 		return tg_cli_fail(NULL, tg_fail(d, TG_E_FORMAT, "%s: not a trustgate audit export (a DSSE envelope of "
 							       "type %s)", file, TG_AUDIT_EXPORT_TYPE), d);
-	const char *p64 = jstr(env, "payload"), *s64 = jstr(json_object_array_get_idx(sigs, 0), "sig");
+	const char *p64 = tg_jstr(env, "payload"), *s64 = tg_jstr(json_object_array_get_idx(sigs, 0), "sig");
 	if (tg_base64_decode(tg_span_make((const uint8_t *)p64, strlen(p64)), false, &payload, &pl) != TG_OK ||
 	    tg_base64_decode(tg_span_make((const uint8_t *)s64, strlen(s64)), false, &sig, &sl) != TG_OK)
 		return tg_cli_fail(NULL, tg_fail(d, TG_E_FORMAT, "%s: payload or signature is not base64", file), d);
@@ -526,11 +510,11 @@ static int verify_export(const char *file, const char *keyfile, char *msg, size_
 	}
 	_cleanup_free_ char *ptext = strndup((const char *)payload, pl);
 	doc = ptext ? json_tokener_parse(ptext) : NULL;
-	if (!doc || !json_object_object_get_ex(doc, "appliance", &app) || !jstr(app, "public_key") ||
+	if (!doc || !json_object_object_get_ex(doc, "appliance", &app) || !tg_jstr(app, "public_key") ||
 	    !json_object_object_get_ex(doc, "rows", &rows) || !json_object_is_type(rows, json_type_array) ||
 	    !json_object_object_get_ex(doc, "head", &head))
 		return tg_cli_fail(NULL, tg_fail(d, TG_E_FORMAT, "%s: the export's payload is malformed", file), d);
-	const char *pem_text = jstr(app, "public_key");
+	const char *pem_text = tg_jstr(app, "public_key");
 	if (tg_pem_decode(tg_span_make((const uint8_t *)pem_text, strlen(pem_text)), "PUBLIC KEY", &label, &der, &dl) != TG_OK ||
 	    tg_key_from_spki(tg_span_make(der, dl), &k, d) != TG_OK)
 		return tg_cli_fail(NULL, tg_fail(d, TG_E_FORMAT, "%s: the appliance public key is malformed", file), d);
@@ -556,8 +540,8 @@ static int verify_export(const char *file, const char *keyfile, char *msg, size_
 	for (size_t i = 0; i < nrows; i++) {
 		struct json_object *o = json_object_array_get_idx(rows, i), *sq = NULL;
 		int64_t seq = json_object_object_get_ex(o, "seq", &sq) ? json_object_get_int64(sq) : -1;
-		const char *f[7] = { jstr(o, "time"), jstr(o, "actor"), jstr(o, "action"), jstr(o, "object"),
-				     jstr(o, "detail"), jstr(o, "prev_hash"), jstr(o, "hash") };
+		const char *f[7] = { tg_jstr(o, "time"), tg_jstr(o, "actor"), tg_jstr(o, "action"), tg_jstr(o, "object"),
+				     tg_jstr(o, "detail"), tg_jstr(o, "prev_hash"), tg_jstr(o, "hash") };
 		for (int j = 0; j < 7; j++)
 			if (!f[j]) {
 				snprintf(msg, n, "row %zu of the export is incomplete", i + 1);
@@ -574,7 +558,7 @@ static int verify_export(const char *file, const char *keyfile, char *msg, size_
 		}
 		memcpy(prev, h, sizeof(prev));
 	}
-	if (!jstr(head, "hash") || strcmp(jstr(head, "hash"), prev) != 0) {
+	if (!tg_jstr(head, "hash") || strcmp(tg_jstr(head, "hash"), prev) != 0) {
 		snprintf(msg, n, "the head does not name the last row");
 		return TG_EXIT_NEGATIVE;
 	}

@@ -14,15 +14,6 @@
 #include "cli.h"
 #include "reevaluate.h"
 
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (!o || !json_object_object_get_ex(o, key, &v) || !v || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 int tg_cmd_reevaluate(struct tg_ctx *ctx, int argc, char **argv)
 {
 	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
@@ -67,14 +58,14 @@ int tg_cmd_reevaluate(struct tg_ctx *ctx, int argc, char **argv)
 			json_object_object_get_ex(v, "reasons", &rs);
 			json_object_object_get_ex(v, "subject", &subj);
 			printf("verdict %lld  %s  %s%s%s%s%s: approved -> %s", (long long)json_object_get_int64(x),
-			       jstr(subj, "path") ? jstr(subj, "path") : "?", jstr(v, "supplier") ? jstr(v, "supplier") : "-",
-			       jstr(v, "product") ? "/" : "", jstr(v, "product") ? jstr(v, "product") : "",
-			       jstr(v, "version") ? " " : "", jstr(v, "version") ? jstr(v, "version") : "",
+			       tg_jstr(subj, "path") ? tg_jstr(subj, "path") : "?", tg_jstr(v, "supplier") ? tg_jstr(v, "supplier") : "-",
+			       tg_jstr(v, "product") ? "/" : "", tg_jstr(v, "product") ? tg_jstr(v, "product") : "",
+			       tg_jstr(v, "version") ? " " : "", tg_jstr(v, "version") ? tg_jstr(v, "version") : "",
 			       dry_run ? "would be REJECTED" : "REJECTED");
 			if (json_object_object_get_ex(v, "id", &x))
 				printf(" (verdict %lld)", (long long)json_object_get_int64(x));
 			for (size_t k = 0; rs && k < json_object_array_length(rs); k++)
-				printf("%s%s", k ? ", " : ": ", jstr(json_object_array_get_idx(rs, k), "code"));
+				printf("%s%s", k ? ", " : ": ", tg_jstr(json_object_array_get_idx(rs, k), "code"));
 			printf("\n");
 		}
 		printf("re-evaluated %zu verdict%s in force that relied on changed records: %zu now rejected%s, %zu "

@@ -177,24 +177,6 @@ static enum tg_err affected_hosts(struct tg_db *db, struct revoke_ctx *rc, struc
 	}
 }
 
-/* "ALG:HEX" of an event-log bank (SHA-1 included: logs carry it). */
-static bool parse_measurement(const char *s, char alg[16], char hex[129])
-{
-	const char *colon = strchr(s, ':');
-	uint8_t raw[64];
-	size_t n = 0;
-
-	if (!colon || colon - s >= 16)
-		return false;
-	memcpy(alg, s, (size_t)(colon - s));
-	alg[colon - s] = '\0';
-	enum tg_hash h = tg_hash_from_name(alg);
-	if (h == TG_HASH_NONE || !tg_hex_decode(colon + 1, raw, sizeof(raw), &n) || n != tg_hash_len(h))
-		return false;
-	tg_hex_encode(raw, n, hex);
-	return true;
-}
-
 /* trustgate reference revoke (--digest ALG:HEX | --model NAME |
  *     --release SUPPLIER/PRODUCT/VERSION) --reason TEXT
  * Values are marked revoked, not deleted; every model and release whose
@@ -225,7 +207,7 @@ static int cmd_revoke(struct tg_ctx *ctx, int argc, char **argv)
 	if (r == TG_OK && !!digest + !!model + !!release != 1)
 		r = tg_fail(&d, TG_E_USAGE, "reference revoke: give exactly one of --digest ALG:HEX, --model NAME, "
 					    "--release SUPPLIER/PRODUCT/VERSION");
-	if (r == TG_OK && digest && !parse_measurement(digest, alg, hex))
+	if (r == TG_OK && digest && !tg_digest_parse(digest, true, alg, hex))
 		r = tg_fail(&d, TG_E_USAGE, "--digest '%.40s': ALG:HEX with ALG sha1, sha256, sha384, sha512 or sm3 and "
 					    "HEX of its length", digest);
 	if (r == TG_OK && model)

@@ -12,27 +12,6 @@
 #include "../firmware/fit.h"
 #include "../firmware/refs.h"
 
-/* "ALG:HEX" with a digest algorithm strong enough to name a release
- * (no SHA-1: a collision would approve a second artifact, THREATS 35). */
-static bool parse_digest(const char *s, char alg[16], char hex[129])
-{
-	const char *colon = strchr(s, ':');
-	uint8_t raw[64];
-	size_t n = 0;
-
-	if (!colon || colon - s >= 16)
-		return false;
-	memcpy(alg, s, (size_t)(colon - s));
-	alg[colon - s] = '\0';
-	enum tg_hash h = tg_hash_from_name(alg);
-	if (h == TG_HASH_NONE || h == TG_HASH_SHA1)
-		return false;
-	if (!tg_hex_decode(colon + 1, raw, sizeof(raw), &n) || n != tg_hash_len(h))
-		return false;
-	tg_hex_encode(raw, n, hex);
-	return true;
-}
-
 static enum tg_err load_product(struct tg_db *db, const char *supplier, const char *product,
 				struct tg_product *ret, struct tg_diag *d)
 {
@@ -76,7 +55,7 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 	if (!tg_version_canonical(pos[2], version, sizeof(version)))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "'%s' is not a version", pos[2]), &d);
 	pos[2] = version;  /* stored and reported in its canonical spelling */
-	if (digest && !parse_digest(digest, alg, hex))
+	if (digest && !tg_digest_parse(digest, false, alg, hex))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--digest '%s': use sha256:HEX, sha384:HEX, sha512:HEX or sm3:HEX", digest), &d);
 
 	r = tg_cli_open_db(ctx, &db, &d);

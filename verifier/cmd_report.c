@@ -25,22 +25,7 @@
 #include "help.h"
 #include <time.h>
 #include "../common/text.h"
-
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (!o || !json_object_object_get_ex(o, key, &v) || !v || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static struct json_object *jget(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-
-	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
+#include "../common/file.h"
 
 /* Text into HTML: the five characters that could open markup or close an
  * attribute.  (No string goes into a URL, a script or a style.) */
@@ -126,12 +111,12 @@ static void findings(FILE *f, struct json_object *arr, const char *cls, bool tod
 	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
 		struct json_object *x = json_object_array_get_idx(arr, i);
 		fprintf(f, "<li class=\"%s\"><code>", cls);
-		esc(f, jstr(x, "code"));
+		esc(f, tg_jstr(x, "code"));
 		fputs("</code> ", f);
-		esc(f, jstr(x, "detail"));
+		esc(f, tg_jstr(x, "detail"));
 		if (todo) {
 			fputs("<div class=\"todo\">What to do: ", f);
-			esc(f, remedy(jstr(x, "code")));
+			esc(f, remedy(tg_jstr(x, "code")));
 			fputs("</div>", f);
 		}
 		fputs("</li>\n", f);
@@ -153,13 +138,13 @@ static const char css[] =
 
 static void write_html(FILE *f, struct json_object *o, const struct tg_anchoring *a, const char *db_path)
 {
-	struct json_object *subj = jget(o, "subject"), *key = jget(o, "key"), *recs = jget(o, "records");
-	struct json_object *sup = jget(recs, "supplier"), *pol = jget(o, "policy"), *tool = jget(o, "tool");
-	struct json_object *facts = jget(o, "facts"), *audit = jget(o, "audit"), *host = jget(recs, "host");
-	const char *verdict = jstr(o, "verdict") ? jstr(o, "verdict") : "?";
+	struct json_object *subj = tg_jget(o, "subject"), *key = tg_jget(o, "key"), *recs = tg_jget(o, "records");
+	struct json_object *sup = tg_jget(recs, "supplier"), *pol = tg_jget(o, "policy"), *tool = tg_jget(o, "tool");
+	struct json_object *facts = tg_jget(o, "facts"), *audit = tg_jget(o, "audit"), *host = tg_jget(recs, "host");
+	const char *verdict = tg_jstr(o, "verdict") ? tg_jstr(o, "verdict") : "?";
 	bool good = strcmp(verdict, "approved") == 0 || strcmp(verdict, "trusted") == 0;
-	bool is_attest = jstr(o, "kind") && strcmp(jstr(o, "kind"), "attestation") == 0;
-	const char *subject = is_attest ? jstr(o, "host") : jstr(subj, "path");
+	bool is_attest = tg_jstr(o, "kind") && strcmp(tg_jstr(o, "kind"), "attestation") == 0;
+	const char *subject = is_attest ? tg_jstr(o, "host") : tg_jstr(subj, "path");
 	char buf[160], up[16];
 	size_t i;
 
@@ -169,24 +154,24 @@ static void write_html(FILE *f, struct json_object *o, const struct tg_anchoring
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
 	      "<title>trustgate verdict ", f);
-	fprintf(f, "%lld", (long long)json_object_get_int64(jget(o, "id")));
+	fprintf(f, "%lld", (long long)json_object_get_int64(tg_jget(o, "id")));
 	fputs("</title><style>", f);
 	fputs(css, f);
 	fputs("</style></head><body>\n", f);
 	fprintf(f, "<div class=\"banner %s\" id=\"banner\"><div class=\"verdict\">%s</div><h1>", good ? "good" : "bad", up);
 	esc(f, is_attest ? "host " : "");
 	esc(f, subject);
-	fprintf(f, "</h1><div>verdict %lld &middot; ", (long long)json_object_get_int64(jget(o, "id")));
-	esc(f, jstr(o, "time"));
+	fprintf(f, "</h1><div>verdict %lld &middot; ", (long long)json_object_get_int64(tg_jget(o, "id")));
+	esc(f, tg_jstr(o, "time"));
 	fputs(" &middot; by ", f);
-	esc(f, jstr(o, "actor"));
-	snprintf(buf, sizeof(buf), " &middot; tier %d%s%s", json_object_get_int(jget(pol, "tier") ? jget(pol, "tier") : jget(o, "tier")),
-		 json_object_get_boolean(jget(pol, "cii")) ? ", CII" : "", json_object_get_boolean(jget(pol, "gm")) ? ", GM" : "");
+	esc(f, tg_jstr(o, "actor"));
+	snprintf(buf, sizeof(buf), " &middot; tier %d%s%s", json_object_get_int(tg_jget(pol, "tier") ? tg_jget(pol, "tier") : tg_jget(o, "tier")),
+		 json_object_get_boolean(tg_jget(pol, "cii")) ? ", CII" : "", json_object_get_boolean(tg_jget(pol, "gm")) ? ", GM" : "");
 	fputs(buf, f);
 	fputs("</div></div>\n", f);
 
 	fputs("<h2>Why</h2>\n<ul id=\"reasons\">\n", f);
-	struct json_object *reasons = jget(o, "reasons"), *warnings = jget(o, "warnings");
+	struct json_object *reasons = tg_jget(o, "reasons"), *warnings = tg_jget(o, "warnings");
 	if (!reasons || json_object_array_length(reasons) == 0)
 		fputs("<li class=\"muted\">Every rule of the tier held: no reason to reject.</li>\n", f);
 	findings(f, reasons, "reason", true);
@@ -196,28 +181,28 @@ static void write_html(FILE *f, struct json_object *o, const struct tg_anchoring
 		findings(f, warnings, "warning", false);
 		fputs("</ul>\n", f);
 	}
-	if (jget(o, "reevaluates")) {
-		fprintf(f, "<p>This verdict re-decides verdict %lld (", (long long)json_object_get_int64(jget(o, "reevaluates")));
-		esc(f, jstr(o, "previous_verdict"));
+	if (tg_jget(o, "reevaluates")) {
+		fprintf(f, "<p>This verdict re-decides verdict %lld (", (long long)json_object_get_int64(tg_jget(o, "reevaluates")));
+		esc(f, tg_jstr(o, "previous_verdict"));
 		fputs(") after the records it relied on changed.</p>\n", f);
 	}
 
 	fputs("<h2>Subject and inputs</h2>\n<table id=\"subject\">\n", f);
 	if (is_attest) {
-		row(f, "host", jstr(o, "host"));
-		row(f, "model", jstr(o, "model"));
-		row_code(f, "quote (TPMS_ATTEST) SHA-256", jstr(o, "attest_sha256"));
-		row_code(f, "nonce", jstr(o, "nonce"));
-		row_code(f, "attestation key", jstr(jget(o, "ak"), "fingerprint"));
-		snprintf(buf, sizeof(buf), "%lld", (long long)json_object_get_int64(jget(o, "measurements_checked")));
+		row(f, "host", tg_jstr(o, "host"));
+		row(f, "model", tg_jstr(o, "model"));
+		row_code(f, "quote (TPMS_ATTEST) SHA-256", tg_jstr(o, "attest_sha256"));
+		row_code(f, "nonce", tg_jstr(o, "nonce"));
+		row_code(f, "attestation key", tg_jstr(tg_jget(o, "ak"), "fingerprint"));
+		snprintf(buf, sizeof(buf), "%lld", (long long)json_object_get_int64(tg_jget(o, "measurements_checked")));
 		row(f, "measurements checked", buf);
 	} else {
-		row(f, "kind", jstr(o, "kind"));
-		row(f, "file", jstr(subj, "path"));
-		snprintf(buf, sizeof(buf), "%lld bytes", (long long)json_object_get_int64(jget(subj, "size")));
+		row(f, "kind", tg_jstr(o, "kind"));
+		row(f, "file", tg_jstr(subj, "path"));
+		snprintf(buf, sizeof(buf), "%lld bytes", (long long)json_object_get_int64(tg_jget(subj, "size")));
 		row(f, "size", buf);
-		row_code(f, "SHA-256", jstr(subj, "sha256"));
-		struct json_object *dgs = jget(facts, "digests");
+		row_code(f, "SHA-256", tg_jstr(subj, "sha256"));
+		struct json_object *dgs = tg_jget(facts, "digests");
 		/* a verdict recorded before facts were kept has none */
 		if (dgs && json_object_is_type(dgs, json_type_object)) {
 			json_object_object_foreach(dgs, alg, hex) {
@@ -227,22 +212,22 @@ static void write_html(FILE *f, struct json_object *o, const struct tg_anchoring
 				}
 			}
 		}
-		row(f, "product", jstr(o, "product"));
-		row(f, "version", jstr(o, "version"));
-		struct json_object *comps = jget(o, "components");
+		row(f, "product", tg_jstr(o, "product"));
+		row(f, "version", tg_jstr(o, "version"));
+		struct json_object *comps = tg_jget(o, "components");
 		for (i = 0; comps && i < json_object_array_length(comps); i++) {
 			struct json_object *c = json_object_array_get_idx(comps, i);
 			snprintf(buf, sizeof(buf), "component %zu", i + 1);
 			fputs("<tr><th>", f);
 			esc(f, buf);
 			fputs("</th><td>", f);
-			esc(f, jstr(c, "path"));
+			esc(f, tg_jstr(c, "path"));
 			fputs(" (", f);
-			esc(f, jstr(c, "kind"));
+			esc(f, tg_jstr(c, "kind"));
 			fputs(", ", f);
-			esc(f, jstr(c, "verdict"));
+			esc(f, tg_jstr(c, "verdict"));
 			fputs(") <code>", f);
-			esc(f, jstr(c, "sha256"));
+			esc(f, tg_jstr(c, "sha256"));
 			fputs("</code></td></tr>\n", f);
 		}
 	}
@@ -250,46 +235,46 @@ static void write_html(FILE *f, struct json_object *o, const struct tg_anchoring
 
 	if (!is_attest) {
 		fputs("<h2>Signer and supplier</h2>\n<table id=\"signer\">\n", f);
-		row_code(f, "key fingerprint", jstr(key, "fingerprint"));
-		row(f, "key algorithm", jstr(key, "algorithm"));
-		row(f, "signature", jstr(facts, "scheme") ? jstr(facts, "scheme") : NULL);
-		row(f, "signature digest", jstr(facts, "sig_hash"));
-		row(f, "supplier", jstr(o, "supplier"));
-		row(f, "supplier status", jstr(sup, "status"));
-		row(f, "country", jstr(sup, "country"));
-		row(f, "security review", jstr(sup, "review"));
-		row(f, "review expires", jstr(sup, "review_expires"));
-		row(f, "key revoked", jstr(jget(recs, "key"), "revoked_at"));
+		row_code(f, "key fingerprint", tg_jstr(key, "fingerprint"));
+		row(f, "key algorithm", tg_jstr(key, "algorithm"));
+		row(f, "signature", tg_jstr(facts, "scheme") ? tg_jstr(facts, "scheme") : NULL);
+		row(f, "signature digest", tg_jstr(facts, "sig_hash"));
+		row(f, "supplier", tg_jstr(o, "supplier"));
+		row(f, "supplier status", tg_jstr(sup, "status"));
+		row(f, "country", tg_jstr(sup, "country"));
+		row(f, "security review", tg_jstr(sup, "review"));
+		row(f, "review expires", tg_jstr(sup, "review_expires"));
+		row(f, "key revoked", tg_jstr(tg_jget(recs, "key"), "revoked_at"));
 		fputs("</table>\n", f);
 	} else {
 		fputs("<h2>Host record</h2>\n<table id=\"host\">\n", f);
-		row(f, "status", jstr(host, "status"));
-		row(f, "model", jstr(host, "model"));
-		row_code(f, "AK fingerprint", jstr(host, "ak_fingerprint"));
-		row_code(f, "reference set SHA-256", jstr(recs, "reference_set_sha256"));
+		row(f, "status", tg_jstr(host, "status"));
+		row(f, "model", tg_jstr(host, "model"));
+		row_code(f, "AK fingerprint", tg_jstr(host, "ak_fingerprint"));
+		row_code(f, "reference set SHA-256", tg_jstr(recs, "reference_set_sha256"));
 		fputs("</table>\n", f);
-		struct json_object *unk = jget(o, "unknown_measurements");
+		struct json_object *unk = tg_jget(o, "unknown_measurements");
 		fputs("<h2>Observed against expected</h2>\n", f);
 		if (!unk || json_object_array_length(unk) == 0) {
 			fputs("<p class=\"muted\">Every measured event of the attested PCRs is a reference value.</p>\n", f);
 		} else {
 			fputs("<table id=\"measurements\"><tr><th>PCR / event</th><th>observed</th><th>nearest expected</th></tr>\n", f);
 			for (i = 0; i < json_object_array_length(unk); i++) {
-				struct json_object *e = json_object_array_get_idx(unk, i), *nr = jget(e, "nearest");
-				fprintf(f, "<tr><td>PCR %d ", json_object_get_int(jget(e, "pcr")));
-				esc(f, jstr(e, "type"));
+				struct json_object *e = json_object_array_get_idx(unk, i), *nr = tg_jget(e, "nearest");
+				fprintf(f, "<tr><td>PCR %d ", json_object_get_int(tg_jget(e, "pcr")));
+				esc(f, tg_jstr(e, "type"));
 				fputs("<br>", f);
-				esc(f, jstr(e, "description"));
+				esc(f, tg_jstr(e, "description"));
 				fputs("</td><td><code>", f);
-				esc(f, jstr(e, "digest"));
+				esc(f, tg_jstr(e, "digest"));
 				fputs("</code></td><td>", f);
 				if (nr) {
 					fputs("<code>", f);
-					esc(f, jstr(nr, "digest"));
+					esc(f, tg_jstr(nr, "digest"));
 					fputs("</code><br>", f);
-					esc(f, jstr(nr, "description"));
+					esc(f, tg_jstr(nr, "description"));
 					fputs(" (", f);
-					esc(f, jstr(nr, "model") ? jstr(nr, "model") : jstr(nr, "release"));
+					esc(f, tg_jstr(nr, "model") ? tg_jstr(nr, "model") : tg_jstr(nr, "release"));
 					fputs(")", f);
 				} else {
 					fputs("none for this PCR", f);
@@ -301,36 +286,36 @@ static void write_html(FILE *f, struct json_object *o, const struct tg_anchoring
 	}
 
 	fputs("<h2>Audit anchoring</h2>\n<table id=\"audit\">\n", f);
-	snprintf(buf, sizeof(buf), "%lld", (long long)json_object_get_int64(jget(audit, "seq")));
+	snprintf(buf, sizeof(buf), "%lld", (long long)json_object_get_int64(tg_jget(audit, "seq")));
 	row(f, "audit row", buf);
-	row_code(f, "audit row hash", jstr(audit, "hash"));
+	row_code(f, "audit row hash", tg_jstr(audit, "hash"));
 	row(f, "report digest in the row", a->covered ? "yes (SHA-256 of the stored verdict)" : "no (recorded before reports were digested)");
-	row_code(f, "records used (SHA-256)", jstr(pol, "records_sha256"));
-	snprintf(buf, sizeof(buf), "trustgate %s, commit %s", jstr(tool, "version") ? jstr(tool, "version") : "?",
-		 jstr(tool, "commit") ? jstr(tool, "commit") : "?");
+	row_code(f, "records used (SHA-256)", tg_jstr(pol, "records_sha256"));
+	snprintf(buf, sizeof(buf), "trustgate %s, commit %s", tg_jstr(tool, "version") ? tg_jstr(tool, "version") : "?",
+		 tg_jstr(tool, "commit") ? tg_jstr(tool, "commit") : "?");
 	row(f, "decided by", buf);
-	row_code(f, "build SHA-256", jstr(tool, "build_sha256"));
+	row_code(f, "build SHA-256", tg_jstr(tool, "build_sha256"));
 	fputs("</table>\n", f);
 
 	fputs("<h2>Re-verify offline</h2>\n<pre id=\"commands\">", f);
 	fprintf(f, "# the verdict, checked against its audit row, and the whole chain of records\n"
 		   "trustgate --db ");
 	esc(f, db_path);
-	fprintf(f, " verdict show %lld\ntrustgate --db ", (long long)json_object_get_int64(jget(o, "id")));
+	fprintf(f, " verdict show %lld\ntrustgate --db ", (long long)json_object_get_int64(tg_jget(o, "id")));
 	esc(f, db_path);
 	fputs(" audit verify\n", f);
 	if (!is_attest) {
 		fputs("# the file is the one decided on: its SHA-256 must be ", f);
-		esc(f, jstr(subj, "sha256"));
+		esc(f, tg_jstr(subj, "sha256"));
 		fputs("\nsha256sum FILE\n# its signature, with the supplier's public key (trustgate key show ", f);
-		esc(f, jstr(key, "fingerprint") ? jstr(key, "fingerprint") : "FINGERPRINT");
+		esc(f, tg_jstr(key, "fingerprint") ? tg_jstr(key, "fingerprint") : "FINGERPRINT");
 		fputs(")\nopenssl dgst -", f);
-		esc(f, jstr(facts, "sig_hash") ? jstr(facts, "sig_hash") : "sha256");
+		esc(f, tg_jstr(facts, "sig_hash") ? tg_jstr(facts, "sig_hash") : "sha256");
 		fputs(" -verify KEY.pem -signature SIG FILE\n", f);
 	} else {
 		fputs("# the quote, with the host's AK and the nonce above\ntpm2_checkquote -u AK.pem -m attest.bin -s sig.bin "
 		      "-f pcrs.bin -g sha256 -q ", f);
-		esc(f, jstr(o, "nonce"));
+		esc(f, tg_jstr(o, "nonce"));
 		fputs("\ntpm2_eventlog eventlog.bin\n", f);
 	}
 	fputs("</pre>\n<p class=\"muted\">Written by trustgate report; names, paths and details above are shown as "
@@ -350,10 +335,10 @@ static int64_t iso_epoch(const char *iso)
 
 static struct json_object *reason_codes(struct json_object *o)
 {
-	struct json_object *out = json_object_new_array(), *rs = jget(o, "reasons");
+	struct json_object *out = json_object_new_array(), *rs = tg_jget(o, "reasons");
 
 	for (size_t i = 0; rs && i < json_object_array_length(rs); i++)
-		json_object_array_add(out, json_object_new_string(jstr(json_object_array_get_idx(rs, i), "code") ?: "?"));
+		json_object_array_add(out, json_object_new_string(tg_jstr(json_object_array_get_idx(rs, i), "code") ?: "?"));
 	return out;
 }
 
@@ -362,20 +347,20 @@ static struct json_object *reason_codes(struct json_object *o)
 static char *vsa_statement(struct json_object *o, const char *fpr)
 {
 	_cleanup_json_ struct json_object *st = json_object_new_object();
-	struct json_object *subj = jget(o, "subject"), *facts = jget(o, "facts"), *pol = jget(o, "policy");
+	struct json_object *subj = tg_jget(o, "subject"), *facts = tg_jget(o, "facts"), *pol = tg_jget(o, "policy");
 	struct json_object *subjects = json_object_new_array(), *s1 = json_object_new_object();
 	struct json_object *dg = json_object_new_object(), *pred = json_object_new_object();
 	struct json_object *verifier = json_object_new_object(), *ver = json_object_new_object();
 	struct json_object *policy = json_object_new_object(), *pdg = json_object_new_object();
 	struct json_object *levels = json_object_new_array(), *ext = json_object_new_object();
-	bool passed = jstr(o, "verdict") && strcmp(jstr(o, "verdict"), "approved") == 0;
-	int tier = json_object_get_int(jget(pol, "tier"));
+	bool passed = tg_jstr(o, "verdict") && strcmp(tg_jstr(o, "verdict"), "approved") == 0;
+	int tier = json_object_get_int(tg_jget(pol, "tier"));
 	char buf[400];
 
 	tg_json_str(st, "_type", "https://in-toto.io/Statement/v1");
-	tg_json_str(s1, "name", jstr(subj, "path"));
-	tg_json_str(dg, "sha256", jstr(subj, "sha256"));
-	struct json_object *dgs = jget(facts, "digests");
+	tg_json_str(s1, "name", tg_jstr(subj, "path"));
+	tg_json_str(dg, "sha256", tg_jstr(subj, "sha256"));
+	struct json_object *dgs = tg_jget(facts, "digests");
 	if (dgs && json_object_is_type(dgs, json_type_object)) {
 		json_object_object_foreach(dgs, alg, hex)
 			if (strcmp(alg, "sha256") != 0)
@@ -390,17 +375,17 @@ static char *vsa_statement(struct json_object *o, const char *fpr)
 	tg_json_str(ver, "trustgate", tg_tool_version());
 	json_object_object_add(verifier, "version", ver);
 	json_object_object_add(pred, "verifier", verifier);
-	tg_json_str(pred, "timeVerified", jstr(o, "time"));
-	if (jstr(o, "supplier") && jstr(o, "product"))
-		snprintf(buf, sizeof(buf), "trustgate:product:%s/%s@%s", jstr(o, "supplier"), jstr(o, "product"),
-			 jstr(o, "version") ? jstr(o, "version") : "");
+	tg_json_str(pred, "timeVerified", tg_jstr(o, "time"));
+	if (tg_jstr(o, "supplier") && tg_jstr(o, "product"))
+		snprintf(buf, sizeof(buf), "trustgate:product:%s/%s@%s", tg_jstr(o, "supplier"), tg_jstr(o, "product"),
+			 tg_jstr(o, "version") ? tg_jstr(o, "version") : "");
 	else
-		snprintf(buf, sizeof(buf), "file:%s", jstr(subj, "path") ? jstr(subj, "path") : "");
+		snprintf(buf, sizeof(buf), "file:%s", tg_jstr(subj, "path") ? tg_jstr(subj, "path") : "");
 	tg_json_str(pred, "resourceUri", buf);
-	snprintf(buf, sizeof(buf), "trustgate:policy:tier%d%s%s", tier, json_object_get_boolean(jget(pol, "cii")) ? ":cii" : "",
-		 json_object_get_boolean(jget(pol, "gm")) ? ":gm" : "");
+	snprintf(buf, sizeof(buf), "trustgate:policy:tier%d%s%s", tier, json_object_get_boolean(tg_jget(pol, "cii")) ? ":cii" : "",
+		 json_object_get_boolean(tg_jget(pol, "gm")) ? ":gm" : "");
 	tg_json_str(policy, "uri", buf);
-	tg_json_str(pdg, "sha256", jstr(pol, "records_sha256"));
+	tg_json_str(pdg, "sha256", tg_jstr(pol, "records_sha256"));
 	json_object_object_add(policy, "digest", pdg);
 	json_object_object_add(pred, "policy", policy);
 	tg_json_str(pred, "verificationResult", passed ? "PASSED" : "FAILED");
@@ -411,8 +396,8 @@ static char *vsa_statement(struct json_object *o, const char *fpr)
 	json_object_object_add(pred, "verifiedLevels", levels);
 	tg_json_str(pred, "slsaVersion", "1.0");
 	/* where the verdict sits in the appliance's audit chain */
-	json_object_object_add(ext, "verdict_id", json_object_get(jget(o, "id")));
-	json_object_object_add(ext, "audit", json_object_get(jget(o, "audit")));
+	json_object_object_add(ext, "verdict_id", json_object_get(tg_jget(o, "id")));
+	json_object_object_add(ext, "audit", json_object_get(tg_jget(o, "audit")));
 	json_object_object_add(ext, "reasons", reason_codes(o));
 	json_object_object_add(pred, "trustgate", ext);
 	json_object_object_add(st, "predicate", pred);
@@ -425,12 +410,12 @@ static char *vsa_statement(struct json_object *o, const char *fpr)
  * charged to executables. */
 static struct json_object *trust_vector(struct json_object *o, const char **status)
 {
-	struct json_object *tv = json_object_new_object(), *rs = jget(o, "reasons");
+	struct json_object *tv = json_object_new_object(), *rs = tg_jget(o, "reasons");
 	int identity = 2, hardware = 2, executables = 2, configuration = 2;
-	bool trusted = jstr(o, "verdict") && strcmp(jstr(o, "verdict"), "trusted") == 0;
+	bool trusted = tg_jstr(o, "verdict") && strcmp(tg_jstr(o, "verdict"), "trusted") == 0;
 
 	for (size_t i = 0; rs && i < json_object_array_length(rs); i++) {
-		const char *c = jstr(json_object_array_get_idx(rs, i), "code");
+		const char *c = tg_jstr(json_object_array_get_idx(rs, i), "code");
 		if (!c)
 			continue;
 		if (!strcmp(c, "QUOTE_SIG_INVALID") || !strcmp(c, "AK_NOT_ENROLLED") || !strcmp(c, "HOST_UNKNOWN") ||
@@ -468,52 +453,31 @@ static char *ear_claims(struct json_object *o)
 {
 	_cleanup_json_ struct json_object *c = json_object_new_object();
 	struct json_object *vid = json_object_new_object(), *submods = json_object_new_object();
-	struct json_object *app = json_object_new_object(), *tool = jget(o, "tool"), *pol = jget(o, "records");
+	struct json_object *app = json_object_new_object(), *tool = tg_jget(o, "tool"), *pol = tg_jget(o, "records");
 	const char *status = "contraindicated";
 	char buf[300];
 
 	tg_json_str(c, "eat_profile", "tag:github.com,2023:veraison/ear");
-	json_object_object_add(c, "iat", json_object_new_int64(iso_epoch(jstr(o, "time"))));
+	json_object_object_add(c, "iat", json_object_new_int64(iso_epoch(tg_jstr(o, "time"))));
 	tg_json_str(vid, "developer", "trustgate");
-	snprintf(buf, sizeof(buf), "trustgate %s commit %s build sha256:%s", jstr(tool, "version") ?: "?",
-		 jstr(tool, "commit") ?: "?", jstr(tool, "build_sha256") ?: "?");
+	snprintf(buf, sizeof(buf), "trustgate %s commit %s build sha256:%s", tg_jstr(tool, "version") ?: "?",
+		 tg_jstr(tool, "commit") ?: "?", tg_jstr(tool, "build_sha256") ?: "?");
 	tg_json_str(vid, "build", buf);
 	json_object_object_add(c, "ear.verifier-id", vid);
-	if (jstr(o, "nonce"))
-		tg_json_str(c, "eat_nonce", jstr(o, "nonce"));
+	if (tg_jstr(o, "nonce"))
+		tg_json_str(c, "eat_nonce", tg_jstr(o, "nonce"));
 	struct json_object *tv = trust_vector(o, &status);
 	tg_json_str(app, "ear.status", status);
 	json_object_object_add(app, "ear.trustworthiness-vector", tv);
-	snprintf(buf, sizeof(buf), "trustgate:attest:tier%d:references:%s", json_object_get_int(jget(o, "tier")),
-		 jstr(pol, "reference_set_sha256") ?: "none");
+	snprintf(buf, sizeof(buf), "trustgate:attest:tier%d:references:%s", json_object_get_int(tg_jget(o, "tier")),
+		 tg_jstr(pol, "reference_set_sha256") ?: "none");
 	tg_json_str(app, "ear.appraisal-policy-id", buf);
-	json_object_object_add(submods, jstr(o, "host") ?: "host", app);
+	json_object_object_add(submods, tg_jstr(o, "host") ?: "host", app);
 	json_object_object_add(c, "submods", submods);
-	json_object_object_add(c, "trustgate.verdict-id", json_object_get(jget(o, "id")));
-	json_object_object_add(c, "trustgate.audit", json_object_get(jget(o, "audit")));
+	json_object_object_add(c, "trustgate.verdict-id", json_object_get(tg_jget(o, "id")));
+	json_object_object_add(c, "trustgate.audit", json_object_get(tg_jget(o, "audit")));
 	json_object_object_add(c, "trustgate.reasons", reason_codes(o));
 	return strdup(json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-}
-
-/* Write text to a new file (never over one, never through a link). */
-static enum tg_err write_new(const char *path, const char *text, struct tg_diag *d)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	size_t n = strlen(text);
-
-	if (fd < 0) {
-		char shown[96];
-		tg_text_quote(path, shown, sizeof(shown));
-		return tg_fail(d, TG_E_IO, "%s: %s", shown, errno == EEXIST ? "exists (evidence is written to a new file)" :
-										 strerror(errno));
-	}
-	bool ok = write(fd, text, n) == (ssize_t)n && fsync(fd) == 0;
-	ok = close(fd) == 0 && ok;
-	if (!ok) {
-		unlink(path);
-		return tg_fail(d, TG_E_IO, "%s: could not be written", path);
-	}
-	return TG_OK;
 }
 
 static int cmd_report(struct tg_ctx *ctx, const char *id_s, const char *html, const char *vsa, const char *ear)
@@ -538,7 +502,7 @@ static int cmd_report(struct tg_ctx *ctx, const char *id_s, const char *html, co
 			a.problem[0] ? a.problem : "no audit row");
 		return TG_EXIT_NEGATIVE;
 	}
-	bool is_attest = jstr(o, "kind") && strcmp(jstr(o, "kind"), "attestation") == 0;
+	bool is_attest = tg_jstr(o, "kind") && strcmp(tg_jstr(o, "kind"), "attestation") == 0;
 	if (vsa && is_attest)
 		r = tg_fail(&d, TG_E_USAGE, "verdict %lld is an attestation: its signed twin is an EAR (--ear), not a VSA",
 			    (long long)id);
@@ -572,9 +536,12 @@ static int cmd_report(struct tg_ctx *ctx, const char *id_s, const char *html, co
 			write_html(m, o, &a, ctx->db_path);
 			if (fclose(m) != 0 || !text)
 				return tg_cli_fail(ctx, TG_E_NOMEM, &d);
-			r = write_new(paths[i], text, &d);
+			r = tg_file_write_new(paths[i], text, tl, 0644, &d);
 		} else {
-			r = write_new(paths[i], i == 1 ? vsa_text : ear_text, &d);
+			{
+			const char *t = i == 1 ? vsa_text : ear_text;
+			r = tg_file_write_new(paths[i], t, strlen(t), 0644, &d);
+		}
 		}
 		if (r != TG_OK) {
 			/* all or nothing: what this run wrote goes again */

@@ -14,15 +14,6 @@
 #include "cli.h"
 #include "evidence.h"
 
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (!o || !json_object_object_get_ex(o, key, &v) || !v || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 static void print_findings(struct json_object *o, const char *key, const char *label)
 {
 	struct json_object *arr = NULL;
@@ -31,8 +22,8 @@ static void print_findings(struct json_object *o, const char *key, const char *l
 		return;
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		struct json_object *f = json_object_array_get_idx(arr, i);
-		printf("  %-9s %s: %s\n", label, jstr(f, "code") ? jstr(f, "code") : "?",
-		       jstr(f, "detail") ? jstr(f, "detail") : "");
+		printf("  %-9s %s: %s\n", label, tg_jstr(f, "code") ? tg_jstr(f, "code") : "?",
+		       tg_jstr(f, "detail") ? tg_jstr(f, "detail") : "");
 	}
 }
 
@@ -40,7 +31,7 @@ static void print_findings(struct json_object *o, const char *key, const char *l
 static void print_text(struct json_object *o, const struct tg_anchoring *a)
 {
 	struct json_object *subj = NULL, *key = NULL, *recs = NULL, *sup = NULL, *pol = NULL, *tier = NULL;
-	const char *verdict = jstr(o, "verdict");
+	const char *verdict = tg_jstr(o, "verdict");
 	char up[16];
 	size_t i;
 
@@ -48,22 +39,22 @@ static void print_text(struct json_object *o, const struct tg_anchoring *a)
 		up[i] = (char)(verdict[i] >= 'a' && verdict[i] <= 'z' ? verdict[i] - 32 : verdict[i]);
 	up[i] = '\0';
 	json_object_object_get_ex(o, "subject", &subj);
-	printf("%s  %s  %s\n", up, jstr(o, "kind") ? jstr(o, "kind") : "?",
-	       jstr(o, "host") ? jstr(o, "host") : jstr(subj, "path") ? jstr(subj, "path") : "?");
-	if (jstr(subj, "sha256"))
-		printf("  sha256    %s\n", jstr(subj, "sha256"));
+	printf("%s  %s  %s\n", up, tg_jstr(o, "kind") ? tg_jstr(o, "kind") : "?",
+	       tg_jstr(o, "host") ? tg_jstr(o, "host") : tg_jstr(subj, "path") ? tg_jstr(subj, "path") : "?");
+	if (tg_jstr(subj, "sha256"))
+		printf("  sha256    %s\n", tg_jstr(subj, "sha256"));
 	json_object_object_get_ex(o, "policy", &pol);
 	if (json_object_object_get_ex(pol, "tier", &tier) || json_object_object_get_ex(o, "tier", &tier))
 		printf("  policy    tier %d\n", json_object_get_int(tier));
-	if (json_object_object_get_ex(o, "key", &key) && key && jstr(key, "fingerprint"))
-		printf("  signer    %s (%s) of %s\n", jstr(key, "fingerprint"), jstr(key, "algorithm") ? jstr(key, "algorithm") : "?",
-		       jstr(o, "supplier") ? jstr(o, "supplier") : "?");
-	if (jstr(o, "product"))
-		printf("  product   %s %s\n", jstr(o, "product"), jstr(o, "version") ? jstr(o, "version") : "(no version)");
+	if (json_object_object_get_ex(o, "key", &key) && key && tg_jstr(key, "fingerprint"))
+		printf("  signer    %s (%s) of %s\n", tg_jstr(key, "fingerprint"), tg_jstr(key, "algorithm") ? tg_jstr(key, "algorithm") : "?",
+		       tg_jstr(o, "supplier") ? tg_jstr(o, "supplier") : "?");
+	if (tg_jstr(o, "product"))
+		printf("  product   %s %s\n", tg_jstr(o, "product"), tg_jstr(o, "version") ? tg_jstr(o, "version") : "(no version)");
 	if (json_object_object_get_ex(o, "records", &recs) && json_object_object_get_ex(recs, "supplier", &sup) && sup)
-		printf("  supplier  %s, %s, review %s%s%s\n", jstr(sup, "name"), jstr(sup, "status"),
-		       jstr(sup, "review") ? jstr(sup, "review") : "none", jstr(sup, "review_expires") ? " until " : "",
-		       jstr(sup, "review_expires") ? jstr(sup, "review_expires") : "");
+		printf("  supplier  %s, %s, review %s%s%s\n", tg_jstr(sup, "name"), tg_jstr(sup, "status"),
+		       tg_jstr(sup, "review") ? tg_jstr(sup, "review") : "none", tg_jstr(sup, "review_expires") ? " until " : "",
+		       tg_jstr(sup, "review_expires") ? tg_jstr(sup, "review_expires") : "");
 	print_findings(o, "reasons", "reason");
 	print_findings(o, "warnings", "warning");
 	tg_evidence_fprint(stdout, o);

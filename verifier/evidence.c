@@ -12,15 +12,6 @@
 #include "../db/integrity.h"
 #include "../db/records.h"
 
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (!o || !json_object_object_get_ex(o, key, &v) || !v || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /* The SHA-256 of the running executable, remembered in the records per
  * (device, inode, size, mtime, ctime) of the file: hashing a 10 MB
  * sanitizer build on every check would cost more than the check.  ctime
@@ -121,8 +112,8 @@ static enum tg_err check_records(struct tg_db *db, struct json_object *report, s
 				 struct tg_diag *d)
 {
 	struct json_object *key = NULL;
-	const char *supplier = jstr(report, "supplier"), *product = jstr(report, "product");
-	const char *version = jstr(report, "version");
+	const char *supplier = tg_jstr(report, "supplier"), *product = tg_jstr(report, "product");
+	const char *version = tg_jstr(report, "version");
 	struct tg_supplier s = { 0 };
 	struct tg_product p = { 0 };
 	enum tg_err r = TG_OK;
@@ -133,7 +124,7 @@ static enum tg_err check_records(struct tg_db *db, struct json_object *report, s
 		r = TG_OK;
 	if (r == TG_OK && json_object_object_get_ex(report, "key", &key) && key) {
 		struct tg_keyrec k = { 0 };
-		const char *fpr = jstr(key, "fingerprint");
+		const char *fpr = tg_jstr(key, "fingerprint");
 		r = fpr ? tg_rec_key_get(db, fpr, &k, d) : TG_E_NOTFOUND;
 		if (r == TG_OK)
 			json_object_object_add(recs, "key", key_rec(&k));
@@ -165,7 +156,7 @@ static enum tg_err check_records(struct tg_db *db, struct json_object *report, s
 static enum tg_err attest_records(struct tg_db *db, struct json_object *report, struct json_object *recs,
 				  struct tg_diag *d)
 {
-	const char *host = jstr(report, "host");
+	const char *host = tg_jstr(report, "host");
 	struct tg_host h = { 0 };
 	enum tg_err r = host ? tg_rec_host_get(db, host, &h, d) : TG_E_NOTFOUND;
 
@@ -196,7 +187,7 @@ enum tg_err tg_evidence_stamp_with(struct tg_db *db, struct json_object *report,
 {
 	struct json_object *tool = json_object_new_object(), *recs = given ? given : json_object_new_object(), *pol = NULL;
 	char now[32], digest[65];
-	const char *kind = jstr(report, "kind");
+	const char *kind = tg_jstr(report, "kind");
 	/* The executable does not change under a running process: its digest
 	 * is looked up once (a batch stamps thousands of verdicts). */
 	static char build[65];
@@ -275,9 +266,9 @@ void tg_evidence_fprint(FILE *f, struct json_object *shown)
 	json_object_object_get_ex(audit, "seq", &seq);
 	json_object_object_get_ex(shown, "tool", &tool);
 	fprintf(f, "  evidence  verdict %lld at %s by %s, audit row %lld (%.16s...), trustgate %s\n",
-		(long long)json_object_get_int64(id), jstr(shown, "time") ? jstr(shown, "time") : "?",
-		jstr(shown, "actor") ? jstr(shown, "actor") : "?", (long long)json_object_get_int64(seq),
-		jstr(audit, "hash") ? jstr(audit, "hash") : "", jstr(tool, "version") ? jstr(tool, "version") : "?");
+		(long long)json_object_get_int64(id), tg_jstr(shown, "time") ? tg_jstr(shown, "time") : "?",
+		tg_jstr(shown, "actor") ? tg_jstr(shown, "actor") : "?", (long long)json_object_get_int64(seq),
+		tg_jstr(audit, "hash") ? tg_jstr(audit, "hash") : "", tg_jstr(tool, "version") ? tg_jstr(tool, "version") : "?");
 }
 
 /* Decimal id, 1..2^53 (what JSON carries exactly). */
@@ -330,7 +321,7 @@ static enum tg_err find_anchor(struct tg_db *db, int64_t id, int64_t audit_seq, 
 	_cleanup_json_ struct json_object *detail = json_tokener_parse(ar.detail);
 	struct json_object *vid = NULL;
 	a->id_ok = detail && json_object_object_get_ex(detail, "verdict_id", &vid) && json_object_get_int64(vid) == id;
-	const char *want = jstr(detail, "report_sha256");
+	const char *want = tg_jstr(detail, "report_sha256");
 	a->covered = want != NULL;
 	tg_evidence_digest(report, digest);
 	a->digest_ok = want && strcmp(want, digest) == 0;

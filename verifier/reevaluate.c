@@ -8,22 +8,6 @@
 #include "policy.h"
 #include "../common/encoding.h"
 
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (!o || !json_object_object_get_ex(o, key, &v) || !v || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static struct json_object *jget(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-
-	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
 /* Verdicts in force: approved checks and re-evaluations no re-evaluation
  * superseded. */
 #define IN_FORCE "v.result = 'approved' AND v.command IN ('check', 'reevaluate') " \
@@ -97,7 +81,7 @@ enum tg_err tg_impact(struct tg_db *db, enum tg_impact_kind kind, const char *a,
 
 void tg_impact_print(struct json_object *impact)
 {
-	struct json_object *vs = jget(impact, "verdicts"), *rels = jget(impact, "releases");
+	struct json_object *vs = tg_jget(impact, "verdicts"), *rels = tg_jget(impact, "releases");
 	size_t nv = vs ? json_object_array_length(vs) : 0, nr = rels ? json_object_array_length(rels) : 0;
 
 	if (nv == 0) {
@@ -108,11 +92,11 @@ void tg_impact_print(struct json_object *impact)
 	       "re-decide them)\n", nv, nv == 1 ? "" : "s", nr, nr == 1 ? "" : "s");
 	for (size_t i = 0; i < nv; i++) {
 		struct json_object *v = json_object_array_get_idx(vs, i);
-		printf("  verdict %lld  %s  %s  %s%s%s%s%s\n", (long long)json_object_get_int64(jget(v, "id")),
-		       jstr(v, "time") ? jstr(v, "time") : "", jstr(v, "path") ? jstr(v, "path") : "",
-		       jstr(v, "supplier") ? jstr(v, "supplier") : "-", jstr(v, "product") ? "/" : "",
-		       jstr(v, "product") ? jstr(v, "product") : "", jstr(v, "version") ? " " : "",
-		       jstr(v, "version") ? jstr(v, "version") : "");
+		printf("  verdict %lld  %s  %s  %s%s%s%s%s\n", (long long)json_object_get_int64(tg_jget(v, "id")),
+		       tg_jstr(v, "time") ? tg_jstr(v, "time") : "", tg_jstr(v, "path") ? tg_jstr(v, "path") : "",
+		       tg_jstr(v, "supplier") ? tg_jstr(v, "supplier") : "-", tg_jstr(v, "product") ? "/" : "",
+		       tg_jstr(v, "product") ? tg_jstr(v, "product") : "", tg_jstr(v, "version") ? " " : "",
+		       tg_jstr(v, "version") ? tg_jstr(v, "version") : "");
 	}
 	for (size_t i = 0; i < nr; i++)
 		printf("  release %s\n", json_object_get_string(json_object_array_get_idx(rels, i)));
@@ -154,26 +138,26 @@ int tg_revoked_report(struct tg_ctx *ctx, struct tg_db *db, enum tg_err r, struc
 static enum tg_err redecide(struct tg_db *db, struct json_object *old, struct tg_verdict *v, bool *skipped,
 			    struct tg_diag *d)
 {
-	struct json_object *facts = jget(old, "facts"), *key = jget(old, "key"), *subj = jget(old, "subject");
-	struct json_object *pol = jget(old, "policy"), *purp = jget(facts, "purposes"), *dg = jget(facts, "digests");
+	struct json_object *facts = tg_jget(old, "facts"), *key = tg_jget(old, "key"), *subj = tg_jget(old, "subject");
+	struct json_object *pol = tg_jget(old, "policy"), *purp = tg_jget(facts, "purposes"), *dg = tg_jget(facts, "digests");
 	const char *purposes[8] = { NULL };
 	struct tg_findings f = { 0 };
 	struct tg_keyrec k = { 0 };
 	enum tg_err r = TG_OK;
 
-	*skipped = !facts || !subj || !pol || !jstr(old, "kind") || !dg || !json_object_is_type(dg, json_type_object);
+	*skipped = !facts || !subj || !pol || !tg_jstr(old, "kind") || !dg || !json_object_is_type(dg, json_type_object);
 	if (*skipped)
 		return TG_OK;
-	v->kind = jstr(old, "kind");
-	v->path = jstr(subj, "path");
-	v->size = (uint64_t)json_object_get_int64(jget(subj, "size"));
-	snprintf(v->sha256, sizeof(v->sha256), "%s", jstr(subj, "sha256") ? jstr(subj, "sha256") : "");
-	v->tier = json_object_get_int(jget(pol, "tier"));
-	v->cii = json_object_get_boolean(jget(pol, "cii"));
-	v->gm = json_object_get_boolean(jget(pol, "gm"));
-	f.sig_given = json_object_get_boolean(jget(facts, "sig_given"));
-	f.sig_hash = tg_hash_from_name(jstr(facts, "sig_hash") ? jstr(facts, "sig_hash") : "");
-	f.scheme = tg_scheme_from_name(jstr(facts, "scheme"));
+	v->kind = tg_jstr(old, "kind");
+	v->path = tg_jstr(subj, "path");
+	v->size = (uint64_t)json_object_get_int64(tg_jget(subj, "size"));
+	snprintf(v->sha256, sizeof(v->sha256), "%s", tg_jstr(subj, "sha256") ? tg_jstr(subj, "sha256") : "");
+	v->tier = json_object_get_int(tg_jget(pol, "tier"));
+	v->cii = json_object_get_boolean(tg_jget(pol, "cii"));
+	v->gm = json_object_get_boolean(tg_jget(pol, "gm"));
+	f.sig_given = json_object_get_boolean(tg_jget(facts, "sig_given"));
+	f.sig_hash = tg_hash_from_name(tg_jstr(facts, "sig_hash") ? tg_jstr(facts, "sig_hash") : "");
+	f.scheme = tg_scheme_from_name(tg_jstr(facts, "scheme"));
 	for (size_t i = 0; purp && i < json_object_array_length(purp) && i + 1 < TG_ARRAY_SIZE(purposes); i++)
 		purposes[i] = json_object_get_string(json_object_array_get_idx(purp, i));
 	f.purposes = purposes;
@@ -182,15 +166,15 @@ static enum tg_err redecide(struct tg_db *db, struct json_object *old, struct tg
 		if (h != TG_HASH_NONE && json_object_is_type(hex, json_type_string))
 			snprintf(f.digest[h], sizeof(f.digest[h]), "%s", json_object_get_string(hex));
 	}
-	f.product = jstr(facts, "product");
-	f.version = jstr(facts, "version");
+	f.product = tg_jstr(facts, "product");
+	f.version = tg_jstr(facts, "version");
 	/* The signer as the records hold it now: revoked, expired, moved. */
-	if (key && jstr(key, "fingerprint")) {
-		r = tg_rec_key_get(db, jstr(key, "fingerprint"), &k, d);
+	if (key && tg_jstr(key, "fingerprint")) {
+		r = tg_rec_key_get(db, tg_jstr(key, "fingerprint"), &k, d);
 		if (r == TG_E_NOTFOUND) {
 			r = TG_OK;
 			tg_verdict_reason(v, "KEY_UNKNOWN", "the key %s that signed it is no longer in the records",
-					  jstr(key, "fingerprint"));
+					  tg_jstr(key, "fingerprint"));
 		} else if (r == TG_OK) {
 			f.signer = &k;
 		}
@@ -199,14 +183,14 @@ static enum tg_err redecide(struct tg_db *db, struct json_object *old, struct tg
 		r = tg_policy_evaluate(db, &f, v, d);
 	/* The walker's findings under the product record as it is now (a
 	 * setuid allowance withdrawn). */
-	struct json_object *fs = jget(facts, "findings");
+	struct json_object *fs = tg_jget(facts, "findings");
 	bool strict = v->tier >= 3 || v->cii;
 	for (size_t i = 0; r == TG_OK && fs && i < json_object_array_length(fs); i++) {
 		struct json_object *x = json_object_array_get_idx(fs, i);
-		const char *code = jstr(x, "code") ? jstr(x, "code") : "ARCHIVE_MALFORMED";
+		const char *code = tg_jstr(x, "code") ? tg_jstr(x, "code") : "ARCHIVE_MALFORMED";
 		bool allowed = strcmp(code, "ARCHIVE_SETUID") == 0 && tg_list_has(v->product_allow, "setuid");
-		if ((json_object_get_boolean(jget(x, "always")) || strict) && !allowed)
-			tg_verdict_reason(v, code, "%s", jstr(x, "detail") ? jstr(x, "detail") : "");
+		if ((json_object_get_boolean(tg_jget(x, "always")) || strict) && !allowed)
+			tg_verdict_reason(v, code, "%s", tg_jstr(x, "detail") ? tg_jstr(x, "detail") : "");
 	}
 	if (r == TG_OK)
 		tg_verdict_finish(v);
@@ -230,12 +214,12 @@ static enum tg_err record_changed(struct tg_ctx *ctx, struct tg_db *db, int64_t 
 
 	/* What the old verdict saw of the file stays part of the record. */
 	for (size_t i = 0; i < TG_ARRAY_SIZE(carry); i++) {
-		struct json_object *x = jget(old, carry[i]);
+		struct json_object *x = tg_jget(old, carry[i]);
 		if (x)
 			json_object_object_add(report, carry[i], json_object_get(x));
 	}
 	json_object_object_add(report, "reevaluates", json_object_new_int64(old_id));
-	tg_json_str(report, "previous_verdict", jstr(old, "verdict"));
+	tg_json_str(report, "previous_verdict", tg_jstr(old, "verdict"));
 	r = tg_evidence_stamp(db, report, ctx->actor, d);
 	if (r != TG_OK)
 		return r;
