@@ -4,6 +4,9 @@
  * EK certificate describe), and restricted signing AKs as tpm2_createak
  * makes them (RSASSA-SHA256 2048, or ECDSA-SHA256 P-256).
  */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +16,69 @@
 #include <tss2/tss2_tctildr.h>
 
 #include "tpm.h"
+
+/* libtss2-esys is opened when a TPM is first opened, not at start-up: it
+ * pulls in OpenSSL's libcrypto, and relocating that costs every process a
+ * millisecond or more — every `check`, which never talks to a TPM, paid it.
+ * Every ESYS function this file calls is named in this one table and
+ * resolved together; a library that is missing or lacks one of them is a
+ * one-line TG_E_TPM, never a call through a null pointer. */
+#define ESYS_FUNCS(X) \
+	X(Esys_ActivateCredential) \
+	X(Esys_Create) \
+	X(Esys_CreatePrimary) \
+	X(Esys_EvictControl) \
+	X(Esys_Finalize) \
+	X(Esys_FlushContext) \
+	X(Esys_Free) \
+	X(Esys_Initialize) \
+	X(Esys_Load) \
+	X(Esys_NV_DefineSpace) \
+	X(Esys_NV_Increment) \
+	X(Esys_NV_Read) \
+	X(Esys_NV_Write) \
+	X(Esys_PCR_Extend) \
+	X(Esys_PCR_Read) \
+	X(Esys_PolicySecret) \
+	X(Esys_Quote) \
+	X(Esys_ReadPublic) \
+	X(Esys_StartAuthSession) \
+	X(Esys_TR_FromTPMPublic)
+
+static struct {
+#define ESYS_PTR(fn) __typeof__(fn) *fn;
+	ESYS_FUNCS(ESYS_PTR)
+#undef ESYS_PTR
+} esys;
+
+static pthread_once_t esys_once = PTHREAD_ONCE_INIT;
+static char esys_error[256];
+
+static void esys_load(void)
+{
+	void *h = dlopen("libtss2-esys.so.0", RTLD_NOW | RTLD_LOCAL);
+
+	if (!h) {
+		snprintf(esys_error, sizeof(esys_error), "%s", dlerror());
+		return;
+	}
+#define ESYS_SYM(fn)                                                                          \
+	if (!esys_error[0] && !(*(void **)&esys.fn = dlsym(h, #fn)))                            \
+		snprintf(esys_error, sizeof(esys_error), "libtss2-esys.so.0 has no %s", #fn);
+	ESYS_FUNCS(ESYS_SYM)
+#undef ESYS_SYM
+	if (esys_error[0])
+		memset(&esys, 0, sizeof(esys));
+}
+
+static enum tg_err esys_ready(struct tg_diag *d)
+{
+	pthread_once(&esys_once, esys_load);
+	if (esys_error[0])
+		return tg_fail(d, TG_E_TPM, "TPM: cannot load the TPM software stack: %s (Debian package libtss2-esys-3.0.2-0)",
+			       esys_error);
+	return TG_OK;
+}
 
 struct tg_tpm {
 	TSS2_TCTI_CONTEXT *tcti;
@@ -29,10 +95,12 @@ static enum tg_err tss(TSS2_RC rc, const char *step, struct tg_diag *d)
 
 enum tg_err tg_tpm_open(const char *conf, struct tg_tpm **ret, struct tg_diag *d)
 {
-	struct tg_tpm *t = calloc(1, sizeof(*t));
-	enum tg_err r;
+	struct tg_tpm *t;
+	enum tg_err r = esys_ready(d);
 
-	if (!t)
+	if (r != TG_OK)
+		return r;
+	if (!(t = calloc(1, sizeof(*t))))
 		return TG_E_NOMEM;
 	if (!conf || !*conf)
 		conf = getenv("TPM2TOOLS_TCTI");
@@ -40,7 +108,7 @@ enum tg_err tg_tpm_open(const char *conf, struct tg_tpm **ret, struct tg_diag *d
 		conf = getenv("TSS2_TCTI");
 	r = tss(Tss2_TctiLdr_Initialize(conf && *conf ? conf : NULL, &t->tcti), "opening the TCTI", d);
 	if (r == TG_OK)
-		r = tss(Esys_Initialize(&t->ectx, t->tcti, NULL), "ESYS initialisation", d);
+		r = tss(esys.Esys_Initialize(&t->ectx, t->tcti, NULL), "ESYS initialisation", d);
 	if (r != TG_OK) {
 		tg_tpm_close(t);
 		return r;
@@ -54,7 +122,7 @@ void tg_tpm_close(struct tg_tpm *t)
 	if (!t)
 		return;
 	if (t->ectx)
-		Esys_Finalize(&t->ectx);
+		esys.Esys_Finalize(&t->ectx);
 	if (t->tcti)
 		Tss2_TctiLdr_Finalize(&t->tcti);
 	free(t);
@@ -130,11 +198,11 @@ static void ak_template(TPM2B_PUBLIC *p, bool ecc)
 static enum tg_err ek_session(ESYS_CONTEXT *e, ESYS_TR *s, struct tg_diag *d)
 {
 	TPMT_SYM_DEF sym = { .algorithm = TPM2_ALG_NULL };
-	enum tg_err r = tss(Esys_StartAuthSession(e, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+	enum tg_err r = tss(esys.Esys_StartAuthSession(e, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 						  ESYS_TR_NONE, NULL, TPM2_SE_POLICY, &sym, TPM2_ALG_SHA256, s),
 			    "starting a policy session", d);
 	if (r == TG_OK)
-		r = tss(Esys_PolicySecret(e, ESYS_TR_RH_ENDORSEMENT, *s, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+		r = tss(esys.Esys_PolicySecret(e, ESYS_TR_RH_ENDORSEMENT, *s, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
 					  NULL, NULL, NULL, 0, NULL, NULL),
 			"PolicySecret(endorsement) for the EK", d);
 	return r;
@@ -154,49 +222,49 @@ static enum tg_err ak_handle(struct tg_tpm *t, bool ecc, ESYS_TR *ak, bool *crea
 	enum tg_err r;
 
 	*created = false;
-	if (Esys_TR_FromTPMPublic(e, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ak) == TSS2_RC_SUCCESS) {
+	if (esys.Esys_TR_FromTPMPublic(e, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ak) == TSS2_RC_SUCCESS) {
 		/* Only a restricted signing key of the asked type is used. */
 		TPM2B_PUBLIC *p = NULL;
-		r = tss(Esys_ReadPublic(e, *ak, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &p, NULL, NULL),
+		r = tss(esys.Esys_ReadPublic(e, *ak, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &p, NULL, NULL),
 			"reading the persisted AK", d);
 		if (r == TG_OK && (p->publicArea.type != (ecc ? TPM2_ALG_ECC : TPM2_ALG_RSA) ||
 				   !(p->publicArea.objectAttributes & TPMA_OBJECT_RESTRICTED) ||
 				   !(p->publicArea.objectAttributes & TPMA_OBJECT_SIGN_ENCRYPT)))
 			r = tg_fail(d, TG_E_TPM, "TPM: handle 0x%x holds a key that is not a restricted %s signing key", h,
 				    ecc ? "ECC" : "RSA");
-		Esys_Free(p);
+		esys.Esys_Free(p);
 		return r;
 	}
 	ek_template(&ekt, false);
 	ak_template(&akt, ecc);
-	r = tss(Esys_CreatePrimary(e, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &ekt,
+	r = tss(esys.Esys_CreatePrimary(e, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &ekt,
 				   &outside, &none, &ek, &ek_pub, NULL, NULL, NULL),
 		"creating the EK", d);
 	if (r == TG_OK)
 		r = ek_session(e, &s, d);
 	if (r == TG_OK)
-		r = tss(Esys_Create(e, ek, s, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &akt, &outside, &none, &out_priv, &out_pub,
+		r = tss(esys.Esys_Create(e, ek, s, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &akt, &outside, &none, &out_priv, &out_pub,
 				    NULL, NULL, NULL),
 			"creating the AK under the EK", d);
 	if (s != ESYS_TR_NONE)
-		Esys_FlushContext(e, s);
+		esys.Esys_FlushContext(e, s);
 	s = ESYS_TR_NONE;
 	if (r == TG_OK)
 		r = ek_session(e, &s, d);
 	if (r == TG_OK)
-		r = tss(Esys_Load(e, ek, s, ESYS_TR_NONE, ESYS_TR_NONE, out_priv, out_pub, &loaded), "loading the AK", d);
+		r = tss(esys.Esys_Load(e, ek, s, ESYS_TR_NONE, ESYS_TR_NONE, out_priv, out_pub, &loaded), "loading the AK", d);
 	if (s != ESYS_TR_NONE)
-		Esys_FlushContext(e, s);
+		esys.Esys_FlushContext(e, s);
 	if (r == TG_OK)
-		r = tss(Esys_EvictControl(e, ESYS_TR_RH_OWNER, loaded, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, h, ak),
+		r = tss(esys.Esys_EvictControl(e, ESYS_TR_RH_OWNER, loaded, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, h, ak),
 			"persisting the AK", d);
 	if (loaded != ESYS_TR_NONE)
-		Esys_FlushContext(e, loaded);
+		esys.Esys_FlushContext(e, loaded);
 	if (ek != ESYS_TR_NONE)
-		Esys_FlushContext(e, ek);
-	Esys_Free(ek_pub);
-	Esys_Free(out_pub);
-	Esys_Free(out_priv);
+		esys.Esys_FlushContext(e, ek);
+	esys.Esys_Free(ek_pub);
+	esys.Esys_Free(out_pub);
+	esys.Esys_Free(out_priv);
 	*created = r == TG_OK;
 	return r;
 }
@@ -239,10 +307,10 @@ enum tg_err tg_tpm_quote(struct tg_tpm *t, bool ecc, const uint8_t *nonce, size_
 	q->pcr_mask = mask;
 	r = ak_handle(t, ecc, &ak, &q->ak_created, d);
 	if (r == TG_OK)
-		r = tss(Esys_Quote(e, ak, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &qd, &scheme, &sel, &quoted, &sig),
+		r = tss(esys.Esys_Quote(e, ak, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &qd, &scheme, &sel, &quoted, &sig),
 			"quote", d);
 	if (r == TG_OK)
-		r = tss(Esys_ReadPublic(e, ak, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, NULL, NULL),
+		r = tss(esys.Esys_ReadPublic(e, ak, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, NULL, NULL),
 			"reading the AK", d);
 	if (r == TG_OK)
 		r = dup_bytes(quoted->attestationData, quoted->size, &q->attest, &q->attest_len);
@@ -267,7 +335,7 @@ enum tg_err tg_tpm_quote(struct tg_tpm *t, bool ecc, const uint8_t *nonce, size_
 		for (int i = 0; i < 24; i++)
 			if (left & (1u << i))
 				ask.pcrSelections[0].pcrSelect[i / 8] |= (uint8_t)(1u << (i % 8));
-		r = tss(Esys_PCR_Read(e, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &ask, NULL, &got, &vals), "reading PCRs", d);
+		r = tss(esys.Esys_PCR_Read(e, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &ask, NULL, &got, &vals), "reading PCRs", d);
 		size_t k = 0;
 		uint32_t before = left;
 		for (int i = 0; r == TG_OK && i < 24 && k < vals->count; i++)
@@ -279,14 +347,14 @@ enum tg_err tg_tpm_quote(struct tg_tpm *t, bool ecc, const uint8_t *nonce, size_
 				memcpy(q->pcr[i], vals->digests[k++].buffer, 32);
 				left &= ~(1u << i);
 			}
-		Esys_Free(got);
-		Esys_Free(vals);
+		esys.Esys_Free(got);
+		esys.Esys_Free(vals);
 		if (r == TG_OK && left == before)
 			r = tg_fail(d, TG_E_TPM, "TPM: the SHA-256 PCR bank is not allocated");
 	}
-	Esys_Free(quoted);
-	Esys_Free(sig);
-	Esys_Free(pub);
+	esys.Esys_Free(quoted);
+	esys.Esys_Free(sig);
+	esys.Esys_Free(pub);
 	if (r != TG_OK)
 		tg_tpm_quote_release(q);
 	return r;
@@ -296,7 +364,7 @@ enum tg_err tg_tpm_quote(struct tg_tpm *t, bool ecc, const uint8_t *nonce, size_
 
 static enum tg_err nv_handle(ESYS_CONTEXT *e, TPM2_HANDLE h, ESYS_TR *tr, bool *present)
 {
-	*present = Esys_TR_FromTPMPublic(e, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, tr) == TSS2_RC_SUCCESS;
+	*present = esys.Esys_TR_FromTPMPublic(e, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, tr) == TSS2_RC_SUCCESS;
 	return TG_OK;
 }
 
@@ -314,7 +382,7 @@ static enum tg_err nv_define(ESYS_CONTEXT *e, TPM2_HANDLE h, TPMA_NV type, uint1
 	pub.nvPublic.nameAlg = TPM2_ALG_SHA256;
 	pub.nvPublic.attributes = type | TPMA_NV_OWNERWRITE | TPMA_NV_OWNERREAD | TPMA_NV_NO_DA;
 	pub.nvPublic.dataSize = size;
-	return tss(Esys_NV_DefineSpace(e, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &auth, &pub,
+	return tss(esys.Esys_NV_DefineSpace(e, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &auth, &pub,
 				       &tr),
 		   "defining the audit anchor NV index", d);
 }
@@ -345,14 +413,14 @@ static void put_be64(uint8_t *p, uint64_t v)
 static enum tg_err nv_read(ESYS_CONTEXT *e, ESYS_TR tr, uint16_t size, uint8_t *out, struct tg_diag *d)
 {
 	TPM2B_MAX_NV_BUFFER *data = NULL;
-	enum tg_err r = tss(Esys_NV_Read(e, ESYS_TR_RH_OWNER, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, size, 0,
+	enum tg_err r = tss(esys.Esys_NV_Read(e, ESYS_TR_RH_OWNER, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, size, 0,
 					 &data),
 			    "reading the audit anchor", d);
 	if (r == TG_OK && data->size != size)
 		r = tg_fail(d, TG_E_TPM, "TPM: the audit anchor has %u bytes, not %u", data->size, size);
 	if (r == TG_OK)
 		memcpy(out, data->buffer, size);
-	Esys_Free(data);
+	esys.Esys_Free(data);
 	return r;
 }
 
@@ -370,7 +438,7 @@ enum tg_err tg_tpm_anchor_write(struct tg_tpm *t, uint64_t seq, const uint8_t ha
 	if (!pc || !ph)
 		return tg_fail(d, TG_E_TPM, "TPM: the audit anchor NV indices are missing (audit anchor was not run on "
 			       "this TPM, or they were removed)");
-	r = tss(Esys_NV_Increment(e, ESYS_TR_RH_OWNER, ctr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE),
+	r = tss(esys.Esys_NV_Increment(e, ESYS_TR_RH_OWNER, ctr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE),
 		"counting the audit anchor up", d);
 	if (r == TG_OK)
 		r = nv_read(e, ctr, 8, c, d);
@@ -379,7 +447,7 @@ enum tg_err tg_tpm_anchor_write(struct tg_tpm *t, uint64_t seq, const uint8_t ha
 	put_be64(data.buffer, seq);
 	memcpy(data.buffer + 8, c, 8);
 	memcpy(data.buffer + 16, hash, 32);
-	return tss(Esys_NV_Write(e, ESYS_TR_RH_OWNER, head, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &data, 0),
+	return tss(esys.Esys_NV_Write(e, ESYS_TR_RH_OWNER, head, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &data, 0),
 		   "writing the audit anchor", d);
 }
 
@@ -417,7 +485,7 @@ enum tg_err tg_tpm_extend(struct tg_tpm *t, unsigned pcr, const uint8_t digest[3
 		return tg_fail(d, TG_E_USAGE, "PCR %u does not exist", pcr);
 	v.digests[0].hashAlg = TPM2_ALG_SHA256;
 	memcpy(v.digests[0].digest.sha256, digest, 32);
-	return tss(Esys_PCR_Extend(t->ectx, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &v),
+	return tss(esys.Esys_PCR_Extend(t->ectx, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &v),
 		   "extending the decision PCR", d);
 }
 
@@ -445,24 +513,24 @@ enum tg_err tg_tpm_activate(struct tg_tpm *t, bool ecc, bool ek_ecc, const uint8
 	r = ak_handle(t, ecc, &ak, &created, d);
 	if (r == TG_OK) {
 		ek_template(&ekt, ek_ecc);
-		r = tss(Esys_CreatePrimary(e, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens,
+		r = tss(esys.Esys_CreatePrimary(e, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens,
 					   &ekt, &outside, &none, &ek, &ek_pub, NULL, NULL, NULL),
 			"creating the EK", d);
 	}
 	if (r == TG_OK)
 		r = ek_session(e, &s, d);
 	if (r == TG_OK)
-		r = tss(Esys_ActivateCredential(e, ak, ek, ESYS_TR_PASSWORD, s, ESYS_TR_NONE, &id, &es, &cert),
+		r = tss(esys.Esys_ActivateCredential(e, ak, ek, ESYS_TR_PASSWORD, s, ESYS_TR_NONE, &id, &es, &cert),
 			"activating the credential (it was not made for this TPM's EK and AK)", d);
 	if (r == TG_OK) {
 		memcpy(secret, cert->buffer, cert->size);
 		*sl = cert->size;
 	}
 	if (s != ESYS_TR_NONE)
-		Esys_FlushContext(e, s);
+		esys.Esys_FlushContext(e, s);
 	if (ek != ESYS_TR_NONE)
-		Esys_FlushContext(e, ek);
-	Esys_Free(ek_pub);
-	Esys_Free(cert);
+		esys.Esys_FlushContext(e, ek);
+	esys.Esys_Free(ek_pub);
+	esys.Esys_Free(cert);
 	return r;
 }
