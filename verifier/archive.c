@@ -1489,12 +1489,37 @@ static enum tg_err writer_like(struct archive *in, struct archive **ret, const c
 		return tg_fail(d, TG_E_UNSUPPORTED, "%s: an ar archive cannot take an added member; sign it detached (--sig)",
 			       what);
 	}
+	/* Each writer named, not archive_write_set_format(code): that one
+	 * table drags every writer libarchive has (xar's needs libxml2 and
+	 * ICU) into the program, and their start-up cost into every check. */
 	switch (fmt) {
 	case ARCHIVE_FORMAT_TAR:
+	case ARCHIVE_FORMAT_TAR_PAX_RESTRICTED:
 		rc = archive_write_set_format_pax_restricted(w);
 		break;
+	case ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE:
+		rc = archive_write_set_format_pax(w);
+		break;
+	case ARCHIVE_FORMAT_TAR_USTAR:
+		rc = archive_write_set_format_ustar(w);
+		break;
+	case ARCHIVE_FORMAT_TAR_GNUTAR:
+		rc = archive_write_set_format_gnutar(w);
+		break;
+	case ARCHIVE_FORMAT_ZIP:
+		rc = archive_write_set_format_zip(w);
+		break;
+	case ARCHIVE_FORMAT_CPIO:
+	case ARCHIVE_FORMAT_CPIO_POSIX:
+		rc = archive_write_set_format_cpio(w);
+		break;
+	case ARCHIVE_FORMAT_CPIO_SVR4_NOCRC:
+		rc = archive_write_set_format_cpio_newc(w);
+		break;
 	default:
-		rc = archive_write_set_format(w, fmt);
+		archive_write_free(w);
+		return tg_fail(d, TG_E_UNSUPPORTED, "%s: cannot write this archive format (%s)", what,
+			       archive_format_name(in));
 	}
 	if (rc == ARCHIVE_OK && filt != ARCHIVE_FILTER_NONE)
 		rc = archive_write_add_filter(w, filt);

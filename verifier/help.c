@@ -1,6 +1,10 @@
 /* The help table and its printers (help.h). */
 #include <string.h>
 
+#include <archive.h>
+#include <gcrypt.h>
+#include <sqlite3.h>
+
 #include "help.h"
 #include "../common/encoding.h"
 #include "../common/file.h"
@@ -511,6 +515,16 @@ void tg_help_print_version(FILE *f)
 	if (tg_build_digest(digest))
 		fprintf(f, ", build sha256:%s", digest);
 	fprintf(f, ")\n");
+	/* The parsers of hostile input it carries: libarchive is linked into
+	 * the binary (Makefile, STATIC_ARCHIVE), so its security updates need
+	 * a rebuild; the others are the system's shared libraries. */
+	fprintf(f, "%s (%s), libgcrypt %s, SQLite %s\n", archive_version_string(),
+#ifdef TG_STATIC_ARCHIVE
+		"linked in",
+#else
+		"shared",
+#endif
+		gcry_check_version(NULL), sqlite3_libversion());
 }
 
 const char *tg_tool_version(void)

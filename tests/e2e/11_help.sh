@@ -35,6 +35,8 @@ expect 0 "help --help" -- tg help --help
 expect 0 "--version" -- tg --version
 printf '%s' "$LAST_OUT" | grep -Eq '^trustgate [0-9]+\.[0-9]+.* \(commit [^,]+, build sha256:[0-9a-f]{64}\)$' \
 	&& ok "--version: version, commit, build digest" || bad "--version format: $LAST_OUT"
+printf '%s' "$LAST_OUT" | grep -Eq '^libarchive [0-9.]+ \((linked in|shared)\), libgcrypt [0-9.]+, SQLite [0-9.]+$' \
+	&& ok "--version: the parser libraries inside and whether libarchive is linked in" || bad "--version libraries: $LAST_OUT"
 want=$(sha256sum "$TG_BIN" | cut -d' ' -f1)
 printf '%s' "$LAST_OUT" | grep -q "sha256:$want" && ok "build digest is the executable's SHA-256" || bad "build digest is the executable's SHA-256"
 
