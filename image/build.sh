@@ -19,10 +19,12 @@ mkdir -p "$R"/{bin,sbin,proc,sys,dev,tmp,lib/modules,var/lib/trustgate,etc}
 cp /bin/busybox "$R/bin/busybox"
 for a in sh mount insmod cat echo sleep tar base64 poweroff mkdir ls; do ln -sf busybox "$R/bin/$a"; done
 cp "$TG" "$R/bin/trustgate"
-# trustgate's shared libraries, and the TCTI the TSS loads at run time.
+# trustgate's shared libraries, and those opened at run time: ESYS (opened
+# by measure/tpm.c on first TPM use) and the TCTI the TSS loads.
 libs() { ldd "$1" | awk '/=> \// {print $3} /^\t\/lib/ {print $1}'; }
 TCTI=$(ls /usr/lib/x86_64-linux-gnu/libtss2-tcti-device.so.0* | head -1)
-for f in $(libs "$TG") $(libs "$TCTI") "$TCTI"; do
+ESYS=/usr/lib/x86_64-linux-gnu/libtss2-esys.so.0
+for f in $(libs "$TG") $(libs "$TCTI") "$TCTI" $(libs "$ESYS") "$ESYS"; do
 	mkdir -p "$R$(dirname "$f")"
 	cp -L "$f" "$R$f"
 done
