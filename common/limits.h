@@ -63,6 +63,7 @@
 
 /* Hosts in one `attest --batch`. */
 #define TG_MAX_BATCH           100000u
+#define TG_MAX_BATCH_LIST      (64u * 1024u * 1024u)   /* check --batch: the list of files */
 
 /* Audit log rows read by `audit verify` in one pass are streamed; no cap. */
 

@@ -151,6 +151,9 @@ FILE *tg_out_open(void);
 void tg_out_seal(void);
 void tg_out_committed(void);
 bool tg_out_flush(void);
+/* The sealed output handed to the caller instead of written (check
+ * --batch: a worker sends it to the process that prints in order). */
+char *tg_out_take(size_t *len);
 void tg_out_discard(void);
 /* Turn fatal signals into exit 2 (showing a recorded verdict first). */
 void tg_crash_guard_install(void);

@@ -9,11 +9,14 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "evidence.h"
@@ -29,6 +32,7 @@
 #include "../common/crypto.h"
 #include "../common/encoding.h"
 #include "../common/file.h"
+#include "../common/text.h"
 #include "../common/version.h"
 #include "../db/records.h"
 
@@ -1017,12 +1021,33 @@ static struct json_object *facts_json(const struct tg_findings *f, const struct 
 	return o;
 }
 
+/* What one check is given; the same for a single FILE and for each line of
+ * --batch. */
+struct check_args {
+	const char *file, *sig, *apt_lists, *product, *version;
+};
+
+/* How a recorded verdict is shown: the full report (or its JSON) for one
+ * file; one line (or one compact JSON line) per file for --batch. */
+enum check_render { RENDER_FULL, RENDER_JSON, RENDER_LINE, RENDER_JSONL };
+
+static void render_line(FILE *o, const struct tg_verdict *v, int64_t id)
+{
+	char shown[1024];
+
+	tg_text_quote(v->path, shown, sizeof(shown));
+	fprintf(o, "%s  %s  %s  verdict %lld", v->approved ? "APPROVED" : "REJECTED", v->kind, shown, (long long)id);
+	for (size_t i = 0; i < v->nreasons; i++)
+		fprintf(o, "%s%s", i ? "," : "  ", v->reasons[i].code);
+	fputc('\n', o);
+}
+
 /* Stamp the verdict as evidence, store it with its audit row, render what
  * the user sees (with the verdict id and audit row), then commit: a
  * recorded verdict is a shown one, even if the process dies in between
  * (verifier/output.c); a crash before the commit leaves nothing. */
 static enum tg_err record_verdict(struct tg_ctx *ctx, struct tg_db *db, struct tg_verdict *v,
-				  struct json_object *report, struct tg_diag *d)
+				  struct json_object *report, enum check_render how, struct tg_diag *d)
 {
 	_cleanup_json_ struct json_object *detail = json_object_new_object();
 	_cleanup_free_ char *text = NULL;
@@ -1073,11 +1098,21 @@ static enum tg_err record_verdict(struct tg_ctx *ctx, struct tg_db *db, struct t
 	if (r != TG_OK)
 		goto fail;
 	FILE *o = tg_out_open();
-	if (ctx->json) {
+	switch (how) {
+	case RENDER_JSON:
 		tg_cli_fprint_json(o, report);
-	} else {
+		break;
+	case RENDER_JSONL:
+		fprintf(o, "%s\n", json_object_to_json_string_ext(report, JSON_C_TO_STRING_PLAIN |
+									  JSON_C_TO_STRING_NOSLASHESCAPE));
+		break;
+	case RENDER_LINE:
+		render_line(o, v, id);
+		break;
+	case RENDER_FULL:
 		tg_report_fprint(o, v);
 		tg_evidence_fprint(o, report);
+		break;
 	}
 	tg_out_seal();
 	tg_test_crash_point("check-before-record");
@@ -1282,7 +1317,13 @@ static bool swapped(const char *path, uint64_t size)
 		siglen == 512 || (len > 10 && memcmp(buf, "-----BEGIN PGP SIGNATURE", 10) == 0));
 }
 
-int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
+/* One file through the whole check: its inputs read, the pass over its
+ * bytes, the signature, the policy, the verdict recorded and rendered into
+ * the output (tg_out_*) in the form asked for.  TG_OK means a verdict was
+ * recorded (*approved says which); anything else means none was, and d
+ * says why.  The records stay open across calls (check --batch). */
+static enum tg_err check_one(struct tg_ctx *ctx, struct tg_db *db, const struct check_args *a,
+			     enum check_render how, bool *approved, struct tg_diag *d)
 {
 	static char sm2_hint[320];
 	static const char *const blob_purposes[] = { "firmware", "package", NULL };
@@ -1295,19 +1336,9 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	struct keylist kl = { 0 };
 	struct tg_pgp_verify pgpv = { .in_fd = -1, .out_fd = -1 };
 	bool pgp_started = false;
-	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
 	_cleanup_json_ struct json_object *report = NULL;
 	_cleanup_free_ uint8_t *sigfile = NULL, *sig = NULL;
 	_cleanup_close_ int fd = -1;
-	const char *sigpath = NULL, *product = NULL, *version = NULL, *apt_lists = NULL;
-	const struct tg_opt opts[] = {
-		{ "sig", true, &sigpath, NULL },
-		{ "apt-lists", true, &apt_lists, NULL },
-		{ "product", true, &product, NULL },
-		{ "version", true, &version, NULL },
-		{ NULL, false, NULL, NULL },
-	};
-	struct tg_diag d = { { 0 } };
 	struct tg_verdict v = { 0 };
 	struct tg_findings f = { 0 };
 	struct plan pl = { 0 };
@@ -1316,34 +1347,18 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	size_t siglen = 0, sigfile_len = 0;
 	uint64_t size = 0;
 	ssize_t hn;
-	char **pos;
-	int npos, exit_code;
 	enum tg_err r;
 
-	/* -- options */
-	r = tg_cli_parse(ctx, argc, argv, opts, 1, 1, &pos, &npos, &d);
-	if (r != TG_OK)
-		return tg_cli_fail(ctx, r, &d);
-	if (apt_lists && sigpath)
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--sig and --apt-lists are two sources of the signature: "
-						"give one"), &d);
-	if (product && (r = tg_cli_name_arg("--product", product, &d)) != TG_OK)
-		return tg_cli_fail(ctx, r, &d);
-	char vcanon[TG_MAX_VERSION + 1];
-	if (version && !tg_version_canonical(version, vcanon, sizeof(vcanon)))
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--version '%s' is not a version", version), &d);
-	if (version)
-		version = vcanon;  /* one spelling per version: lookups and reports */
+	*approved = false;
 
 	/* -- inputs: records, file, signature */
-	r = tg_cli_open_db(ctx, &db, &d);
-	if (r == TG_OK)
-		r = tg_file_open(pos[0], TG_MAX_BLOB_SIZE, &fd, &size, &d);
+	fw_lease_broken = 0;
+	r = tg_file_open(a->file, TG_MAX_BLOB_SIZE, &fd, &size, d);
 	if (r != TG_OK)
-		return tg_cli_fail(ctx, r, &d);
+		return r;
 	hn = pread(fd, head, sizeof(head), 0);
 	if (hn < 0)
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_IO, "%s: read failed: %s", pos[0], strerror(errno)), &d);
+		return tg_fail(d, TG_E_IO, "%s: read failed: %s", a->file, strerror(errno));
 	v.kind = detect_kind(head, (size_t)hn);
 	/* A zip behind a stub is still a package (THREATS case 7e): walked,
 	 * and refused for its prefix, never approved as an opaque blob. */
@@ -1352,46 +1367,46 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 		v.kind = "archive";
 	/* A PE/COFF image without --sig carries its own (Authenticode)
 	 * signature; with --sig it is a blob under a detached signature. */
-	if (strcmp(v.kind, "blob") == 0 && !sigpath && tg_pe_magic(head, (size_t)hn))
+	if (strcmp(v.kind, "blob") == 0 && !a->sig && tg_pe_magic(head, (size_t)hn))
 		v.kind = "pe";
 	bool is_fit = strcmp(v.kind, "fit") == 0, is_capsule = strcmp(v.kind, "capsule") == 0,
 	     is_pe = strcmp(v.kind, "pe") == 0;
-	if ((is_fit || is_capsule) && sigpath)
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "%s: a %s carries its signatures inside; --sig is not "
-						"used for it", pos[0], is_fit ? "FIT" : "UEFI capsule"), &d);
-	if (sigpath) {
-		r = tg_file_read(sigpath, TG_MAX_SIG_FILE, &sigfile, &sigfile_len, &d);
+	if ((is_fit || is_capsule) && a->sig)
+		return tg_fail(d, TG_E_USAGE, "%s: a %s carries its signatures inside; --sig is not "
+						"used for it", a->file, is_fit ? "FIT" : "UEFI capsule");
+	if (a->sig) {
+		r = tg_file_read(a->sig, TG_MAX_SIG_FILE, &sigfile, &sigfile_len, d);
 		if (r == TG_OK)
-			r = decode_sig(sigpath, sigfile, sigfile_len, &sig, &siglen, &d);
+			r = decode_sig(a->sig, sigfile, sigfile_len, &sig, &siglen, d);
 		/* No signature we read is over 1,100 bytes of raw signature
 		 * (RSA-8192: 1,024); a file of that size as --sig and a small
 		 * signature-shaped FILE are the two arguments swapped. */
-		if ((r != TG_OK || (siglen > 1100 && !tg_pgp_is_signature(sig, siglen))) && swapped(pos[0], size))
-			r = tg_fail(&d, TG_E_USAGE, "%s is not a signature, but %s looks like one: FILE and --sig swapped? "
-					"(trustgate check FILE --sig SIGNATURE)", sigpath, pos[0]);
+		if ((r != TG_OK || (siglen > 1100 && !tg_pgp_is_signature(sig, siglen))) && swapped(a->file, size))
+			r = tg_fail(d, TG_E_USAGE, "%s is not a signature, but %s looks like one: FILE and --sig swapped? "
+					"(trustgate check FILE --sig SIGNATURE)", a->sig, a->file);
 		if (r != TG_OK)
-			return tg_cli_fail(ctx, r, &d);
+			return r;
 		if (siglen < 8)
-			return tg_cli_fail(ctx, tg_fail(&d, TG_E_FORMAT, "%s: signature is truncated (%zu bytes)", sigpath, siglen), &d);
+			return tg_fail(d, TG_E_FORMAT, "%s: signature is truncated (%zu bytes)", a->sig, siglen);
 	}
 
 	/* -- candidate keys and the digests they need */
 	pl.sig = tg_span_make(sig, siglen);
 	pl.sig_is_der = sig && tg_sig_is_der_ecdsa(pl.sig);
-	pl.d = &d;
+	pl.d = d;
 	if (sig)
-		r = tg_rec_key_each(db, 0, add_candidate, &pl, &d);
+		r = tg_rec_key_each(db, 0, add_candidate, &pl, d);
 	/* Every digest algorithm a release of the records uses, so a release
 	 * is found (and a revoked one refused) whatever it was recorded in. */
 	unsigned release_algs = 0;
 	if (r == TG_OK)
-		r = tg_rec_release_algs(db, &release_algs, &d);
+		r = tg_rec_release_algs(db, &release_algs, d);
 	if (r != TG_OK)
 		goto fail;
 	pl.need |= release_algs | 1u << TG_HASH_SHA256;
 	for (int h = 1; h < TG_HASH__COUNT; h++)
 		if ((pl.need & (1u << h)) && tg_md_new((enum tg_hash)h, &st.md[h]) != TG_OK) {
-			r = tg_fail(&d, TG_E_CRYPTO, "digest %s unavailable", tg_hash_name((enum tg_hash)h));
+			r = tg_fail(d, TG_E_CRYPTO, "digest %s unavailable", tg_hash_name((enum tg_hash)h));
 			goto fail;
 		}
 	if (pl.n_keyed) {
@@ -1417,7 +1432,7 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 			 * (THREATS case 34). */
 			if (tg_sm2_za(c->key, TG_SM2_DEFAULT_ID, za) != TG_OK ||
 			    tg_md_new(TG_HASH_SM3, &st.za[st.n_za]) != TG_OK) {
-				r = tg_fail(&d, TG_E_CRYPTO, "SM2: cannot compute ZA");
+				r = tg_fail(d, TG_E_CRYPTO, "SM2: cannot compute ZA");
 				goto fail;
 			}
 			tg_md_write(st.za[st.n_za++], za, 32);
@@ -1427,9 +1442,9 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	/* -- OpenPGP: gpgv reads the very bytes of the pass below */
 	bool pgp = sig && tg_pgp_is_signature(sig, siglen);
 	if (pgp) {
-		r = tg_rec_key_each(db, 0, collect_key, &kl, &d);
+		r = tg_rec_key_each(db, 0, collect_key, &kl, d);
 		if (r == TG_OK)
-			r = tg_pgp_verify_start(tg_span_make(sig, siglen), sigpath, kl.k, kl.n, &pgpv, &d);
+			r = tg_pgp_verify_start(tg_span_make(sig, siglen), a->sig, kl.k, kl.n, &pgpv, d);
 		if (r != TG_OK)
 			goto fail;
 		pgp_started = true;
@@ -1439,7 +1454,7 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	/* -- one pass over the file */
 	if (is_fit || is_capsule || is_pe) {
 		fw.kind = is_fit ? FW_FIT : is_capsule ? FW_CAPSULE : FW_PE;
-		r = firmware_pass(pos[0], fd, size, &st, &fwmem, &fw, &d);
+		r = firmware_pass(a->file, fd, size, &st, &fwmem, &fw, d);
 	} else if (strcmp(v.kind, "archive") == 0 && !zip_tail) {
 		struct archive_feed feed = { .fd = fd, .st = &st, .size = size, .copy_fd = -1 };
 		/* Mapped under a read lease when one can be had (no copy out of
@@ -1458,15 +1473,15 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 			const char *tmp = getenv("TMPDIR");
 			feed.copy_fd = open(tmp && *tmp ? tmp : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 			if (feed.copy_fd < 0) {
-				r = tg_fail(&d, TG_E_IO, "%s: cannot create a private copy for the zip cross-check: %s",
-					    pos[0], strerror(errno));
+				r = tg_fail(d, TG_E_IO, "%s: cannot create a private copy for the zip cross-check: %s",
+					    a->file, strerror(errno));
 				goto fail;
 			}
 		}
 		/* Without a detached signature the embedded manifest signs the
 		 * members: hash them all (and in SM3 for the GM profile), and the
 		 * file's own digests in a second thread. */
-		bool manifest_mode = sig == NULL && !apt_lists;
+		bool manifest_mode = sig == NULL && !a->apt_lists;
 		ar.hash_all = manifest_mode || zip;
 		ar.hash_sm3 = manifest_mode && ctx->gm;
 		/* Under an embedded manifest every byte must be accounted for
@@ -1475,13 +1490,13 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 		ar.whole_size = manifest_mode ? size : 0;
 		if (zip && manifest_mode && !zip_at_end(fd, size))
 			tg_archive_finding(&ar, "ARCHIVE_TRAILING_DATA", TG_AR_ALWAYS, "%s: bytes after the zip's end of "
-					   "central directory record are not covered by the signed manifest", pos[0]);
+					   "central directory record are not covered by the signed manifest", a->file);
 		r = feed_start(&feed, ar.hash_all);
 		if (r != TG_OK) {
 			feed_stop(&feed);
 			goto fail;
 		}
-		r = tg_archive_walk(feed_read, &feed, pos[0], &ar, &d);
+		r = tg_archive_walk(feed_read, &feed, a->file, &ar, d);
 		/* Bytes libarchive did not need (padding, trailing data) are
 		 * still covered by the signature digests. */
 		const void *dummy;
@@ -1490,15 +1505,15 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 			;
 		feed_stop(&feed);
 		if (feed.err)
-			r = tg_fail(&d, TG_E_IO, "%s: read failed or the file grew while reading", pos[0]);
+			r = tg_fail(d, TG_E_IO, "%s: read failed or the file grew while reading", a->file);
 		else if (r == TG_OK && feed.got != size)
-			r = tg_fail(&d, TG_E_IO, "%s: file changed size while reading", pos[0]);
+			r = tg_fail(d, TG_E_IO, "%s: file changed size while reading", a->file);
 		if (r == TG_OK && zip)
-			r = zip_cross_check(pos[0], feed.copy_fd, &ar, &d);
+			r = zip_cross_check(a->file, feed.copy_fd, &ar, d);
 		if (feed.copy_fd >= 0)
 			close(feed.copy_fd);
 	} else {
-		r = stream_file(pos[0], fd, size, &st, &d);
+		r = stream_file(a->file, fd, size, &st, d);
 		if (zip_tail) {
 			/* Nothing is walked: streaming readers do not even find
 			 * the members, and what precedes them is unaccounted for. */
@@ -1518,7 +1533,7 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 		struct tg_pgp_result pr;
 		st.pgp = NULL;
 		pgp_started = false;
-		r = tg_pgp_verify_finish(&pgpv, &pr, &d);
+		r = tg_pgp_verify_finish(&pgpv, &pr, d);
 		if (r != TG_OK)
 			goto fail;
 		if (pgpv.not_detached || pgpv.nsigs != 1)
@@ -1582,8 +1597,8 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 		}
 		if (r != TG_OK) {
 			/* The verifier child died: never a silent "invalid". */
-			r = tg_fail(&d, r, "%s: signature verification crashed with key %s; refusing",
-				    sigpath, c->rec.fingerprint);
+			r = tg_fail(d, r, "%s: signature verification crashed with key %s; refusing",
+				    a->sig, c->rec.fingerprint);
 			goto fail;
 		}
 	}
@@ -1600,7 +1615,7 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 			uint8_t e[32], za[32];
 			struct tg_md *md = NULL;
 			bool ok = false;
-			int hfd = open(pos[0], O_RDONLY | O_CLOEXEC);
+			int hfd = open(a->file, O_RDONLY | O_CLOEXEC);
 			if (hfd < 0 || tg_md_new(TG_HASH_SM3, &md) != TG_OK || (variant == 0 && tg_sm2_za(c->key, "", za) != TG_OK)) {
 				if (hfd >= 0)
 					close(hfd);
@@ -1630,7 +1645,7 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	/* -- policy */
 	memcpy(v.sha256, f.digest[TG_HASH_SHA256], 64);
 	v.sha256[64] = '\0';
-	v.path = pos[0];
+	v.path = a->file;
 	v.size = size;
 	v.tier = ctx->tier;
 	v.cii = ctx->cii;
@@ -1638,46 +1653,44 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	f.sig_given = sig != NULL;
 	f.purposes = strcmp(v.kind, "archive") == 0 ? package_purposes :
 		     is_fit || is_capsule || is_pe ? firmware_purposes : blob_purposes;
-	f.product = product;
-	f.version = version;
+	f.product = a->product;
+	f.version = a->version;
 	memcpy(f.other_content_fpr, pl.other_content_fpr, sizeof(f.other_content_fpr));
-	if (apt_lists) {
+	if (a->apt_lists) {
 		if (strcmp(v.kind, "archive") != 0 || !ar.deb_version[0]) {
-			r = tg_fail(&d, TG_E_USAGE, "%s: --apt-lists verifies Debian packages (.deb) only", pos[0]);
+			r = tg_fail(d, TG_E_USAGE, "%s: --apt-lists verifies Debian packages (.deb) only", a->file);
 			goto fail;
 		}
-		r = apt_check(db, apt_lists, &ar, size, &kl, &f, &v, &d);
+		r = apt_check(db, a->apt_lists, &ar, size, &kl, &f, &v, d);
 		if (r != TG_OK)
 			goto fail;
 	} else if (!sig && ar.manifest)
-		r = manifest_check(db, pos[0], &ar, &env, &kl, &f, &v, &d);
+		r = manifest_check(db, a->file, &ar, &env, &kl, &f, &v, d);
 	if (r == TG_OK && (is_fit || is_capsule || is_pe))
-		r = fw_evaluate(db, &fw, &f, &v, &d);
+		r = fw_evaluate(db, &fw, &f, &v, d);
 	if (r == TG_OK)
-		r = tg_policy_evaluate(db, &f, &v, &d);
+		r = tg_policy_evaluate(db, &f, &v, d);
 	if (r == TG_OK && strcmp(v.kind, "archive") == 0)
-		r = archive_verdict(db, &ar, release_algs, &v, &d);
+		r = archive_verdict(db, &ar, release_algs, &v, d);
 	if (r != TG_OK)
 		goto fail;
 	tg_verdict_finish(&v);
 
 	if (fwmem.mapped && fw_lease_broken) {
-		r = tg_fail(&d, TG_E_IO, "%s: opened for writing by another process while being checked", pos[0]);
+		r = tg_fail(d, TG_E_IO, "%s: opened for writing by another process while being checked", a->file);
 		goto fail;
 	}
 
 	/* -- record, then show (record_verdict renders before it commits) */
 	report = tg_report_json(&v);
 	json_object_object_add(report, "facts", facts_json(&f, &ar, strcmp(v.kind, "archive") == 0));
-	r = record_verdict(ctx, db, &v, report, &d);
+	r = record_verdict(ctx, db, &v, report, how, d);
 	if (r != TG_OK) {
 		tg_out_discard();
 		goto fail;
 	}
 	tg_test_crash_point("check-after-record");
-	if (!tg_out_flush())
-		fprintf(stderr, "trustgate: the verdict was recorded but could not be written to stdout\n");
-	exit_code = v.approved ? TG_EXIT_OK : TG_EXIT_NEGATIVE;
+	*approved = v.approved;
 	fw_check_release(&fw);
 	fw_mem_release(&fwmem);
 	stream_release(&st);
@@ -1686,7 +1699,7 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	tg_envelope_release(&env);
 	keylist_release(&kl);
 	tg_verdict_release(&v);
-	return exit_code;
+	return TG_OK;
 fail:
 	if (pgp_started)
 		tg_pgp_verify_abort(&pgpv);
@@ -1698,5 +1711,404 @@ fail:
 	tg_envelope_release(&env);
 	keylist_release(&kl);
 	tg_verdict_release(&v);
-	return tg_cli_fail(ctx, r, &d);
+	return r;
+}
+
+/* ------------------------------------------------------------- batch */
+
+/* check --batch LIST|- [--workers N]: many files, each with its own
+ * signature, product and version, given as JSON lines
+ *   {"file": "...", "sig": "...", "product": "...", "version": "..."}
+ * ("sig", "product", "version" optional).  The whole list is read and
+ * checked before anything runs (a bad line is exit 2, nothing recorded).
+ * Then one worker process per core (--workers) opens the records itself and
+ * checks its share of the files one after another, as a single check does:
+ * each verdict in its own transaction with its audit row.  Process start,
+ * opening the records and preparing statements are paid once per worker,
+ * not per file.  The parent prints one line per file (or one JSON verdict
+ * per line with --json) in the order of the list, as soon as it can. */
+struct batch_item {
+	struct check_args a;
+	char *file, *sig, *product;
+	char version[TG_MAX_VERSION + 1];
+	int status;   /* -1 not reported yet, else 0 approved / 1 rejected / 2 error */
+	char *out;    /* the rendered verdict, or the error line */
+};
+
+struct check_batch {
+	struct batch_item *it;
+	size_t n, cap;
+	const char *apt_lists;
+};
+
+static void check_batch_release(struct check_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		free(b->it[i].file);
+		free(b->it[i].sig);
+		free(b->it[i].product);
+		free(b->it[i].out);
+	}
+	free(b->it);
+}
+
+static enum tg_err batch_line(struct check_batch *b, const char *src, size_t lineno, const char *line,
+			      struct tg_diag *d)
+{
+	_cleanup_json_ struct json_object *o = json_tokener_parse(line);
+	struct batch_item it = { .status = -1 };
+	const char *file = NULL, *sig = NULL, *product = NULL, *version = NULL;
+
+	if (!o || !json_object_is_type(o, json_type_object))
+		return tg_fail(d, TG_E_FORMAT, "%s:%zu: not a JSON object", src, lineno);
+	json_object_object_foreach(o, key, val) {
+		const char **slot = strcmp(key, "file") == 0 ? &file : strcmp(key, "sig") == 0 ? &sig :
+				    strcmp(key, "product") == 0 ? &product : strcmp(key, "version") == 0 ? &version : NULL;
+		if (!slot)
+			return tg_fail(d, TG_E_FORMAT, "%s:%zu: unknown key \"%s\" (file, sig, product, version)", src,
+				       lineno, key);
+		if (!json_object_is_type(val, json_type_string) || !*json_object_get_string(val))
+			return tg_fail(d, TG_E_FORMAT, "%s:%zu: \"%s\" must be a non-empty string", src, lineno, key);
+		*slot = json_object_get_string(val);
+	}
+	if (!file)
+		return tg_fail(d, TG_E_FORMAT, "%s:%zu: no \"file\"", src, lineno);
+	if (sig && b->apt_lists)
+		return tg_fail(d, TG_E_USAGE, "%s:%zu: a \"sig\" and --apt-lists are two sources of the signature", src,
+			       lineno);
+	if (product && tg_cli_name_arg("\"product\"", product, d) != TG_OK)
+		return tg_fail(d, TG_E_USAGE, "%s:%zu: %s", src, lineno, d->msg);
+	if (version && !tg_version_canonical(version, it.version, sizeof(it.version)))
+		return tg_fail(d, TG_E_USAGE, "%s:%zu: \"version\" '%s' is not a version", src, lineno, version);
+	if (b->n == TG_MAX_BATCH)
+		return tg_fail(d, TG_E_LIMIT, "%s: more than %u files", src, TG_MAX_BATCH);
+	if (!(it.file = strdup(file)) || (sig && !(it.sig = strdup(sig))) || (product && !(it.product = strdup(product)))) {
+		free(it.file);
+		free(it.sig);
+		return TG_E_NOMEM;
+	}
+	if (tg_grow(b->it, b->cap, b->n, 256) != TG_OK) {
+		free(it.file);
+		free(it.sig);
+		free(it.product);
+		return TG_E_NOMEM;
+	}
+	b->it[b->n++] = it;
+	return TG_OK;
+}
+
+static enum tg_err batch_read(struct check_batch *b, const char *src, struct tg_diag *d)
+{
+	_cleanup_free_ uint8_t *text = NULL;
+	size_t len = 0, lineno = 0;
+	enum tg_err r = tg_file_read_stream(strcmp(src, "-") == 0 ? "/dev/stdin" : src, TG_MAX_BATCH_LIST, &text, &len,
+					    d);
+
+	if (r != TG_OK)
+		return r;
+	for (size_t off = 0; off < len && r == TG_OK;) {
+		const uint8_t *nl = memchr(text + off, '\n', len - off);
+		size_t end = nl ? (size_t)(nl - text) : len;
+		lineno++;
+		if (memchr(text + off, '\0', end - off))
+			return tg_fail(d, TG_E_FORMAT, "%s:%zu: a NUL byte", src, lineno);
+		_cleanup_free_ char *line = strndup((const char *)text + off, end - off);
+		if (!line)
+			return TG_E_NOMEM;
+		off = end + 1;
+		if (strspn(line, " \t\r") == strlen(line))
+			continue;
+		r = batch_line(b, src, lineno, line, d);
+	}
+	if (r == TG_OK && !b->n)
+		r = tg_fail(d, TG_E_FORMAT, "%s: no files listed", src);
+	for (size_t i = 0; i < b->n; i++)
+		b->it[i].a = (struct check_args){ .file = b->it[i].file, .sig = b->it[i].sig,
+						   .product = b->it[i].product, .apt_lists = b->apt_lists,
+						   .version = b->it[i].version[0] ? b->it[i].version : NULL };
+	return r;
+}
+
+static bool write_all(int fd, const void *p, size_t n)
+{
+	for (size_t done = 0; done < n;) {
+		ssize_t w = write(fd, (const uint8_t *)p + done, n - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		done += (size_t)w;
+	}
+	return true;
+}
+
+/* Worker → parent, per file: u32 length of what follows, u32 index, u8
+ * status, the text (rendered verdict or error message). */
+static bool send_frame(int fd, uint32_t i, uint8_t status, const char *text, size_t tl)
+{
+	uint8_t hdr[9];
+	uint32_t len = (uint32_t)(5 + tl);
+
+	memcpy(hdr, &len, 4);
+	memcpy(hdr + 4, &i, 4);
+	hdr[8] = status;
+	return write_all(fd, hdr, sizeof(hdr)) && write_all(fd, text, tl);
+}
+
+static void batch_worker(struct tg_ctx *ctx, const struct check_batch *b, size_t w, size_t nworkers, int fd)
+{
+	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
+	struct tg_diag d = { { 0 } };
+	/* This process is the isolation boundary, as in attest --batch. */
+	tg_crypto_set_isolation(false);
+	enum tg_err r = tg_cli_open_db(ctx, &db, &d);
+
+	for (size_t i = w; i < b->n; i += nworkers) {
+		bool approved = false;
+		struct tg_diag di = { { 0 } };
+		if (r == TG_OK) {
+			enum tg_err ri = check_one(ctx, db, &b->it[i].a, ctx->json ? RENDER_JSONL : RENDER_LINE, &approved,
+						   &di);
+			if (ri == TG_OK) {
+				size_t tl = 0;
+				_cleanup_free_ char *text = tg_out_take(&tl);
+				if (!send_frame(fd, (uint32_t)i, approved ? 0 : 1, text ? text : "", tl))
+					_exit(TG_EXIT_ERROR);
+				continue;
+			}
+			const char *msg = di.msg[0] ? di.msg : tg_strerror(ri);
+			if (!send_frame(fd, (uint32_t)i, 2, msg, strlen(msg)))
+				_exit(TG_EXIT_ERROR);
+			continue;
+		}
+		const char *msg = d.msg[0] ? d.msg : tg_strerror(r);
+		if (!send_frame(fd, (uint32_t)i, 2, msg, strlen(msg)))
+			_exit(TG_EXIT_ERROR);
+	}
+	tg_db_close(TAKE_PTR(db));
+	_exit(TG_EXIT_OK);
+}
+
+/* Take complete frames out of a worker's buffer into the items. */
+static void batch_frames(struct check_batch *b, uint8_t *buf, size_t *len)
+{
+	size_t off = 0;
+
+	while (*len - off >= 4) {
+		uint32_t n, i;
+		memcpy(&n, buf + off, 4);
+		if (n < 5 || *len - off - 4 < n)
+			break;
+		memcpy(&i, buf + off + 4, 4);
+		if (i < b->n && b->it[i].status < 0) {
+			b->it[i].out = strndup((const char *)buf + off + 9, n - 5);
+			b->it[i].status = b->it[i].out ? buf[off + 8] : 2;
+		}
+		off += 4 + n;
+	}
+	memmove(buf, buf + off, *len - off);
+	*len -= off;
+}
+
+static void batch_print(struct tg_ctx *ctx, struct batch_item *it)
+{
+	char shown[1024];
+
+	if (it->status < 2) {
+		fputs(it->out, stdout);
+		return;
+	}
+	if (ctx->json) {
+		_cleanup_json_ struct json_object *o = json_object_new_object();
+		tg_json_str(o, "file", it->file);
+		tg_json_str(o, "error", it->out ? it->out : "not reported");
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	} else {
+		tg_text_quote(it->file, shown, sizeof(shown));
+		printf("ERROR  %s  %s\n", shown, it->out ? it->out : "not reported");
+	}
+}
+
+static int check_batch(struct tg_ctx *ctx, const char *src, const char *workers_opt, const char *apt_lists)
+{
+	struct check_batch b = { .apt_lists = apt_lists };
+	struct tg_diag d = { { 0 } };
+	long nworkers = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t counts[3] = { 0, 0, 0 }, next = 0;
+	enum tg_err r;
+
+	if (workers_opt) {
+		char *end;
+		nworkers = strtol(workers_opt, &end, 10);
+		if (*end || nworkers < 1 || nworkers > 64)
+			return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--workers must be 1 to 64"), &d);
+	}
+	if (nworkers < 1)
+		nworkers = 1;
+	r = batch_read(&b, src, &d);
+	if (r == TG_OK) {
+		/* The records must open before anything is forked: a wrong
+		 * --db is one line, not one per file.  Closed again: a SQLite
+		 * connection is never carried across fork(). */
+		_cleanup_(tg_db_closep) struct tg_db *probe = NULL;
+		_cleanup_free_ char *anchor = NULL;
+		r = tg_cli_open_db(ctx, &probe, &d);
+		/* Records anchored in a TPM: every commit also writes the TPM,
+		 * and a TPM connection (swtpm's socket, a TCTI without a
+		 * resource manager) is one client at a time — one worker. */
+		if (r == TG_OK)
+			r = tg_db_meta_get(probe, "tpm_anchor", &anchor, &d);
+		if (r == TG_OK && anchor)
+			nworkers = 1;
+	}
+	if (r != TG_OK) {
+		check_batch_release(&b);
+		return tg_cli_fail(ctx, r, &d);
+	}
+	if ((size_t)nworkers > b.n)
+		nworkers = (long)b.n;
+
+	struct { int fd; uint8_t *buf; size_t len, cap; bool eof; pid_t pid; } wk[64];
+	long started = 0;
+	fflush(NULL);
+	for (long w = 0; w < nworkers; w++) {
+		int fds[2];
+		if (pipe2(fds, O_CLOEXEC) < 0)
+			break;
+		pid_t pid = fork();
+		if (pid == 0) {
+			close(fds[0]);
+			for (long k = 0; k < started; k++)
+				close(wk[k].fd);
+			batch_worker(ctx, &b, (size_t)w, (size_t)nworkers, fds[1]);
+		}
+		close(fds[1]);
+		if (pid < 0) {
+			close(fds[0]);
+			break;
+		}
+		wk[started++] = (typeof(wk[0])){ .fd = fds[0], .pid = pid };
+	}
+	/* Files of a worker that could not be started stay unreported:
+	 * errors, never skipped silently. */
+	for (long open_fds = started; open_fds > 0;) {
+		struct pollfd pfd[64];
+		for (long w = 0; w < started; w++)
+			pfd[w] = (struct pollfd){ .fd = wk[w].eof ? -1 : wk[w].fd, .events = POLLIN };
+		if (poll(pfd, (nfds_t)started, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (long w = 0; w < started; w++) {
+			if (wk[w].eof || !(pfd[w].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if (wk[w].cap - wk[w].len < 65536) {
+				size_t cap = wk[w].cap ? wk[w].cap * 2 : 262144;
+				uint8_t *nb = realloc(wk[w].buf, cap);
+				if (!nb) {
+					wk[w].eof = true;
+					open_fds--;
+					continue;
+				}
+				wk[w].buf = nb;
+				wk[w].cap = cap;
+			}
+			ssize_t got = read(wk[w].fd, wk[w].buf + wk[w].len, wk[w].cap - wk[w].len);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0) {
+				wk[w].eof = true;
+				open_fds--;
+				continue;
+			}
+			wk[w].len += (size_t)got;
+			batch_frames(&b, wk[w].buf, &wk[w].len);
+		}
+		/* In the order of the list, as soon as the next one is in. */
+		for (; next < b.n && b.it[next].status >= 0; next++) {
+			batch_print(ctx, &b.it[next]);
+			counts[b.it[next].status]++;
+		}
+		fflush(stdout);
+	}
+	for (long w = 0; w < started; w++) {
+		int status;
+		close(wk[w].fd);
+		free(wk[w].buf);
+		while (waitpid(wk[w].pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	for (; next < b.n; next++) {
+		if (b.it[next].status < 0) {
+			b.it[next].status = 2;
+			b.it[next].out = strdup("not reported: its worker process ended first (a verdict it recorded is in "
+						"the audit log)");
+		}
+		batch_print(ctx, &b.it[next]);
+		counts[b.it[next].status]++;
+	}
+	if (!ctx->json)
+		printf("%zu approved, %zu rejected, %zu not decided\n", counts[0], counts[1], counts[2]);
+	fflush(stdout);
+	check_batch_release(&b);
+	return counts[2] ? TG_EXIT_ERROR : counts[1] ? TG_EXIT_NEGATIVE : TG_EXIT_OK;
+}
+
+int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
+{
+	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
+	const char *sigpath = NULL, *product = NULL, *version = NULL, *apt_lists = NULL, *batch = NULL,
+		   *workers = NULL;
+	const struct tg_opt opts[] = {
+		{ "sig", true, &sigpath, NULL },
+		{ "apt-lists", true, &apt_lists, NULL },
+		{ "product", true, &product, NULL },
+		{ "version", true, &version, NULL },
+		{ "batch", true, &batch, NULL },
+		{ "workers", true, &workers, NULL },
+		{ NULL, false, NULL, NULL },
+	};
+	struct tg_diag d = { { 0 } };
+	char vcanon[TG_MAX_VERSION + 1];
+	bool approved = false;
+	char **pos;
+	int npos;
+	enum tg_err r;
+
+	/* -- options */
+	r = tg_cli_parse(ctx, argc, argv, opts, 0, 1, &pos, &npos, &d);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (batch) {
+		if (npos || sigpath || product || version)
+			return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--batch takes each file with its --sig, "
+							"--product and --version from %s, one JSON object per line; "
+							"give no FILE or per-file option beside it", batch), &d);
+		return check_batch(ctx, batch, workers, apt_lists);
+	}
+	if (workers)
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--workers goes with --batch"), &d);
+	if (npos != 1)
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "check: give one FILE (or --batch LIST)"), &d);
+	if (apt_lists && sigpath)
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--sig and --apt-lists are two sources of the signature: "
+						"give one"), &d);
+	if (product && (r = tg_cli_name_arg("--product", product, &d)) != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (version && !tg_version_canonical(version, vcanon, sizeof(vcanon)))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--version '%s' is not a version", version), &d);
+
+	const struct check_args a = {
+		.file = pos[0], .sig = sigpath, .apt_lists = apt_lists, .product = product,
+		.version = version ? vcanon : NULL,  /* one spelling per version: lookups and reports */
+	};
+	r = tg_cli_open_db(ctx, &db, &d);
+	if (r == TG_OK)
+		r = check_one(ctx, db, &a, ctx->json ? RENDER_JSON : RENDER_FULL, &approved, &d);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (!tg_out_flush())
+		fprintf(stderr, "trustgate: the verdict was recorded but could not be written to stdout\n");
+	return approved ? TG_EXIT_OK : TG_EXIT_NEGATIVE;
 }

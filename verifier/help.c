@@ -182,7 +182,8 @@ static const struct tg_help entries[] = {
 	  "trustgate audit anchor --tcti device:/dev/tpmrm0" },
 
 	/* --------------------------------------------------------- check */
-	{ "check", "FILE [--sig SIG] [--product NAME] [--version V] [--apt-lists DIR]",
+	{ "check", "FILE [--sig SIG] [--product NAME] [--version V] [--apt-lists DIR]\n"
+		   "       trustgate check --batch LIST|- [--workers N] [--apt-lists DIR]",
 	  "decide whether FILE may enter a network of the selected tier",
 	  "The kind comes from the content: FIT image, UEFI capsule, PE/COFF, archive (tar, compressed tar, zip, "
 	  "cpio, ar/.deb), else a raw blob.  APPROVED (exit 0) only when every rule of the tier holds; "
@@ -194,8 +195,14 @@ static const struct tg_help entries[] = {
 	    { "--product NAME", "the product the file is (default: from the manifest or release records)" },
 	    { "--version V", "its version (default: from the manifest or release records)" },
 	    { "--apt-lists DIR", "verify a .deb through Debian's signed InRelease and Packages indexes in DIR "
-				 "(e.g. /var/lib/apt/lists)" } },
+				 "(e.g. /var/lib/apt/lists)" },
+	    { "--batch LIST", "many files: LIST (or - for stdin) has one JSON object per line, {\"file\", "
+			      "\"sig\", \"product\", \"version\"}; one line per file in list order (--json: one "
+			      "verdict per line); exit 0 all approved, 1 any rejected, 2 any not decided" },
+	    { "--workers N", "parallel workers for --batch, each with its own connection to the records "
+			     "(default: the CPUs)" } },
 	  "trustgate --tier 3 check router-2.3.1.fit --product router-fw --version 2.3.1\n"
+	  "trustgate --tier 1 check --batch delivery.jsonl\n"
 	  "trustgate --tier 1 check /var/cache/apt/archives/bash_5.2.15-2+b2_amd64.deb --apt-lists /var/lib/apt/lists" },
 
 	/* ------------------------------------------------------- verdict */

@@ -74,6 +74,17 @@ bool tg_out_flush(void)
 	return ok;
 }
 
+char *tg_out_take(size_t *len)
+{
+	char *b = out.sealed ? out.buf : NULL;
+
+	*len = b ? out.len : 0;
+	if (!b)
+		free(out.buf);
+	memset(&out, 0, sizeof(out));
+	return b;
+}
+
 void tg_out_discard(void)
 {
 	if (out.f)

@@ -5,7 +5,10 @@
 # one package at a time, page cache warm for both.  Both decompress
 # everything; trustgate also reads the package once for its signature
 # digest and walks and checks every member.  Total time, ratio, p50/p99 of
-# trustgate's per-package latency.
+# trustgate's per-package latency.  A third row: the same files through one
+# `trustgate check --batch` (one worker per core, each verdict still
+# recorded with its audit row); total time only, beside the peer run two at
+# a time (xargs -P, one per core) for the same parallelism.
 #   BENCH_DEBS_LIMIT=N   only the first N packages
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -28,10 +31,12 @@ openssl pkey -in k.pem -pubout -out k.pub
 "$TG" key add debian k.pub --purpose package --reason bench >/dev/null
 echo "signing ${#list[@]} packages and warming the page cache..."
 i=0
+: > batch.jsonl
 for d in "${list[@]}"; do
 	i=$((i + 1))
 	openssl dgst -sha256 -sign k.pem -out "$i.sig" "$d"
 	cat "$d" >/dev/null
+	jq -cn --arg f "$d" --arg s "$W/$i.sig" '{file: $f, sig: $s}' >> batch.jsonl
 done
 now() { date +%s%N; }
 # trustgate, per package
@@ -56,6 +61,12 @@ for d in "${list[@]}"; do
 	echo "$(( (e - s) / 1000 ))" >> peer.lat
 done
 t2=$(now)
+"$TG" --tier 1 check --batch batch.jsonl > batch.out 2>&1
+rc=$?
+t3=$(now)
+[ $rc -le 1 ] || echo "trustgate --batch exit $rc: $(tail -1 batch.out)" >&2
+printf '%s\0' "${list[@]}" | xargs -0 -P "$(nproc)" -I{} sh -c 'dpkg-deb --fsys-tarfile "$1" | sha256sum >/dev/null' _ {}
+t4=$(now)
 tg_s=$(awk "BEGIN{printf \"%.1f\", ($t1 - $t0) / 1e9}")
 peer_s=$(awk "BEGIN{printf \"%.1f\", ($t2 - $t1) / 1e9}")
 pct() { sort -n "$1" | awk -v p="$2" '{a[NR]=$1} END {i=int(NR*p/100); if (i < 1) i = 1; printf "%.1f", a[i]/1000}'; }
@@ -63,4 +74,10 @@ mb=$(du -cm "${list[@]}" | tail -1 | cut -f1)
 printf '\n%-52s %10s %10s %10s\n' "${#list[@]} packages, ${mb} MiB compressed" "total s" "p50 ms" "p99 ms"
 printf '%-52s %10s %10s %10s\n' "trustgate --tier 1 check PKG --sig SIG" "$tg_s" "$(pct tg.lat 50)" "$(pct tg.lat 99)"
 printf '%-52s %10s %10s %10s\n' "dpkg-deb --fsys-tarfile PKG | sha256sum" "$peer_s" "$(pct peer.lat 50)" "$(pct peer.lat 99)"
-printf '\ntrustgate / dpkg-deb|sha256sum: %sx   (target <= 1.0x)\n' "$(awk "BEGIN{printf \"%.2f\", ($t1 - $t0) / ($t2 - $t1)}")"
+batch_s=$(awk "BEGIN{printf \"%.1f\", ($t3 - $t2) / 1e9}")
+printf '%-52s %10s %10s %10s\n' "trustgate --tier 1 check --batch LIST ($(nproc) workers)" "$batch_s" "-" "-"
+ppeer_s=$(awk "BEGIN{printf \"%.1f\", ($t4 - $t3) / 1e9}")
+printf '%-52s %10s %10s %10s\n' "dpkg-deb ... | sha256sum, xargs -P $(nproc)" "$ppeer_s" "-" "-"
+printf '\ntrustgate / dpkg-deb|sha256sum: %sx per invocation; --batch %sx of the peer one at a time, %sx of the peer %s at a time   (target <= 1.0x)\n' \
+	"$(awk "BEGIN{printf \"%.2f\", ($t1 - $t0) / ($t2 - $t1)}")" "$(awk "BEGIN{printf \"%.2f\", ($t3 - $t2) / ($t2 - $t1)}")" \
+	"$(awk "BEGIN{printf \"%.2f\", ($t3 - $t2) / ($t4 - $t3)}")" "$(nproc)"

@@ -34,3 +34,19 @@ rc=0; tgp --tier 1 --json check fw.bin --sig fw.sig >out.json 2>err.txt || rc=$?
 [ $rc -eq 0 ] && jq -e '.verdict == "approved"' out.json >/dev/null && [ "$(verdicts)" = "$((n0 + 3))" ] \
 	&& ok "twin: no crash, exit 0, recorded and shown" || bad "twin without a crash (exit $rc)"
 expect 0 "audit chain intact after the crashes" -- tgp audit verify
+
+# check --batch: a worker that crashes after recording a verdict has shown it
+# (on the batch's standard output); every file it had not reported is an
+# ERROR line, and the batch exits 2 — never a silent gap.
+printf '{"file":"fw.bin","sig":"fw.sig"}\n{"file":"fw.bin","sig":"fw.sig"}\n' > list.jsonl
+n1=$(verdicts)
+rc=0; TRUSTGATE_TEST_CRASH=check-after-record tgp --tier 1 check --batch list.jsonl --workers 1 >out.txt 2>err.txt || rc=$?
+[ $rc -eq 2 ] && grep -q '^APPROVED  blob  fw.bin  verdict' out.txt && [ "$(grep -c '^ERROR  fw.bin  not reported' out.txt)" = 2 ] \
+	&& [ "$(verdicts)" = "$((n1 + 1))" ] && grep -q "after the verdict above was recorded" err.txt \
+	&& ok "batch worker crash after a commit: that verdict shown, the rest ERROR, exit 2" \
+	|| bad "batch worker crash (exit $rc): $(cat out.txt)"
+rc=0; TRUSTGATE_TEST_CRASH=check-before-record tgp --tier 1 check --batch list.jsonl --workers 2 >out.txt 2>err.txt || rc=$?
+[ $rc -eq 2 ] && [ "$(grep -c '^ERROR  fw.bin  not reported' out.txt)" = 2 ] && [ "$(verdicts)" = "$((n1 + 1))" ] \
+	&& ok "batch workers crash before their commits: nothing recorded, both ERROR, exit 2" \
+	|| bad "batch crash before commit (exit $rc): $(cat out.txt)"
+expect 0 "audit chain intact after the batch crashes" -- tgp audit verify

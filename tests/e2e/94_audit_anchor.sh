@@ -13,6 +13,11 @@ expect 0 "audit anchor" -- tg audit anchor --tcti "$TCTI"
 t2 tpm2_nvreadpublic 0x01500010 && t2 tpm2_nvreadpublic 0x01500011 && ok "NV counter 0x01500010 and head 0x01500011 defined" || bad "NV indices"
 for s in alpha beta gamma; do tg supplier add "$s" --reason "supplier $s" >/dev/null; done
 expect 0 "audit verify --tpm: intact and anchored" -- tg audit verify --tpm
+# check --batch on anchored records: every verdict's audit row anchored
+# (one worker: the TPM connection is one client at a time).
+for f in a b c; do echo "$f" > "$f.bin"; printf '{"file":"%s.bin"}\n' "$f"; done > anc.jsonl
+expect 1 "check --batch on anchored records: three unsigned files rejected" -- tg --tier 1 check --batch anc.jsonl --workers 2
+expect 0 "audit verify --tpm after the batch: intact and anchored" -- tg audit verify --tpm
 # An older copy of the database put back.
 sqlite3 "$TRUSTGATE_DB" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
 cp "$TRUSTGATE_DB" old.db
