@@ -16,6 +16,7 @@
 
 #include "fit.h"
 #include "../common/limits.h"
+#include "../common/reasons.h"
 
 #define FIT_MAX_DEPTH    16
 #define FIT_MAX_NODES    4096
@@ -270,7 +271,7 @@ static enum tg_err image_hashes(struct tg_fit *fit, struct tg_fit_image *im)
 				memcpy(im->sha384, out, 48);
 		}
 		if (!h->ok)
-			problem(fit, "FIT_HASH_MISMATCH", "image %s: %s hash node %s does not match the data",
+			problem(fit, TG_R(FIT_HASH_MISMATCH), "image %s: %s hash node %s does not match the data",
 				im->name, h->algo, h->name);
 	}
 	return TG_OK;
@@ -344,7 +345,7 @@ static enum tg_err parse_image(struct tg_fit *fit, int node, struct tg_fit_image
 			h->hash = hash_by_name(algo);
 			if (h->hash == TG_HASH_NONE && strcmp(algo, "crc32") != 0) {
 				/* md5 and anything unknown: nothing to rely on. */
-				problem(fit, strcmp(algo, "md5") == 0 ? "WEAK_ALGORITHM" : "FIT_MALFORMED",
+				problem(fit, strcmp(algo, "md5") == 0 ? TG_R(WEAK_ALGORITHM) : TG_R(FIT_MALFORMED),
 					"image %s: hash algorithm '%s' is refused", im->name, algo);
 				im->nh--;
 				continue;
@@ -357,7 +358,7 @@ static enum tg_err parse_image(struct tg_fit *fit, int node, struct tg_fit_image
 			if (hash_rank(h->hash) > hash_rank(im->strongest))
 				im->strongest = h->hash;
 		} else if (strcmp(cn, "cipher") == 0) {
-			problem(fit, "FIT_MALFORMED", "image %s is encrypted (cipher node): not verifiable offline",
+			problem(fit, TG_R(FIT_MALFORMED), "image %s is encrypted (cipher node): not verifiable offline",
 				im->name);
 		}
 	}

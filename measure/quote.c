@@ -17,6 +17,7 @@
 
 #include "quote.h"
 #include "../common/encoding.h"
+#include "../common/reasons.h"
 
 static enum tg_err mu(TSS2_RC rc, const char *what, const char *type, struct tg_diag *d)
 {
@@ -401,7 +402,7 @@ static enum tg_err check_signature(const struct tg_quote_inputs *in, struct tg_q
 		s = tg_span_make(sig->signature.rsassa.sig.buffer, sig->signature.rsassa.sig.size);
 		want = sig->sigAlg == TPM2_ALG_RSASSA ? TG_SCHEME_RSA_PKCS1 : TG_SCHEME_RSA_PSS;
 		if (k->type != TG_KEY_RSA) {
-			finding(res, "QUOTE_SIG_INVALID", "RSA signature presented with a %s AK", tg_key_algorithm(k));
+			finding(res, TG_R(QUOTE_SIG_INVALID), "RSA signature presented with a %s AK", tg_key_algorithm(k));
 			return TG_OK;
 		}
 		break;
@@ -415,19 +416,19 @@ static enum tg_err check_signature(const struct tg_quote_inputs *in, struct tg_q
 		want = sig->sigAlg == TPM2_ALG_SM2 ? TG_SCHEME_SM2 : TG_SCHEME_ECDSA;
 		if ((want == TG_SCHEME_SM2) != (k->type == TG_KEY_SM2) ||
 		    (k->type != TG_KEY_P256 && k->type != TG_KEY_P384 && k->type != TG_KEY_SM2)) {
-			finding(res, "QUOTE_SIG_INVALID", "signature scheme does not fit the %s AK",
+			finding(res, TG_R(QUOTE_SIG_INVALID), "signature scheme does not fit the %s AK",
 				tg_key_algorithm(k));
 			return TG_OK;
 		}
 		break;
 	default:
-		finding(res, "QUOTE_SIG_INVALID", "signature algorithm 0x%04x is not accepted", sig->sigAlg);
+		finding(res, TG_R(QUOTE_SIG_INVALID), "signature algorithm 0x%04x is not accepted", sig->sigAlg);
 		return TG_OK;
 	}
 	/* SHA-1 quotes are refused: a SHA-1 collision forges the attestation
 	 * (THREATS cases 35, 51). */
 	if (h == TG_HASH_NONE || h == TG_HASH_SHA1) {
-		finding(res, "QUOTE_SIG_INVALID", "signature hash %s is not accepted", tg_hash_name(h));
+		finding(res, TG_R(QUOTE_SIG_INVALID), "signature hash %s is not accepted", tg_hash_name(h));
 		return TG_OK;
 	}
 	if (in->ak->has_public) {
@@ -437,7 +438,7 @@ static enum tg_err check_signature(const struct tg_quote_inputs *in, struct tg_q
 		/* The AK's own scheme pins algorithm and hash (case 40). */
 		if (ks->scheme != TPM2_ALG_NULL &&
 		    (ks->scheme != sig->sigAlg || tg_tpm_alg_hash(ks->details.any.hashAlg) != h)) {
-			finding(res, "QUOTE_SIG_INVALID", "signature scheme differs from the AK's scheme");
+			finding(res, TG_R(QUOTE_SIG_INVALID), "signature scheme differs from the AK's scheme");
 			return TG_OK;
 		}
 	}
@@ -446,7 +447,7 @@ static enum tg_err check_signature(const struct tg_quote_inputs *in, struct tg_q
 	if (r != TG_OK)
 		return r;
 	if (!ok || got != want)
-		finding(res, "QUOTE_SIG_INVALID", "quote signature does not verify with AK %.16s...",
+		finding(res, TG_R(QUOTE_SIG_INVALID), "quote signature does not verify with AK %.16s...",
 			k->fingerprint);
 	return TG_OK;
 }
@@ -467,19 +468,19 @@ enum tg_err tg_quote_check(const struct tg_quote_inputs *in, struct tg_quote_res
 	/* THREATS case 45: only the TPM itself writes TPM_GENERATED_VALUE,
 	 * and only into attestations; TPM2_Sign of a look-alike cannot. */
 	if (a->magic != TPM2_GENERATED_VALUE)
-		finding(res, "QUOTE_NOT_TPM_GENERATED", "magic is 0x%08x, not TPM_GENERATED_VALUE", a->magic);
+		finding(res, TG_R(QUOTE_NOT_TPM_GENERATED), "magic is 0x%08x, not TPM_GENERATED_VALUE", a->magic);
 	if (a->type != TPM2_ST_ATTEST_QUOTE)
-		finding(res, "QUOTE_TYPE", "attestation type 0x%04x is not a quote (0x%04x)", a->type,
+		finding(res, TG_R(QUOTE_TYPE), "attestation type 0x%04x is not a quote (0x%04x)", a->type,
 			TPM2_ST_ATTEST_QUOTE);
 	/* THREATS case 46: freshness is the caller's nonce, compared in
 	 * constant time, and long enough not to be guessed or reused. */
 	if (!in->nonce)
-		finding(res, "QUOTE_NONCE", "no nonce given: the quote's freshness is unproven");
+		finding(res, TG_R(QUOTE_NONCE), "no nonce given: the quote's freshness is unproven");
 	else if (in->nonce_len < 16)
-		finding(res, "QUOTE_NONCE", "nonce is %zu bytes; at least 16 are required", in->nonce_len);
+		finding(res, TG_R(QUOTE_NONCE), "nonce is %zu bytes; at least 16 are required", in->nonce_len);
 	else if (a->extraData.size != in->nonce_len ||
 		 !tg_memeq_ct(a->extraData.buffer, in->nonce, in->nonce_len))
-		finding(res, "QUOTE_NONCE", "the quote's qualifying data is not the expected nonce");
+		finding(res, TG_R(QUOTE_NONCE), "the quote's qualifying data is not the expected nonce");
 	r = check_signature(in, res);
 	if (r != TG_OK)
 		return tg_fail(d, r, "quote signature verification failed to run");
@@ -490,10 +491,10 @@ enum tg_err tg_quote_check(const struct tg_quote_inputs *in, struct tg_quote_res
 				   TPMA_OBJECT_SENSITIVEDATAORIGIN;
 		/* THREATS case 48a: an unrestricted key signs anything. */
 		if ((at & need) != need || (at & TPMA_OBJECT_DECRYPT))
-			finding(res, "AK_ATTRIBUTES", "AK attributes 0x%08x: not a restricted, fixed, "
+			finding(res, TG_R(AK_ATTRIBUTES), "AK attributes 0x%08x: not a restricted, fixed, "
 						     "TPM-generated signing key", at);
 	} else {
-		warning(res, "AK_ATTRIBUTES", "AK given as a plain public key: its TPM attributes are not shown");
+		warning(res, TG_R(AK_ATTRIBUTES), "AK given as a plain public key: its TPM attributes are not shown");
 	}
 	if (a->type != TPM2_ST_ATTEST_QUOTE) {
 		res->complete = true;
@@ -505,12 +506,12 @@ enum tg_err tg_quote_check(const struct tg_quote_inputs *in, struct tg_quote_res
 	uint32_t strong = 0;
 	bool bank_seen[TG_HASH__COUNT] = { false };
 	if (sel->count == 0 || sel->count > TPM2_NUM_PCR_BANKS)
-		finding(res, "QUOTE_PCR_SELECTION", "the quote selects no PCR bank");
+		finding(res, TG_R(QUOTE_PCR_SELECTION), "the quote selects no PCR bank");
 	for (uint32_t i = 0; i < sel->count && i < TPM2_NUM_PCR_BANKS; i++) {
 		const TPMS_PCR_SELECTION *ps = &sel->pcrSelections[i];
 		enum tg_hash h = tg_tpm_alg_hash(ps->hash);
 		if (h == TG_HASH_NONE || bank_seen[h] || ps->sizeofSelect > 3) {
-			finding(res, "QUOTE_PCR_SELECTION", "malformed selection entry %u (bank 0x%04x)", i, ps->hash);
+			finding(res, TG_R(QUOTE_PCR_SELECTION), "malformed selection entry %u (bank 0x%04x)", i, ps->hash);
 			res->complete = true;
 			return TG_OK;
 		}
@@ -520,7 +521,7 @@ enum tg_err tg_quote_check(const struct tg_quote_inputs *in, struct tg_quote_res
 				  (uint32_t)ps->pcrSelect[2] << 16;
 	}
 	if ((strong & in->required_pcrs) != in->required_pcrs)
-		finding(res, "QUOTE_PCR_SELECTION", "the quote does not cover PCR mask 0x%06x in a SHA-256 "
+		finding(res, TG_R(QUOTE_PCR_SELECTION), "the quote does not cover PCR mask 0x%06x in a SHA-256 "
 						   "or stronger bank (covers 0x%06x)", in->required_pcrs, strong);
 
 	/* PCR values: from --pcrs, from the replayed log, or both (then they
@@ -530,7 +531,7 @@ enum tg_err tg_quote_check(const struct tg_quote_inputs *in, struct tg_quote_res
 	if (in->eventlog)
 		tg_pcrs_from_eventlog(in->eventlog, &logv);
 	if (!in->pcrs && !in->eventlog) {
-		finding(res, "QUOTE_PCR_DIGEST", "no PCR values (--pcrs or --eventlog) to check the "
+		finding(res, TG_R(QUOTE_PCR_DIGEST), "no PCR values (--pcrs or --eventlog) to check the "
 						 "quote's PCR digest against");
 		res->complete = true;
 		return TG_OK;
@@ -542,7 +543,7 @@ enum tg_err tg_quote_check(const struct tg_quote_inputs *in, struct tg_quote_res
 	struct tg_md *md = NULL;
 	bool missing = false;
 	if (sh == TG_HASH_NONE || tg_md_new(sh, &md) != TG_OK) {
-		finding(res, "QUOTE_PCR_DIGEST", "cannot compute the PCR digest with the quote's hash");
+		finding(res, TG_R(QUOTE_PCR_DIGEST), "cannot compute the PCR digest with the quote's hash");
 		res->complete = true;
 		return TG_OK;
 	}
@@ -559,22 +560,22 @@ enum tg_err tg_quote_check(const struct tg_quote_inputs *in, struct tg_quote_res
 				 * for: its value is authenticated by the quote through
 				 * --pcrs, only not explained by this log.  Reported,
 				 * not failed. */
-				warning(res, "PCR_NOT_IN_LOG", "PCR %d (%s) is quoted but no event of the log extends it; "
+				warning(res, TG_R(PCR_NOT_IN_LOG), "PCR %d (%s) is quoted but no event of the log extends it; "
 					"not judged (not in the policy's PCR list)", pcr, tg_hash_name(h));
 			} else if (in->pcrs && in->eventlog) {
 				if (!in->pcrs->have[h][pcr] || !logv.have[h][pcr]) {
-					finding(res, "EVENTLOG_REPLAY_MISMATCH", "PCR %d (%s) is not determined by %s",
+					finding(res, TG_R(EVENTLOG_REPLAY_MISMATCH), "PCR %d (%s) is not determined by %s",
 						pcr, tg_hash_name(h), in->pcrs->have[h][pcr] ? "the event log" : "--pcrs");
 				} else if (memcmp(in->pcrs->v[h][pcr], logv.v[h][pcr], tg_hash_len(h)) != 0) {
 					tg_hex_encode(logv.v[h][pcr], tg_hash_len(h), hex);
 					tg_hex_encode(in->pcrs->v[h][pcr], tg_hash_len(h), hex2);
-					finding(res, "EVENTLOG_REPLAY_MISMATCH", "PCR %d (%s): the log replays to %.16s..., "
+					finding(res, TG_R(EVENTLOG_REPLAY_MISMATCH), "PCR %d (%s): the log replays to %.16s..., "
 						"the PCR values say %.16s...", pcr, tg_hash_name(h), hex, hex2);
 				}
 			}
 			if (!src->have[h][pcr]) {
 				missing = true;
-				finding(res, in->pcrs ? "QUOTE_PCR_DIGEST" : "EVENTLOG_REPLAY_MISMATCH",
+				finding(res, in->pcrs ? TG_R(QUOTE_PCR_DIGEST) : TG_R(EVENTLOG_REPLAY_MISMATCH),
 					"no value for quoted PCR %d in bank %s", pcr, tg_hash_name(h));
 				continue;
 			}
@@ -587,9 +588,9 @@ enum tg_err tg_quote_check(const struct tg_quote_inputs *in, struct tg_quote_res
 	const TPM2B_DIGEST *qd = &a->attested.quote.pcrDigest;
 	if (!missing && (qd->size != tg_hash_len(sh) || memcmp(qd->buffer, digest, qd->size) != 0)) {
 		if (in->pcrs)
-			finding(res, "QUOTE_PCR_DIGEST", "the quoted PCR digest does not match the PCR values");
+			finding(res, TG_R(QUOTE_PCR_DIGEST), "the quoted PCR digest does not match the PCR values");
 		else
-			finding(res, "EVENTLOG_REPLAY_MISMATCH", "the event log does not replay to the quoted PCRs");
+			finding(res, TG_R(EVENTLOG_REPLAY_MISMATCH), "the event log does not replay to the quoted PCRs");
 	}
 	res->complete = true;
 	return TG_OK;

@@ -15,6 +15,7 @@
 #include "../common/crypto.h"
 #include "../common/encoding.h"
 #include "../common/file.h"
+#include "../common/reasons.h"
 
 #define APT_MAX_RELEASE (16u << 20)     /* an InRelease */
 #define APT_MAX_INDEX (1024ull << 20)   /* a decompressed Packages index */
@@ -293,7 +294,7 @@ static enum tg_err try_release(const char *dir, const char *rel, char **names, s
 			return TG_E_NOMEM;
 		r = index_read(ifile, &idx, &ilen, d);
 		if (r == TG_E_FORMAT || r == TG_E_LIMIT) {
-			problem(m, "APT_INDEX_MISMATCH", "%s: unreadable: %s", names[i], d->msg);
+			problem(m, TG_R(APT_INDEX_MISMATCH), "%s: unreadable: %s", names[i], d->msg);
 			continue;
 		}
 		if (r != TG_OK)
@@ -308,7 +309,7 @@ static enum tg_err try_release(const char *dir, const char *rel, char **names, s
 			struct tg_diag pd = { { 0 } };
 			r = tg_pgp_verify_clearsigned(tg_span_make(raw, rawlen), rel, keys, nkeys, &cs, &pd);
 			if (r == TG_E_FORMAT) {
-				problem(m, "APT_RELEASE_UNSIGNED", "%s", pd.msg);
+				problem(m, TG_R(APT_RELEASE_UNSIGNED), "%s", pd.msg);
 				return TG_OK;
 			}
 			if (r != TG_OK) {
@@ -317,7 +318,7 @@ static enum tg_err try_release(const char *dir, const char *rel, char **names, s
 			}
 		}
 		if (!cs.valid) {
-			problem(m, "APT_RELEASE_UNSIGNED", "%s is not signed by an OpenPGP key of the records (or a "
+			problem(m, TG_R(APT_RELEASE_UNSIGNED), "%s is not signed by an OpenPGP key of the records (or a "
 				"signature on it is bad)", rel);
 			tg_pgp_clearsigned_release(&cs);
 			return TG_OK;
@@ -327,23 +328,23 @@ static enum tg_err try_release(const char *dir, const char *rel, char **names, s
 		/* Fetched as one distribution, signed as another: an old or
 		 * other suite's valid InRelease served in its place. */
 		if (strcmp(dist, suite) != 0 && strcmp(dist, codename) != 0) {
-			problem(m, "APT_SUITE_MISMATCH", "%s was fetched as %s but is signed as suite %s, codename %s", rel,
+			problem(m, TG_R(APT_SUITE_MISMATCH), "%s was fetched as %s but is signed as suite %s, codename %s", rel,
 				dist, suite[0] ? suite : "(none)", codename[0] ? codename : "(none)");
 			break;
 		}
 		int64_t until;
 		if (tg_deb822_field(cs.text, cs.len, "Valid-Until", vu, sizeof(vu))) {
 			if (!rfc2822_time(vu, &until)) {
-				problem(m, "APT_RELEASE_EXPIRED", "%s: Valid-Until '%s' is not a date", rel, vu);
+				problem(m, TG_R(APT_RELEASE_EXPIRED), "%s: Valid-Until '%s' is not a date", rel, vu);
 				break;
 			}
 			if (now >= until) {
-				problem(m, "APT_RELEASE_EXPIRED", "%s expired at %s (Valid-Until)", rel, vu);
+				problem(m, TG_R(APT_RELEASE_EXPIRED), "%s expired at %s (Valid-Until)", rel, vu);
 				break;
 			}
 		}
 		if (!release_lists(cs.text, cs.len, ipath, lhex, &lsize)) {
-			problem(m, "APT_INDEX_MISMATCH", "%s: %s is not listed in %s", names[i], ipath, rel);
+			problem(m, TG_R(APT_INDEX_MISMATCH), "%s: %s is not listed in %s", names[i], ipath, rel);
 			continue;
 		}
 		r = tg_digest(TG_HASH_SHA256, idx, ilen, dg);
@@ -351,7 +352,7 @@ static enum tg_err try_release(const char *dir, const char *rel, char **names, s
 			break;
 		tg_hex_encode(dg, 32, hex);
 		if (lsize != ilen || strcmp(hex, lhex) != 0) {
-			problem(m, "APT_INDEX_MISMATCH", "%s: %zu bytes, sha256 %.16s..., but %s lists %llu bytes, %.16s...",
+			problem(m, TG_R(APT_INDEX_MISMATCH), "%s: %zu bytes, sha256 %.16s..., but %s lists %llu bytes, %.16s...",
 				names[i], ilen, hex, rel, (unsigned long long)lsize, lhex);
 			continue;
 		}
@@ -360,7 +361,7 @@ static enum tg_err try_release(const char *dir, const char *rel, char **names, s
 		    !tg_deb822_field(st, stlen, "Package", pkg, sizeof(pkg)) ||
 		    !tg_deb822_field(st, stlen, "Version", ver, sizeof(ver)) ||
 		    !tg_deb822_field(st, stlen, "Architecture", arch, sizeof(arch))) {
-			problem(m, "APT_INDEX_MISMATCH", "%s: the entry for this package has another size or lacks "
+			problem(m, TG_R(APT_INDEX_MISMATCH), "%s: the entry for this package has another size or lacks "
 				"Package, Version or Architecture", names[i]);
 			continue;
 		}
@@ -421,7 +422,7 @@ enum tg_err tg_apt_find(const char *dir, const char *sha256, uint64_t size, cons
 	if (r == TG_OK && !releases)
 		r = tg_fail(d, TG_E_FORMAT, "%s: no InRelease file (not an apt lists folder)", dir);
 	if (r == TG_OK && !ret->found && !ret->nproblems)
-		problem(ret, "APT_NOT_IN_INDEX", "no Packages index of %s lists a package with this SHA-256 and size", dir);
+		problem(ret, TG_R(APT_NOT_IN_INDEX), "no Packages index of %s lists a package with this SHA-256 and size", dir);
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);

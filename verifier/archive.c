@@ -18,6 +18,7 @@
 #include "../firmware/fit.h"
 #include "../common/crypto.h"
 #include "../common/encoding.h"
+#include "../common/reasons.h"
 
 /* ------------------------------------------------------------ findings */
 
@@ -720,9 +721,9 @@ static void cpio_tail(struct walk *w, struct layer *l, const char *name)
 	if ((archive_format(l->fmt) & ARCHIVE_FORMAT_BASE_MASK) != ARCHIVE_FORMAT_CPIO || w->res->stopped || w->failed)
 		return;
 	if (!layer_tail_nonzero(l, &nonzero, &err))
-		level_finding(w, "ARCHIVE_TRAILING_DATA", TG_AR_ALWAYS, "%s: %s", name, err);
+		level_finding(w, TG_R(ARCHIVE_TRAILING_DATA), TG_AR_ALWAYS, "%s: %s", name, err);
 	else if (nonzero)
-		level_finding(w, "ARCHIVE_TRAILING_DATA", TG_AR_ALWAYS, "%s: %llu non-zero bytes after the cpio trailer (another "
+		level_finding(w, TG_R(ARCHIVE_TRAILING_DATA), TG_AR_ALWAYS, "%s: %llu non-zero bytes after the cpio trailer (another "
 			      "archive, which the kernel's initramfs unpacker would read; not walked)", name,
 			      (unsigned long long)nonzero);
 }
@@ -744,13 +745,13 @@ static bool over_limits(struct walk *w)
 	int64_t in = archive_filter_bytes(w->top, -1), out = archive_filter_bytes(w->top, 0);
 
 	if (res->total > TG_MAX_ARCHIVE_TOTAL) {
-		tg_archive_finding(res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "more than %llu bytes of content",
+		tg_archive_finding(res, TG_R(ARCHIVE_LIMIT), TG_AR_ALWAYS, "more than %llu bytes of content",
 			(unsigned long long)TG_MAX_ARCHIVE_TOTAL);
 		return true;
 	}
 	/* THREATS case 9: budgets enforced while streaming, never after. */
 	if (out > (int64_t)TG_MAX_ARCHIVE_RATIO_FLOOR && in > 0 && out / in > TG_MAX_ARCHIVE_RATIO) {
-		tg_archive_finding(res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "compression ratio over %u:1 (decompression bomb)",
+		tg_archive_finding(res, TG_R(ARCHIVE_LIMIT), TG_AR_ALWAYS, "compression ratio over %u:1 (decompression bomb)",
 			TG_MAX_ARCHIVE_RATIO);
 		return true;
 	}
@@ -765,7 +766,7 @@ static void manifest_append(struct tg_ar_result *res, struct tg_ar_member *m, co
 	if (!m->manifest || !res->manifest || n == 0)
 		return;
 	if (res->manifest_len + n > TG_MAX_MANIFEST) {
-		tg_archive_finding(res, "MANIFEST_INVALID", TG_AR_ALWAYS, "%s: manifest over %u bytes", name, TG_MAX_MANIFEST);
+		tg_archive_finding(res, TG_R(MANIFEST_INVALID), TG_AR_ALWAYS, "%s: manifest over %u bytes", name, TG_MAX_MANIFEST);
 		free(res->manifest);
 		res->manifest = NULL;
 		res->manifest_len = 0;
@@ -813,10 +814,10 @@ static void level_failed(struct walk *w, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	if (w->payload) {
-		tg_archive_finding(w->res, "ARCHIVE_MALFORMED", TG_AR_ALWAYS, "%s", why);
+		tg_archive_finding(w->res, TG_R(ARCHIVE_MALFORMED), TG_AR_ALWAYS, "%s", why);
 		w->res->stopped = true;
 	} else {
-		tg_archive_finding(w->res, "ARCHIVE_NESTED_OPAQUE", TG_AR_STRICT, "%s; its contents were not inspected", why);
+		tg_archive_finding(w->res, TG_R(ARCHIVE_NESTED_OPAQUE), TG_AR_STRICT, "%s; its contents were not inspected", why);
 	}
 	w->failed = true;
 }
@@ -924,7 +925,7 @@ static enum tg_err nested_walk(struct walk *w, long mi, const char *name, struct
 static void member_too_large(struct walk *w, const char *name)
 {
 	if (w->payload) {
-		tg_archive_finding(w->res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "%s%s: member larger than %llu bytes", w->prefix,
+		tg_archive_finding(w->res, TG_R(ARCHIVE_LIMIT), TG_AR_ALWAYS, "%s%s: member larger than %llu bytes", w->prefix,
 				   name, (unsigned long long)TG_MAX_ARCHIVE_MEMBER);
 		w->res->stopped = true;
 	} else {
@@ -1018,7 +1019,7 @@ static enum tg_err member_data(struct walk *w, struct archive *a, struct archive
 	if (sm3)
 		tg_md_write(sm3, head, hl);
 	if (m->manifest && res->manifest) {
-		tg_archive_finding(res, "MANIFEST_INVALID", TG_AR_ALWAYS, "%s: more than one manifest", name);
+		tg_archive_finding(res, TG_R(MANIFEST_INVALID), TG_AR_ALWAYS, "%s: more than one manifest", name);
 		m->manifest = false;
 	} else if (m->manifest && !(res->manifest = malloc(1))) {
 		md_free_pair(&md, &sm3);
@@ -1207,7 +1208,7 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 			break;
 		}
 		if (++res->entries > TG_MAX_ARCHIVE_ENTRIES) {
-			tg_archive_finding(res, "ARCHIVE_LIMIT", TG_AR_ALWAYS, "more than %u members", TG_MAX_ARCHIVE_ENTRIES);
+			tg_archive_finding(res, TG_R(ARCHIVE_LIMIT), TG_AR_ALWAYS, "more than %u members", TG_MAX_ARCHIVE_ENTRIES);
 			res->stopped = true;
 			break;
 		}
@@ -1219,7 +1220,7 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 		    archive_entry_filetype(e) == AE_IFDIR && !archive_entry_hardlink(e))
 			continue; /* "./": the archive's own root directory */
 		if (problem) {
-			level_finding(w, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: %s", full, problem);
+			level_finding(w, TG_R(ARCHIVE_UNSAFE_PATH), TG_AR_ALWAYS, "%s: %s", full, problem);
 			continue;
 		}
 		/* cpio ends at a member named TRAILER!!!: GNU cpio and the kernel
@@ -1228,7 +1229,7 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 		 * (THREATS case 12). */
 		if ((archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_CPIO &&
 		    strcmp(norm, "TRAILER!!!") == 0) {
-			level_finding(w, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: a member named like the cpio trailer", full);
+			level_finding(w, TG_R(ARCHIVE_UNSAFE_PATH), TG_AR_ALWAYS, "%s: a member named like the cpio trailer", full);
 			continue;
 		}
 		long mi = add_member(res, full);
@@ -1262,7 +1263,7 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 		for (size_t i = 0; i <= kl; i++)
 			key[i] = (fold && norm[i] >= 'A' && norm[i] <= 'Z') ? (char)(norm[i] + 32) : norm[i];
 		if (set_has(&w->dupkeys, key))
-			level_finding(w, "ARCHIVE_DUPLICATE", TG_AR_ALWAYS, "%s: a member of this name already exists", full);
+			level_finding(w, TG_R(ARCHIVE_DUPLICATE), TG_AR_ALWAYS, "%s: a member of this name already exists", full);
 		else if (!set_add(&w->dupkeys, key) || !set_add(&w->names, norm))
 			return TG_E_NOMEM;
 		/* A path through an earlier symlink writes where the link points
@@ -1273,18 +1274,18 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 				bool via = set_has(&w->symlinks, norm);
 				norm[i] = '/';
 				if (via) {
-					level_finding(w, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: path passes through a symlink", full);
+					level_finding(w, TG_R(ARCHIVE_UNSAFE_PATH), TG_AR_ALWAYS, "%s: path passes through a symlink", full);
 					break;
 				}
 			}
 		/* setuid/setgid files are listed; whether a product may carry them
 		 * from tier 3 is the product record's decision (--allow setuid). */
 		if ((m->mode & (S_ISUID | S_ISGID)) && !hl && type == AE_IFREG &&
-		    (lf = level_finding(w, "ARCHIVE_SETUID", TG_AR_STRICT, "%s: setuid/setgid bit (mode %04o)", full,
+		    (lf = level_finding(w, TG_R(ARCHIVE_SETUID), TG_AR_STRICT, "%s: setuid/setgid bit (mode %04o)", full,
 					     (unsigned)(m->mode & 07777))))
 			lf->member = mi;
 		else if ((m->mode & (S_ISUID | S_ISGID)) && (hl || type != AE_IFREG))
-			level_finding(w, "ARCHIVE_SETUID", TG_AR_STRICT, "%s: setuid/setgid bit on a %s", full,
+			level_finding(w, TG_R(ARCHIVE_SETUID), TG_AR_STRICT, "%s: setuid/setgid bit on a %s", full,
 					   hl ? "hard link" : "non-file");
 		if (hl) {
 			snprintf(m->type, sizeof(m->type), "hardlink");
@@ -1292,10 +1293,10 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 			 * never itself, and never carries data. */
 			if (path_problem(hl, tnorm, sizeof(tnorm), windows) || !set_has(&w->names, tnorm) ||
 			    strcmp(tnorm, norm) == 0)
-				level_finding(w, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: hard link to '%s' outside the archive",
+				level_finding(w, TG_R(ARCHIVE_UNSAFE_PATH), TG_AR_ALWAYS, "%s: hard link to '%s' outside the archive",
 					full, hl);
 			else if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0)
-				level_finding(w, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: hard link carrying data", full);
+				level_finding(w, TG_R(ARCHIVE_UNSAFE_PATH), TG_AR_ALWAYS, "%s: hard link carrying data", full);
 			else if (!(m->link = strdup(tnorm)))
 				return TG_E_NOMEM;
 		} else if (type == AE_IFLNK) {
@@ -1307,7 +1308,7 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 			 * a name a person and a manifest can read: no control bytes,
 			 * strict UTF-8, bounded (case 12's 1 MB binary target). */
 			if (!sl || !target_clean(sl, windows))
-				level_finding(w, "ARCHIVE_UNSAFE_PATH", TG_AR_ALWAYS, "%s: symlink target is not a clean path",
+				level_finding(w, TG_R(ARCHIVE_UNSAFE_PATH), TG_AR_ALWAYS, "%s: symlink target is not a clean path",
 					full);
 			else if (!(m->link = strdup(sl)))
 				return TG_E_NOMEM;
@@ -1325,7 +1326,7 @@ static enum tg_err walk_archive(struct walk *w, struct archive *a, const char *w
 		} else {
 			/* Devices, FIFOs, sockets, unknown type flags. */
 			snprintf(m->type, sizeof(m->type), "special");
-			level_finding(w, "ARCHIVE_SPECIAL_FILE", TG_AR_ALWAYS, "%s: device, FIFO, socket or unknown type", full);
+			level_finding(w, TG_R(ARCHIVE_SPECIAL_FILE), TG_AR_ALWAYS, "%s: device, FIFO, socket or unknown type", full);
 		}
 	}
 	return TG_OK;
@@ -1364,10 +1365,10 @@ static void deb_rules(struct tg_ar_result *res)
 	if (ntop == 0 || strcmp(top[0]->norm, "debian-binary") != 0)
 		return;
 	if (strncmp(res->deb_version, "2.", 2) != 0)
-		tg_archive_finding(res, "DEB_MALFORMED", TG_AR_ALWAYS, "debian-binary is not a version 2.x package");
+		tg_archive_finding(res, TG_R(DEB_MALFORMED), TG_AR_ALWAYS, "debian-binary is not a version 2.x package");
 	if (ntop != 3 || !suffix_in(top[1]->norm, "control.tar", control_ext) ||
 	    !suffix_in(top[2]->norm, "data.tar", data_ext))
-		tg_archive_finding(res, "DEB_MALFORMED", TG_AR_ALWAYS, "a .deb holds exactly debian-binary, control.tar.* and "
+		tg_archive_finding(res, TG_R(DEB_MALFORMED), TG_AR_ALWAYS, "a .deb holds exactly debian-binary, control.tar.* and "
 			"data.tar.*, in that order (%zu members found)", ntop);
 }
 
@@ -1387,9 +1388,9 @@ static void whole_file(struct layer *top, const struct walk *w, struct tg_ar_res
 	if (!top->ts.active && base != ARCHIVE_FORMAT_ZIP && base != ARCHIVE_FORMAT_CPIO) {
 		const char *err;
 		if (!layer_tail_nonzero(top, &nonzero, &err))
-			tg_archive_finding(res, "ARCHIVE_TRAILING_DATA", TG_AR_ALWAYS, "%s: %s", w->top_what, err);
+			tg_archive_finding(res, TG_R(ARCHIVE_TRAILING_DATA), TG_AR_ALWAYS, "%s: %s", w->top_what, err);
 		else if (nonzero)
-			tg_archive_finding(res, "ARCHIVE_TRAILING_DATA", TG_AR_ALWAYS, "%s: %llu non-zero bytes after the "
+			tg_archive_finding(res, TG_R(ARCHIVE_TRAILING_DATA), TG_AR_ALWAYS, "%s: %llu non-zero bytes after the "
 					   "archive's end marker are not covered by the signed manifest", w->top_what,
 					   (unsigned long long)nonzero);
 		if (err || nonzero)
@@ -1398,7 +1399,7 @@ static void whole_file(struct layer *top, const struct walk *w, struct tg_ar_res
 	int nf = archive_filter_count(top->raw);
 	int64_t used = nf > 0 ? archive_filter_bytes(top->raw, nf - 1) : -1;
 	if (nf > 1 && (used < 0 || (uint64_t)used != res->whole_size))
-		tg_archive_finding(res, "ARCHIVE_TRAILING_DATA", TG_AR_ALWAYS, "%s: the %s stream ends at byte %lld of %llu; "
+		tg_archive_finding(res, TG_R(ARCHIVE_TRAILING_DATA), TG_AR_ALWAYS, "%s: the %s stream ends at byte %lld of %llu; "
 				   "what follows is not covered by the signed manifest", w->top_what,
 				   archive_filter_name(top->raw, 0), (long long)used, (unsigned long long)res->whole_size);
 }

@@ -11,6 +11,7 @@
 #include "../common/encoding.h"
 #include "../common/file.h"
 #include "../db/integrity.h"
+#include "../common/reasons.h"
 
 #define MAX_UNKNOWN_REPORTED 24
 
@@ -283,7 +284,7 @@ static void match_events(const struct tg_eventlog *el, size_t bank, uint32_t pcr
 		snprintf(deny_key, sizeof(deny_key), "%s:%s", alg, hex);
 		if (rec->ndenied && bsearch(&dk, rec->denied, rec->ndenied, sizeof(*rec->denied), str_cmp)) {
 			tg_event_describe(e, desc, sizeof(desc));
-			tg_verdict_reason(v, "MEASUREMENT_REVOKED", "PCR %u %s %s:%.16s... (%s) is a revoked measurement",
+			tg_verdict_reason(v, TG_R(MEASUREMENT_REVOKED), "PCR %u %s %s:%.16s... (%s) is a revoked measurement",
 					  e->pcr, tg_event_type_name(e->type), alg, hex, desc);
 			continue;
 		}
@@ -308,7 +309,7 @@ static void match_events(const struct tg_eventlog *el, size_t bank, uint32_t pcr
 		tg_event_describe(e, desc, sizeof(desc));
 		if (++bad <= MAX_UNKNOWN_REPORTED) {
 			if (near)
-				tg_verdict_reason(v, "MEASUREMENT_UNKNOWN",
+				tg_verdict_reason(v, TG_R(MEASUREMENT_UNKNOWN),
 						  "PCR %u %s %s:%.16s... (%s) is not a reference value; nearest: "
 						  "%s %.16s... (%s) from %s %s", e->pcr, tg_event_type_name(e->type),
 						  alg, hex, desc, tg_event_type_name(near->event_type), near->digest,
@@ -316,7 +317,7 @@ static void match_events(const struct tg_eventlog *el, size_t bank, uint32_t pcr
 						  near->model ? "model" : "release",
 						  near->model ? near->model : near->release);
 			else
-				tg_verdict_reason(v, "MEASUREMENT_UNKNOWN",
+				tg_verdict_reason(v, TG_R(MEASUREMENT_UNKNOWN),
 						  "PCR %u %s %s:%.16s... (%s) is not a reference value; no "
 						  "reference exists for PCR %u", e->pcr, tg_event_type_name(e->type),
 						  alg, hex, desc, e->pcr);
@@ -339,7 +340,7 @@ static void match_events(const struct tg_eventlog *el, size_t bank, uint32_t pcr
 		json_object_array_add(unknown, o);
 	}
 	if (bad > MAX_UNKNOWN_REPORTED)
-		tg_verdict_reason(v, "MEASUREMENT_UNKNOWN", "%zu further unknown measurements (see the JSON report)",
+		tg_verdict_reason(v, TG_R(MEASUREMENT_UNKNOWN), "%zu further unknown measurements (see the JSON report)",
 				  bad - MAX_UNKNOWN_REPORTED);
 }
 
@@ -365,21 +366,21 @@ static void check_separators(const struct tg_eventlog *el, size_t bank, uint32_t
 		if (e->type == TG_EV_SEPARATOR) {
 			count[e->pcr]++;
 			if (e->data.len != 4 || memcmp(e->data.p, zero, 4) != 0)
-				tg_verdict_reason(v, "SEPARATOR_INVALID", "PCR %u separator (event %u) %s", e->pcr,
+				tg_verdict_reason(v, TG_R(SEPARATOR_INVALID), "PCR %u separator (event %u) %s", e->pcr,
 						  e->index, e->data.len == 4 && memcmp(e->data.p, ones, 4) == 0 ?
 						  "reports a firmware error (FFFFFFFF)" : "has unexpected data");
 			else if (!e->digest[bank].p || memcmp(e->digest[bank].p, dz, hl) != 0)
-				tg_verdict_reason(v, "SEPARATOR_INVALID", "PCR %u separator (event %u) digest is not "
+				tg_verdict_reason(v, TG_R(SEPARATOR_INVALID), "PCR %u separator (event %u) digest is not "
 									 "the digest of its data", e->pcr, e->index);
 		} else if (sep_digest) {
-			tg_verdict_reason(v, "SEPARATOR_INVALID", "PCR %u event %u (%s) carries a separator digest "
+			tg_verdict_reason(v, TG_R(SEPARATOR_INVALID), "PCR %u event %u (%s) carries a separator digest "
 								 "under another type", e->pcr, e->index,
 					  tg_event_type_name(e->type));
 		}
 	}
 	for (int p = 0; p < TG_EL_PCRS; p++)
 		if ((pcrs & (1u << p)) && p <= 7 && count[p] != 1)
-			tg_verdict_reason(v, "SEPARATOR_INVALID", "PCR %d has %d separators; exactly one is expected",
+			tg_verdict_reason(v, TG_R(SEPARATOR_INVALID), "PCR %d has %d separators; exactly one is expected",
 					  p, count[p]);
 }
 
@@ -434,22 +435,22 @@ enum tg_err tg_attest_eval(const struct tg_attest_evidence *ev, const struct tg_
 	json_object_object_add(out->report, "decisions", decisions);
 
 	if (!rec->have_host) {
-		tg_verdict_reason(v, "HOST_UNKNOWN", "host %s is not enrolled", ev->host);
+		tg_verdict_reason(v, TG_R(HOST_UNKNOWN), "host %s is not enrolled", ev->host);
 		v->complete = true;
 		goto decide;
 	}
 	const struct tg_host *host = &rec->host;
 	v->tier = host->tier;
 	if (strcmp(host->status, "enrolled") != 0)
-		tg_verdict_reason(v, "HOST_UNKNOWN", "host %s is %s", host->name, host->status);
+		tg_verdict_reason(v, TG_R(HOST_UNKNOWN), "host %s is %s", host->name, host->status);
 	if (rec->host_tampered[0])
-		tg_verdict_reason(v, "RECORD_TAMPERED", "%s", rec->host_tampered);
+		tg_verdict_reason(v, TG_R(RECORD_TAMPERED), "%s", rec->host_tampered);
 	v->has_key = true;
 	snprintf(v->key_fpr, sizeof(v->key_fpr), "%s", ak.key->fingerprint);
 	snprintf(v->key_alg, sizeof(v->key_alg), "%s", tg_key_algorithm(ak.key));
 	/* A bundle bringing another AK than the enrolled one (case 49). */
 	if (bundle_ak.key && strcmp(bundle_ak.key->fingerprint, ak.key->fingerprint) != 0)
-		tg_verdict_reason(v, "AK_NOT_ENROLLED", "the bundle's AK %.16s... is not the AK enrolled for %s",
+		tg_verdict_reason(v, TG_R(AK_NOT_ENROLLED), "the bundle's AK %.16s... is not the AK enrolled for %s",
 				  bundle_ak.key->fingerprint, host->name);
 	struct tg_quote_inputs in = {
 		.ak = &ak, .quote = &q, .nonce = ev->nonce, .nonce_len = ev->nonce_len,
@@ -458,7 +459,7 @@ enum tg_err tg_attest_eval(const struct tg_attest_evidence *ev, const struct tg_
 	if (tg_eventlog_parse(ev->log, ev->log_what, &el, &logd) == TG_OK)
 		in.eventlog = el;
 	else
-		tg_verdict_reason(v, "EVENTLOG_MALFORMED", "%.300s", logd.msg);
+		tg_verdict_reason(v, TG_R(EVENTLOG_MALFORMED), "%.300s", logd.msg);
 	r = tg_quote_check(&in, &qr, d);
 	if (r != TG_OK)
 		goto out;
@@ -467,28 +468,28 @@ enum tg_err tg_attest_eval(const struct tg_attest_evidence *ev, const struct tg_
 	for (size_t i = 0; i < qr.nw; i++)
 		tg_verdict_warn(v, qr.w[i].code, "%s", qr.w[i].detail);
 	if (rec->nonce_used)
-		tg_verdict_reason(v, "QUOTE_NONCE", "nonce was already used for an attestation of %s", host->name);
+		tg_verdict_reason(v, TG_R(QUOTE_NONCE), "nonce was already used for an attestation of %s", host->name);
 	/* TPM clock and counters only move forward (THREATS case 47). */
 	if (host->has_clock) {
 		if (out->reset < host->last_reset ||
 		    (out->reset == host->last_reset && out->restart < host->last_restart) ||
 		    (out->reset == host->last_reset && out->restart == host->last_restart &&
 		     out->clock <= (uint64_t)host->last_clock))
-			tg_verdict_reason(v, "QUOTE_CLOCK", "TPM clock/reset counters moved backwards since the last "
+			tg_verdict_reason(v, TG_R(QUOTE_CLOCK), "TPM clock/reset counters moved backwards since the last "
 							     "trusted attestation (replayed or rewound)");
 		else if (out->reset > host->last_reset)
-			tg_verdict_warn(v, "HOST_REBOOTED", "the TPM was reset since the last attestation");
+			tg_verdict_warn(v, TG_R(HOST_REBOOTED), "the TPM was reset since the last attestation");
 	}
 	if (rec->refs_tampered[0])
-		tg_verdict_reason(v, "RECORD_TAMPERED", "%s", rec->refs_tampered);
+		tg_verdict_reason(v, TG_R(RECORD_TAMPERED), "%s", rec->refs_tampered);
 	/* An empty reference set can never attest a host (case 53). */
 	if (rec->nrefs == 0)
-		tg_verdict_reason(v, "REFERENCE_EMPTY", "no reference values for host %s%s%s", host->name,
+		tg_verdict_reason(v, TG_R(REFERENCE_EMPTY), "no reference values for host %s%s%s", host->name,
 				  host->model ? " (model " : "", host->model ? host->model : "");
 	if (el && q.attest.type == TPM2_ST_ATTEST_QUOTE) {
 		int bank = pick_bank(el, &q.attest.attested.quote.pcrSelect);
 		if (bank < 0)
-			tg_verdict_reason(v, "EVENTLOG_REPLAY_MISMATCH", "the log carries no bank the quote selects");
+			tg_verdict_reason(v, TG_R(EVENTLOG_REPLAY_MISMATCH), "the log carries no bank the quote selects");
 		else {
 			check_separators(el, (size_t)bank, ev->required, v);
 			match_events(el, (size_t)bank, ev->required, rec, v, unknown, decisions, &out->checked);

@@ -35,6 +35,7 @@
 #include "../common/text.h"
 #include "../common/version.h"
 #include "../db/records.h"
+#include "../common/reasons.h"
 
 /* ------------------------------------------------------------ kinds */
 
@@ -475,7 +476,7 @@ static enum tg_err zip_cross_check(const char *path, int copy_fd, struct tg_ar_r
 		return tg_fail(d, r, "%s", cdd.msg);
 	}
 	if (r != TG_OK || cd.stopped) {
-		tg_archive_finding(ar, "ZIP_INCONSISTENT", TG_AR_ALWAYS, "the central directory does not read: %.250s",
+		tg_archive_finding(ar, TG_R(ZIP_INCONSISTENT), TG_AR_ALWAYS, "the central directory does not read: %.250s",
 				   cdd.msg[0] ? cdd.msg : "walk stopped");
 		tg_archive_result_release(&cd);
 		return TG_OK;
@@ -500,7 +501,7 @@ static enum tg_err zip_cross_check(const char *path, int copy_fd, struct tg_ar_r
 	if (!why && (i < ar->n || j < cd.n))
 		why = i < ar->n ? "a member only the local headers have" : "a member only the central directory has";
 	if (why)
-		tg_archive_finding(ar, "ZIP_INCONSISTENT", TG_AR_ALWAYS,
+		tg_archive_finding(ar, TG_R(ZIP_INCONSISTENT), TG_AR_ALWAYS,
 				   "local headers and central directory disagree at member %zu (%s): %s", i,
 				   a ? a->path : "?", why);
 	tg_archive_result_release(&cd);
@@ -523,7 +524,7 @@ static enum tg_err pe_evaluate(struct tg_db *db, const struct tg_pe *pe, struct 
 
 	f->sig_given = f->sig_reported = true;
 	if (!pe->nsig) {
-		tg_verdict_reason(v, "SIG_MISSING", "the PE image carries no Authenticode signature");
+		tg_verdict_reason(v, TG_R(SIG_MISSING), "the PE image carries no Authenticode signature");
 		return TG_OK;
 	}
 	r = tg_fit_keys_load(db, fk, d);
@@ -549,7 +550,7 @@ static enum tg_err pe_evaluate(struct tg_db *db, const struct tg_pe *pe, struct 
 		}
 	}
 	if (r == TG_OK && !f->signer)
-		tg_verdict_reason(v, "SIG_INVALID", "%s", why);
+		tg_verdict_reason(v, TG_R(SIG_INVALID), "%s", why);
 	return r;
 }
 
@@ -615,8 +616,8 @@ static enum tg_err fw_evaluate(struct tg_db *db, struct fw_check *fw, struct tg_
 
 	if (!fw->parsed) {
 		f->sig_given = f->sig_reported = true;
-		tg_verdict_reason(v, fw->kind == FW_FIT ? "FIT_MALFORMED" : fw->kind == FW_CAPSULE ? "CAPSULE_MALFORMED" :
-				  "SIG_INVALID", "%s", fw->malformed);
+		tg_verdict_reason(v, fw->kind == FW_FIT ? TG_R(FIT_MALFORMED) : fw->kind == FW_CAPSULE ? TG_R(CAPSULE_MALFORMED) :
+				  TG_R(SIG_INVALID), "%s", fw->malformed);
 		return TG_OK;
 	}
 	switch (fw->kind) {
@@ -710,13 +711,13 @@ static enum tg_err archive_verdict(struct tg_db *db, const struct tg_ar_result *
 
 	/* First, so that it is listed whatever follows. */
 	if (ar->dropped)
-		tg_verdict_warn(v, "ARCHIVE_FINDINGS", "%zu more findings than the %d listed", ar->dropped,
+		tg_verdict_warn(v, TG_R(ARCHIVE_FINDINGS), "%zu more findings than the %d listed", ar->dropped,
 				TG_AR_MAX_FINDINGS);
 	for (size_t i = 0; i < ar->nf; i++) {
 		const struct tg_ar_finding *f = &ar->f[i];
 		/* setuid/setgid files from tier 3 are the product reviewer's
 		 * decision (product add/set --allow setuid). */
-		bool allowed = strcmp(f->code, "ARCHIVE_SETUID") == 0 && tg_list_has(v->product_allow, "setuid");
+		bool allowed = strcmp(f->code, TG_R(ARCHIVE_SETUID)) == 0 && tg_list_has(v->product_allow, "setuid");
 		if ((f->sev == TG_AR_ALWAYS || strict) && !allowed)
 			tg_verdict_reason(v, f->code, "%s", f->detail);
 		else
@@ -766,7 +767,7 @@ static enum tg_err archive_verdict(struct tg_db *db, const struct tg_ar_result *
 						 cv.reasons[k].code);
 			}
 			if (!ok)
-				tg_verdict_reason(v, "COMPONENT_REJECTED", "%s component %s: %s%s%s", m->component, m->path, codes,
+				tg_verdict_reason(v, TG_R(COMPONENT_REJECTED), "%s component %s: %s%s%s", m->component, m->path, codes,
 						  cv.nreasons ? " — " : "", cv.nreasons ? cv.reasons[0].detail : "");
 			tg_verdict_release(&cv);
 		}
@@ -820,7 +821,7 @@ static enum tg_err manifest_check(struct tg_db *db, const char *path, struct tg_
 	snprintf(what, sizeof(what), "%s!%s", path, TG_MANIFEST_NAME);
 	f->sig_given = true;
 	if (tg_envelope_parse(tg_span_make(ar->manifest, ar->manifest_len), what, env, &md) != TG_OK) {
-		tg_verdict_reason(v, "MANIFEST_INVALID", "%s", md.msg);
+		tg_verdict_reason(v, TG_R(MANIFEST_INVALID), "%s", md.msg);
 		f->manifest_invalid = true;
 		return TG_OK;
 	}
@@ -834,13 +835,13 @@ static enum tg_err manifest_check(struct tg_db *db, const char *path, struct tg_
 		f->sig_hash = sm.hash;
 		f->scheme = sm.scheme;
 		if (strcmp(env->st.supplier, f->signer->supplier) != 0)
-			tg_verdict_reason(v, "SUPPLIER_MISMATCH", "the manifest names supplier %s, its signer belongs to %s",
+			tg_verdict_reason(v, TG_R(SUPPLIER_MISMATCH), "the manifest names supplier %s, its signer belongs to %s",
 					  env->st.supplier, f->signer->supplier);
 	}
 	if (f->product && strcmp(f->product, env->st.product) != 0)
-		tg_verdict_reason(v, "MANIFEST_MISMATCH", "--product %s, the manifest says %s", f->product, env->st.product);
+		tg_verdict_reason(v, TG_R(MANIFEST_MISMATCH), "--product %s, the manifest says %s", f->product, env->st.product);
 	if (f->version && tg_version_cmp(f->version, env->st.version) != 0)
-		tg_verdict_reason(v, "MANIFEST_MISMATCH", "--version %s, the manifest says %s", f->version, env->st.version);
+		tg_verdict_reason(v, TG_R(MANIFEST_MISMATCH), "--version %s, the manifest says %s", f->version, env->st.version);
 	if (!f->product)
 		f->product = env->st.product;
 	if (!f->version) {
@@ -850,7 +851,7 @@ static enum tg_err manifest_check(struct tg_db *db, const char *path, struct tg_
 		if (tg_version_canonical(env->st.version, f->version_buf, sizeof(f->version_buf)))
 			f->version = f->version_buf;
 		else
-			tg_verdict_reason(v, "MANIFEST_INVALID", "the manifest's version '%.64s' is not a version",
+			tg_verdict_reason(v, TG_R(MANIFEST_INVALID), "the manifest's version '%.64s' is not a version",
 					  env->st.version);
 	}
 	/* Every member listed with its digest, every subject present. */
@@ -870,14 +871,14 @@ static enum tg_err manifest_check(struct tg_db *db, const char *path, struct tg_
 		if (k == env->st.n) {
 			/* A link nobody signed could repoint a signed path (THREATS
 			 * section A): under a manifest it must be listed too. */
-			tg_verdict_reason(v, "ARCHIVE_UNLISTED", "%s is not listed in the signed manifest", m->path);
+			tg_verdict_reason(v, TG_R(ARCHIVE_UNLISTED), "%s is not listed in the signed manifest", m->path);
 			continue;
 		}
 		used[k] = true;
 		if (is_link || env->st.s[k].link_type[0]) {
 			if (strcmp(env->st.s[k].link_type[0] ? env->st.s[k].link_type : "file", m->type) != 0 ||
 			    !m->link || !env->st.s[k].link || strcmp(env->st.s[k].link, m->link) != 0)
-				tg_verdict_reason(v, "DIGEST_MISMATCH", "%s: a %s%s%s, the manifest lists a %s%s%s", m->path,
+				tg_verdict_reason(v, TG_R(DIGEST_MISMATCH), "%s: a %s%s%s, the manifest lists a %s%s%s", m->path,
 						  m->type, m->link ? " to " : "", m->link ? m->link : "",
 						  env->st.s[k].link_type[0] ? env->st.s[k].link_type : "file",
 						  env->st.s[k].link ? " to " : "", env->st.s[k].link ? env->st.s[k].link : "");
@@ -886,15 +887,15 @@ static enum tg_err manifest_check(struct tg_db *db, const char *path, struct tg_
 			continue;
 		}
 		if (strcmp(env->st.s[k].sha256, m->sha256) != 0)
-			tg_verdict_reason(v, "DIGEST_MISMATCH", "%s: sha256 %.16s... differs from the manifest's %.16s...",
+			tg_verdict_reason(v, TG_R(DIGEST_MISMATCH), "%s: sha256 %.16s... differs from the manifest's %.16s...",
 					  m->path, m->sha256, env->st.s[k].sha256);
 		if (ar->hash_sm3 && strcmp(env->st.s[k].sm3, m->sm3) != 0)
-			tg_verdict_reason(v, "DIGEST_MISMATCH", "%s: %s", m->path, env->st.s[k].sm3[0] ?
+			tg_verdict_reason(v, TG_R(DIGEST_MISMATCH), "%s: %s", m->path, env->st.s[k].sm3[0] ?
 					  "sm3 differs from the manifest's" : "the GM profile needs an SM3 digest in the manifest");
 	}
 	for (size_t k = 0; k < env->st.n; k++)
 		if (!used[k])
-			tg_verdict_reason(v, "ARCHIVE_MISSING", "%s is listed in the manifest but not in the package",
+			tg_verdict_reason(v, TG_R(ARCHIVE_MISSING), "%s is listed in the manifest but not in the package",
 					  env->st.s[k].name);
 	return TG_OK;
 }
@@ -912,7 +913,7 @@ static void apt_control(const struct tg_ar_result *ar, const struct tg_apt_match
 		char got[TG_MAX_VERSION + 128];
 		if (!ar->deb_control || !tg_deb822_field(ar->deb_control, ar->deb_control_len, fields[i], got, sizeof(got)) ||
 		    strcmp(got, want[i]) != 0)
-			tg_verdict_reason(v, "APT_CONTROL_MISMATCH", "the package's control file says %s '%s', the signed "
+			tg_verdict_reason(v, TG_R(APT_CONTROL_MISMATCH), "the package's control file says %s '%s', the signed "
 					  "index '%s'", fields[i], ar->deb_control ? got : "(no control file)", want[i]);
 	}
 }
@@ -956,19 +957,19 @@ static enum tg_err apt_check(struct tg_db *db, const char *dir, const struct tg_
 				}
 			}
 	if (!f->signer) {
-		tg_verdict_reason(v, "KEY_UNKNOWN", "%s was signed by no key of the records", am.release);
+		tg_verdict_reason(v, TG_R(KEY_UNKNOWN), "%s was signed by no key of the records", am.release);
 		return TG_OK;
 	}
 	apt_control(ar, &am, v);
 	if (!tg_cli_name_ok(am.package) || !tg_version_canonical(am.version, f->version_buf, sizeof(f->version_buf))) {
-		tg_verdict_reason(v, "APT_INDEX_MISMATCH", "the index names package '%.64s' version '%.64s', which are not "
+		tg_verdict_reason(v, TG_R(APT_INDEX_MISMATCH), "the index names package '%.64s' version '%.64s', which are not "
 				  "a valid name and version", am.package, am.version);
 		return TG_OK;
 	}
 	if (f->product && strcmp(f->product, am.package) != 0)
-		tg_verdict_reason(v, "APT_CONTROL_MISMATCH", "--product %s, the signed index says %s", f->product, am.package);
+		tg_verdict_reason(v, TG_R(APT_CONTROL_MISMATCH), "--product %s, the signed index says %s", f->product, am.package);
 	if (f->version && tg_version_cmp(f->version, f->version_buf) != 0)
-		tg_verdict_reason(v, "APT_CONTROL_MISMATCH", "--version %s, the signed index says %s", f->version,
+		tg_verdict_reason(v, TG_R(APT_CONTROL_MISMATCH), "--version %s, the signed index says %s", f->version,
 				  f->version_buf);
 	snprintf(f->product_buf, sizeof(f->product_buf), "%s", am.package);
 	f->product = f->product_buf;
@@ -1257,7 +1258,7 @@ static enum tg_err capsule_evaluate(struct tg_db *db, const struct tg_capsule *c
 
 	f->sig_given = f->sig_reported = true;
 	if (!cap->signed_) {
-		tg_verdict_reason(v, "SIG_MISSING", "the capsule image carries no authentication "
+		tg_verdict_reason(v, TG_R(SIG_MISSING), "the capsule image carries no authentication "
 				  "(EFI_FIRMWARE_IMAGE_AUTHENTICATION)");
 		return TG_OK;
 	}
@@ -1269,11 +1270,11 @@ static enum tg_err capsule_evaluate(struct tg_db *db, const struct tg_capsule *c
 	if (r != TG_OK)
 		return tg_fail(d, r, "capsule signature verification failed to run; refusing");
 	if (cms->malformed) {
-		tg_verdict_reason(v, "CAPSULE_MALFORMED", "%s", cms->why);
+		tg_verdict_reason(v, TG_R(CAPSULE_MALFORMED), "%s", cms->why);
 		return TG_OK;
 	}
 	if (!cms->ok) {
-		tg_verdict_reason(v, "CAPSULE_SIG_INVALID", "%s", cms->why);
+		tg_verdict_reason(v, TG_R(CAPSULE_SIG_INVALID), "%s", cms->why);
 		return TG_OK;
 	}
 	f->signer = &fk->rec[cms->signer];
@@ -1281,20 +1282,20 @@ static enum tg_err capsule_evaluate(struct tg_db *db, const struct tg_capsule *c
 	f->scheme = cms->scheme;
 	r = tg_rec_product_by_guid(db, f->signer->supplier_id, cap->image_type, prod, d);
 	if (r == TG_E_NOTFOUND) {
-		tg_verdict_reason(v, "PRODUCT_UNKNOWN", "image type %s belongs to no product of %s (product add --guid)",
+		tg_verdict_reason(v, TG_R(PRODUCT_UNKNOWN), "image type %s belongs to no product of %s (product add --guid)",
 				  cap->image_type, f->signer->supplier);
 		memset(d, 0, sizeof(*d));
 		r = TG_OK;
 	} else if (r == TG_OK) {
 		if (f->product && strcmp(f->product, prod->name) != 0)
-			tg_verdict_reason(v, "MANIFEST_MISMATCH", "--product %s, but image type %s is product %s",
+			tg_verdict_reason(v, TG_R(MANIFEST_MISMATCH), "--product %s, but image type %s is product %s",
 					  f->product, cap->image_type, prod->name);
 		f->product = prod->name;
 	}
 	if (r == TG_OK && cap->has_version) {
 		snprintf(capver, 16, "%u", cap->fw_version);
 		if (f->version && strcmp(f->version, capver) != 0)
-			tg_verdict_reason(v, "MANIFEST_MISMATCH", "--version %s, but the capsule carries firmware version %s",
+			tg_verdict_reason(v, TG_R(MANIFEST_MISMATCH), "--version %s, but the capsule carries firmware version %s",
 					  f->version, capver);
 		f->version = capver;
 	}
@@ -1489,7 +1490,7 @@ static enum tg_err check_one(struct tg_ctx *ctx, struct tg_db *db, const struct 
 		 * listing the file's digest, covers them. */
 		ar.whole_size = manifest_mode ? size : 0;
 		if (zip && manifest_mode && !zip_at_end(fd, size))
-			tg_archive_finding(&ar, "ARCHIVE_TRAILING_DATA", TG_AR_ALWAYS, "%s: bytes after the zip's end of "
+			tg_archive_finding(&ar, TG_R(ARCHIVE_TRAILING_DATA), TG_AR_ALWAYS, "%s: bytes after the zip's end of "
 					   "central directory record are not covered by the signed manifest", a->file);
 		r = feed_start(&feed, ar.hash_all);
 		if (r != TG_OK) {
@@ -1517,7 +1518,7 @@ static enum tg_err check_one(struct tg_ctx *ctx, struct tg_db *db, const struct 
 		if (zip_tail) {
 			/* Nothing is walked: streaming readers do not even find
 			 * the members, and what precedes them is unaccounted for. */
-			tg_archive_finding(&ar, "ZIP_INCONSISTENT", TG_AR_ALWAYS, "a zip behind bytes that are not a zip "
+			tg_archive_finding(&ar, TG_R(ZIP_INCONSISTENT), TG_AR_ALWAYS, "a zip behind bytes that are not a zip "
 					   "(self-extractor style); not walked");
 		}
 	}
@@ -2090,7 +2091,8 @@ int tg_cmd_check(struct tg_ctx *ctx, int argc, char **argv)
 	if (workers)
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--workers goes with --batch"), &d);
 	if (npos != 1)
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "check: give one FILE (or --batch LIST)"), &d);
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "check: missing argument: FILE, or --batch LIST (see "
+						"'trustgate check --help')"), &d);
 	if (apt_lists && sigpath)
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--sig and --apt-lists are two sources of the signature: "
 						"give one"), &d);

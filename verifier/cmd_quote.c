@@ -20,6 +20,7 @@
 #include "../measure/quote.h"
 #include "../measure/decisions.h"
 #include "../measure/tpm.h"
+#include "../common/reasons.h"
 
 static void findings_json(struct json_object *o, const char *key, const struct tg_quote_finding *f, size_t n)
 {
@@ -122,7 +123,7 @@ static int cmd_verify(struct tg_ctx *ctx, int argc, char **argv)
 		return tg_cli_fail(ctx, r, &d);
 	}
 	if (log_bad && res.n < TG_QUOTE_MAX_FINDINGS) {
-		res.f[res.n].code = "EVENTLOG_MALFORMED";
+		res.f[res.n].code = TG_R(EVENTLOG_MALFORMED);
 		snprintf(res.f[res.n].detail, sizeof(res.f[res.n].detail), "%.200s", logd.msg);
 		res.n++;
 	}

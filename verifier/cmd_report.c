@@ -26,6 +26,7 @@
 #include <time.h>
 #include "../common/text.h"
 #include "../common/file.h"
+#include "../common/reasons.h"
 
 /* Text into HTML: the five characters that could open markup or close an
  * attribute.  (No string goes into a URL, a script or a style.) */
@@ -61,49 +62,13 @@ static void row_code(FILE *f, const char *label, const char *value)
 	fputs("</code></td></tr>\n", f);
 }
 
-/* What to do about a failed rule, for the people who read the report. */
-static const struct {
-	const char *code, *todo;
-} remedies[] = {
-	{ "SIG_MISSING", "Obtain the supplier's signature for this file (detached, or embedded) and check again." },
-	{ "SIG_INVALID", "The signature does not match these bytes: the file was altered or the signature belongs to another file. Obtain the original from the supplier." },
-	{ "KEY_UNKNOWN", "The signing key is not in the records. If the supplier introduced a new key, verify it out of band and record it (trustgate key add)." },
-	{ "KEY_REVOKED", "The signing key was revoked. Ask the supplier for a build signed with a current key; re-check deployed copies (trustgate reevaluate)." },
-	{ "KEY_EXPIRED", "The signing key is outside its validity. Ask for a build signed with a current key." },
-	{ "KEY_WEAK", "The key is too weak for this tier. The supplier must sign with a stronger key." },
-	{ "KEY_PURPOSE", "The key is not recorded for this kind of artifact. Record the purpose if the supplier confirms it (trustgate key add --purpose)." },
-	{ "WEAK_ALGORITHM", "The signature uses a digest too weak for this tier. Ask for a SHA-256 or stronger (SM3 under GM) signature." },
-	{ "GM_REQUIRED", "This destination requires national cryptography: an SM2/SM3 signature." },
-	{ "SUPPLIER_UNKNOWN", "The supplier is not approved in the records. Run the supplier review before use." },
-	{ "SUPPLIER_NOT_APPROVED", "The supplier is pending, suspended or revoked. Resolve the supplier's status before use." },
-	{ "SUPPLIER_TIER", "The supplier is not approved for this tier. Use a product from a supplier approved for it, or re-review." },
-	{ "REVIEW_EXPIRED", "The supplier's security review has expired. Renew it (trustgate supplier set --review --review-expires)." },
-	{ "REVIEW_MISSING", "Tier 3 and above need a recorded security review of the supplier." },
-	{ "PRODUCT_UNKNOWN", "The product is not recorded for this supplier. Record it after review (trustgate product add)." },
-	{ "PRODUCT_TIER", "The product is not approved for this tier." },
-	{ "RELEASE_UNKNOWN", "No recorded release matches these bytes. Record the release with its digest, or obtain the recorded release." },
-	{ "RELEASE_REVOKED", "This release was revoked (known bad). Obtain a fixed release." },
-	{ "VERSION_UNKNOWN", "Name the version (--version) or record the release." },
-	{ "ROLLBACK", "This is older than an approved release or the product's floor: a rollback. Use the current release." },
-	{ "DIGEST_MISMATCH", "The bytes differ from the recorded release of that version: do not deploy; report to the supplier." },
-	{ "RECORD_TAMPERED", "The records were changed outside trustgate. Stop; run trustgate audit verify and restore the records from a trusted backup." },
-	{ "MEASUREMENT_UNKNOWN", "The host measured something not among its reference values: investigate the host before trusting it." },
-	{ "MEASUREMENT_REVOKED", "The host booted a component revoked as known-bad: update it and attest again." },
-	{ "EVENTLOG_REPLAY_MISMATCH", "The event log does not match the quoted PCRs: the log or the boot was tampered with." },
-	{ "QUOTE_NONCE", "The quote does not carry a fresh nonce: request a new attestation." },
-	{ "QUOTE_SIG_INVALID", "The quote was not signed by the host's enrolled attestation key." },
-	{ "HOST_UNKNOWN", "The host is not enrolled (or was retired)." },
-	{ "COMPONENT_REJECTED", "A component inside the package was rejected: see its reasons." },
-};
-
+/* What to do about a failed rule, for the people who read the report: the
+ * registry's line for the code (common/reasons.h). */
 static const char *remedy(const char *code)
 {
-	for (size_t i = 0; code && i < TG_ARRAY_SIZE(remedies); i++)
-		if (strcmp(remedies[i].code, code) == 0)
-			return remedies[i].todo;
-	if (code && strncmp(code, "ARCHIVE_", 8) == 0)
-		return "The package's contents break a rule for this tier: see the detail; ask the supplier for a corrected package.";
-	return "See docs/CLI.md (reason codes) for this rule.";
+	const struct tg_reason_info *ri = tg_reason_find(code);
+
+	return ri ? ri->todo : "See docs/CLI.md (reason codes) for this rule.";
 }
 
 static void findings(FILE *f, struct json_object *arr, const char *cls, bool todo)
@@ -418,17 +383,17 @@ static struct json_object *trust_vector(struct json_object *o, const char **stat
 		const char *c = tg_jstr(json_object_array_get_idx(rs, i), "code");
 		if (!c)
 			continue;
-		if (!strcmp(c, "QUOTE_SIG_INVALID") || !strcmp(c, "AK_NOT_ENROLLED") || !strcmp(c, "HOST_UNKNOWN") ||
-		    !strcmp(c, "AK_ATTRIBUTES") || !strcmp(c, "QUOTE_NOT_TPM_GENERATED") || !strcmp(c, "RECORD_TAMPERED"))
+		if (!strcmp(c, TG_R(QUOTE_SIG_INVALID)) || !strcmp(c, TG_R(AK_NOT_ENROLLED)) || !strcmp(c, TG_R(HOST_UNKNOWN)) ||
+		    !strcmp(c, TG_R(AK_ATTRIBUTES)) || !strcmp(c, TG_R(QUOTE_NOT_TPM_GENERATED)) || !strcmp(c, TG_R(RECORD_TAMPERED)))
 			identity = 96;
-		else if (!strcmp(c, "QUOTE_NONCE") || !strcmp(c, "QUOTE_CLOCK") || !strcmp(c, "QUOTE_TYPE"))
+		else if (!strcmp(c, TG_R(QUOTE_NONCE)) || !strcmp(c, TG_R(QUOTE_CLOCK)) || !strcmp(c, TG_R(QUOTE_TYPE)))
 			hardware = hardware > 32 ? hardware : 32;
-		else if (!strcmp(c, "MEASUREMENT_REVOKED"))
+		else if (!strcmp(c, TG_R(MEASUREMENT_REVOKED)))
 			executables = 99;
-		else if (!strcmp(c, "MEASUREMENT_UNKNOWN") || !strcmp(c, "REFERENCE_EMPTY"))
+		else if (!strcmp(c, TG_R(MEASUREMENT_UNKNOWN)) || !strcmp(c, TG_R(REFERENCE_EMPTY)))
 			executables = executables > 33 ? executables : 33;
-		else if (!strcmp(c, "EVENTLOG_REPLAY_MISMATCH") || !strcmp(c, "SEPARATOR_INVALID") ||
-			 !strcmp(c, "EVENTLOG_MALFORMED") || !strcmp(c, "QUOTE_PCR_DIGEST") || !strcmp(c, "QUOTE_PCR_SELECTION"))
+		else if (!strcmp(c, TG_R(EVENTLOG_REPLAY_MISMATCH)) || !strcmp(c, TG_R(SEPARATOR_INVALID)) ||
+			 !strcmp(c, TG_R(EVENTLOG_MALFORMED)) || !strcmp(c, TG_R(QUOTE_PCR_DIGEST)) || !strcmp(c, TG_R(QUOTE_PCR_SELECTION)))
 			configuration = 96;
 		else
 			executables = executables > 96 ? executables : 96;

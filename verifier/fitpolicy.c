@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "fitpolicy.h"
+#include "../common/reasons.h"
 
 static enum tg_err collect(const struct tg_keyrec *k, void *ud)
 {
@@ -112,7 +113,7 @@ static void required_rules(const struct eval *e, int64_t supplier, const char *s
 				bool any_mode = r->fit_mode && strcmp(r->fit_mode, "any") == 0;
 				if (!any_mode) {
 					if (!signed_by(e, true, (int)c, k))
-						tg_verdict_reason(e->v, "FIT_KEY_REQUIRED", "configuration %s: required key %s "
+						tg_verdict_reason(e->v, TG_R(FIT_KEY_REQUIRED), "configuration %s: required key %s "
 								  "(%s) did not sign it", cn, r->name ? r->name : "",
 								  r->fingerprint);
 					continue;
@@ -125,7 +126,7 @@ static void required_rules(const struct eval *e, int64_t supplier, const char *s
 					      r->fit_group && strcmp(fk->rec[j].fit_group, r->fit_group) == 0 &&
 					      signed_by(e, true, (int)c, j);
 				if (!one)
-					tg_verdict_reason(e->v, "FIT_KEY_REQUIRED", "configuration %s: none of the required "
+					tg_verdict_reason(e->v, TG_R(FIT_KEY_REQUIRED), "configuration %s: none of the required "
 							  "keys of its group (required-mode any) signed it", cn);
 			}
 		} else if (!img_req) {
@@ -133,7 +134,7 @@ static void required_rules(const struct eval *e, int64_t supplier, const char *s
 			for (size_t k = 0; k < fk->n && !one; k++)
 				one = usable(&fk->rec[k], supplier) && signed_by(e, true, (int)c, k);
 			if (!one)
-				tg_verdict_reason(e->v, "FIT_UNSIGNED", "configuration %s carries no signature verified by "
+				tg_verdict_reason(e->v, TG_R(FIT_UNSIGNED), "configuration %s carries no signature verified by "
 						  "a key of supplier %s", cn, supplier_name);
 		}
 	}
@@ -147,7 +148,7 @@ static void required_rules(const struct eval *e, int64_t supplier, const char *s
 				const struct tg_keyrec *r = &fk->rec[k];
 				if (usable(r, supplier) && r->fit_required && strcmp(r->fit_required, "image") == 0 &&
 				    !signed_by(e, false, (int)i, k))
-					tg_verdict_reason(e->v, "FIT_KEY_REQUIRED", "image %s: required key %s (%s) did not "
+					tg_verdict_reason(e->v, TG_R(FIT_KEY_REQUIRED), "image %s: required key %s (%s) did not "
 							  "sign it", fit->img[i].name, r->name ? r->name : "", r->fingerprint);
 			}
 		} else if (!referenced) {
@@ -156,7 +157,7 @@ static void required_rules(const struct eval *e, int64_t supplier, const char *s
 			for (size_t k = 0; k < fk->n && !one; k++)
 				one = usable(&fk->rec[k], supplier) && signed_by(e, false, (int)i, k);
 			if (!one)
-				tg_verdict_reason(e->v, "FIT_UNSIGNED", "image %s is in no configuration and carries no "
+				tg_verdict_reason(e->v, TG_R(FIT_UNSIGNED), "image %s is in no configuration and carries no "
 						  "verified signature", fit->img[i].name);
 		}
 	}
@@ -174,7 +175,7 @@ enum tg_err tg_fit_evaluate(const struct tg_fit *fit, struct tg_fit_keys *fk, st
 	if (fit->code)
 		tg_verdict_reason(v, fit->code, "%s", fit->problem);
 	if (!fit->nsig) {
-		tg_verdict_reason(v, "FIT_UNSIGNED", "the FIT carries no signature node");
+		tg_verdict_reason(v, TG_R(FIT_UNSIGNED), "the FIT carries no signature node");
 		return TG_OK;
 	}
 	e.ok = calloc(fit->nsig * (fk->n ? fk->n : 1), sizeof(*e.ok));
@@ -200,13 +201,13 @@ enum tg_err tg_fit_evaluate(const struct tg_fit *fit, struct tg_fit_keys *fk, st
 		if (own)
 			continue;
 		if (im->strongest == TG_HASH_NONE)
-			tg_verdict_reason(v, "WEAK_ALGORITHM", "image %s has no cryptographic hash node (crc32 at most)",
+			tg_verdict_reason(v, TG_R(WEAK_ALGORITHM), "image %s has no cryptographic hash node (crc32 at most)",
 					  im->name);
 		else if (im->strongest == TG_HASH_SHA1 && strict)
-			tg_verdict_reason(v, "WEAK_ALGORITHM", "image %s is hashed with SHA-1 only, refused at tier %d",
+			tg_verdict_reason(v, TG_R(WEAK_ALGORITHM), "image %s is hashed with SHA-1 only, refused at tier %d",
 					  im->name, v->tier);
 		else if (im->strongest == TG_HASH_SHA1)
-			tg_verdict_warn(v, "WEAK_ALGORITHM", "image %s is hashed with SHA-1 only", im->name);
+			tg_verdict_warn(v, TG_R(WEAK_ALGORITHM), "image %s is hashed with SHA-1 only", im->name);
 	}
 	/* The signer: a key that verified the default configuration (else any
 	 * configuration, else an image), unrevoked keys first. */
@@ -230,7 +231,7 @@ enum tg_err tg_fit_evaluate(const struct tg_fit *fit, struct tg_fit_keys *fk, st
 		const char *why = "";
 		for (size_t s = 0; s < fit->nsig && !*why; s++)
 			why = fit->sig[s].problem;
-		tg_verdict_reason(v, "FIT_SIG_INVALID", "no signature node verifies with a firmware key in the records%s%s",
+		tg_verdict_reason(v, TG_R(FIT_SIG_INVALID), "no signature node verifies with a firmware key in the records%s%s",
 				  *why ? "; " : "", why);
 		free(e.ok);
 		return TG_OK;

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "help.h"
+#include "../common/reasons.h"
 #include "../common/encoding.h"
 #include "../common/file.h"
 
@@ -379,8 +380,11 @@ static const struct tg_help entries[] = {
 	  "trustgate quote verify --bundle /tmp/bundle --nonce 5f2a9c..." },
 
 	/* ---------------------------------------------------------- help */
-	{ "help", "[COMMAND [SUBCOMMAND]] | --man | --list", "this help; --man prints the man page", NULL,
-	  { { 0 } }, "trustgate help supplier add" },
+	{ "help", "[COMMAND [SUBCOMMAND]] | --man | --list | --reasons", "this help; --man prints the man page",
+	  "--reasons lists every reason code a verdict can carry: the code, when it counts (reject: always; tier: "
+	  "a reason at tier 3+ or CII, a warning below; warn: never changes the verdict), what it means and what "
+	  "to do about it (tab-separated; with --json one array).",
+	  { { 0 } }, "trustgate help supplier add\ntrustgate help --reasons" },
 };
 
 static const struct tg_help_opt global_opts[] = {
@@ -508,6 +512,27 @@ void tg_help_print_all(FILE *f)
 		   "(bad input, missing records, TPM unreachable)\nman trustgate: the manual; docs/CLI.md: the contract\n");
 }
 
+void tg_help_reasons(FILE *f, bool json)
+{
+	if (!json) {
+		for (size_t i = 0; i < TG_REASON__COUNT; i++)
+			fprintf(f, "%s\t%s\t%s\t%s\n", tg_reasons[i].code, tg_severity_name(tg_reasons[i].severity),
+				tg_reasons[i].meaning, tg_reasons[i].todo);
+		return;
+	}
+	struct json_object *a = json_object_new_array();
+	for (size_t i = 0; i < TG_REASON__COUNT; i++) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "code", json_object_new_string(tg_reasons[i].code));
+		json_object_object_add(o, "severity", json_object_new_string(tg_severity_name(tg_reasons[i].severity)));
+		json_object_object_add(o, "meaning", json_object_new_string(tg_reasons[i].meaning));
+		json_object_object_add(o, "todo", json_object_new_string(tg_reasons[i].todo));
+		json_object_array_add(a, o);
+	}
+	fprintf(f, "%s\n", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(a);
+}
+
 void tg_help_list(FILE *f)
 {
 	for (size_t i = 0; i < TG_ARRAY_SIZE(entries); i++)
@@ -626,6 +651,17 @@ void tg_help_print_man(FILE *f)
 			roff(f, h->example);
 			fputs("\n.RE\n.fi\n", f);
 		}
+	}
+	fputs(".SH REASON CODES\nEvery code a verdict can carry (the column says when it counts: reject, tier \\- a "
+	      "reason at tier 3 and above or under CII, a warning below \\- or warn):\n", f);
+	for (size_t i = 0; i < TG_REASON__COUNT; i++) {
+		fputs(".TP\n.B ", f);
+		roff(f, tg_reasons[i].code);
+		fprintf(f, " (%s)\n", tg_severity_name(tg_reasons[i].severity));
+		roff(f, tg_reasons[i].meaning);
+		fputs(". ", f);
+		roff(f, tg_reasons[i].todo);
+		fputc('\n', f);
 	}
 	fputs(".SH EXIT STATUS\n.TP\n0\nsuccess; for a verdict APPROVED or TRUSTED\n.TP\n1\na negative verdict "
 	      "(REJECTED, UNTRUSTED) or a failed verification (audit verify)\n.TP\n2\ncould not decide: usage error, "

@@ -46,6 +46,8 @@ void tg_help_print_version(FILE *f);
 const char *tg_tool_version(void);
 const char *tg_tool_commit(void);
 bool tg_build_digest(char out[65]);
+/* Every reason code with its severity, meaning and remedy (help --reasons). */
+void tg_help_reasons(FILE *f, bool json);
 
 /* Options parsed vs options documented for this entry: NULL when they
  * agree, else the first option missing from one side ("--foo"). */

@@ -27,8 +27,8 @@ static const struct {
 	{ "appliance-key", tg_cmd_appliance_key },
 };
 
-/* trustgate help [COMMAND [SUBCOMMAND]] | --man | --list */
-static int cmd_help(int argc, char **argv)
+/* trustgate help [COMMAND [SUBCOMMAND]] | --man | --list | --reasons */
+static int cmd_help(int argc, char **argv, bool json)
 {
 	const struct tg_help *h;
 
@@ -40,6 +40,8 @@ static int cmd_help(int argc, char **argv)
 		tg_help_print_man(stdout);
 	} else if (argc == 2 && strcmp(argv[1], "--list") == 0) {
 		tg_help_list(stdout);
+	} else if ((argc == 2 || (argc == 3 && strcmp(argv[2], "--json") == 0)) && strcmp(argv[1], "--reasons") == 0) {
+		tg_help_reasons(stdout, json || argc == 3);
 	} else if (argc <= 3 && (h = tg_help_find(argv[1], argc == 3 ? argv[2] : NULL))) {
 		tg_help_print(stdout, h);
 	} else {
@@ -110,7 +112,7 @@ int main(int argc, char **argv)
 	/* "+": stop at the command word; its own options follow it. */
 	while ((c = getopt_long(argc, argv, "+h", lo, &idx)) != -1) {
 		if (c == 'h')
-			return cmd_help(1, argv);
+			return cmd_help(1, argv, false);
 		if (c == 'V') {
 			if ((r = tg_crypto_init(&d)) != TG_OK)
 				return tg_cli_fail(&ctx, r, &d);
@@ -133,7 +135,7 @@ int main(int argc, char **argv)
 		return TG_EXIT_ERROR;
 	}
 	if (strcmp(argv[optind], "help") == 0)
-		return cmd_help(argc - optind, argv + optind);
+		return cmd_help(argc - optind, argv + optind, ctx.json);
 	r = resolve_actor(&ctx, &d);
 	if (r == TG_OK)
 		r = tg_crypto_init(&d);

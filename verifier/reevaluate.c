@@ -7,6 +7,7 @@
 #include "evidence.h"
 #include "policy.h"
 #include "../common/encoding.h"
+#include "../common/reasons.h"
 
 /* Verdicts in force: approved checks and re-evaluations no re-evaluation
  * superseded. */
@@ -173,7 +174,7 @@ static enum tg_err redecide(struct tg_db *db, struct json_object *old, struct tg
 		r = tg_rec_key_get(db, tg_jstr(key, "fingerprint"), &k, d);
 		if (r == TG_E_NOTFOUND) {
 			r = TG_OK;
-			tg_verdict_reason(v, "KEY_UNKNOWN", "the key %s that signed it is no longer in the records",
+			tg_verdict_reason(v, TG_R(KEY_UNKNOWN), "the key %s that signed it is no longer in the records",
 					  tg_jstr(key, "fingerprint"));
 		} else if (r == TG_OK) {
 			f.signer = &k;
@@ -187,8 +188,8 @@ static enum tg_err redecide(struct tg_db *db, struct json_object *old, struct tg
 	bool strict = v->tier >= 3 || v->cii;
 	for (size_t i = 0; r == TG_OK && fs && i < json_object_array_length(fs); i++) {
 		struct json_object *x = json_object_array_get_idx(fs, i);
-		const char *code = tg_jstr(x, "code") ? tg_jstr(x, "code") : "ARCHIVE_MALFORMED";
-		bool allowed = strcmp(code, "ARCHIVE_SETUID") == 0 && tg_list_has(v->product_allow, "setuid");
+		const char *code = tg_jstr(x, "code") ? tg_jstr(x, "code") : TG_R(ARCHIVE_MALFORMED);
+		bool allowed = strcmp(code, TG_R(ARCHIVE_SETUID)) == 0 && tg_list_has(v->product_allow, "setuid");
 		if ((json_object_get_boolean(tg_jget(x, "always")) || strict) && !allowed)
 			tg_verdict_reason(v, code, "%s", tg_jstr(x, "detail") ? tg_jstr(x, "detail") : "");
 	}

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "verdict.h"
+#include "../common/reasons.h"
 
 static void add(struct tg_finding *list, size_t *n, const char *code, const char *fmt, va_list ap)
 {
@@ -16,8 +17,19 @@ static void add(struct tg_finding *list, size_t *n, const char *code, const char
 		return;
 	}
 	f = &list[(*n)++];
-	snprintf(f->code, sizeof(f->code), "%s", code);
-	vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
+	/* A code outside the registry (one built from data, or a rule added
+	 * without registering its code) is never shown as if it were one:
+	 * it becomes INCOMPLETE, which still rejects. */
+	if (!tg_reason_find(code)) {
+		char detail[200];
+		vsnprintf(detail, sizeof(detail), fmt, ap);
+		snprintf(f->code, sizeof(f->code), "%s", TG_R(INCOMPLETE));
+		snprintf(f->detail, sizeof(f->detail), "unregistered reason code '%.31s': %s", code ? code : "(none)",
+			 detail);
+	} else {
+		snprintf(f->code, sizeof(f->code), "%s", code);
+		vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
+	}
 	for (char *c = f->detail; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			*c = '?';
@@ -37,6 +49,12 @@ void tg_verdict_warn(struct tg_verdict *v, const char *code, const char *fmt, ..
 	va_list ap;
 
 	va_start(ap, fmt);
+	/* An unregistered code must not pass as a harmless warning. */
+	if (!tg_reason_find(code)) {
+		add(v->reasons, &v->nreasons, code, fmt, ap);
+		va_end(ap);
+		return;
+	}
 	add(v->warnings, &v->nwarnings, code, fmt, ap);
 	va_end(ap);
 }
@@ -45,7 +63,7 @@ bool tg_verdict_finish(struct tg_verdict *v)
 {
 	v->approved = false;
 	if (!v->complete && v->nreasons == 0)
-		tg_verdict_reason(v, "INCOMPLETE", "verification did not run to the end");
+		tg_verdict_reason(v, TG_R(INCOMPLETE), "verification did not run to the end");
 	if (v->complete && v->nreasons == 0)
 		v->approved = true;
 	return v->approved;

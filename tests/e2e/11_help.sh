@@ -59,3 +59,19 @@ for p in "${paths[@]}"; do
 	grep -qF "trustgate $p" "$ROOT/docs/CLI.md" || { bad "docs/CLI.md names trustgate $p"; missing=$((missing + 1)); }
 done
 [ $missing -eq 0 ] && ok "docs/CLI.md names every command"
+
+# One registry of reason codes: docs/CLI.md names every one, and lists none
+# the registry lacks.
+expect 0 "help --reasons" -- tg help --reasons
+printf '%s\n' "$LAST_OUT" | cut -f1 | sort > reg.txt
+[ "$(wc -l < reg.txt)" -ge 70 ] && awk -F'\t' 'NF != 4 || $2 !~ /^(reject|tier|warn)$/ {bad=1} END {exit bad}' <<<"$LAST_OUT" \
+	&& ok "help --reasons: code, severity, meaning, remedy for every code" || bad "help --reasons format"
+missing=$(while read -r c; do grep -qw -- "$c" "$ROOT/docs/CLI.md" || echo "$c"; done < reg.txt)
+[ -z "$missing" ] && ok "docs/CLI.md names every registered reason code" || bad "not in docs/CLI.md: $missing"
+awk '/Reason codes \(add/,/`;/' "$ROOT/docs/CLI.md" | grep -oE '\b[A-Z][A-Z0-9]*(_[A-Z0-9]+)+\b|\b(ROLLBACK|INCOMPLETE)\b' | sort -u > doc.txt
+extra=$(comm -23 doc.txt reg.txt)
+[ -s doc.txt ] && [ -z "$extra" ] && ok "docs/CLI.md lists no code the registry lacks" || bad "codes only in docs/CLI.md: $extra"
+expect 0 "help --reasons --json" -- tg help --reasons --json
+printf '%s' "$LAST_OUT" | jq -e 'length >= 70 and all(.[]; .code and .severity and .meaning and .todo)' >/dev/null \
+	&& ok "--json: one object per code" || bad "help --reasons --json"
+man -l "$ROOT/docs/trustgate.1" 2>/dev/null | grep -q "REASON CODES" && ok "the man page lists the reason codes" || bad "man page reason codes"
