@@ -8,20 +8,46 @@
 #include "policy.h"
 #include "../common/version.h"
 #include "../db/integrity.h"
+#include "../common/reasons.h"
+
+/* The tier rules of DESIGN.md, one row per tier: what a destination of
+ * that tier requires beyond a verifying signature by a recorded key of an
+ * approved supplier (required at every tier).  A CII destination is held
+ * to tier 4 at least.  Every rule below reads its tier's row here and
+ * nowhere else. */
+static const struct tg_tier_rules tier_rules[] = {
+	/* tier  products  sha1   sha256  rsa   supplier  release by digest */
+	[1] = { 1, false, true, true, 2048, false, false },
+	[2] = { 2, false, true, true, 2048, false, false },
+	[3] = { 3, true, false, true, 2048, true, false },
+	[4] = { 4, true, false, false, 3072, true, true },
+	[5] = { 5, true, false, false, 3072, true, true },
+};
+
+const struct tg_tier_rules *tg_tier_rules_for(int tier, bool cii)
+{
+	if (tier < 1)
+		tier = 1;
+	if (tier > 5)
+		tier = 5;
+	if (cii && tier < 4)
+		tier = 4;
+	return &tier_rules[tier];
+}
 
 struct policy {
 	struct tg_db *db;
 	const struct tg_findings *f;
 	struct tg_verdict *v;
-	bool strict;   /* tier >= 3 or CII: product rules reject */
-	bool high;     /* tier >= 4 or CII */
+	const struct tg_tier_rules *t;
 	int64_t now;
 };
 
-/* A rule that rejects when strict and warns otherwise. */
+/* A product rule: rejects where the tier's row says products count, warns
+ * below. */
 #define RULE(p, code, ...)                                          \
 	do {                                                        \
-		if ((p)->strict)                                    \
+		if ((p)->t->products)                               \
 			tg_verdict_reason((p)->v, code, __VA_ARGS__); \
 		else                                                \
 			tg_verdict_warn((p)->v, code, __VA_ARGS__);   \
@@ -32,49 +58,43 @@ struct policy {
 static enum tg_err tampered(struct tg_verdict *v, enum tg_err r, const char *why)
 {
 	if (r == TG_OK && why[0])
-		tg_verdict_reason(v, "RECORD_TAMPERED", "%s", why);
+		tg_verdict_reason(v, TG_R(RECORD_TAMPERED), "%s", why);
 	return r;
 }
 
-static void rules_signature(struct policy *p, struct tg_diag *d)
+void tg_policy_signature(const struct tg_findings *f, const struct tg_tier_rules *tr, int64_t now,
+			 const struct tg_product *claimed, struct tg_verdict *v)
 {
-	const struct tg_findings *f = p->f;
 	const struct tg_keyrec *k = f->signer;
-	struct tg_verdict *v = p->v;
 	int64_t t;
 
 	if (f->manifest_invalid)
 		return;
 	if (!f->sig_given) {
-		tg_verdict_reason(v, "SIG_MISSING", "no signature given (--sig); a supplier signature "
+		tg_verdict_reason(v, TG_R(SIG_MISSING), "no signature given (--sig); a supplier signature "
 						     "is required at every tier");
 		return;
 	}
 	if (!k && f->sig_reported)
 		return;
 	if (!k) {
-		struct tg_product prod = { 0 };
-		int count = 0;
 		if (f->sig_problem) {
-			tg_verdict_reason(v, "SIG_INVALID", "%s", f->sig_problem);
+			tg_verdict_reason(v, TG_R(SIG_INVALID), "%s", f->sig_problem);
 		} else if (f->other_content_fpr[0]) {
-			tg_verdict_reason(v, "SIG_INVALID", "signature was made by key %s but not over "
+			tg_verdict_reason(v, TG_R(SIG_INVALID), "signature was made by key %s but not over "
 							     "this file (content differs)",
 					  f->other_content_fpr);
-		} else if (f->product && tg_rec_product_find(p->db, f->product, &count, &prod, d) == TG_OK &&
-			   count == 1) {
+		} else if (claimed) {
 			/* The file claims to be this supplier's product: say so. */
-			tg_verdict_reason(v, "SIG_INVALID", "signature does not verify with any key of "
+			tg_verdict_reason(v, TG_R(SIG_INVALID), "signature does not verify with any key of "
 							     "%s, supplier of %s (file altered, or "
-							     "signed by another key)", prod.supplier,
-					  prod.name);
+							     "signed by another key)", claimed->supplier,
+					  claimed->name);
 		} else {
-			tg_verdict_reason(v, "KEY_UNKNOWN", "no key in the records verifies this "
+			tg_verdict_reason(v, TG_R(KEY_UNKNOWN), "no key in the records verifies this "
 							     "signature (unknown signer, or the file "
 							     "was altered)");
 		}
-		if (count >= 1)
-			tg_product_release(&prod);
 		return;
 	}
 	v->has_key = true;
@@ -87,82 +107,82 @@ static void rules_signature(struct policy *p, struct tg_diag *d)
 	/* After revocation or the end of validity every signature is refused,
 	 * whatever time the signer claims (CLI.md). */
 	if (k->revoked_at)
-		tg_verdict_reason(v, "KEY_REVOKED", "key %s was revoked at %s: %s", k->fingerprint,
+		tg_verdict_reason(v, TG_R(KEY_REVOKED), "key %s was revoked at %s: %s", k->fingerprint,
 				  k->revoked_at, k->revoke_reason ? k->revoke_reason : "");
-	if (k->not_before && tg_parse_date(k->not_before, &t) && p->now < t)
-		tg_verdict_reason(v, "KEY_EXPIRED", "key %s is not valid before %s", k->fingerprint,
+	if (k->not_before && tg_parse_date(k->not_before, &t) && now < t)
+		tg_verdict_reason(v, TG_R(KEY_EXPIRED), "key %s is not valid before %s", k->fingerprint,
 				  k->not_before);
-	if (k->not_after && (!tg_parse_date(k->not_after, &t) || p->now >= t))
-		tg_verdict_reason(v, "KEY_EXPIRED", "key %s expired at %s", k->fingerprint,
+	if (k->not_after && (!tg_parse_date(k->not_after, &t) || now >= t))
+		tg_verdict_reason(v, TG_R(KEY_EXPIRED), "key %s expired at %s", k->fingerprint,
 				  k->not_after);
 	bool purpose_ok = false;
 	for (const char *const *pp = f->purposes; *pp; pp++)
 		purpose_ok = purpose_ok || tg_list_has(k->purposes, *pp);
 	if (!purpose_ok)
-		tg_verdict_reason(v, "KEY_PURPOSE", "key %s may sign %s, not this kind of artifact",
+		tg_verdict_reason(v, TG_R(KEY_PURPOSE), "key %s may sign %s, not this kind of artifact",
 				  k->fingerprint, k->purposes);
 
 	/* The key record pins the digest (THREATS cases 22, 35). */
 	const char *hname = tg_hash_name(f->sig_hash);
 	if (!tg_list_has(k->hashes, hname))
-		tg_verdict_reason(v, "WEAK_ALGORITHM", "signature uses %s; the key record allows %s",
+		tg_verdict_reason(v, TG_R(WEAK_ALGORITHM), "signature uses %s; the key record allows %s",
 				  hname, k->hashes);
 	if (f->sig_hash == TG_HASH_SHA1) {
-		if (p->strict)
-			tg_verdict_reason(v, "WEAK_ALGORITHM", "SHA-1 signatures are refused at tier %d%s",
+		if (!tr->sha1)
+			tg_verdict_reason(v, TG_R(WEAK_ALGORITHM), "SHA-1 signatures are refused at tier %d%s",
 					  v->tier, v->cii ? " (CII)" : "");
 		else
-			tg_verdict_warn(v, "WEAK_ALGORITHM", "SHA-1 accepted at tier %d", v->tier);
-	} else if (f->sig_hash == TG_HASH_SHA256 && p->high) {
-		tg_verdict_reason(v, "WEAK_ALGORITHM", "tier %d%s requires SHA-384, SHA-512 or SM3, "
+			tg_verdict_warn(v, TG_R(WEAK_ALGORITHM), "SHA-1 accepted at tier %d", v->tier);
+	} else if (f->sig_hash == TG_HASH_SHA256 && !tr->sha256) {
+		tg_verdict_reason(v, TG_R(WEAK_ALGORITHM), "tier %d%s requires SHA-384, SHA-512 or SM3, "
 						       "signature uses SHA-256", v->tier,
 				  v->cii ? " (CII)" : "");
 	}
-	if (strncmp(k->algorithm, "rsa", 3) == 0 && k->bits < 3072 && p->high)
-		tg_verdict_reason(v, "KEY_WEAK", "tier %d%s requires RSA of at least 3072 bits, key "
-						 "has %d", v->tier, v->cii ? " (CII)" : "", k->bits);
+	if (strncmp(k->algorithm, "rsa", 3) == 0 && k->bits < tr->rsa_min_bits)
+		tg_verdict_reason(v, TG_R(KEY_WEAK), "tier %d%s requires RSA of at least %d bits, key "
+						 "has %d", v->tier, v->cii ? " (CII)" : "", tr->rsa_min_bits, k->bits);
 	if (v->gm && f->scheme != TG_SCHEME_SM2)
-		tg_verdict_reason(v, "GM_REQUIRED", "the GM profile accepts SM2 signatures over SM3 "
+		tg_verdict_reason(v, TG_R(GM_REQUIRED), "the GM profile accepts SM2 signatures over SM3 "
 						    "only, signature is %s", v->scheme);
 }
 
+void tg_policy_supplier(const struct tg_supplier *s, const struct tg_tier_rules *tr, int64_t now, struct tg_verdict *v)
+{
+	int64_t t;
+
+	if (strcmp(s->status, "approved") != 0)
+		tg_verdict_reason(v, TG_R(SUPPLIER_NOT_APPROVED), "supplier %s is %s", s->name, s->status);
+	if (!tr->supplier_review)
+		return;
+	if (v->tier > s->max_tier)
+		tg_verdict_reason(v, TG_R(SUPPLIER_TIER), "supplier %s is approved up to tier %d, destination is tier %d",
+				  s->name, s->max_tier, v->tier);
+	if (v->cii && !s->cii)
+		tg_verdict_reason(v, TG_R(SUPPLIER_TIER), "supplier %s is not approved for CII", s->name);
+	if (!s->review_expires)
+		tg_verdict_reason(v, TG_R(REVIEW_MISSING), "supplier %s has no security review on record (required at "
+							 "tier %d)", s->name, v->tier);
+	else if (!tg_parse_date(s->review_expires, &t) || now >= t + 86400)
+		tg_verdict_reason(v, TG_R(REVIEW_EXPIRED), "security review %s of supplier %s expired on %s",
+				  s->review_ref ? s->review_ref : "", s->name, s->review_expires);
+}
+
+/* The signer's supplier, loaded and checked against its history, then
+ * judged by tg_policy_supplier(). */
 static enum tg_err rules_supplier(struct policy *p, int64_t supplier_id, struct tg_diag *d)
 {
-	struct tg_verdict *v = p->v;
 	struct tg_supplier s = { 0 };
-	int64_t t;
 	enum tg_err r = tg_rec_supplier_get_id(p->db, supplier_id, &s, d);
 
 	if (r != TG_OK)
 		return r == TG_E_NOTFOUND ? tg_fail(d, TG_E_DB, "records: key refers to a missing "
 							      "supplier") : r;
 	char why[320];
-	r = tampered(v, tg_integrity_supplier(p->db, &s, why, sizeof(why), d), why);
-	if (r != TG_OK) {
-		tg_supplier_release(&s);
-		return r;
-	}
-	if (strcmp(s.status, "approved") != 0)
-		tg_verdict_reason(v, "SUPPLIER_NOT_APPROVED", "supplier %s is %s", s.name, s.status);
-	if (p->strict) {
-		if (v->tier > s.max_tier)
-			tg_verdict_reason(v, "SUPPLIER_TIER", "supplier %s is approved up to tier %d, "
-							      "destination is tier %d", s.name,
-					  s.max_tier, v->tier);
-		if (v->cii && !s.cii)
-			tg_verdict_reason(v, "SUPPLIER_TIER", "supplier %s is not approved for CII",
-					  s.name);
-		if (!s.review_expires)
-			tg_verdict_reason(v, "REVIEW_MISSING", "supplier %s has no security review on "
-							       "record (required at tier %d)", s.name,
-					  v->tier);
-		else if (!tg_parse_date(s.review_expires, &t) || p->now >= t + 86400)
-			tg_verdict_reason(v, "REVIEW_EXPIRED", "security review %s of supplier %s "
-							       "expired on %s", s.review_ref ? s.review_ref : "",
-					  s.name, s.review_expires);
-	}
+	r = tampered(p->v, tg_integrity_supplier(p->db, &s, why, sizeof(why), d), why);
+	if (r == TG_OK)
+		tg_policy_supplier(&s, p->t, p->now, p->v);
 	tg_supplier_release(&s);
-	return TG_OK;
+	return r;
 }
 
 /* Releases that carry one of this artifact's digests. */
@@ -187,7 +207,7 @@ static enum tg_err on_digest_match(const struct tg_release *r, void *ud)
 
 	if (strcmp(r->status, "revoked") == 0) {
 		/* Known bad bytes are refused at every tier. */
-		tg_verdict_reason(m->v, "RELEASE_REVOKED", "this file is release %s/%s %s, revoked "
+		tg_verdict_reason(m->v, TG_R(RELEASE_REVOKED), "this file is release %s/%s %s, revoked "
 							   "at %s", r->supplier, r->product, r->version,
 				  r->revoked_at ? r->revoked_at : "?");
 		return TG_OK;
@@ -252,7 +272,7 @@ static enum tg_err rules_product(struct policy *p, int64_t signer_supplier, stru
 		goto out;
 	name = f->product ? f->product : m.have_approved ? m.approved.product : NULL;
 	if (!name) {
-		RULE(p, "PRODUCT_UNKNOWN", "no product named (--product) and the file matches no "
+		RULE(p, TG_R(PRODUCT_UNKNOWN), "no product named (--product) and the file matches no "
 					   "approved release");
 		goto out;
 	}
@@ -266,12 +286,12 @@ static enum tg_err rules_product(struct policy *p, int64_t signer_supplier, stru
 				goto out;
 			if (count > 0) {
 				/* Name and signer must belong together (THREATS 36, 69). */
-				tg_verdict_reason(v, "SUPPLIER_MISMATCH", "product %s belongs to supplier "
+				tg_verdict_reason(v, TG_R(SUPPLIER_MISMATCH), "product %s belongs to supplier "
 									  "%s, not to the signer's supplier %s",
 						  name, other.supplier, v->supplier);
 				tg_product_release(&other);
 			} else {
-				RULE(p, "PRODUCT_UNKNOWN", "product %s of supplier %s is not in the records",
+				RULE(p, TG_R(PRODUCT_UNKNOWN), "product %s of supplier %s is not in the records",
 				     name, v->supplier);
 			}
 			goto out;
@@ -282,7 +302,7 @@ static enum tg_err rules_product(struct policy *p, int64_t signer_supplier, stru
 		if (r == TG_OK && count != 1) {
 			if (count > 1)
 				tg_product_release(&prod);
-			RULE(p, "PRODUCT_UNKNOWN", count ? "product name %s is ambiguous" :
+			RULE(p, TG_R(PRODUCT_UNKNOWN), count ? "product name %s is ambiguous" :
 					       "product %s is not in the records", name);
 			goto out;
 		}
@@ -301,42 +321,42 @@ static enum tg_err rules_product(struct policy *p, int64_t signer_supplier, stru
 	if (!v->supplier[0])
 		snprintf(v->supplier, sizeof(v->supplier), "%s", prod.supplier);
 	if (v->tier > prod.max_tier)
-		RULE(p, "PRODUCT_TIER", "product %s is approved up to tier %d, destination is tier %d",
+		RULE(p, TG_R(PRODUCT_TIER), "product %s is approved up to tier %d, destination is tier %d",
 		     prod.name, prod.max_tier, v->tier);
 
 	version = f->version;
 	if (!version && m.have_approved && m.approved.product_id == prod.id)
 		version = m.approved.version;
 	if (!version) {
-		RULE(p, "VERSION_UNKNOWN", "no version given (--version) and the file matches no "
+		RULE(p, TG_R(VERSION_UNKNOWN), "no version given (--version) and the file matches no "
 					   "approved release of %s", prod.name);
 		goto out;
 	}
 	snprintf(v->version, sizeof(v->version), "%s", version);
 	if (m.have_approved && m.approved.product_id == prod.id && f->version &&
 	    tg_version_cmp(m.approved.version, f->version) != 0)
-		tg_verdict_reason(v, "DIGEST_MISMATCH", "this file is release %s of %s, not %s",
+		tg_verdict_reason(v, TG_R(DIGEST_MISMATCH), "this file is release %s of %s, not %s",
 				  m.approved.version, prod.name, f->version);
 
 	/* Rollback: below the floor or below the newest approved release
 	 * (THREATS case 65). */
 	if (prod.min_version && tg_version_cmp(version, prod.min_version) < 0)
-		RULE(p, "ROLLBACK", "version %s is below the floor %s of %s", version,
+		RULE(p, TG_R(ROLLBACK), "version %s is below the floor %s of %s", version,
 		     prod.min_version, prod.name);
 	struct highest h = { .version = "", .db = p->db, .v = v, .d = d };
 	r = tg_rec_release_each(p->db, prod.id, NULL, NULL, on_release_of_product, &h, d);
 	if (r != TG_OK)
 		goto out;
 	if (h.version[0] && tg_version_cmp(version, h.version) < 0)
-		RULE(p, "ROLLBACK", "version %s is older than approved release %s of %s", version,
+		RULE(p, TG_R(ROLLBACK), "version %s is older than approved release %s of %s", version,
 		     h.version, prod.name);
 
 	struct tg_release rel = { 0 };
 	r = tg_rec_release_get(p->db, prod.id, version, &rel, d);
 	if (r == TG_E_NOTFOUND) {
 		r = TG_OK;
-		if (p->high)
-			tg_verdict_reason(v, "RELEASE_UNKNOWN", "tier %d%s requires release %s of %s to "
+		if (p->t->releases)
+			tg_verdict_reason(v, TG_R(RELEASE_UNKNOWN), "tier %d%s requires release %s of %s to "
 								"be approved by digest first",
 					  v->tier, v->cii ? " (CII)" : "", version, prod.name);
 		goto out;
@@ -354,10 +374,10 @@ static enum tg_err rules_product(struct policy *p, int64_t signer_supplier, stru
 	enum tg_hash alg = tg_hash_from_name(rel.digest_alg);
 	const char *have = alg != TG_HASH_NONE ? f->digest[alg] : "";
 	if (strcmp(rel.status, "revoked") == 0)
-		tg_verdict_reason(v, "RELEASE_REVOKED", "release %s of %s was revoked at %s", version,
+		tg_verdict_reason(v, TG_R(RELEASE_REVOKED), "release %s of %s was revoked at %s", version,
 				  prod.name, rel.revoked_at ? rel.revoked_at : "?");
 	if (!have[0] || strcmp(have, rel.digest) != 0)
-		tg_verdict_reason(v, "DIGEST_MISMATCH", "file %s %s differs from approved release %s "
+		tg_verdict_reason(v, TG_R(DIGEST_MISMATCH), "file %s %s differs from approved release %s "
 							"of %s (%s)", rel.digest_alg,
 				  have[0] ? have : "(not computed)", version, prod.name, rel.digest);
 	tg_release_release(&rel);
@@ -374,10 +394,11 @@ enum tg_err tg_policy_evaluate(struct tg_db *db, const struct tg_findings *f,
 {
 	struct policy p = {
 		.db = db, .f = f, .v = v,
-		.strict = v->tier >= 3 || v->cii,
-		.high = v->tier >= 4 || v->cii,
+		.t = tg_tier_rules_for(v->tier, v->cii),
 		.now = tg_now_epoch(),
 	};
+	struct tg_product claimed = { 0 };
+	int count = 0;
 	enum tg_err r;
 	char why[400];
 
@@ -387,7 +408,16 @@ enum tg_err tg_policy_evaluate(struct tg_db *db, const struct tg_findings *f,
 	r = tampered(v, tg_integrity_complete(db, why, sizeof(why), d), why);
 	if (r != TG_OK)
 		return r;
-	rules_signature(&p, d);
+	/* No key verified and the file names a product: the reason says whose
+	 * keys it should have verified with. */
+	if (!f->signer && f->product) {
+		r = tg_rec_product_find(db, f->product, &count, &claimed, d);
+		if (r != TG_OK && r != TG_E_NOTFOUND)
+			return r;
+	}
+	tg_policy_signature(f, p.t, p.now, count == 1 ? &claimed : NULL, v);
+	if (count >= 1)
+		tg_product_release(&claimed);
 	if (f->signer) {
 		r = tampered(v, tg_integrity_key(db, f->signer, why, sizeof(why), d), why);
 		if (r != TG_OK)

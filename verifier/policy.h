@@ -38,6 +38,30 @@ struct tg_findings {
 	char product_buf[TG_MAX_NAME + 1];     /* storage when product is derived */
 };
 
+/* What a destination tier requires (DESIGN.md), one row per tier. */
+struct tg_tier_rules {
+	int tier;
+	bool products;        /* product, version and rollback rules reject (below: warn) */
+	bool sha1;            /* SHA-1 signatures accepted, with a warning */
+	bool sha256;          /* SHA-256 signatures accepted (else SHA-384, SHA-512 or SM3) */
+	int rsa_min_bits;     /* smallest RSA signing key */
+	bool supplier_review; /* the supplier approved for the tier (and CII), with a valid review */
+	bool releases;        /* the version's release recorded by digest before use */
+};
+
+/* The row for a destination (CII is held to tier 4 at least). */
+const struct tg_tier_rules *tg_tier_rules_for(int tier, bool cii);
+
+/* The signature rules alone, pure (no records read): the signer's key
+ * record in f, the tier's row, the time, and the product the file claims
+ * (or NULL) for the wording of an unverified signature. */
+void tg_policy_signature(const struct tg_findings *f, const struct tg_tier_rules *tr, int64_t now,
+			 const struct tg_product *claimed, struct tg_verdict *v);
+
+/* The supplier rules alone, pure: the signer's supplier record as loaded
+ * (and checked against its history) by the caller. */
+void tg_policy_supplier(const struct tg_supplier *s, const struct tg_tier_rules *tr, int64_t now, struct tg_verdict *v);
+
 /* Evaluate every rule into v (reasons, warnings, supplier/product/version
  * names) and mark it complete.  Database errors are returned, never turned
  * into "not found". */
