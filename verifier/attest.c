@@ -240,7 +240,8 @@ static bool ref_in_log(const struct tg_eventlog *el, size_t bank, const struct t
 
 static void match_events(const struct tg_eventlog *el, size_t bank, uint32_t pcrs,
 			 const struct tg_attest_records *rec, struct tg_verdict *v,
-			 struct json_object *unknown, struct json_object *decisions, size_t *ret_checked)
+			 struct json_object *unknown, struct json_object *decisions, struct json_object *measured,
+			 size_t *ret_checked)
 {
 	const char *alg = tg_hash_name(el->banks[bank].hash);
 	char hex[2 * TG_HASH_MAX_LEN + 1], desc[320];
@@ -275,6 +276,13 @@ static void match_events(const struct tg_eventlog *el, size_t bank, uint32_t pcr
 			tg_hex_encode(e->digest[bank].p, e->digest[bank].len, hex);
 		else
 			strcpy(hex, "(none)");
+		/* The fact `reevaluate` judges again when references change:
+		 * [PCR, event type, digest]. */
+		struct json_object *m = json_object_new_array_ext(3);
+		json_object_array_add(m, json_object_new_int((int)e->pcr));
+		json_object_array_add(m, json_object_new_int64((int64_t)e->type));
+		json_object_array_add(m, json_object_new_string(hex));
+		json_object_array_add(measured, m);
 		/* A digest revoked as known-bad (`reference revoke --digest`)
 		 * fails the host whatever reference also carries it: a
 		 * vulnerable bootloader stays refused even if a golden log
@@ -384,6 +392,61 @@ static void check_separators(const struct tg_eventlog *el, size_t bank, uint32_t
 					  p, count[p]);
 }
 
+bool tg_attest_rejudge(struct json_object *report, const struct tg_attest_records *rec, struct tg_verdict *v)
+{
+	struct json_object *facts = tg_jget(report, "facts"), *measured = tg_jget(facts, "measured");
+	const char *alg = tg_jstr(facts, "bank"), *host = tg_jstr(report, "host");
+	size_t unknown = 0;
+
+	if (!facts || !alg || !host || !measured || !json_object_is_type(measured, json_type_array))
+		return false;
+	v->kind = "attestation";
+	v->path = host;
+	if (!rec->have_host) {
+		tg_verdict_reason(v, TG_R(HOST_UNKNOWN), "host %s is no longer in the records", host);
+	} else if (strcmp(rec->host.status, "enrolled") != 0) {
+		tg_verdict_reason(v, TG_R(HOST_UNKNOWN), "host %s is %s", host, rec->host.status);
+	}
+	if (rec->host_tampered[0])
+		tg_verdict_reason(v, TG_R(RECORD_TAMPERED), "%s", rec->host_tampered);
+	if (rec->refs_tampered[0])
+		tg_verdict_reason(v, TG_R(RECORD_TAMPERED), "%s", rec->refs_tampered);
+	if (rec->have_host && rec->nrefs == 0)
+		tg_verdict_reason(v, TG_R(REFERENCE_EMPTY), "no reference values for host %s any more", host);
+	for (size_t i = 0; i < json_object_array_length(measured); i++) {
+		struct json_object *m = json_object_array_get_idx(measured, i);
+		if (!json_object_is_type(m, json_type_array) || json_object_array_length(m) != 3) {
+			tg_verdict_reason(v, TG_R(INCOMPLETE), "the recorded measurement %zu is unreadable", i);
+			continue;
+		}
+		int pcr = json_object_get_int(json_object_array_get_idx(m, 0));
+		uint32_t type = (uint32_t)json_object_get_int64(json_object_array_get_idx(m, 1));
+		const char *hex = json_object_get_string(json_object_array_get_idx(m, 2));
+		char deny_key[16 + 2 * TG_HASH_MAX_LEN + 2];
+		const char *dk = deny_key;
+		snprintf(deny_key, sizeof(deny_key), "%s:%s", alg, hex ? hex : "");
+		if (rec->ndenied && bsearch(&dk, rec->denied, rec->ndenied, sizeof(*rec->denied), str_cmp)) {
+			tg_verdict_reason(v, TG_R(MEASUREMENT_REVOKED), "PCR %d %s %s:%.16s... measured at that "
+									"attestation is now a revoked measurement", pcr,
+					  tg_event_type_name(type), alg, hex ? hex : "");
+			continue;
+		}
+		struct tg_reference key = { .pcr = pcr, .alg = (char *)alg, .event_type = type, .digest = (char *)hex };
+		if (hex && rec->nrefs && bsearch(&key, rec->refs, rec->nrefs, sizeof(*rec->refs), ref_cmp))
+			continue;
+		if (++unknown <= MAX_UNKNOWN_REPORTED)
+			tg_verdict_reason(v, TG_R(MEASUREMENT_UNKNOWN), "PCR %d %s %s:%.16s... measured at that "
+									"attestation is no longer a reference value",
+					  pcr, tg_event_type_name(type), alg, hex ? hex : "");
+	}
+	if (unknown > MAX_UNKNOWN_REPORTED)
+		tg_verdict_reason(v, TG_R(MEASUREMENT_UNKNOWN), "%zu further measurements are no longer reference values",
+				  unknown - MAX_UNKNOWN_REPORTED);
+	v->complete = true;
+	tg_verdict_finish(v);
+	return true;
+}
+
 void tg_attest_outcome_release(struct tg_attest_outcome *out)
 {
 	if (out->report)
@@ -491,8 +554,12 @@ enum tg_err tg_attest_eval(const struct tg_attest_evidence *ev, const struct tg_
 		if (bank < 0)
 			tg_verdict_reason(v, TG_R(EVENTLOG_REPLAY_MISMATCH), "the log carries no bank the quote selects");
 		else {
+			struct json_object *facts = json_object_new_object(), *measured = json_object_new_array();
+			json_object_object_add(facts, "bank", json_object_new_string(tg_hash_name(el->banks[bank].hash)));
+			json_object_object_add(facts, "measured", measured);
+			json_object_object_add(out->report, "facts", facts);
 			check_separators(el, (size_t)bank, ev->required, v);
-			match_events(el, (size_t)bank, ev->required, rec, v, unknown, decisions, &out->checked);
+			match_events(el, (size_t)bank, ev->required, rec, v, unknown, decisions, measured, &out->checked);
 		}
 	}
 	v->complete = qr.complete;

@@ -83,4 +83,13 @@ void tg_bundle_release(struct tg_bundle *b);
 /* path when the file exists, else NULL. */
 const char *tg_bundle_if_present(const char *path);
 
+/* An attestation recorded as trusted, judged again from the facts its
+ * report keeps (the measured events of the attested PCRs) against the
+ * records as they are now (rec, from tg_attest_load): the host still
+ * enrolled, every measurement still a reference value and not revoked.  The
+ * quote, its signature, nonce and replay were proven when it was recorded
+ * and depend on no record.  False when the report has no facts (recorded
+ * before they were kept). */
+bool tg_attest_rejudge(struct json_object *report, const struct tg_attest_records *rec, struct tg_verdict *v);
+
 #endif

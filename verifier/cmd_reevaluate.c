@@ -57,11 +57,13 @@ int tg_cmd_reevaluate(struct tg_ctx *ctx, int argc, char **argv)
 			json_object_object_get_ex(v, "reevaluates", &x);
 			json_object_object_get_ex(v, "reasons", &rs);
 			json_object_object_get_ex(v, "subject", &subj);
-			printf("verdict %lld  %s  %s%s%s%s%s: approved -> %s", (long long)json_object_get_int64(x),
-			       tg_jstr(subj, "path") ? tg_jstr(subj, "path") : "?", tg_jstr(v, "supplier") ? tg_jstr(v, "supplier") : "-",
+			bool att = tg_jstr(v, "kind") && strcmp(tg_jstr(v, "kind"), "attestation") == 0;
+			printf("verdict %lld  %s  %s%s%s%s%s: %s -> %s%s", (long long)json_object_get_int64(x),
+			       tg_jstr(subj, "path") ? tg_jstr(subj, "path") : "?",
+			       att ? "attestation" : tg_jstr(v, "supplier") ? tg_jstr(v, "supplier") : "-",
 			       tg_jstr(v, "product") ? "/" : "", tg_jstr(v, "product") ? tg_jstr(v, "product") : "",
 			       tg_jstr(v, "version") ? " " : "", tg_jstr(v, "version") ? tg_jstr(v, "version") : "",
-			       dry_run ? "would be REJECTED" : "REJECTED");
+			       att ? "TRUSTED" : "APPROVED", dry_run ? "would be " : "", att ? "UNTRUSTED" : "REJECTED");
 			if (json_object_object_get_ex(v, "id", &x))
 				printf(" (verdict %lld)", (long long)json_object_get_int64(x));
 			for (size_t k = 0; rs && k < json_object_array_length(rs); k++)

@@ -235,10 +235,12 @@ static const struct tg_help entries[] = {
 	    { "--ear FILE", "an attestation's IETF RATS EAR (AR4SI trust vector), a JWT signed by the appliance key" } },
 	  "trustgate report 42 --html verdict-42.html --vsa verdict-42.vsa.json" },
 	{ "reevaluate", "[--since YYYY-MM-DD] [--dry-run]",
-	  "re-decide the approved verdicts that relied on a record changed since the date",
+	  "re-decide the approved verdicts and trusted attestations that relied on a record changed since the date",
 	  "A revoked key or release, a supplier suspended, revoked or re-rated, a product's floor or tier "
 	  "changed: the policy runs again from the facts recorded with each verdict, against the records as "
-	  "they are now.  A verdict that no longer holds is recorded as a new REJECTED verdict superseding it "
+	  "they are now.  Each host's latest trusted attestation is judged again when references, the deny "
+	  "list or the host's record changed: its recorded measurements against the references as they are now.  "
+	  "A verdict that no longer holds is recorded as a new REJECTED (UNTRUSTED) verdict superseding it "
 	  "(audited).  Exit 0 when every verdict stands, 1 when any turned negative, 2 when it cannot decide.",
 	  { { "--since D", "only records changed from day D on (default: ever)" },
 	    { "--dry-run", "say what would change, record nothing" } },

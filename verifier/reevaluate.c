@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include "reevaluate.h"
+#include "attest.h"
 #include "evidence.h"
 #include "policy.h"
 #include "../common/encoding.h"
@@ -208,7 +209,8 @@ static enum tg_err record_changed(struct tg_ctx *ctx, struct tg_db *db, int64_t 
 	_cleanup_json_ struct json_object *report = tg_report_json(v), *detail = json_object_new_object();
 	_cleanup_free_ char *text = NULL;
 	struct json_object *codes = json_object_new_array();
-	const char *carry[] = { "facts", "components", "inventory", "apt" };
+	const char *carry[] = { "facts", "components", "inventory", "apt", "host", "model", "ak", "nonce", "attest_sha256" };
+	bool attestation = strcmp(v->kind, "attestation") == 0;
 	char sha[65];
 	int64_t id = 0;
 	enum tg_err r;
@@ -218,6 +220,9 @@ static enum tg_err record_changed(struct tg_ctx *ctx, struct tg_db *db, int64_t 
 		struct json_object *x = tg_jget(old, carry[i]);
 		if (x)
 			json_object_object_add(report, carry[i], json_object_get(x));
+	}
+	if (attestation) {
+		json_object_object_add(report, "verdict", json_object_new_string(v->approved ? "trusted" : "untrusted"));
 	}
 	json_object_object_add(report, "reevaluates", json_object_new_int64(old_id));
 	tg_json_str(report, "previous_verdict", tg_jstr(old, "verdict"));
@@ -229,7 +234,8 @@ static enum tg_err record_changed(struct tg_ctx *ctx, struct tg_db *db, int64_t 
 	tg_evidence_digest(text, sha);
 	struct tg_verdict_row row = {
 		.actor = ctx->actor, .command = "reevaluate", .kind = v->kind, .subject_path = v->path,
-		.subject_sha256 = v->sha256, .result = v->approved ? "approved" : "rejected",
+		.subject_sha256 = v->sha256,
+		.result = attestation ? (v->approved ? "trusted" : "untrusted") : v->approved ? "approved" : "rejected",
 		.supplier = v->supplier[0] ? v->supplier : NULL, .product = v->product[0] ? v->product : NULL,
 		.version = v->version[0] ? v->version : NULL, .key_fingerprint = v->has_key ? v->key_fpr : NULL,
 		.report = text, .subject_size = v->size, .tier = v->tier, .cii = v->cii, .gm = v->gm,
@@ -274,32 +280,79 @@ static const char candidates_sql[] =
 	"OR v.subject_sha256 IN (SELECT json_extract(detail, '$.digest') FROM changed WHERE action = 'release.revoke' "
 	"AND json_extract(detail, '$.digest_alg') = 'sha256')) ORDER BY v.id;";
 
-enum tg_err tg_reevaluate(struct tg_ctx *ctx, struct tg_db *db, const char *since_iso, bool dry_run,
-			  struct json_object *changed, struct tg_reeval_stats *st, struct tg_diag *d)
+/* Attestations in force: each host's latest attestation, trusted, not
+ * superseded — judged again when any reference set or deny list changed
+ * since the date, or that host's record did. */
+static const char attest_candidates_sql[] =
+	"WITH changed AS (SELECT action, object FROM audit WHERE time >= ?1 AND action IN ('reference.deny', "
+	"'reference.revoke', 'release.references_revoked', 'reference.import', 'host.retire', 'host.set')) "
+	"SELECT v.id, v.report, v.subject_path FROM verdict v WHERE v.command = 'attest' AND v.result = 'trusted' "
+	"AND v.id = (SELECT max(w.id) FROM verdict w WHERE w.subject_path = v.subject_path AND w.command = 'attest') "
+	"AND NOT EXISTS (SELECT 1 FROM verdict x WHERE x.supersedes = v.id) "
+	"AND (EXISTS (SELECT 1 FROM changed WHERE action NOT LIKE 'host.%') "
+	"OR v.subject_path IN (SELECT object FROM changed WHERE action LIKE 'host.%')) ORDER BY v.id;";
+
+/* Read the candidates of one query into [id, report, host] triples before
+ * anything is recorded (what is recorded must not change the set read). */
+static enum tg_err read_candidates(struct tg_db *db, const char *sql, const char *since_iso, struct json_object *todo,
+				   struct tg_diag *d)
 {
 	_cleanup_stmt_ sqlite3_stmt *q = NULL;
-	_cleanup_json_ struct json_object *todo = json_object_new_array();
 	bool row = false;
-	enum tg_err r;
+	enum tg_err r = tg_db_prepare(db, sql, &q, d);
 
-	memset(st, 0, sizeof(*st));
-	r = tg_db_begin(db, d);
-	if (r == TG_OK)
-		r = tg_db_prepare(db, candidates_sql, &q, d);
 	if (r == TG_OK)
 		tg_db_bind_text(q, 1, since_iso);
-	/* The candidates first, then the decisions: what is recorded below
-	 * must not change the set being read. */
 	while (r == TG_OK) {
 		r = tg_db_step(db, q, &row, d);
 		if (r != TG_OK || !row)
 			break;
-		struct json_object *pair = json_object_new_array();
-		json_object_array_add(pair, json_object_new_int64(sqlite3_column_int64(q, 0)));
-		json_object_array_add(pair, json_object_new_string((const char *)sqlite3_column_text(q, 1)));
-		json_object_array_add(todo, pair);
+		struct json_object *t = json_object_new_array();
+		json_object_array_add(t, json_object_new_int64(sqlite3_column_int64(q, 0)));
+		json_object_array_add(t, json_object_new_string((const char *)sqlite3_column_text(q, 1)));
+		if (sqlite3_column_count(q) > 2 && sqlite3_column_text(q, 2))
+			json_object_array_add(t, json_object_new_string((const char *)sqlite3_column_text(q, 2)));
+		json_object_array_add(todo, t);
 	}
-	tg_db_finalize(TAKE_PTR(q));
+	return r;
+}
+
+/* One recorded attestation again: the host's records as they are now. */
+static enum tg_err redecide_attestation(struct tg_db *db, struct json_object *old, const char *host,
+					struct tg_verdict *v, bool *skipped, struct tg_diag *d)
+{
+	struct tg_attest_records rec = { 0 };
+	enum tg_err r = tg_attest_load(db, host, NULL, NULL, &rec, d);
+
+	if (r == TG_OK) {
+		*skipped = !tg_attest_rejudge(old, &rec, v);
+		struct json_object *ak = tg_jget(old, "ak");
+		if (!*skipped && tg_jstr(ak, "fingerprint")) {
+			v->has_key = true;
+			snprintf(v->key_fpr, sizeof(v->key_fpr), "%s", tg_jstr(ak, "fingerprint"));
+			snprintf(v->key_alg, sizeof(v->key_alg), "%s", tg_jstr(ak, "algorithm") ? tg_jstr(ak, "algorithm") : "");
+		}
+		snprintf(v->sha256, sizeof(v->sha256), "%s", tg_jstr(old, "attest_sha256") ? tg_jstr(old, "attest_sha256") : "");
+		v->tier = json_object_get_int(tg_jget(old, "tier"));
+	}
+	tg_attest_records_release(&rec);
+	return r;
+}
+
+enum tg_err tg_reevaluate(struct tg_ctx *ctx, struct tg_db *db, const char *since_iso, bool dry_run,
+			  struct json_object *changed, struct tg_reeval_stats *st, struct tg_diag *d)
+{
+	_cleanup_json_ struct json_object *todo = json_object_new_array();
+	enum tg_err r;
+
+	memset(st, 0, sizeof(*st));
+	r = tg_db_begin(db, d);
+	/* The candidates first, then the decisions: what is recorded below
+	 * must not change the set being read. */
+	if (r == TG_OK)
+		r = read_candidates(db, candidates_sql, since_iso, todo, d);
+	if (r == TG_OK)
+		r = read_candidates(db, attest_candidates_sql, since_iso, todo, d);
 	for (size_t i = 0; r == TG_OK && i < json_object_array_length(todo); i++) {
 		struct json_object *pair = json_object_array_get_idx(todo, i);
 		int64_t old_id = json_object_get_int64(json_object_array_get_idx(pair, 0));
@@ -313,7 +366,11 @@ enum tg_err tg_reevaluate(struct tg_ctx *ctx, struct tg_db *db, const char *sinc
 			r = tg_fail(d, TG_E_DB, "verdict %lld: its stored report is not JSON", (long long)old_id);
 			break;
 		}
-		r = redecide(db, old, &v, &skipped, d);
+		struct json_object *hostv = json_object_array_get_idx(pair, 2);
+		if (hostv)
+			r = redecide_attestation(db, old, json_object_get_string(hostv), &v, &skipped, d);
+		else
+			r = redecide(db, old, &v, &skipped, d);
 		if (r == TG_OK && skipped) {
 			st->skipped++;
 		} else if (r == TG_OK && v.approved) {
@@ -322,6 +379,9 @@ enum tg_err tg_reevaluate(struct tg_ctx *ctx, struct tg_db *db, const char *sinc
 			st->changed++;
 			if (dry_run) {
 				struct json_object *rep = tg_report_json(&v);
+				if (strcmp(v.kind, "attestation") == 0)
+					json_object_object_add(rep, "verdict", json_object_new_string("untrusted"));
+				tg_json_str(rep, "previous_verdict", tg_jstr(old, "verdict"));
 				json_object_object_add(rep, "reevaluates", json_object_new_int64(old_id));
 				json_object_array_add(changed, rep);
 			} else {

@@ -27,10 +27,33 @@ tg host enroll h1 --no-challenge --ak ak.tpm2b --ek ek.pub --model edge-1 --reas
 attest; [ "$LAST_RC" = 0 ] && ok "TRUSTED with the golden state" || bad "TRUSTED with the golden state: $LAST_OUT"
 trusted_id=$(printf '%s' "$LAST_OUT" | jq -r .id)
 
+# Twin first: a digest no attestation measured is revoked; reevaluate looks
+# at the host's trusted attestation and leaves it trusted.
+expect 0 "reference revoke --digest of a digest nobody measured" -- tg reference revoke --digest "sha256:$(printf 'other' | sha256sum | cut -c1-64)" --reason "unrelated advisory"
+expect 0 "reevaluate: the trusted attestation measured nothing revoked, unchanged" -- tg --json reevaluate
+printf '%s' "$LAST_OUT" | jq -e '.considered == 1 and .changed == 0 and .unchanged == 1' >/dev/null \
+	&& ok "considered 1, changed 0" || bad "reevaluate twin: $LAST_OUT"
+
 bootdig=$(dig sha256 "$boot")
 expect 0 "reference revoke --digest of the vulnerable bootloader" -- tg --json reference revoke --digest "sha256:$bootdig" --reason "CVE-2026-2601"
 printf '%s' "$LAST_OUT" | jq -e '.revoked_values == 1 and .models == ["edge-1"] and .impact.hosts == ["h1"]' >/dev/null \
 	&& ok "the host that relied on it is named" || bad "revoke impact: $LAST_OUT"
+# The host's last attestation, trusted when recorded, judged again from
+# the measurements it recorded: the early warning before the host attests again.
+nv=$(sqlite3 "$TRUSTGATE_DB" "select count(*) from verdict")
+expect 1 "reevaluate --dry-run: the trusted attestation would turn untrusted (exit 1)" -- tg --json reevaluate --dry-run
+[ "$(sqlite3 "$TRUSTGATE_DB" "select count(*) from verdict")" = "$nv" ] && ok "dry run records nothing" || bad "dry run recorded"
+expect 1 "reevaluate: the trusted attestation is untrusted now (exit 1)" -- tg --json reevaluate
+printf '%s' "$LAST_OUT" | jq -e --argjson t "$trusted_id" '.changed == 1 and .verdicts[0].reevaluates == $t
+	and .verdicts[0].verdict == "untrusted" and .verdicts[0].kind == "attestation" and .verdicts[0].host == "h1"
+	and ([.verdicts[0].reasons[].code] | index("MEASUREMENT_REVOKED") != null)' >/dev/null \
+	&& ok "attestation $trusted_id re-decided: untrusted, MEASUREMENT_REVOKED, superseding it" || bad "reevaluate attestation: $LAST_OUT"
+rid=$(printf '%s' "$LAST_OUT" | jq -r '.verdicts[0].id')
+[ "$(sqlite3 "$TRUSTGATE_DB" "select command || ' ' || result || ' ' || supersedes from verdict where id = $rid")" = "reevaluate untrusted $trusted_id" ] \
+	&& ok "recorded as a verdict superseding the attestation" || bad "superseding row"
+expect 0 "verdict show of the re-decided attestation" -- tg verdict show "$rid"
+expect 0 "reevaluate again: nothing left in force to change" -- tg --json reevaluate
+printf '%s' "$LAST_OUT" | jq -e '.changed == 0' >/dev/null && ok "already superseded" || bad "second reevaluate: $LAST_OUT"
 attest
 [ "$LAST_RC" = 1 ] && printf '%s' "$LAST_OUT" | jq -e '[.reasons[].code] | index("MEASUREMENT_REVOKED") != null' >/dev/null \
 	&& ok "the host measuring the revoked bootloader is UNTRUSTED: MEASUREMENT_REVOKED" || bad "after digest revoke: $LAST_OUT"
