@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -1733,6 +1734,7 @@ struct batch_item {
 	char *file, *sig, *product;
 	char version[TG_MAX_VERSION + 1];
 	int status;   /* -1 not reported yet, else 0 approved / 1 rejected / 2 error */
+	uint32_t usec; /* how long its check took, in its worker */
 	char *out;    /* the rendered verdict, or the error line */
 };
 
@@ -1844,16 +1846,27 @@ static bool write_all(int fd, const void *p, size_t n)
 }
 
 /* Worker → parent, per file: u32 length of what follows, u32 index, u8
- * status, the text (rendered verdict or error message). */
-static bool send_frame(int fd, uint32_t i, uint8_t status, const char *text, size_t tl)
+ * status, u32 microseconds the check took, the text (rendered verdict or
+ * error message). */
+#define FRAME_HDR 9
+static bool send_frame(int fd, uint32_t i, uint8_t status, uint32_t usec, const char *text, size_t tl)
 {
-	uint8_t hdr[9];
-	uint32_t len = (uint32_t)(5 + tl);
+	uint8_t hdr[4 + FRAME_HDR];
+	uint32_t len = (uint32_t)(FRAME_HDR + tl);
 
 	memcpy(hdr, &len, 4);
 	memcpy(hdr + 4, &i, 4);
 	hdr[8] = status;
+	memcpy(hdr + 9, &usec, 4);
 	return write_all(fd, hdr, sizeof(hdr)) && write_all(fd, text, tl);
+}
+
+static uint32_t usec_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	int64_t us = (int64_t)(t1.tv_sec - t0->tv_sec) * 1000000 + (t1.tv_nsec - t0->tv_nsec) / 1000;
+	return us < 0 ? 0 : us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 }
 
 static void batch_worker(struct tg_ctx *ctx, const struct check_batch *b, size_t w, size_t nworkers, int fd)
@@ -1867,23 +1880,25 @@ static void batch_worker(struct tg_ctx *ctx, const struct check_batch *b, size_t
 	for (size_t i = w; i < b->n; i += nworkers) {
 		bool approved = false;
 		struct tg_diag di = { { 0 } };
+		struct timespec t0;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		if (r == TG_OK) {
 			enum tg_err ri = check_one(ctx, db, &b->it[i].a, ctx->json ? RENDER_JSONL : RENDER_LINE, &approved,
 						   &di);
 			if (ri == TG_OK) {
 				size_t tl = 0;
 				_cleanup_free_ char *text = tg_out_take(&tl);
-				if (!send_frame(fd, (uint32_t)i, approved ? 0 : 1, text ? text : "", tl))
+				if (!send_frame(fd, (uint32_t)i, approved ? 0 : 1, usec_since(&t0), text ? text : "", tl))
 					_exit(TG_EXIT_ERROR);
 				continue;
 			}
 			const char *msg = di.msg[0] ? di.msg : tg_strerror(ri);
-			if (!send_frame(fd, (uint32_t)i, 2, msg, strlen(msg)))
+			if (!send_frame(fd, (uint32_t)i, 2, usec_since(&t0), msg, strlen(msg)))
 				_exit(TG_EXIT_ERROR);
 			continue;
 		}
 		const char *msg = d.msg[0] ? d.msg : tg_strerror(r);
-		if (!send_frame(fd, (uint32_t)i, 2, msg, strlen(msg)))
+		if (!send_frame(fd, (uint32_t)i, 2, 0, msg, strlen(msg)))
 			_exit(TG_EXIT_ERROR);
 	}
 	tg_db_close(TAKE_PTR(db));
@@ -1898,12 +1913,13 @@ static void batch_frames(struct check_batch *b, uint8_t *buf, size_t *len)
 	while (*len - off >= 4) {
 		uint32_t n, i;
 		memcpy(&n, buf + off, 4);
-		if (n < 5 || *len - off - 4 < n)
+		if (n < FRAME_HDR || *len - off - 4 < n)
 			break;
 		memcpy(&i, buf + off + 4, 4);
 		if (i < b->n && b->it[i].status < 0) {
-			b->it[i].out = strndup((const char *)buf + off + 9, n - 5);
+			b->it[i].out = strndup((const char *)buf + off + 4 + FRAME_HDR, n - FRAME_HDR);
 			b->it[i].status = b->it[i].out ? buf[off + 8] : 2;
+			memcpy(&b->it[i].usec, buf + off + 9, 4);
 		}
 		off += 4 + n;
 	}
@@ -1915,8 +1931,15 @@ static void batch_print(struct tg_ctx *ctx, struct batch_item *it)
 {
 	char shown[1024];
 
-	if (it->status < 2) {
+	if (it->status < 2 && ctx->json) {
 		fputs(it->out, stdout);
+		return;
+	}
+	/* The human line ends with the time the check took in its worker
+	 * (the verdict document of --json stays the single check's). */
+	if (it->status < 2) {
+		size_t l = strlen(it->out);
+		printf("%.*s  %.1f ms\n", (int)(l && it->out[l - 1] == '\n' ? l - 1 : l), it->out, it->usec / 1000.0);
 		return;
 	}
 	if (ctx->json) {

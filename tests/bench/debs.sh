@@ -7,7 +7,8 @@
 # digest and walks and checks every member.  Total time, ratio, p50/p99 of
 # trustgate's per-package latency.  A third row: the same files through one
 # `trustgate check --batch` (one worker per core, each verdict still
-# recorded with its audit row); total time only, beside the peer run two at
+# recorded with its audit row; p50/p99 from the time each check took in its
+# worker, printed on its line), beside the peer run two at
 # a time (xargs -P, one per core) for the same parallelism.
 #   BENCH_DEBS_LIMIT=N   only the first N packages
 set -u
@@ -75,7 +76,8 @@ printf '\n%-52s %10s %10s %10s\n' "${#list[@]} packages, ${mb} MiB compressed" "
 printf '%-52s %10s %10s %10s\n' "trustgate --tier 1 check PKG --sig SIG" "$tg_s" "$(pct tg.lat 50)" "$(pct tg.lat 99)"
 printf '%-52s %10s %10s %10s\n' "dpkg-deb --fsys-tarfile PKG | sha256sum" "$peer_s" "$(pct peer.lat 50)" "$(pct peer.lat 99)"
 batch_s=$(awk "BEGIN{printf \"%.1f\", ($t3 - $t2) / 1e9}")
-printf '%-52s %10s %10s %10s\n' "trustgate --tier 1 check --batch LIST ($(nproc) workers)" "$batch_s" "-" "-"
+grep -E '^(APPROVED|REJECTED) ' batch.out | awk '{print int($(NF-1) * 1000)}' > batch.lat
+printf '%-52s %10s %10s %10s\n' "trustgate --tier 1 check --batch LIST ($(nproc) workers)" "$batch_s" "$(pct batch.lat 50)" "$(pct batch.lat 99)"
 ppeer_s=$(awk "BEGIN{printf \"%.1f\", ($t4 - $t3) / 1e9}")
 printf '%-52s %10s %10s %10s\n' "dpkg-deb ... | sha256sum, xargs -P $(nproc)" "$ppeer_s" "-" "-"
 printf '\ntrustgate / dpkg-deb|sha256sum: %sx per invocation; --batch %sx of the peer one at a time, %sx of the peer %s at a time   (target <= 1.0x)\n' \

@@ -40,6 +40,7 @@ grep -Eq '^REJECTED .*f4.bin.*(KEY_UNKNOWN|SIG_INVALID)' out.txt && ok "a strang
 grep -q '^REJECTED .*f6.bin.*ROLLBACK' out.txt && ok "per-file version under the floor: rejected" \
 	|| bad "version floor line: $(grep f6.bin out.txt)"
 tail -1 out.txt | grep -qx '4 approved, 3 rejected, 0 not decided' && ok "summary line" || bad "summary: $(tail -1 out.txt)"
+[ "$(head -7 out.txt | grep -cE '  [0-9]+\.[0-9] ms$')" = 7 ] && ok "each line ends with the time its check took" || bad "timings: $(head -7 out.txt)"
 [ "$(verdicts)" = "$((n0 + 7))" ] && ok "seven verdicts recorded" || bad "verdicts $n0 -> $(verdicts)"
 expect 0 "audit chain intact after three workers wrote concurrently" -- tg audit verify
 
