@@ -18,11 +18,10 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "attest.h"
+#include "workers.h"
 #include "evidence.h"
 #include "../common/encoding.h"
 #include "../common/file.h"
@@ -323,8 +322,17 @@ static enum tg_err batch_from_stdin(struct batch *b, struct tg_diag *d)
 
 /* Worker: verify jobs w, w+W, ... and send each result as a length-
  * prefixed JSON document. */
-static void worker(const struct batch *b, size_t w, size_t nworkers, uint32_t required, int fd)
+struct attest_run {
+	struct batch *b;
+	uint32_t required;
+};
+
+static void worker(size_t w, size_t nworkers, int fd, void *ud)
 {
+	const struct attest_run *run = ud;
+	const struct batch *b = run->b;
+	uint32_t required = run->required;
+
 	tg_crypto_set_isolation(false);
 	for (size_t i = w; i < b->n; i += nworkers) {
 		const struct job *j = &b->j[i];
@@ -366,10 +374,7 @@ static void worker(const struct batch *b, size_t w, size_t nworkers, uint32_t re
 		const char *text = json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN);
 		const char *rep = out.report ? json_object_to_json_string_ext(out.report, JSON_C_TO_STRING_PLAIN |
 										     JSON_C_TO_STRING_NOSLASHESCAPE) : "";
-		size_t hl = strlen(text), rl = strlen(rep);
-		uint32_t len = (uint32_t)(hl + 1 + rl);
-		if (write(fd, &len, 4) != 4 || write(fd, text, hl + 1) != (ssize_t)(hl + 1) ||
-		    write(fd, rep, rl) != (ssize_t)rl)
+		if (!tg_worker_send(fd, text, strlen(text) + 1, rep, strlen(rep)))
 			_exit(3);
 		json_object_put(res);
 		files_release(&f);
@@ -378,42 +383,25 @@ static void worker(const struct batch *b, size_t w, size_t nworkers, uint32_t re
 	_exit(0);
 }
 
-struct reader {
-	int fd;
-	uint8_t *buf;
-	size_t len, cap;
-	bool eof;
-};
-
-/* Take complete frames out of a worker's buffer. */
-static void reader_frames(struct reader *rd, struct batch *b)
+/* One frame from a worker: its JSON header, NUL, the report text. */
+static void on_frame(const uint8_t *p, size_t n, void *ud)
 {
-	size_t off = 0;
+	struct batch *b = ((struct attest_run *)ud)->b;
+	const char *frame = (const char *)p;
+	size_t hl = strnlen(frame, n);
+	_cleanup_free_ char *text = strndup(frame, hl);
+	struct json_object *o = text ? json_tokener_parse(text) : NULL, *iv = NULL;
 
-	while (rd->len - off >= 4) {
-		uint32_t n;
-		memcpy(&n, rd->buf + off, 4);
-		if (rd->len - off - 4 < n)
-			break;
-		const char *frame = (const char *)rd->buf + off + 4;
-		size_t hl = strnlen(frame, n);
-		_cleanup_free_ char *text = strndup(frame, hl);
-		struct json_object *o = text ? json_tokener_parse(text) : NULL, *iv = NULL;
-		if (o && hl < n && json_object_object_get_ex(o, "i", &iv)) {
-			int64_t i = json_object_get_int64(iv);
-			if (i >= 0 && (size_t)i < b->n && !b->j[i].result) {
-				b->j[i].result = o;
-				b->j[i].report = strndup(frame + hl + 1, n - hl - 1);
-			} else {
-				json_object_put(o);
-			}
-		} else if (o) {
-			json_object_put(o);
+	if (o && hl < n && json_object_object_get_ex(o, "i", &iv)) {
+		int64_t i = json_object_get_int64(iv);
+		if (i >= 0 && (size_t)i < b->n && !b->j[i].result) {
+			b->j[i].result = o;
+			b->j[i].report = strndup(frame + hl + 1, n - hl - 1);
+			return;
 		}
-		off += 4 + n;
 	}
-	memmove(rd->buf, rd->buf + off, rd->len - off);
-	rd->len -= off;
+	if (o)
+		json_object_put(o);
 }
 
 static int attest_batch(struct tg_ctx *ctx, const char *src, const char *workers_opt, uint32_t required)
@@ -421,18 +409,13 @@ static int attest_batch(struct tg_ctx *ctx, const char *src, const char *workers
 	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
 	struct batch b = { 0 };
 	struct tg_diag d = { { 0 } };
-	long nworkers = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nworkers = 1;
 	size_t errors = 0, untrusted = 0;
 	enum tg_err r;
 
-	if (workers_opt) {
-		char *end;
-		nworkers = strtol(workers_opt, &end, 10);
-		if (*end || nworkers < 1 || nworkers > 64)
-			return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--workers must be 1 to 64"), &d);
-	}
-	if (nworkers < 1)
-		nworkers = 1;
+	r = tg_workers_count(workers_opt, &nworkers, &d);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
 	r = tg_cli_open_db(ctx, &db, &d);
 	if (r == TG_OK)
 		r = strcmp(src, "-") == 0 ? batch_from_stdin(&b, &d) : batch_from_dir(src, &b, &d);
@@ -467,76 +450,12 @@ static int attest_batch(struct tg_ctx *ctx, const char *src, const char *workers
 		batch_release(&b);
 		return tg_cli_fail(ctx, r, &d);
 	}
-	if ((size_t)nworkers > b.n)
-		nworkers = b.n ? (long)b.n : 1;
+	if (nworkers > b.n)
+		nworkers = b.n ? b.n : 1;
 
 	/* Workers. */
-	struct reader rd[64];
-	pid_t pids[64];
-	fflush(NULL);
-	for (long w = 0; w < nworkers; w++) {
-		int fds[2];
-		if (pipe(fds) < 0) {
-			r = tg_fail(&d, TG_E_IO, "cannot create a pipe: %s", strerror(errno));
-			nworkers = w;
-			break;
-		}
-		pids[w] = fork();
-		if (pids[w] == 0) {
-			close(fds[0]);
-			for (long k = 0; k < w; k++)
-				close(rd[k].fd);
-			worker(&b, (size_t)w, (size_t)nworkers, required, fds[1]);
-		}
-		close(fds[1]);
-		rd[w] = (struct reader){ .fd = fds[0] };
-		if (pids[w] < 0) {
-			close(fds[0]);
-			r = tg_fail(&d, TG_E_IO, "cannot start a worker: %s", strerror(errno));
-			nworkers = w;
-			break;
-		}
-	}
-	for (long open_fds = nworkers; open_fds > 0;) {
-		struct pollfd pfd[64];
-		for (long w = 0; w < nworkers; w++)
-			pfd[w] = (struct pollfd){ .fd = rd[w].eof ? -1 : rd[w].fd, .events = POLLIN };
-		if (poll(pfd, (nfds_t)nworkers, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		for (long w = 0; w < nworkers; w++) {
-			if (rd[w].eof || !(pfd[w].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			if (rd[w].cap - rd[w].len < 65536) {
-				size_t cap = rd[w].cap ? rd[w].cap * 2 : 262144;
-				uint8_t *nb = realloc(rd[w].buf, cap);
-				if (!nb) {
-					rd[w].eof = true;
-					open_fds--;
-					continue;
-				}
-				rd[w].buf = nb;
-				rd[w].cap = cap;
-			}
-			ssize_t got = read(rd[w].fd, rd[w].buf + rd[w].len, rd[w].cap - rd[w].len);
-			if (got <= 0) {
-				rd[w].eof = true;
-				open_fds--;
-				continue;
-			}
-			rd[w].len += (size_t)got;
-			reader_frames(&rd[w], &b);
-		}
-	}
-	for (long w = 0; w < nworkers; w++) {
-		int status;
-		close(rd[w].fd);
-		free(rd[w].buf);
-		while (waitpid(pids[w], &status, 0) < 0 && errno == EINTR)
-			;
-	}
+	struct attest_run run = { .b = &b, .required = required };
+	r = tg_workers_run(nworkers, worker, on_frame, NULL, &run, &d);
 
 	/* Record every verdict in one transaction, then report in order. */
 	if (r == TG_OK)

@@ -9,13 +9,11 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <poll.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +21,7 @@
 #include "evidence.h"
 #include "apt.h"
 #include "archive.h"
+#include "workers.h"
 #include "dsse.h"
 #include "fitpolicy.h"
 #include "../common/cms.h"
@@ -1832,33 +1831,18 @@ static enum tg_err batch_read(struct check_batch *b, const char *src, struct tg_
 	return r;
 }
 
-static bool write_all(int fd, const void *p, size_t n)
-{
-	for (size_t done = 0; done < n;) {
-		ssize_t w = write(fd, (const uint8_t *)p + done, n - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		done += (size_t)w;
-	}
-	return true;
-}
-
-/* Worker → parent, per file: u32 length of what follows, u32 index, u8
- * status, u32 microseconds the check took, the text (rendered verdict or
+/* Worker → parent, per file, one frame (workers.h): u32 index, u8 status,
+ * u32 microseconds the check took, then the text (rendered verdict or
  * error message). */
 #define FRAME_HDR 9
 static bool send_frame(int fd, uint32_t i, uint8_t status, uint32_t usec, const char *text, size_t tl)
 {
-	uint8_t hdr[4 + FRAME_HDR];
-	uint32_t len = (uint32_t)(FRAME_HDR + tl);
+	uint8_t hdr[FRAME_HDR];
 
-	memcpy(hdr, &len, 4);
-	memcpy(hdr + 4, &i, 4);
-	hdr[8] = status;
-	memcpy(hdr + 9, &usec, 4);
-	return write_all(fd, hdr, sizeof(hdr)) && write_all(fd, text, tl);
+	memcpy(hdr, &i, 4);
+	hdr[4] = status;
+	memcpy(hdr + 5, &usec, 4);
+	return tg_worker_send(fd, hdr, sizeof(hdr), text, tl);
 }
 
 static uint32_t usec_since(const struct timespec *t0)
@@ -1869,62 +1853,65 @@ static uint32_t usec_since(const struct timespec *t0)
 	return us < 0 ? 0 : us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 }
 
-static void batch_worker(struct tg_ctx *ctx, const struct check_batch *b, size_t w, size_t nworkers, int fd)
+struct batch_run {
+	struct tg_ctx *ctx;
+	struct check_batch *b;
+	size_t next, counts[3];
+};
+
+static void batch_worker(size_t w, size_t nworkers, int fd, void *ud)
 {
+	struct batch_run *run = ud;
+	const struct check_batch *b = run->b;
 	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
 	struct tg_diag d = { { 0 } };
 	/* This process is the isolation boundary, as in attest --batch. */
 	tg_crypto_set_isolation(false);
-	enum tg_err r = tg_cli_open_db(ctx, &db, &d);
+	enum tg_err r = tg_cli_open_db(run->ctx, &db, &d);
 
 	for (size_t i = w; i < b->n; i += nworkers) {
 		bool approved = false;
 		struct tg_diag di = { { 0 } };
 		struct timespec t0;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		if (r == TG_OK) {
-			enum tg_err ri = check_one(ctx, db, &b->it[i].a, ctx->json ? RENDER_JSONL : RENDER_LINE, &approved,
-						   &di);
-			if (ri == TG_OK) {
-				size_t tl = 0;
-				_cleanup_free_ char *text = tg_out_take(&tl);
-				if (!send_frame(fd, (uint32_t)i, approved ? 0 : 1, usec_since(&t0), text ? text : "", tl))
-					_exit(TG_EXIT_ERROR);
-				continue;
-			}
-			const char *msg = di.msg[0] ? di.msg : tg_strerror(ri);
-			if (!send_frame(fd, (uint32_t)i, 2, usec_since(&t0), msg, strlen(msg)))
+		if (r != TG_OK) {
+			const char *msg = d.msg[0] ? d.msg : tg_strerror(r);
+			if (!send_frame(fd, (uint32_t)i, 2, 0, msg, strlen(msg)))
 				_exit(TG_EXIT_ERROR);
 			continue;
 		}
-		const char *msg = d.msg[0] ? d.msg : tg_strerror(r);
-		if (!send_frame(fd, (uint32_t)i, 2, 0, msg, strlen(msg)))
+		enum tg_err ri = check_one(run->ctx, db, &b->it[i].a, run->ctx->json ? RENDER_JSONL : RENDER_LINE,
+					   &approved, &di);
+		if (ri == TG_OK) {
+			size_t tl = 0;
+			_cleanup_free_ char *text = tg_out_take(&tl);
+			if (!send_frame(fd, (uint32_t)i, approved ? 0 : 1, usec_since(&t0), text ? text : "", tl))
+				_exit(TG_EXIT_ERROR);
+			continue;
+		}
+		const char *msg = di.msg[0] ? di.msg : tg_strerror(ri);
+		if (!send_frame(fd, (uint32_t)i, 2, usec_since(&t0), msg, strlen(msg)))
 			_exit(TG_EXIT_ERROR);
 	}
 	tg_db_close(TAKE_PTR(db));
 	_exit(TG_EXIT_OK);
 }
 
-/* Take complete frames out of a worker's buffer into the items. */
-static void batch_frames(struct check_batch *b, uint8_t *buf, size_t *len)
+/* One frame from a worker into its item (the first report of an item
+ * counts; a malformed frame is ignored, and its item stays unreported). */
+static void batch_frame(const uint8_t *p, size_t len, void *ud)
 {
-	size_t off = 0;
+	struct check_batch *b = ((struct batch_run *)ud)->b;
+	uint32_t i;
 
-	while (*len - off >= 4) {
-		uint32_t n, i;
-		memcpy(&n, buf + off, 4);
-		if (n < FRAME_HDR || *len - off - 4 < n)
-			break;
-		memcpy(&i, buf + off + 4, 4);
-		if (i < b->n && b->it[i].status < 0) {
-			b->it[i].out = strndup((const char *)buf + off + 4 + FRAME_HDR, n - FRAME_HDR);
-			b->it[i].status = b->it[i].out ? buf[off + 8] : 2;
-			memcpy(&b->it[i].usec, buf + off + 9, 4);
-		}
-		off += 4 + n;
-	}
-	memmove(buf, buf + off, *len - off);
-	*len -= off;
+	if (len < FRAME_HDR)
+		return;
+	memcpy(&i, p, 4);
+	if (i >= b->n || b->it[i].status >= 0)
+		return;
+	b->it[i].out = strndup((const char *)p + FRAME_HDR, len - FRAME_HDR);
+	b->it[i].status = b->it[i].out ? p[4] : 2;
+	memcpy(&b->it[i].usec, p + 5, 4);
 }
 
 static void batch_print(struct tg_ctx *ctx, struct batch_item *it)
@@ -1953,22 +1940,28 @@ static void batch_print(struct tg_ctx *ctx, struct batch_item *it)
 	}
 }
 
+/* In the order of the list, as soon as the next one is in. */
+static void batch_progress(void *ud)
+{
+	struct batch_run *run = ud;
+
+	for (; run->next < run->b->n && run->b->it[run->next].status >= 0; run->next++) {
+		batch_print(run->ctx, &run->b->it[run->next]);
+		run->counts[run->b->it[run->next].status]++;
+	}
+	fflush(stdout);
+}
+
 static int check_batch(struct tg_ctx *ctx, const char *src, const char *workers_opt, const char *apt_lists)
 {
 	struct check_batch b = { .apt_lists = apt_lists };
 	struct tg_diag d = { { 0 } };
-	long nworkers = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t counts[3] = { 0, 0, 0 }, next = 0;
+	size_t nworkers = 1;
 	enum tg_err r;
 
-	if (workers_opt) {
-		char *end;
-		nworkers = strtol(workers_opt, &end, 10);
-		if (*end || nworkers < 1 || nworkers > 64)
-			return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--workers must be 1 to 64"), &d);
-	}
-	if (nworkers < 1)
-		nworkers = 1;
+	r = tg_workers_count(workers_opt, &nworkers, &d);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
 	r = batch_read(&b, src, &d);
 	if (r == TG_OK) {
 		/* The records must open before anything is forked: a wrong
@@ -1989,80 +1982,19 @@ static int check_batch(struct tg_ctx *ctx, const char *src, const char *workers_
 		check_batch_release(&b);
 		return tg_cli_fail(ctx, r, &d);
 	}
-	if ((size_t)nworkers > b.n)
-		nworkers = (long)b.n;
+	if (nworkers > b.n)
+		nworkers = b.n;
 
-	struct { int fd; uint8_t *buf; size_t len, cap; bool eof; pid_t pid; } wk[64];
-	long started = 0;
-	fflush(NULL);
-	for (long w = 0; w < nworkers; w++) {
-		int fds[2];
-		if (pipe2(fds, O_CLOEXEC) < 0)
-			break;
-		pid_t pid = fork();
-		if (pid == 0) {
-			close(fds[0]);
-			for (long k = 0; k < started; k++)
-				close(wk[k].fd);
-			batch_worker(ctx, &b, (size_t)w, (size_t)nworkers, fds[1]);
-		}
-		close(fds[1]);
-		if (pid < 0) {
-			close(fds[0]);
-			break;
-		}
-		wk[started++] = (typeof(wk[0])){ .fd = fds[0], .pid = pid };
+	struct batch_run run = { .ctx = ctx, .b = &b };
+	/* A worker that could not be started leaves its files unreported:
+	 * errors below, never skipped silently. */
+	r = tg_workers_run(nworkers, batch_worker, batch_frame, batch_progress, &run, &d);
+	if (r != TG_OK) {
+		check_batch_release(&b);
+		return tg_cli_fail(ctx, r, &d);
 	}
-	/* Files of a worker that could not be started stay unreported:
-	 * errors, never skipped silently. */
-	for (long open_fds = started; open_fds > 0;) {
-		struct pollfd pfd[64];
-		for (long w = 0; w < started; w++)
-			pfd[w] = (struct pollfd){ .fd = wk[w].eof ? -1 : wk[w].fd, .events = POLLIN };
-		if (poll(pfd, (nfds_t)started, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		for (long w = 0; w < started; w++) {
-			if (wk[w].eof || !(pfd[w].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			if (wk[w].cap - wk[w].len < 65536) {
-				size_t cap = wk[w].cap ? wk[w].cap * 2 : 262144;
-				uint8_t *nb = realloc(wk[w].buf, cap);
-				if (!nb) {
-					wk[w].eof = true;
-					open_fds--;
-					continue;
-				}
-				wk[w].buf = nb;
-				wk[w].cap = cap;
-			}
-			ssize_t got = read(wk[w].fd, wk[w].buf + wk[w].len, wk[w].cap - wk[w].len);
-			if (got < 0 && errno == EINTR)
-				continue;
-			if (got <= 0) {
-				wk[w].eof = true;
-				open_fds--;
-				continue;
-			}
-			wk[w].len += (size_t)got;
-			batch_frames(&b, wk[w].buf, &wk[w].len);
-		}
-		/* In the order of the list, as soon as the next one is in. */
-		for (; next < b.n && b.it[next].status >= 0; next++) {
-			batch_print(ctx, &b.it[next]);
-			counts[b.it[next].status]++;
-		}
-		fflush(stdout);
-	}
-	for (long w = 0; w < started; w++) {
-		int status;
-		close(wk[w].fd);
-		free(wk[w].buf);
-		while (waitpid(wk[w].pid, &status, 0) < 0 && errno == EINTR)
-			;
-	}
+	size_t next = run.next;
+	size_t *counts = run.counts;
 	for (; next < b.n; next++) {
 		if (b.it[next].status < 0) {
 			b.it[next].status = 2;
