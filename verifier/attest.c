@@ -238,9 +238,39 @@ static bool ref_in_log(const struct tg_eventlog *el, size_t bank, const struct t
 	return false;
 }
 
+/* The measured events as one string, "PCR:TYPE:HEX" joined by spaces:
+ * one JSON string per attestation, not an object per event (building,
+ * parsing and storing thousands of small objects per batch cost a third of
+ * attest --batch's throughput). */
+struct measured {
+	char *s;
+	size_t len, cap;
+};
+
+static void measured_add(struct measured *m, unsigned pcr, uint32_t type, const char *hex)
+{
+	char item[16 + 2 * TG_HASH_MAX_LEN + 4];
+	int n = snprintf(item, sizeof(item), "%s%u:%u:%s", m->len ? " " : "", pcr, type, hex);
+
+	if (n < 0 || (size_t)n >= sizeof(item))
+		return;
+	if (m->len + (size_t)n + 1 > m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 4096;
+		while (cap < m->len + (size_t)n + 1)
+			cap *= 2;
+		char *ns = realloc(m->s, cap);
+		if (!ns)
+			return;
+		m->s = ns;
+		m->cap = cap;
+	}
+	memcpy(m->s + m->len, item, (size_t)n + 1);
+	m->len += (size_t)n;
+}
+
 static void match_events(const struct tg_eventlog *el, size_t bank, uint32_t pcrs,
 			 const struct tg_attest_records *rec, struct tg_verdict *v,
-			 struct json_object *unknown, struct json_object *decisions, struct json_object *measured,
+			 struct json_object *unknown, struct json_object *decisions, struct measured *measured,
 			 size_t *ret_checked)
 {
 	const char *alg = tg_hash_name(el->banks[bank].hash);
@@ -276,13 +306,8 @@ static void match_events(const struct tg_eventlog *el, size_t bank, uint32_t pcr
 			tg_hex_encode(e->digest[bank].p, e->digest[bank].len, hex);
 		else
 			strcpy(hex, "(none)");
-		/* The fact `reevaluate` judges again when references change:
-		 * [PCR, event type, digest]. */
-		struct json_object *m = json_object_new_array_ext(3);
-		json_object_array_add(m, json_object_new_int((int)e->pcr));
-		json_object_array_add(m, json_object_new_int64((int64_t)e->type));
-		json_object_array_add(m, json_object_new_string(hex));
-		json_object_array_add(measured, m);
+		/* The fact `reevaluate` judges again when references change. */
+		measured_add(measured, e->pcr, e->type, hex);
 		/* A digest revoked as known-bad (`reference revoke --digest`)
 		 * fails the host whatever reference also carries it: a
 		 * vulnerable bootloader stays refused even if a golden log
@@ -398,7 +423,7 @@ bool tg_attest_rejudge(struct json_object *report, const struct tg_attest_record
 	const char *alg = tg_jstr(facts, "bank"), *host = tg_jstr(report, "host");
 	size_t unknown = 0;
 
-	if (!facts || !alg || !host || !measured || !json_object_is_type(measured, json_type_array))
+	if (!facts || !alg || !host || !measured || !json_object_is_type(measured, json_type_string))
 		return false;
 	v->kind = "attestation";
 	v->path = host;
@@ -413,15 +438,26 @@ bool tg_attest_rejudge(struct json_object *report, const struct tg_attest_record
 		tg_verdict_reason(v, TG_R(RECORD_TAMPERED), "%s", rec->refs_tampered);
 	if (rec->have_host && rec->nrefs == 0)
 		tg_verdict_reason(v, TG_R(REFERENCE_EMPTY), "no reference values for host %s any more", host);
-	for (size_t i = 0; i < json_object_array_length(measured); i++) {
-		struct json_object *m = json_object_array_get_idx(measured, i);
-		if (!json_object_is_type(m, json_type_array) || json_object_array_length(m) != 3) {
+	const char *p = json_object_get_string(measured);
+	for (size_t i = 0; *p; i++) {
+		size_t n = strcspn(p, " ");
+		char item[16 + 2 * TG_HASH_MAX_LEN + 4], hexbuf[2 * TG_HASH_MAX_LEN + 1];
+		unsigned upcr = 0, utype = 0;
+		int used = 0;
+		if (n >= sizeof(item)) {
+			tg_verdict_reason(v, TG_R(INCOMPLETE), "the recorded measurement %zu is unreadable", i);
+			break;
+		}
+		memcpy(item, p, n);
+		item[n] = '\0';
+		p += n + (p[n] == ' ');
+		if (sscanf(item, "%u:%u:%128[0-9a-f]%n", &upcr, &utype, hexbuf, &used) != 3 || (size_t)used != n) {
 			tg_verdict_reason(v, TG_R(INCOMPLETE), "the recorded measurement %zu is unreadable", i);
 			continue;
 		}
-		int pcr = json_object_get_int(json_object_array_get_idx(m, 0));
-		uint32_t type = (uint32_t)json_object_get_int64(json_object_array_get_idx(m, 1));
-		const char *hex = json_object_get_string(json_object_array_get_idx(m, 2));
+		int pcr = (int)upcr;
+		uint32_t type = utype;
+		const char *hex = hexbuf;
 		char deny_key[16 + 2 * TG_HASH_MAX_LEN + 2];
 		const char *dk = deny_key;
 		snprintf(deny_key, sizeof(deny_key), "%s:%s", alg, hex ? hex : "");
@@ -554,12 +590,14 @@ enum tg_err tg_attest_eval(const struct tg_attest_evidence *ev, const struct tg_
 		if (bank < 0)
 			tg_verdict_reason(v, TG_R(EVENTLOG_REPLAY_MISMATCH), "the log carries no bank the quote selects");
 		else {
-			struct json_object *facts = json_object_new_object(), *measured = json_object_new_array();
-			json_object_object_add(facts, "bank", json_object_new_string(tg_hash_name(el->banks[bank].hash)));
-			json_object_object_add(facts, "measured", measured);
-			json_object_object_add(out->report, "facts", facts);
+			struct json_object *facts = json_object_new_object();
+			struct measured measured = { 0 };
 			check_separators(el, (size_t)bank, ev->required, v);
-			match_events(el, (size_t)bank, ev->required, rec, v, unknown, decisions, measured, &out->checked);
+			match_events(el, (size_t)bank, ev->required, rec, v, unknown, decisions, &measured, &out->checked);
+			json_object_object_add(facts, "bank", json_object_new_string(tg_hash_name(el->banks[bank].hash)));
+			json_object_object_add(facts, "measured", json_object_new_string(measured.s ? measured.s : ""));
+			json_object_object_add(out->report, "facts", facts);
+			free(measured.s);
 		}
 	}
 	v->complete = qr.complete;

@@ -5,7 +5,7 @@
 # process each, as a script does it).  L = 10, 50, 100, 1000 events.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-TG=$ROOT/build/trustgate
+TG=${TG_BENCH_BIN:-$ROOT/build/trustgate}
 . "$ROOT/tests/e2e/evlog.sh"
 HOSTS=${BENCH_HOSTS:-5000}
 PEER_HOSTS=${BENCH_PEER_HOSTS:-100}
