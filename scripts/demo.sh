@@ -44,6 +44,11 @@ cp switch-fw-1.2.bin tampered.bin
 printf '\xff' | dd of=tampered.bin bs=1 seek=1000000 conv=notrunc 2>/dev/null
 echo "(tampered.bin: switch-fw-1.2.bin with one byte changed)"
 tg 1 --gm check tampered.bin --sig switch-fw-1.2.bin.sig --product "交换机固件" --version 1.2
+# A delivery at once: one JSON line per file, one line per verdict, in order.
+jq -cn '{file: "switch-fw-1.2.bin", sig: "switch-fw-1.2.bin.sig", product: "交换机固件", version: "1.2"}' > delivery.jsonl
+jq -cn '{file: "tampered.bin", sig: "switch-fw-1.2.bin.sig", product: "交换机固件", version: "1.2"}' >> delivery.jsonl
+say "cat delivery.jsonl"; cat delivery.jsonl
+tg 1 --gm check --batch delivery.jsonl
 
 if command -v mkimage >/dev/null && command -v dtc >/dev/null; then
 	mkdir -p keys
