@@ -23,6 +23,7 @@ static const struct {
 	{ 3, db_migrate_003_sql, &db_migrate_003_sql_len },
 	{ 4, db_migrate_004_sql, &db_migrate_004_sql_len },
 	{ 5, db_migrate_005_sql, &db_migrate_005_sql_len },
+	{ 6, db_migrate_006_sql, &db_migrate_006_sql_len },
 };
 
 static enum tg_err db_err(struct tg_db *db, int rc, struct tg_diag *d, const char *what)
