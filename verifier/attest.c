@@ -238,6 +238,27 @@ static bool ref_in_log(const struct tg_eventlog *el, size_t bank, const struct t
 	return false;
 }
 
+/* One measurement against the records: revoked (on the deny list, whatever
+ * reference also carries it: a vulnerable bootloader stays refused even if
+ * a golden log imported later lists it), known (a reference value), or
+ * unknown.  The attestation and its re-judgement both decide by this. */
+enum measurement { MEAS_KNOWN, MEAS_REVOKED, MEAS_UNKNOWN };
+
+static enum measurement measurement_status(const struct tg_attest_records *rec, const char *alg, int pcr,
+					   uint32_t type, const char *hex)
+{
+	char deny_key[16 + 2 * TG_HASH_MAX_LEN + 2];
+	const char *dk = deny_key;
+	struct tg_reference key = { .pcr = pcr, .alg = (char *)alg, .event_type = type, .digest = (char *)hex };
+
+	snprintf(deny_key, sizeof(deny_key), "%s:%s", alg, hex);
+	if (rec->ndenied && bsearch(&dk, rec->denied, rec->ndenied, sizeof(*rec->denied), str_cmp))
+		return MEAS_REVOKED;
+	if (rec->nrefs && bsearch(&key, rec->refs, rec->nrefs, sizeof(*rec->refs), ref_cmp))
+		return MEAS_KNOWN;
+	return MEAS_UNKNOWN;
+}
+
 /* The measured events as one string, "PCR:TYPE:HEX" joined by spaces:
  * one JSON string per attestation, not an object per event (building,
  * parsing and storing thousands of small objects per batch cost a third of
@@ -281,7 +302,6 @@ static void match_events(const struct tg_eventlog *el, size_t bank, uint32_t pcr
 	for (size_t i = 0; i < el->nevents; i++) {
 		const struct tg_event *e = &el->events[i];
 		const struct tg_reference *near = NULL;
-		bool found = false;
 
 		if (e->type == TG_EV_NO_ACTION || e->pcr >= TG_EL_PCRS || !(pcrs & (1u << e->pcr)))
 			continue;
@@ -308,23 +328,14 @@ static void match_events(const struct tg_eventlog *el, size_t bank, uint32_t pcr
 			strcpy(hex, "(none)");
 		/* The fact `reevaluate` judges again when references change. */
 		measured_add(measured, e->pcr, e->type, hex);
-		/* A digest revoked as known-bad (`reference revoke --digest`)
-		 * fails the host whatever reference also carries it: a
-		 * vulnerable bootloader stays refused even if a golden log
-		 * imported later lists it. */
-		char deny_key[16 + 2 * TG_HASH_MAX_LEN + 2];
-		const char *dk = deny_key;
-		snprintf(deny_key, sizeof(deny_key), "%s:%s", alg, hex);
-		if (rec->ndenied && bsearch(&dk, rec->denied, rec->ndenied, sizeof(*rec->denied), str_cmp)) {
+		enum measurement st = measurement_status(rec, alg, (int)e->pcr, e->type, hex);
+		if (st == MEAS_REVOKED) {
 			tg_event_describe(e, desc, sizeof(desc));
 			tg_verdict_reason(v, TG_R(MEASUREMENT_REVOKED), "PCR %u %s %s:%.16s... (%s) is a revoked measurement",
 					  e->pcr, tg_event_type_name(e->type), alg, hex, desc);
 			continue;
 		}
-		struct tg_reference key = { .pcr = (int)e->pcr, .alg = (char *)alg, .event_type = e->type,
-					    .digest = hex };
-		found = rec->nrefs && bsearch(&key, rec->refs, rec->nrefs, sizeof(*rec->refs), ref_cmp);
-		if (found)
+		if (st == MEAS_KNOWN)
 			continue;
 		/* Not a reference: find the nearest one to show (same PCR, same
 		 * type preferred). */
@@ -458,22 +469,19 @@ bool tg_attest_rejudge(struct json_object *report, const struct tg_attest_record
 		int pcr = (int)upcr;
 		uint32_t type = utype;
 		const char *hex = hexbuf;
-		char deny_key[16 + 2 * TG_HASH_MAX_LEN + 2];
-		const char *dk = deny_key;
-		snprintf(deny_key, sizeof(deny_key), "%s:%s", alg, hex ? hex : "");
-		if (rec->ndenied && bsearch(&dk, rec->denied, rec->ndenied, sizeof(*rec->denied), str_cmp)) {
+		enum measurement st = measurement_status(rec, alg, pcr, type, hex);
+		if (st == MEAS_REVOKED) {
 			tg_verdict_reason(v, TG_R(MEASUREMENT_REVOKED), "PCR %d %s %s:%.16s... measured at that "
 									"attestation is now a revoked measurement", pcr,
-					  tg_event_type_name(type), alg, hex ? hex : "");
+					  tg_event_type_name(type), alg, hex);
 			continue;
 		}
-		struct tg_reference key = { .pcr = pcr, .alg = (char *)alg, .event_type = type, .digest = (char *)hex };
-		if (hex && rec->nrefs && bsearch(&key, rec->refs, rec->nrefs, sizeof(*rec->refs), ref_cmp))
+		if (st == MEAS_KNOWN)
 			continue;
 		if (++unknown <= MAX_UNKNOWN_REPORTED)
 			tg_verdict_reason(v, TG_R(MEASUREMENT_UNKNOWN), "PCR %d %s %s:%.16s... measured at that "
 									"attestation is no longer a reference value",
-					  pcr, tg_event_type_name(type), alg, hex ? hex : "");
+					  pcr, tg_event_type_name(type), alg, hex);
 	}
 	if (unknown > MAX_UNKNOWN_REPORTED)
 		tg_verdict_reason(v, TG_R(MEASUREMENT_UNKNOWN), "%zu further measurements are no longer reference values",

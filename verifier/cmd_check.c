@@ -715,7 +715,7 @@ static void inventory(const struct tg_ar_result *ar, struct tg_verdict *v)
 static enum tg_err archive_verdict(struct tg_db *db, const struct tg_ar_result *ar, unsigned release_algs,
 				   struct tg_verdict *v, struct tg_diag *d)
 {
-	bool strict = v->tier >= 3 || v->cii;
+	bool strict = tg_tier_rules_for(v->tier, v->cii)->products;
 
 	/* First, so that it is listed whatever follows. */
 	if (ar->dropped)

@@ -186,7 +186,7 @@ static enum tg_err redecide(struct tg_db *db, struct json_object *old, struct tg
 	/* The walker's findings under the product record as it is now (a
 	 * setuid allowance withdrawn). */
 	struct json_object *fs = tg_jget(facts, "findings");
-	bool strict = v->tier >= 3 || v->cii;
+	bool strict = tg_tier_rules_for(v->tier, v->cii)->products;
 	for (size_t i = 0; r == TG_OK && fs && i < json_object_array_length(fs); i++) {
 		struct json_object *x = json_object_array_get_idx(fs, i);
 		const char *code = tg_jstr(x, "code") ? tg_jstr(x, "code") : TG_R(ARCHIVE_MALFORMED);
