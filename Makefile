@@ -48,7 +48,14 @@ FIRMWARE_SRC := $(wildcard firmware/*.c)
 VERIFIER_SRC := $(filter-out verifier/main.c,$(wildcard verifier/*.c))
 LIB_SRC      := $(COMMON_SRC) $(DB_SRC) $(MEASURE_SRC) $(FIRMWARE_SRC) $(VERIFIER_SRC)
 LIB_OBJ      := $(LIB_SRC:%.c=$(B)/%.o)
-HEADERS      := $(wildcard common/*.h db/*.h measure/*.h firmware/*.h verifier/*.h) $(B)/schema_sql.h
+HEADERS      := $(wildcard common/*.h db/*.h measure/*.h firmware/*.h verifier/*.h service/*.h) $(B)/schema_sql.h
+# The service (serve, ca, user) is a second program, trustgate-service, which
+# `trustgate serve|ca|user` runs: it alone links libmicrohttpd and GnuTLS.
+SERVICE_PKGS := gnutls libmicrohttpd
+SERVICE_SRC  := $(wildcard service/*.c)
+SERVICE_OBJ  := $(SERVICE_SRC:%.c=$(B)/%.o)
+SERVICE_LIBS := $(shell pkg-config --libs $(SERVICE_PKGS) 2>/dev/null)
+$(SERVICE_OBJ) $(B)/verifier/main-service.o: CPPFLAGS += $(shell pkg-config --cflags $(SERVICE_PKGS) 2>/dev/null)
 
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -56,8 +63,9 @@ UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 .DEFAULT_GOAL := all
 PREFIX  ?= /usr/local
 .PHONY: install
-install: $(B)/trustgate
+install: $(B)/trustgate $(B)/trustgate-service
 	install -D -m 0755 $(B)/trustgate $(DESTDIR)$(PREFIX)/bin/trustgate
+	install -D -m 0755 $(B)/trustgate-service $(DESTDIR)$(PREFIX)/bin/trustgate-service
 	install -D -m 0644 docs/trustgate.1 $(DESTDIR)$(PREFIX)/share/man/man1/trustgate.1
 
 # The man page is generated from the help table; tests/e2e/11_help.sh
@@ -67,7 +75,7 @@ man: $(B)/trustgate
 	$(B)/trustgate help --man > docs/trustgate.1
 
 .PHONY: all deps check check-real demo bench clean unit image image-test image-bin
-all: $(B)/trustgate
+all: $(B)/trustgate $(B)/trustgate-service
 
 deps:
 	@bash scripts/deps.sh
@@ -92,6 +100,13 @@ $(B)/libtrustgate.a: $(LIB_OBJ)
 
 $(B)/trustgate: $(B)/verifier/main.o $(B)/libtrustgate.a Makefile
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(PKG_LIBS)
+
+$(B)/verifier/main-service.o: verifier/main.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DTG_SERVICE $(CFLAGS) -c $< -o $@
+
+$(B)/trustgate-service: $(B)/verifier/main-service.o $(SERVICE_OBJ) $(B)/libtrustgate.a Makefile
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(PKG_LIBS) $(SERVICE_LIBS)
 
 $(B)/tests/%: tests/unit/%.c tests/unit/harness.h $(B)/libtrustgate.a $(HEADERS)
 	@mkdir -p $(dir $@)

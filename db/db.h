@@ -28,7 +28,7 @@ struct tg_db {
 
 /* application_id stamped into every trustgate database ("TGT1"). */
 #define TG_DB_APPLICATION_ID 0x54475431
-#define TG_DB_SCHEMA_VERSION 6
+#define TG_DB_SCHEMA_VERSION 7
 
 /* Create a new database at path (refuses an existing file). */
 enum tg_err tg_db_create(const char *path, struct tg_db **ret, struct tg_diag *d);

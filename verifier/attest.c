@@ -705,3 +705,42 @@ enum tg_err tg_attest_record(struct tg_ctx *ctx, struct tg_db *db, const char *h
 		r = tg_evidence_link(db, id, row.audit_seq, report, d);
 	return r;
 }
+
+enum tg_err tg_attest_decide(struct tg_ctx *ctx, struct tg_db *db, const struct tg_attest_evidence *ev,
+			     tg_attest_in_tx_fn in_tx, void *in_tx_ud, tg_attest_render_fn render, void *render_ud,
+			     struct tg_attest_records *rec, struct tg_attest_outcome *out, struct tg_diag *d)
+{
+	_cleanup_json_ struct json_object *codes = NULL;
+	enum tg_err r = tg_attest_load(db, ev->host, ev->nonce_hex, NULL, rec, d);
+
+	if (r != TG_OK)
+		return r;
+	if (!rec->have_host)
+		out->v.tier = ctx->tier;
+	r = tg_attest_eval(ev, rec, out, d);
+	if (r != TG_OK)
+		return r;
+	codes = json_object_new_array();
+	for (size_t i = 0; i < out->v.nreasons; i++)
+		json_object_array_add(codes, json_object_new_string(out->v.reasons[i].code));
+	r = tg_db_begin(db, d);
+	if (r == TG_OK && in_tx)
+		r = in_tx(db, in_tx_ud, d);
+	if (r == TG_OK)
+		r = tg_attest_record(ctx, db, ev->host, rec, ev->nonce_hex, out->v.approved, out->report, out->subject,
+				     out->attest_len, out->v.has_key ? out->v.key_fpr : NULL, out->v.tier, out->clock,
+				     out->reset, out->restart, codes, d);
+	if (r != TG_OK) {
+		tg_db_rollback(db);
+		return r;
+	}
+	render(tg_out_open(), rec, out, render_ud);
+	tg_out_seal();
+	r = tg_db_commit(db, d);
+	if (r != TG_OK) {
+		tg_out_discard();
+		return r;
+	}
+	tg_out_committed();
+	return TG_OK;
+}

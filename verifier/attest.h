@@ -69,6 +69,19 @@ enum tg_err tg_attest_record(struct tg_ctx *ctx, struct tg_db *db, const char *h
 			     const char *ak_fpr, int tier, uint64_t clock, uint32_t reset, uint32_t restart,
 			     struct json_object *reason_codes, struct tg_diag *d);
 
+/* One host, whole: load its records, evaluate ev, and record the verdict.
+ * Inside the verdict's transaction, before the record, in_tx (when given)
+ * may refuse (the service takes its nonce there: an error rolls back and
+ * nothing is written); render writes what the user sees before the commit,
+ * into tg_out_open()'s stream (a recorded verdict is a shown one).  rec and
+ * out are the caller's to release, on success and on failure. */
+typedef enum tg_err (*tg_attest_in_tx_fn)(struct tg_db *db, void *ud, struct tg_diag *d);
+typedef void (*tg_attest_render_fn)(FILE *o, const struct tg_attest_records *rec, const struct tg_attest_outcome *out,
+				    void *ud);
+enum tg_err tg_attest_decide(struct tg_ctx *ctx, struct tg_db *db, const struct tg_attest_evidence *ev,
+			     tg_attest_in_tx_fn in_tx, void *in_tx_ud, tg_attest_render_fn render, void *render_ud,
+			     struct tg_attest_records *rec, struct tg_attest_outcome *out, struct tg_diag *d);
+
 /* "0-7", "0,2,4", "0-7,14": a PCR bitmask. */
 bool tg_attest_parse_pcr_list(const char *s, uint32_t *ret);
 

@@ -106,6 +106,19 @@ static inline const char *tg_jstr(struct json_object *o, const char *key)
 /* Add a string or null. */
 void tg_json_str(struct json_object *o, const char *key, const char *val);
 
+/* What the CLI's --json and the service show of records, one function each. */
+struct tg_supplier;
+struct tg_host;
+struct json_object *tg_supplier_json(const struct tg_supplier *s);
+struct json_object *tg_host_json(const struct tg_host *h);
+/* audit verify without the TPM: {intact, first_bad_row?, problem?, records[]};
+ * *ret_ok is the chain intact and every record matching its history. */
+enum tg_err tg_audit_check(struct tg_db *db, struct json_object **ret, bool *ret_ok, struct tg_diag *d);
+
+/* One audit row selected as "seq, time, actor, action, object, detail,
+ * hash", as `audit log --json` shows it. */
+struct json_object *tg_audit_row_json(struct sqlite3_stmt *st);
+
 /* Commands (one file each). */
 /* Subcommands of one command word ("supplier add", "key list"...). */
 typedef int (*tg_cmd_fn)(struct tg_ctx *ctx, int argc, char **argv);

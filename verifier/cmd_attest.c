@@ -124,12 +124,23 @@ static void attest_fprint(FILE *o, const struct tg_ctx *ctx, const char *host, c
 	}
 }
 
+struct attest_show {
+	const struct tg_ctx *ctx;
+	const char *host;
+};
+
+static void attest_show(FILE *o, const struct tg_attest_records *rec, const struct tg_attest_outcome *out, void *ud)
+{
+	const struct attest_show *s = ud;
+
+	attest_fprint(o, s->ctx, s->host, rec, out);
+}
+
 static int attest_one(struct tg_ctx *ctx, const char *host, const char *msg, const char *sig,
 		      const char *pcrs, const char *log, const char *ak, const char *nonce,
 		      uint32_t required)
 {
 	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
-	_cleanup_json_ struct json_object *codes = NULL;
 	struct evidence_files f = { 0 };
 	struct tg_attest_evidence ev = { 0 };
 	struct tg_attest_records rec = { 0 };
@@ -142,36 +153,14 @@ static int attest_one(struct tg_ctx *ctx, const char *host, const char *msg, con
 	if (!nonce_canonical(nonce, nonce_buf) ||
 	    !tg_hex_decode(nonce_buf, ev.nonce, sizeof(ev.nonce), &ev.nonce_len))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--nonce must be hex (at most 64 bytes)"), &d);
-	nonce = ev.nonce_hex = nonce_buf;
+	ev.nonce_hex = nonce_buf;
+	struct attest_show show = { ctx, host };
 	r = tg_cli_open_db(ctx, &db, &d);
 	if (r == TG_OK)
 		r = files_read(msg, sig, pcrs, log, ak, &f, &d);
-	if (r == TG_OK)
-		r = tg_attest_load(db, host, nonce, NULL, &rec, &d);
 	if (r == TG_OK) {
 		evidence_from(&ev, &f, host, msg, sig, pcrs, log, ak, required);
-		if (!rec.have_host)
-			out.v.tier = ctx->tier;
-		r = tg_attest_eval(&ev, &rec, &out, &d);
-	}
-	if (r == TG_OK) {
-		/* Recorded, rendered, then committed: a recorded verdict is a
-		 * shown one, even if the process dies in between (output.c). */
-		codes = reason_codes(&out.v);
-		r = tg_db_begin(db, &d);
-		if (r == TG_OK)
-			r = tg_attest_record(ctx, db, host, &rec, nonce, out.v.approved, out.report,
-					     out.subject, out.attest_len, out.v.has_key ? out.v.key_fpr : NULL,
-					     out.v.tier, out.clock, out.reset, out.restart, codes, &d);
-		if (r == TG_OK) {
-			attest_fprint(tg_out_open(), ctx, host, &rec, &out);
-			tg_out_seal();
-			r = tg_db_commit(db, &d);
-		} else {
-			tg_db_rollback(db);
-		}
-		if (r == TG_OK)
-			tg_out_committed();
+		r = tg_attest_decide(ctx, db, &ev, NULL, NULL, attest_show, &show, &rec, &out, &d);
 	}
 	if (r != TG_OK) {
 		tg_out_discard();

@@ -124,7 +124,6 @@ static int cmd_verify(struct tg_ctx *ctx, int argc, char **argv)
 		{ NULL, false, NULL, NULL },
 	};
 	struct tg_diag d = { { 0 } };
-	struct tg_audit_problem pb = { 0 };
 	bool intact = false;
 	char tpm_why[300] = "", **pos;
 	int npos;
@@ -151,49 +150,69 @@ static int cmd_verify(struct tg_ctx *ctx, int argc, char **argv)
 			printf("%s%s\n", code == TG_EXIT_OK ? "" : "audit export TAMPERED: ", msg);
 		return code;
 	}
+	_cleanup_json_ struct json_object *o = NULL;
 	if (r == TG_OK)
 		r = tg_cli_open_db(ctx, &db, &d);
 	if (r == TG_OK)
-		r = tg_audit_verify(db, &intact, &pb, &d);
-	/* The chain alone cannot see a record changed, inserted or deleted in
-	 * its table while the audit rows stay: every record is re-derived from
-	 * its history (the check `check` and `attest` make on the records they
-	 * use), and every difference is named. */
-	_cleanup_json_ struct json_object *problems = json_object_new_array();
-	size_t nrec = 0;
-	if (r == TG_OK && intact)
-		r = tg_integrity_all(db, add_problem, problems, &nrec, &d);
+		r = tg_audit_check(db, &o, &intact, &d);
 	if (r == TG_OK && tpm)
 		r = tpm_check(db, tcti, tpm_why, sizeof(tpm_why), &d);
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
-	bool ok = intact && !tpm_why[0] && nrec == 0;
-	if (ctx->json) {
-		_cleanup_json_ struct json_object *o = json_object_new_object();
+	bool ok = intact && !tpm_why[0];
+	struct json_object *problems = tg_jget(o, "records");
+	size_t nrec = problems ? json_object_array_length(problems) : 0;
+	if (tpm) {
+		json_object_object_add(o, "tpm", json_object_new_string(tpm_why[0] ? tpm_why : "anchored head matches"));
 		json_object_object_add(o, "intact", json_object_new_boolean(ok));
-		if (!intact) {
-			json_object_object_add(o, "first_bad_row", json_object_new_int64(pb.seq));
-			tg_json_str(o, "problem", pb.what);
-		}
-		json_object_object_add(o, "records", json_object_get(problems));
-		if (tpm)
-			json_object_object_add(o, "tpm", tpm_why[0] ? json_object_new_string(tpm_why) :
-								  json_object_new_string("anchored head matches"));
+	}
+	if (ctx->json) {
 		tg_cli_print_json(o);
 	} else {
-		if (intact && nrec) {
+		const char *problem = tg_jstr(o, "problem");
+		if (!problem && nrec) {
 			printf("audit log chain intact, records TAMPERED (%zu differ from their history):\n", nrec);
 			for (size_t i = 0; i < nrec; i++)
 				printf("  %s\n", json_object_get_string(json_object_array_get_idx(problems, i)));
-		} else if (intact)
+		} else if (!problem)
 			printf("audit log intact\n");
 		else
-			printf("audit log TAMPERED: first bad row %lld: %s\n", (long long)pb.seq, pb.what);
+			printf("audit log TAMPERED: first bad row %lld: %s\n",
+			       (long long)json_object_get_int64(tg_jget(o, "first_bad_row")), problem);
 		if (tpm)
 			printf(tpm_why[0] ? "TPM anchor: %s\n" : "TPM anchor: the records end at the row the TPM anchored%s\n",
 			       tpm_why);
 	}
 	return ok ? TG_EXIT_OK : TG_EXIT_NEGATIVE;
+}
+
+enum tg_err tg_audit_check(struct tg_db *db, struct json_object **ret, bool *ret_ok, struct tg_diag *d)
+{
+	struct tg_audit_problem pb = { 0 };
+	bool intact = false;
+	size_t nrec = 0;
+	enum tg_err r = tg_audit_verify(db, &intact, &pb, d);
+	/* The chain alone cannot see a record changed, inserted or deleted in
+	 * its table while the audit rows stay: every record is re-derived from
+	 * its history (the check `check` and `attest` make on the records they
+	 * use), and every difference is named. */
+	_cleanup_json_ struct json_object *problems = json_object_new_array();
+
+	*ret = NULL;
+	*ret_ok = false;
+	if (r == TG_OK && intact)
+		r = tg_integrity_all(db, add_problem, problems, &nrec, d);
+	if (r != TG_OK)
+		return r;
+	*ret_ok = intact && nrec == 0;
+	*ret = json_object_new_object();
+	json_object_object_add(*ret, "intact", json_object_new_boolean(*ret_ok));
+	if (!intact) {
+		json_object_object_add(*ret, "first_bad_row", json_object_new_int64(pb.seq));
+		tg_json_str(*ret, "problem", pb.what);
+	}
+	json_object_object_add(*ret, "records", json_object_get(problems));
+	return TG_OK;
 }
 
 /* trustgate audit anchor [--tcti CONF]: bind these records to the TPM.
@@ -247,6 +266,27 @@ static int cmd_anchor(struct tg_ctx *ctx, int argc, char **argv)
 		return tg_cli_fail(ctx, r, &d);
 	printf("audit chain anchored in the TPM (NV 0x%08x, 0x%08x)\n", TG_NV_ANCHOR_COUNTER, TG_NV_ANCHOR_HEAD);
 	return TG_EXIT_OK;
+}
+
+struct json_object *tg_audit_row_json(struct sqlite3_stmt *st)
+{
+	struct json_object *o = json_object_new_object();
+	const char *f[7];
+
+	for (int i = 0; i < 7; i++) {
+		f[i] = (const char *)sqlite3_column_text(st, i);
+		if (!f[i])
+			f[i] = "";
+	}
+	json_object_object_add(o, "seq", json_object_new_int64(tg_db_col_int(st, 0)));
+	tg_json_str(o, "time", f[1]);
+	tg_json_str(o, "actor", f[2]);
+	tg_json_str(o, "action", f[3]);
+	tg_json_str(o, "object", f[4]);
+	struct json_object *detail = json_tokener_parse(f[5]);
+	json_object_object_add(o, "detail", detail ? detail : json_object_new_string(f[5]));
+	tg_json_str(o, "hash", f[6]);
+	return o;
 }
 
 /* trustgate audit log [--since D] [--until D] [--action A] [--object O]
@@ -328,16 +368,7 @@ static int cmd_log(struct tg_ctx *ctx, int argc, char **argv)
 				f[i] = "";
 		}
 		if (arr) {
-			struct json_object *o = json_object_new_object();
-			json_object_object_add(o, "seq", json_object_new_int64(tg_db_col_int(st, 0)));
-			tg_json_str(o, "time", f[1]);
-			tg_json_str(o, "actor", f[2]);
-			tg_json_str(o, "action", f[3]);
-			tg_json_str(o, "object", f[4]);
-			struct json_object *detail = json_tokener_parse(f[5]);
-			json_object_object_add(o, "detail", detail ? detail : json_object_new_string(f[5]));
-			tg_json_str(o, "hash", f[6]);
-			json_object_array_add(arr, o);
+			json_object_array_add(arr, tg_audit_row_json(st));
 		} else {
 			/* Fields are printed as JSON strings: a newline or escape
 			 * sequence in a name cannot fake another log line

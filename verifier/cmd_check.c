@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "check.h"
 #include "evidence.h"
 #include "apt.h"
 #include "archive.h"
@@ -1034,6 +1035,7 @@ static struct json_object *facts_json(const struct tg_findings *f, const struct 
  * --batch. */
 struct check_args {
 	const char *file, *sig, *apt_lists, *product, *version;
+	const char *name;   /* the subject as recorded and shown (default: file) */
 };
 
 /* How a recorded verdict is shown: the full report (or its JSON) for one
@@ -1654,7 +1656,7 @@ static enum tg_err check_one(struct tg_ctx *ctx, struct tg_db *db, const struct 
 	/* -- policy */
 	memcpy(v.sha256, f.digest[TG_HASH_SHA256], 64);
 	v.sha256[64] = '\0';
-	v.path = a->file;
+	v.path = a->name ? a->name : a->file;
 	v.size = size;
 	v.tier = ctx->tier;
 	v.cii = ctx->cii;
@@ -1721,6 +1723,25 @@ fail:
 	keylist_release(&kl);
 	tg_verdict_release(&v);
 	return r;
+}
+
+/* The check as a library call (trustgate serve): the verdict document is
+ * the one `check --json` prints, byte for byte, handed back instead of
+ * written. */
+enum tg_err tg_check_run(struct tg_ctx *ctx, struct tg_db *db, const struct tg_check_input *in, bool *approved,
+			 char **ret_json, size_t *ret_len, struct tg_diag *d)
+{
+	const struct check_args a = {
+		.file = in->file, .sig = in->sig, .product = in->product, .version = in->version, .name = in->name,
+	};
+	enum tg_err r = check_one(ctx, db, &a, RENDER_JSON, approved, d);
+
+	*ret_json = NULL;
+	*ret_len = 0;
+	if (r != TG_OK)
+		return r;
+	*ret_json = tg_out_take(ret_len);
+	return *ret_json ? TG_OK : tg_fail(d, TG_E_NOMEM, "the verdict was recorded but could not be rendered");
 }
 
 /* ------------------------------------------------------------- batch */

@@ -13,7 +13,7 @@
 #include "../db/records.h"
 #include "../measure/quote.h"
 
-static struct json_object *host_json(const struct tg_host *h)
+struct json_object *tg_host_json(const struct tg_host *h)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -385,7 +385,7 @@ static enum tg_err list_one(const struct tg_host *h, void *ud)
 	struct json_object *arr = ud;
 
 	if (arr)
-		json_object_array_add(arr, host_json(h));
+		json_object_array_add(arr, tg_host_json(h));
 	else
 		printf("%-24s tier %d %-9s model=%s AK %s\n", h->name, h->tier, h->status,
 		       h->model ? h->model : "-", h->ak_name);
@@ -559,7 +559,7 @@ static int cmd_show(struct tg_ctx *ctx, int argc, char **argv)
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
 	if (ctx->json) {
-		_cleanup_json_ struct json_object *o = host_json(&h);
+		_cleanup_json_ struct json_object *o = tg_host_json(&h);
 		tg_cli_print_json(o);
 	} else {
 		list_one(&h, NULL);

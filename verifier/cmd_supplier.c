@@ -6,7 +6,7 @@
 #include "reevaluate.h"
 #include "../db/records.h"
 
-static struct json_object *supplier_json(const struct tg_supplier *s)
+struct json_object *tg_supplier_json(const struct tg_supplier *s)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -83,7 +83,7 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 	s.review_ref = (char *)review;
 	s.review_expires = (char *)review_expires;
 	s.created_at = s.updated_at = now;
-	detail = supplier_json(&s);
+	detail = tg_supplier_json(&s);
 	tg_json_str(detail, "reason", reason);
 	r = tg_db_begin(db, &d);
 	if (r == TG_OK)
@@ -195,7 +195,7 @@ static int cmd_set(struct tg_ctx *ctx, int argc, char **argv)
 			if (!tg_str_eq0(s.country, old.country))
 				json_object_array_add(changes, json_object_new_string("country"));
 		}
-		detail = supplier_json(&s);
+		detail = tg_supplier_json(&s);
 		json_object_object_del(detail, "created_at");
 		json_object_object_del(detail, "updated_at");
 		tg_json_str(detail, "from", old.status);
@@ -239,7 +239,7 @@ static enum tg_err list_one(const struct tg_supplier *s, void *ud)
 	if (f->before && s->review_expires && strcmp(s->review_expires, f->before) >= 0)
 		return TG_OK;
 	if (f->arr)
-		json_object_array_add(f->arr, supplier_json(s));
+		json_object_array_add(f->arr, tg_supplier_json(s));
 	else
 		print_supplier(s);
 	return TG_OK;
@@ -328,7 +328,7 @@ static int cmd_show(struct tg_ctx *ctx, int argc, char **argv)
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
 	if (ctx->json) {
-		o = supplier_json(&s);
+		o = tg_supplier_json(&s);
 		sc.keys = json_object_new_array();
 		json_object_object_add(o, "keys", sc.keys);
 	} else {

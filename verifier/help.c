@@ -223,6 +223,68 @@ static const struct tg_help entries[] = {
 	  { { 0 } }, "trustgate --gm appliance-key init" },
 	{ "appliance-key show", "", "print the appliance's public key (PEM): what relying parties pin", NULL,
 	  { { 0 } }, "trustgate appliance-key show > appliance.pub" },
+	/* ------------------------------------------------------ service */
+	{ "ca", "init ...", "the service's client CA: who may use trustgate serve", NULL, { { 0 } }, NULL },
+	{ "ca init", "[--ca DIR] [--name NAME] [--server-names LIST] [--days N]",
+	  "create the appliance's client CA, the service's TLS certificate and an empty CRL",
+	  "DIR (default $TRUSTGATE_CA or ./trustgate-ca, created 0700) receives ca.pem, ca.key (0600), "
+	  "server.pem, server.key (0600) and crl.pem; keys are ECDSA P-256.  The records pin the CA's SHA-256: "
+	  "serve and user refuse any other CA directory.  Once per records; audited (ca.init).",
+	  { { "--ca DIR", "where the CA lives (never inside the records)" },
+	    { "--name NAME", "the CA's common name (default \"trustgate client CA\")" },
+	    { "--server-names LIST", "DNS names and IP addresses of the service, comma-separated (localhost, "
+				      "127.0.0.1 and ::1 are always in)" },
+	    { "--days N", "validity of the CA and the service certificate (default 3650)" } },
+	  "trustgate ca init --ca /var/lib/trustgate/ca --server-names trustgate.example.cn,10.0.0.5" },
+	{ "user", "add|list|revoke ...", "people and hosts of the service, each with a client certificate",
+	  NULL, { { 0 } }, NULL },
+	{ "user add", "NAME --role admin|procurement|operator|reviewer|host --out DIR [--ca DIR] [--days N | "
+		      "--not-after DATE] [--p12-pass-file FILE]",
+	  "issue a client certificate (PEM, key, and PKCS#12 for browsers) and record its holder and role",
+	  "The certificate's CN is NAME and its OU the role; the service admits it only while the records hold it "
+	  "in force with that role.  Roles: admin changes suppliers, keys and products; procurement checks "
+	  "products; operator enrols hosts and asks for attestations; reviewer reads everything, reports and the "
+	  "audit log; host (NAME an enrolled host) asks for its own nonce and submits its own attestation, bound "
+	  "to the AK the host enrolled with.  Files NAME.pem, NAME.key, NAME.p12 (and NAME.p12.pass with a "
+	  "generated password) are written to DIR, never over existing ones.  Audited (user.add).",
+	  { { "--role ROLE", "admin, procurement, operator, reviewer or host" },
+	    { "--out DIR", "where the certificate, key and PKCS#12 are written" },
+	    { "--ca DIR", "the CA directory (default $TRUSTGATE_CA or ./trustgate-ca)" },
+	    { "--days N", "validity in days (default 365)" },
+	    { "--not-after DATE", "valid until DATE (YYYY-MM-DD) instead" },
+	    { "--p12-pass-file FILE", "the PKCS#12 password (one line, 8+ characters); default: generated" } },
+	  "trustgate user add 王芳 --role reviewer --out ./certs" },
+	{ "user list", "", "every certificate issued: holder, role, validity, revoked or not", NULL, { { 0 } },
+	  "trustgate --json user list" },
+	{ "user revoke", "NAME --reason TEXT [--ca DIR]",
+	  "revoke NAME's certificate: refused by the service at once, and listed on the CRL",
+	  "The records mark it revoked (serve checks them on every request) and DIR/crl.pem is signed again "
+	  "with every revoked serial; a running serve reads the CRL again on SIGHUP.  Audited (user.revoke).",
+	  { { "--ca DIR", "the CA directory" }, REASON },
+	  "trustgate user revoke 王芳 --reason \"left the review team\"" },
+	{ "serve", "[--config FILE] [--listen ADDR:PORT] [--ca DIR] [--workers N] [limits]",
+	  "serve the records, checks and attestations over HTTPS with mutual TLS (the /v1 API)",
+	  "Every request must present a client certificate of the CA (ca init) that the records hold in force "
+	  "(user add); the role decides what it may do (docs/openapi.yaml lists every route and its roles).  "
+	  "The audit actor is the certificate's subject.  One worker process per core; a check's upload is "
+	  "streamed to a private file under --spool within --max-upload-mb.  SIGTERM: finish the requests in "
+	  "hand (at most --grace seconds) and exit; SIGHUP: read the certificates and the CRL again.  One JSON "
+	  "line per request on stderr; GET /metrics in Prometheus text; GET /healthz.  The configuration file "
+	  "has one \"key = value\" per line, keys as the long options; flags win over it.",
+	  { { "--config FILE", "settings file (key = value)" },
+	    { "--listen ADDR:PORT", "numeric address and port (default 127.0.0.1:8443)" },
+	    { "--ca DIR", "the CA directory (default $TRUSTGATE_CA or ./trustgate-ca)" },
+	    { "--workers N", "worker processes (default: one per core)" },
+	    { "--max-upload-mb N", "largest artifact a check accepts (default 4096)" },
+	    { "--max-connections N", "open connections per worker (default 1024)" },
+	    { "--max-per-ip N", "open connections per client address per worker (default 256)" },
+	    { "--idle-timeout S", "close a silent connection after S seconds (default 30)" },
+	    { "--header-timeout S", "a request's headers must arrive within S seconds (default 10)" },
+	    { "--request-timeout S", "a whole request, upload included, within S seconds (default 3600)" },
+	    { "--spool DIR", "where uploads are received (default $TMPDIR or /var/tmp)" },
+	    { "--nonce-ttl S", "lifetime of an attestation nonce (default 300)" },
+	    { "--grace S", "how long SIGTERM waits for requests in hand (default 30)" } },
+	  "trustgate --db /var/lib/trustgate/records.db serve --listen 0.0.0.0:8443 --ca /var/lib/trustgate/ca" },
 	{ "report", "ID [--html FILE] [--vsa FILE] [--ear FILE]",
 	  "write a recorded verdict as one self-contained, printable HTML file for a reviewer",
 	  "The banner; why (failing rules first, each with what to do); the subject and inputs with digests; "

@@ -3,6 +3,7 @@
  * its own cmd_*.c and reads top to bottom: options, inputs, call, output.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <locale.h>
 #include <pwd.h>
@@ -13,6 +14,35 @@
 #include "help.h"
 #include "../common/text.h"
 #include "../common/crypto.h"
+#ifdef TG_SERVICE
+#include "../service/service.h"
+#endif
+
+/* The service's commands live in trustgate-service (it links libmicrohttpd
+ * and GnuTLS, whose loading would cost every other command ~2.5 ms): here
+ * they run that program, found beside this one, with the same arguments. */
+#ifndef TG_SERVICE
+static char **saved_argv;
+
+static int run_service(struct tg_ctx *ctx, int argc, char **argv)
+{
+	char self[4096], *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 32);
+
+	if (n <= 0) {
+		fprintf(stderr, "trustgate: %s: cannot find trustgate-service (no /proc/self/exe)\n", argv[0]);
+		return TG_EXIT_ERROR;
+	}
+	self[n] = 0;
+	slash = strrchr(self, '/');
+	strcpy(slash ? slash + 1 : self, "trustgate-service");
+	fflush(NULL);
+	execv(self, saved_argv);
+	fprintf(stderr, "trustgate: %s: cannot run %s: %s (install it beside trustgate)\n", argv[0], self,
+		strerror(errno));
+	return TG_EXIT_ERROR;
+}
+#endif
 
 static const struct {
 	const char *name;
@@ -25,6 +55,11 @@ static const struct {
 	{ "reference", tg_cmd_reference }, { "attest", tg_cmd_attest }, { "quote", tg_cmd_quote },
 	{ "verdict", tg_cmd_verdict }, { "reevaluate", tg_cmd_reevaluate }, { "report", tg_cmd_report },
 	{ "appliance-key", tg_cmd_appliance_key },
+#ifdef TG_SERVICE
+	{ "serve", tg_cmd_serve },   { "ca", tg_cmd_ca },               { "user", tg_cmd_user },
+#else
+	{ "serve", run_service },    { "ca", run_service },             { "user", run_service },
+#endif
 };
 
 /* trustgate help [COMMAND [SUBCOMMAND]] | --man | --list | --reasons */
@@ -92,6 +127,9 @@ int main(int argc, char **argv)
 	enum tg_err r;
 	int c, idx;
 
+#ifndef TG_SERVICE
+	saved_argv = argv;
+#endif
 	/* Library code never prints: TSS2 logs to stderr unless told not to;
 	 * every TSS2_RC is turned into our one diagnostic line instead. */
 	setenv("TSS2_LOG", "all+NONE", 1);

@@ -89,7 +89,7 @@ expect 0 "audit verify on an intact log" -- tg audit verify
 sqlite3 v1.db < "$ROOT/db/schema.sql"
 sqlite3 v1.db "PRAGMA application_id = $((0x54475431)); PRAGMA journal_mode = WAL; INSERT INTO schema_version VALUES (1, '2026-01-01T00:00:00Z');" >/dev/null
 expect 0 "a version-1 database opens" -- tg --db v1.db supplier list
-[ "$(sqlite3 v1.db 'select max(version) from schema_version')" = 6 ] && sqlite3 v1.db 'select count(*) from host' >/dev/null 2>&1 \
+[ "$(sqlite3 v1.db 'select max(version) from schema_version')" = 7 ] && sqlite3 v1.db 'select count(*) from host' >/dev/null 2>&1 \
 	&& sqlite3 v1.db 'select fit_required, fit_mode, fit_group from key' >/dev/null 2>&1 \
 	&& sqlite3 v1.db 'select allow from product' >/dev/null 2>&1 \
 	&& ok "version 1 migrated to 5 (host table, key fit_* and product allow columns present)" || bad "version 1 migrated to 5"

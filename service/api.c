@@ -1,0 +1,843 @@
+/*
+ * The /v1 API's routes and handlers (see api.h; docs/openapi.yaml is the
+ * published form of the table below).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <tss2/tss2_tpm2_types.h>
+
+#include "api.h"
+#include "../common/encoding.h"
+#include "../common/text.h"
+#include "../common/crypto.h"
+#include "../db/records.h"
+#include "../verifier/attest.h"
+#include "../verifier/check.h"
+#include "../verifier/evidence.h"
+
+struct tg_api {
+	struct tg_api_config cfg;
+	struct tg_db *db;
+	struct tg_metrics *m;
+};
+
+const double tg_lat_bounds[TG_LAT_BUCKETS] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+					       0.25, 0.5, 1, 2.5, 5, 10, 30 };
+
+unsigned tg_role_bit(const char *role)
+{
+	static const struct { const char *n; unsigned b; } t[] = {
+		{ "admin", ROLE_ADMIN }, { "procurement", ROLE_PROCUREMENT }, { "operator", ROLE_OPERATOR },
+		{ "reviewer", ROLE_REVIEWER }, { "host", ROLE_HOST },
+	};
+
+	for (size_t i = 0; role && i < TG_ARRAY_SIZE(t); i++)
+		if (strcmp(role, t[i].n) == 0)
+			return t[i].b;
+	return 0;
+}
+
+void tg_api_error(struct tg_request *rq, unsigned status, const char *fmt, ...)
+{
+	_cleanup_json_ struct json_object *o = json_object_new_object();
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rq->error, sizeof(rq->error), fmt, ap);
+	va_end(ap);
+	free(rq->body);
+	tg_json_str(o, "error", rq->error);
+	json_object_object_add(o, "status", json_object_new_int((int)status));
+	/* One line: a client logging it line by line logs one error. */
+	const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	rq->body_len = 0;
+	if (asprintf(&rq->body, "%s\n", t) >= 0)
+		rq->body_len = strlen(rq->body);
+	else
+		rq->body = NULL;
+	rq->status = status;
+	rq->content_type = "application/json";
+}
+
+/* A JSON document as the answer (the CLI's --json rendering). */
+static void reply_json(struct tg_request *rq, unsigned status, struct json_object *o)
+{
+	const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+							      JSON_C_TO_STRING_NOSLASHESCAPE);
+	free(rq->body);
+	rq->body_len = 0;
+	if (asprintf(&rq->body, "%s\n", t) < 0) {
+		rq->body = NULL;
+		tg_api_error(rq, 500, "out of memory");
+		return;
+	}
+	rq->body_len = strlen(rq->body);
+	rq->status = status;
+	rq->content_type = "application/json";
+}
+
+/* An error of the core as an HTTP status: the caller's input (4xx) or the
+ * appliance (5xx).  Nothing was recorded either way. */
+static void reply_err(struct tg_request *rq, enum tg_err e, const struct tg_diag *d)
+{
+	unsigned st;
+
+	switch (e) {
+	case TG_E_USAGE:
+	case TG_E_FORMAT:
+	case TG_E_UNSUPPORTED:
+		st = 422;
+		break;
+	case TG_E_LIMIT:
+		st = 413;
+		break;
+	case TG_E_NOTFOUND:
+		st = 404;
+		break;
+	case TG_E_EXISTS:
+		st = 409;
+		break;
+	case TG_E_DB:
+	case TG_E_IO:
+	case TG_E_NOMEM:
+	case TG_E_CRYPTO:
+	case TG_E_TPM:
+	default:
+		st = e == TG_E_DB ? 503 : 500;
+		break;
+	}
+	char msg[sizeof(d->msg)];
+	snprintf(msg, sizeof(msg), "%s", d->msg[0] ? d->msg : tg_strerror(e));
+	/* Paths of this appliance's spool are its business, not the caller's. */
+	if (rq->spool_dir) {
+		size_t n = strlen(rq->spool_dir);
+		for (char *p; (p = strstr(msg, rq->spool_dir));)
+			memmove(p, p + n + (p[n] == '/'), strlen(p + n + (p[n] == '/')) + 1);
+	}
+	tg_api_error(rq, st, "%s", msg);
+}
+
+static struct tg_field *field(struct tg_request *rq, const char *name)
+{
+	for (size_t i = 0; i < rq->nfields; i++)
+		if (strcmp(rq->fields[i].spec->name, name) == 0)
+			return &rq->fields[i];
+	return NULL;
+}
+
+static const char *field_text(struct tg_request *rq, const char *name)
+{
+	struct tg_field *f = field(rq, name);
+
+	return f && f->data ? (const char *)f->data : NULL;
+}
+
+/* The context the core is called with: the caller is the actor; tier and
+ * profile are the appliance's. */
+static void core_ctx(struct tg_request *rq, struct tg_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->db_path = rq->api->cfg.db_path;
+	ctx->actor = rq->actor;
+	ctx->json = true;
+	ctx->tier = rq->api->cfg.tier;
+	ctx->cii = rq->api->cfg.cii;
+	ctx->gm = rq->api->cfg.gm;
+	ctx->argv0 = "trustgate-service";
+}
+
+/* ------------------------------------------------------------ handlers */
+
+static void h_healthz(struct tg_request *rq)
+{
+	_cleanup_json_ struct json_object *o = json_object_new_object();
+	_cleanup_stmt_ struct sqlite3_stmt *st = NULL;
+	struct tg_diag d = { { 0 } };
+	bool row = false;
+	enum tg_err r = tg_db_prepare(rq->api->db, "SELECT max(version) FROM schema_version;", &st, &d);
+
+	if (r == TG_OK)
+		r = tg_db_step(rq->api->db, st, &row, &d);
+	if (r != TG_OK || !row) {
+		tg_api_error(rq, 503, "records unreadable: %s", d.msg);
+		return;
+	}
+	tg_json_str(o, "status", "ok");
+	json_object_object_add(o, "schema_version", json_object_new_int64(tg_db_col_int(st, 0)));
+	reply_json(rq, 200, o);
+}
+
+static void h_whoami(struct tg_request *rq)
+{
+	_cleanup_json_ struct json_object *o = json_object_new_object();
+
+	tg_json_str(o, "name", rq->user.name);
+	tg_json_str(o, "role", rq->user.role);
+	tg_json_str(o, "host", rq->user.host);
+	tg_json_str(o, "subject", rq->peer.subject);
+	tg_json_str(o, "serial", rq->peer.serial);
+	tg_json_str(o, "not_after", rq->user.not_after);
+	reply_json(rq, 200, o);
+}
+
+static void metric_line(FILE *f, const char *name, const char *labels, double v)
+{
+	fprintf(f, "%s%s%s%s %.17g\n", name, labels ? "{" : "", labels ? labels : "", labels ? "}" : "", v);
+}
+
+static void h_metrics(struct tg_request *rq)
+{
+	struct tg_metrics *m = rq->api->m;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	static const char *const verdicts[4] = { "approved", "rejected", "trusted", "untrusted" };
+
+	if (!f) {
+		tg_api_error(rq, 500, "out of memory");
+		return;
+	}
+	fprintf(f, "# HELP trustgate_requests_total Requests answered, by route and status class.\n"
+		   "# TYPE trustgate_requests_total counter\n");
+	for (size_t i = 0; i < tg_api_route_count() && i < TG_METRIC_ROUTES; i++)
+		for (int c = 1; c <= 5; c++) {
+			char l[128];
+			uint64_t v = __atomic_load_n(&m->requests[i][c], __ATOMIC_RELAXED);
+			if (!v)
+				continue;
+			snprintf(l, sizeof(l), "route=\"%s\",code=\"%dxx\"", tg_api_route_name(i), c);
+			metric_line(f, "trustgate_requests_total", l, (double)v);
+		}
+	fprintf(f, "# HELP trustgate_verdicts_total Verdicts recorded through the service, by result.\n"
+		   "# TYPE trustgate_verdicts_total counter\n");
+	for (int i = 0; i < 4; i++) {
+		char l[64];
+		snprintf(l, sizeof(l), "result=\"%s\"", verdicts[i]);
+		metric_line(f, "trustgate_verdicts_total", l, (double)__atomic_load_n(&m->verdicts[i], __ATOMIC_RELAXED));
+	}
+	fprintf(f, "# HELP trustgate_request_duration_seconds Time from a request's headers to its answer.\n"
+		   "# TYPE trustgate_request_duration_seconds histogram\n");
+	uint64_t cum = 0;
+	for (int i = 0; i <= TG_LAT_BUCKETS; i++) {
+		char l[64];
+		cum += __atomic_load_n(&m->latency[i], __ATOMIC_RELAXED);
+		if (i < TG_LAT_BUCKETS)
+			snprintf(l, sizeof(l), "le=\"%g\"", tg_lat_bounds[i]);
+		else
+			snprintf(l, sizeof(l), "le=\"+Inf\"");
+		metric_line(f, "trustgate_request_duration_seconds_bucket", l, (double)cum);
+	}
+	metric_line(f, "trustgate_request_duration_seconds_sum", NULL,
+		    (double)__atomic_load_n(&m->latency_sum_us, __ATOMIC_RELAXED) / 1e6);
+	metric_line(f, "trustgate_request_duration_seconds_count", NULL,
+		    (double)__atomic_load_n(&m->latency_count, __ATOMIC_RELAXED));
+	fprintf(f, "# HELP trustgate_requests_in_flight Requests received and not yet answered (the queue).\n"
+		   "# TYPE trustgate_requests_in_flight gauge\n");
+	metric_line(f, "trustgate_requests_in_flight", NULL, (double)__atomic_load_n(&m->in_flight, __ATOMIC_RELAXED));
+	fprintf(f, "# HELP trustgate_connections Open client connections.\n# TYPE trustgate_connections gauge\n");
+	metric_line(f, "trustgate_connections", NULL, (double)__atomic_load_n(&m->connections, __ATOMIC_RELAXED));
+	fprintf(f, "# HELP trustgate_slow_clients_total Connections cut for not finishing a request in time.\n"
+		   "# TYPE trustgate_slow_clients_total counter\n");
+	metric_line(f, "trustgate_slow_clients_total", NULL, (double)__atomic_load_n(&m->slow_clients, __ATOMIC_RELAXED));
+	fprintf(f, "# HELP trustgate_worker_restarts_total Worker processes restarted after dying.\n"
+		   "# TYPE trustgate_worker_restarts_total counter\n");
+	metric_line(f, "trustgate_worker_restarts_total", NULL,
+		    (double)__atomic_load_n(&m->worker_restarts, __ATOMIC_RELAXED));
+	fprintf(f, "# HELP trustgate_received_bytes_total Request body bytes received.\n"
+		   "# TYPE trustgate_received_bytes_total counter\n");
+	metric_line(f, "trustgate_received_bytes_total", NULL, (double)__atomic_load_n(&m->bytes_in, __ATOMIC_RELAXED));
+	if (fclose(f) != 0) {
+		free(buf);
+		tg_api_error(rq, 500, "out of memory");
+		return;
+	}
+	free(rq->body);
+	rq->body = buf;
+	rq->body_len = len;
+	rq->status = 200;
+	rq->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+static enum tg_err add_supplier(const struct tg_supplier *s, void *ud)
+{
+	json_object_array_add(ud, tg_supplier_json(s));
+	return TG_OK;
+}
+
+static void h_suppliers(struct tg_request *rq)
+{
+	_cleanup_json_ struct json_object *arr = json_object_new_array();
+	struct tg_diag d = { { 0 } };
+	enum tg_err r = tg_rec_supplier_each(rq->api->db, add_supplier, arr, &d);
+
+	if (r != TG_OK)
+		reply_err(rq, r, &d);
+	else
+		reply_json(rq, 200, arr);
+}
+
+static enum tg_err add_host(const struct tg_host *h, void *ud)
+{
+	json_object_array_add(ud, tg_host_json(h));
+	return TG_OK;
+}
+
+static void h_hosts(struct tg_request *rq)
+{
+	_cleanup_json_ struct json_object *arr = json_object_new_array();
+	struct tg_diag d = { { 0 } };
+	enum tg_err r = tg_rec_host_each(rq->api->db, add_host, arr, &d);
+
+	if (r != TG_OK)
+		reply_err(rq, r, &d);
+	else
+		reply_json(rq, 200, arr);
+}
+
+static void h_verdict(struct tg_request *rq)
+{
+	_cleanup_json_ struct json_object *o = NULL;
+	struct tg_diag d = { { 0 } };
+	struct tg_anchoring a;
+	int64_t id = 0;
+	enum tg_err r = tg_evidence_parse_id(rq->arg, &id, &d);
+
+	if (r == TG_OK)
+		r = tg_evidence_load(rq->api->db, id, &o, &a, &d);
+	if (r != TG_OK)
+		reply_err(rq, r == TG_E_USAGE ? TG_E_NOTFOUND : r, &d);
+	else
+		reply_json(rq, 200, o);
+}
+
+/* GET /v1/audit?after=SEQ&limit=N: rows in order, a page at a time. */
+static void h_audit(struct tg_request *rq)
+{
+	_cleanup_json_ struct json_object *arr = json_object_new_array(), *o = json_object_new_object();
+	_cleanup_stmt_ struct sqlite3_stmt *st = NULL;
+	const char *after_s = rq->query(rq, "after"), *limit_s = rq->query(rq, "limit");
+	struct tg_diag d = { { 0 } };
+	long long after = 0, limit = 100, last = 0;
+	char *end = NULL;
+	bool row = false;
+	enum tg_err r;
+
+	if (after_s && (after = strtoll(after_s, &end, 10), !*after_s || *end || after < 0)) {
+		tg_api_error(rq, 400, "after: a row number (0 or more)");
+		return;
+	}
+	if (limit_s && (limit = strtoll(limit_s, &end, 10), !*limit_s || *end || limit < 1 || limit > 1000)) {
+		tg_api_error(rq, 400, "limit: 1 to 1000");
+		return;
+	}
+	r = tg_db_prepare(rq->api->db, "SELECT seq, time, actor, action, object, detail, hash FROM audit WHERE seq > ? "
+				       "ORDER BY seq LIMIT ?;", &st, &d);
+	if (r == TG_OK) {
+		tg_db_bind_int(st, 1, after);
+		tg_db_bind_int(st, 2, limit);
+	}
+	while (r == TG_OK && (r = tg_db_step(rq->api->db, st, &row, &d)) == TG_OK && row) {
+		last = tg_db_col_int(st, 0);
+		json_object_array_add(arr, tg_audit_row_json(st));
+	}
+	if (r != TG_OK) {
+		reply_err(rq, r, &d);
+		return;
+	}
+	json_object_object_add(o, "rows", json_object_get(arr));
+	if ((long long)json_object_array_length(arr) == limit)
+		json_object_object_add(o, "next", json_object_new_int64(last));
+	reply_json(rq, 200, o);
+}
+
+static void h_audit_verify(struct tg_request *rq)
+{
+	_cleanup_json_ struct json_object *o = NULL;
+	struct tg_diag d = { { 0 } };
+	bool ok = false;
+	enum tg_err r = tg_audit_check(rq->api->db, &o, &ok, &d);
+
+	if (r != TG_OK)
+		reply_err(rq, r, &d);
+	else
+		reply_json(rq, 200, o);
+}
+
+/* A host certificate speaks for its own host only (and an operator or
+ * admin for any). */
+static bool own_host(struct tg_request *rq)
+{
+	if (!(tg_role_bit(rq->user.role) & ROLE_HOST))
+		return true;
+	if (rq->user.host && strcmp(rq->user.host, rq->arg) == 0)
+		return true;
+	tg_api_error(rq, 403, "this certificate speaks for host '%s', not '%s'", rq->user.host ? rq->user.host : "",
+		     rq->arg);
+	return false;
+}
+
+static void h_nonce(struct tg_request *rq)
+{
+	_cleanup_json_ struct json_object *o = json_object_new_object();
+	struct tg_diag d = { { 0 } };
+	struct tg_host h = { 0 };
+	char hex[65], iso[32];
+	int64_t expires = 0;
+	enum tg_err r;
+
+	if (!tg_cli_name_ok(rq->arg)) {
+		tg_api_error(rq, 404, "no such host");
+		return;
+	}
+	if (!own_host(rq))
+		return;
+	r = tg_rec_host_get(rq->api->db, rq->arg, &h, &d);
+	tg_host_release(&h);
+	if (r == TG_OK)
+		r = tg_db_begin(rq->api->db, &d);
+	if (r == TG_OK) {
+		r = tg_nonce_issue(rq->api->db, rq->arg, rq->actor, rq->api->cfg.nonce_ttl, hex, &expires, &d);
+		if (r == TG_OK)
+			r = tg_db_commit(rq->api->db, &d);
+		else
+			tg_db_rollback(rq->api->db);
+	}
+	if (r != TG_OK) {
+		reply_err(rq, r, &d);
+		return;
+	}
+	tg_epoch_iso(expires, iso);
+	tg_json_str(o, "host", rq->arg);
+	tg_json_str(o, "nonce", hex);
+	tg_json_str(o, "expires", iso);
+	reply_json(rq, 200, o);
+}
+
+struct nonce_take {
+	const char *nonce, *host;
+	const char *why;
+};
+
+static enum tg_err take_nonce(struct tg_db *db, void *ud, struct tg_diag *d)
+{
+	struct nonce_take *t = ud;
+	enum tg_err r = tg_nonce_check(db, t->nonce, t->host, true, &t->why, d);
+
+	return r == TG_OK && t->why ? tg_fail(d, TG_E_EXISTS, "nonce refused: %s", t->why) : r;
+}
+
+static void render_json(FILE *o, const struct tg_attest_records *rec, const struct tg_attest_outcome *out, void *ud)
+{
+	tg_cli_fprint_json(o, out->report);
+}
+
+/* POST /v1/hosts/{name}/attestation: quote, sig, log, nonce (and pcrs)
+ * as form fields; the nonce one this service issued to this host. */
+static void h_attest(struct tg_request *rq)
+{
+	struct tg_attest_evidence ev = { 0 };
+	struct tg_attest_records rec = { 0 };
+	struct tg_attest_outcome out = { 0 };
+	struct tg_ctx ctx;
+	struct tg_diag d = { { 0 } };
+	struct tg_field *q = field(rq, "quote"), *s = field(rq, "sig"), *l = field(rq, "log"), *p = field(rq, "pcrs");
+	const char *nonce_in = field_text(rq, "nonce");
+	char nonce[129];
+	struct nonce_take take = { nonce, rq->arg, NULL };
+	enum tg_err r;
+
+	if (!tg_cli_name_ok(rq->arg)) {
+		tg_api_error(rq, 404, "no such host");
+		return;
+	}
+	if (!own_host(rq))
+		return;
+	uint8_t nb[64];
+	size_t nl = 0;
+	if (!nonce_in || !tg_hex_decode(nonce_in, nb, sizeof(nb), &nl) || nl == 0) {
+		tg_api_error(rq, 400, "nonce: the hex nonce this service issued (POST /v1/hosts/%s/nonce)", rq->arg);
+		return;
+	}
+	tg_hex_encode(nb, nl, nonce);
+	/* Refused before anything is evaluated or written: a nonce of another
+	 * host, a used, expired or foreign one (taken again, atomically, in
+	 * the verdict's transaction). */
+	r = tg_nonce_check(rq->api->db, nonce, rq->arg, false, &take.why, &d);
+	if (r != TG_OK) {
+		reply_err(rq, r, &d);
+		return;
+	}
+	if (take.why) {
+		tg_api_error(rq, 409, "nonce refused: %s", take.why);
+		return;
+	}
+	ev.host = rq->arg;
+	ev.msg = tg_span_make(q->data, q->len);
+	ev.sig = tg_span_make(s->data, s->len);
+	ev.log = tg_span_make(l->data, l->len);
+	if (p && p->data)
+		ev.pcrs = tg_span_make(p->data, p->len);
+	ev.msg_what = "quote";
+	ev.sig_what = "sig";
+	ev.log_what = "log";
+	ev.pcrs_what = "pcrs";
+	memcpy(ev.nonce, nb, nl);
+	ev.nonce_len = nl;
+	ev.nonce_hex = nonce;
+	ev.required = 0;
+	core_ctx(rq, &ctx);
+	/* A host's certificate is bound to the AK it enrolled with: the
+	 * records' AK must still be that one. */
+	if (tg_role_bit(rq->user.role) & ROLE_HOST) {
+		struct tg_host h = { 0 };
+		r = tg_rec_host_get(rq->api->db, rq->arg, &h, &d);
+		bool same = r == TG_OK && h.ak_fingerprint && rq->user.ak_fingerprint &&
+			    strcmp(h.ak_fingerprint, rq->user.ak_fingerprint) == 0;
+		tg_host_release(&h);
+		if (!same) {
+			tg_api_error(rq, 403, "this certificate was issued for another AK of host '%s'", rq->arg);
+			return;
+		}
+	}
+	r = tg_attest_decide(&ctx, rq->api->db, &ev, take_nonce, &take, render_json, NULL, &rec, &out, &d);
+	if (r == TG_OK) {
+		size_t len = 0;
+		free(rq->body);
+		rq->body = tg_out_take(&len);
+		rq->body_len = len;
+		rq->status = 200;
+		rq->content_type = "application/json";
+		rq->verdict = out.v.approved ? 2 : 3;
+	} else {
+		tg_out_discard();
+		if (take.why)
+			tg_api_error(rq, 409, "%s", d.msg);
+		else
+			reply_err(rq, r, &d);
+	}
+	tg_attest_records_release(&rec);
+	tg_attest_outcome_release(&out);
+}
+
+/* POST /v1/check: file (and sig, product, version) as form fields; the
+ * verdict document of `check --json`, byte for byte. */
+static void h_check(struct tg_request *rq)
+{
+	struct tg_field *f = field(rq, "file"), *s = field(rq, "sig");
+	struct tg_check_input in = { 0 };
+	struct tg_ctx ctx;
+	struct tg_diag d = { { 0 } };
+	char name[256];
+	bool approved = false;
+	char *json = NULL;
+	size_t len = 0;
+
+	/* The name recorded: the upload's file name, when it is a name. */
+	snprintf(name, sizeof(name), "%s", f->filename[0] && tg_cli_name_ok(f->filename) ? f->filename : "upload");
+	in.file = f->path;
+	in.name = name;
+	in.sig = s && s->path ? s->path : NULL;
+	in.product = field_text(rq, "product");
+	in.version = field_text(rq, "version");
+	if ((in.product && !tg_cli_name_ok(in.product)) || (in.version && !tg_cli_text_ok(in.version, TG_MAX_NAME))) {
+		tg_api_error(rq, 400, "product and version: names (UTF-8, printable, no '/')");
+		return;
+	}
+	core_ctx(rq, &ctx);
+	enum tg_err r = tg_check_run(&ctx, rq->api->db, &in, &approved, &json, &len, &d);
+	if (r != TG_OK) {
+		tg_out_discard();
+		reply_err(rq, r, &d);
+		return;
+	}
+	free(rq->body);
+	rq->body = json;
+	rq->body_len = len;
+	rq->status = 200;
+	rq->content_type = "application/json";
+	rq->verdict = approved ? 0 : 1;
+}
+
+/* ------------------------------------------------------------- routes */
+
+static const struct tg_field_spec check_fields[] = {
+	{ "file", 0, true, true },           /* max: the configured upload limit */
+	{ "sig", TG_MAX_SIG_FILE, true, false },
+	{ "product", TG_MAX_NAME, false, false },
+	{ "version", TG_MAX_NAME, false, false },
+	{ NULL, 0, false, false },
+};
+
+static const struct tg_field_spec attest_fields[] = {
+	{ "quote", sizeof(TPM2B_ATTEST) + 2, false, true },
+	{ "sig", sizeof(TPMT_SIGNATURE) + 16, false, true },
+	{ "log", TG_MAX_EVENTLOG, false, true },
+	{ "pcrs", 1024 * 1024, false, false },
+	{ "nonce", 130, false, true },
+	{ NULL, 0, false, false },
+};
+
+static const struct tg_route routes[] = {
+	{ "GET", "/healthz", ROLE_ANY, BODY_NONE, NULL, h_healthz, "healthz" },
+	{ "GET", "/metrics", ROLE_ADMIN | ROLE_OPERATOR | ROLE_REVIEWER, BODY_NONE, NULL, h_metrics, "metrics" },
+	{ "GET", "/v1/whoami", ROLE_ANY, BODY_NONE, NULL, h_whoami, "whoami" },
+	{ "GET", "/v1/suppliers", ROLE_PEOPLE, BODY_NONE, NULL, h_suppliers, "suppliers" },
+	{ "GET", "/v1/hosts", ROLE_ADMIN | ROLE_OPERATOR | ROLE_REVIEWER, BODY_NONE, NULL, h_hosts, "hosts" },
+	{ "POST", "/v1/check", ROLE_ADMIN | ROLE_PROCUREMENT, BODY_FORM, check_fields, h_check, "check" },
+	{ "GET", "/v1/verdicts/{}", ROLE_PEOPLE, BODY_NONE, NULL, h_verdict, "verdict" },
+	{ "GET", "/v1/audit", ROLE_ADMIN | ROLE_REVIEWER, BODY_NONE, NULL, h_audit, "audit" },
+	{ "GET", "/v1/audit/verify", ROLE_ADMIN | ROLE_REVIEWER, BODY_NONE, NULL, h_audit_verify, "audit_verify" },
+	{ "POST", "/v1/hosts/{}/nonce", ROLE_ADMIN | ROLE_OPERATOR | ROLE_HOST, BODY_NONE, NULL, h_nonce, "nonce" },
+	{ "POST", "/v1/hosts/{}/attestation", ROLE_ADMIN | ROLE_OPERATOR | ROLE_HOST, BODY_FORM, attest_fields,
+	  h_attest, "attestation" },
+};
+
+size_t tg_api_route_count(void)
+{
+	return TG_ARRAY_SIZE(routes);
+}
+
+size_t tg_api_route_index(const struct tg_route *r)
+{
+	return r ? (size_t)(r - routes) : TG_METRIC_ROUTES - 1;
+}
+
+const char *tg_api_route_name(size_t i)
+{
+	return i < TG_ARRAY_SIZE(routes) ? routes[i].name : "none";
+}
+
+/* Does path match pattern, segment by segment ("{}" takes one non-empty
+ * segment into arg)?  The path is already percent-decoded: an encoded '/'
+ * in a name makes more segments and matches nothing (no traversal). */
+static bool path_match(const char *pattern, const char *path, char arg[256])
+{
+	const char *p = pattern, *s = path;
+
+	while (*p && *s) {
+		if (p[0] == '{' && p[1] == '}') {
+			size_t n = strcspn(s, "/");
+			if (n == 0 || n >= 256)
+				return false;
+			memcpy(arg, s, n);
+			arg[n] = 0;
+			p += 2;
+			s += n;
+			continue;
+		}
+		if (*p != *s)
+			return false;
+		p++;
+		s++;
+	}
+	return !*p && !*s;
+}
+
+const struct tg_route *tg_api_route(const char *method, const char *path, char arg[256], unsigned *status)
+{
+	bool path_known = false;
+
+	*status = 404;
+	for (size_t i = 0; i < TG_ARRAY_SIZE(routes); i++) {
+		if (!path_match(routes[i].pattern, path, arg))
+			continue;
+		path_known = true;
+		if (strcmp(routes[i].method, method) == 0)
+			return &routes[i];
+	}
+	if (path_known)
+		*status = 405;
+	return NULL;
+}
+
+/* ------------------------------------------------------------ requests */
+
+enum tg_err tg_api_open(const struct tg_api_config *cfg, struct tg_metrics *m, struct tg_api **ret, struct tg_diag *d)
+{
+	struct tg_api *api = tg_calloc(1, sizeof(*api));
+	enum tg_err r;
+
+	if (!api)
+		return TG_E_NOMEM;
+	api->cfg = *cfg;
+	api->m = m;
+	r = tg_db_open(cfg->db_path, &api->db, d);
+	if (r != TG_OK) {
+		free(api);
+		return r;
+	}
+	*ret = api;
+	return TG_OK;
+}
+
+void tg_api_close(struct tg_api *api)
+{
+	if (!api)
+		return;
+	tg_db_close(api->db);
+	free(api);
+}
+
+struct tg_metrics *tg_api_metrics(struct tg_api *api)
+{
+	return api->m;
+}
+
+bool tg_api_admit(struct tg_api *api, struct tg_request *rq)
+{
+	struct tg_diag d = { { 0 } };
+	enum tg_err r = tg_user_by_fingerprint(api->db, rq->peer.fingerprint, &rq->user, &d);
+
+	if (r == TG_E_NOTFOUND) {
+		tg_api_error(rq, 403, "this certificate is not one the records know");
+		return false;
+	}
+	if (r != TG_OK) {
+		tg_api_error(rq, 503, "records unreadable: %s", d.msg);
+		return false;
+	}
+	/* The role the CA signed and the role the records hold must agree: a
+	 * row changed behind the service's back grants nothing. */
+	if (rq->user.revoked_at) {
+		tg_api_error(rq, 403, "certificate of '%s' was revoked at %s", rq->user.name, rq->user.revoked_at);
+		return false;
+	}
+	if (strcmp(rq->user.role, rq->peer.role) != 0 || strcmp(rq->user.name, rq->peer.name) != 0 ||
+	    strcmp(rq->user.serial, rq->peer.serial) != 0) {
+		tg_api_error(rq, 403, "certificate and records disagree about '%s'", rq->peer.name);
+		return false;
+	}
+	snprintf(rq->actor, sizeof(rq->actor), "%s", rq->peer.subject);
+	return true;
+}
+
+static bool spool_open(struct tg_request *rq, struct tg_field *f)
+{
+	if (!rq->spool_dir) {
+		char *t = NULL;
+		if (asprintf(&t, "%s/trustgate-upload-XXXXXX", rq->api->cfg.spool) < 0)
+			return false;
+		if (!mkdtemp(t)) {
+			free(t);
+			tg_api_error(rq, 503, "cannot receive uploads now (spool: %s)", strerror(errno));
+			return false;
+		}
+		rq->spool_dir = t;
+	}
+	if (asprintf(&f->path, "%s/%s", rq->spool_dir, f->spec->name) < 0) {
+		f->path = NULL;
+		return false;
+	}
+	f->fd = open(f->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (f->fd < 0) {
+		tg_api_error(rq, 503, "cannot receive uploads now (spool: %s)", strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+bool tg_api_field(struct tg_request *rq, const char *key, const char *filename, const char *data, uint64_t off,
+		  size_t size)
+{
+	const struct tg_field_spec *spec = NULL;
+	struct tg_field *f;
+
+	for (const struct tg_field_spec *s = rq->route->fields; s && s->name; s++)
+		if (key && strcmp(s->name, key) == 0)
+			spec = s;
+	if (!spec) {
+		char shown[64];
+		tg_text_quote(key ? key : "", shown, sizeof(shown));
+		tg_api_error(rq, 400, "unknown form field '%s'", shown);
+		return false;
+	}
+	f = field(rq, key);
+	if (f && off == 0 && f->seen && (f->len || size)) {
+		/* Two values of one field: which would be checked? Neither. */
+		tg_api_error(rq, 400, "form field '%s' given twice", key);
+		return false;
+	}
+	if (!f) {
+		if (rq->nfields >= TG_API_MAX_FIELDS)
+			return false;
+		f = &rq->fields[rq->nfields++];
+		f->spec = spec;
+		f->fd = -1;
+		if (filename)
+			snprintf(f->filename, sizeof(f->filename), "%s", filename);
+		if (spec->file && !spool_open(rq, f))
+			return false;
+	}
+	f->seen = true;
+	uint64_t max = spec->max ? spec->max : rq->api->cfg.max_upload;
+	if (f->len + size > max) {
+		tg_api_error(rq, 413, "form field '%s' is over its limit of %llu bytes", key, (unsigned long long)max);
+		return false;
+	}
+	if (spec->file) {
+		for (size_t done = 0; done < size;) {
+			ssize_t w = write(f->fd, data + done, size - done);
+			if (w <= 0) {
+				tg_api_error(rq, 507, "cannot store the upload: %s", strerror(errno));
+				return false;
+			}
+			done += (size_t)w;
+		}
+	} else {
+		uint8_t *n = realloc(f->data, f->len + size + 1);
+		if (!n) {
+			tg_api_error(rq, 500, "out of memory");
+			return false;
+		}
+		f->data = n;
+		memcpy(f->data + f->len, data, size);
+		f->data[f->len + size] = 0;
+	}
+	f->len += size;
+	return true;
+}
+
+void tg_api_handle(struct tg_request *rq)
+{
+	for (const struct tg_field_spec *s = rq->route->fields; s && s->name; s++) {
+		struct tg_field *f = field(rq, s->name);
+		if (s->required && (!f || f->len == 0)) {
+			tg_api_error(rq, 400, "form field '%s' is required", s->name);
+			return;
+		}
+	}
+	for (size_t i = 0; i < rq->nfields; i++)
+		if (rq->fields[i].fd >= 0) {
+			int fd = rq->fields[i].fd;
+			rq->fields[i].fd = -1;
+			if (close(fd) < 0) {
+				tg_api_error(rq, 507, "cannot store the upload: %s", strerror(errno));
+				return;
+			}
+		}
+	rq->route->fn(rq);
+}
+
+void tg_api_request_release(struct tg_request *rq)
+{
+	for (size_t i = 0; i < rq->nfields; i++) {
+		struct tg_field *f = &rq->fields[i];
+		if (f->fd >= 0)
+			close(f->fd);
+		if (f->path)
+			unlink(f->path);
+		free(f->path);
+		free(f->data);
+	}
+	if (rq->spool_dir)
+		rmdir(rq->spool_dir);
+	free(rq->spool_dir);
+	free(rq->body);
+	tg_user_release(&rq->user);
+	free(rq);
+}

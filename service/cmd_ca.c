@@ -1,0 +1,122 @@
+/* trustgate ca init|crl: the appliance's client CA. */
+#include <string.h>
+
+#include "service.h"
+#include "pki.h"
+#include "users.h"
+
+const char *tg_service_ca_dir(const char *opt)
+{
+	const char *env = getenv("TRUSTGATE_CA");
+
+	return opt ? opt : env && *env ? env : "./trustgate-ca";
+}
+
+enum tg_err tg_service_ca_pinned(struct tg_db *db, const char *dir, struct tg_diag *d)
+{
+	_cleanup_free_ char *pinned = NULL;
+	char fpr[65];
+	enum tg_err r = tg_db_meta_get(db, "service_ca", &pinned, d);
+
+	if (r != TG_OK)
+		return r;
+	if (!pinned)
+		return tg_fail(d, TG_E_NOTFOUND, "these records have no service CA (run 'trustgate ca init')");
+	r = tg_pki_ca_fingerprint(dir, fpr, d);
+	if (r != TG_OK)
+		return r;
+	/* A CA directory swapped for another would admit its certificates. */
+	if (strcmp(fpr, pinned) != 0)
+		return tg_fail(d, TG_E_FORMAT, "%s/ca.pem is not the CA these records were set up with (SHA-256 %.16s..., "
+					       "records say %.16s...)", dir, fpr, pinned);
+	return TG_OK;
+}
+
+static int parse_days(struct tg_ctx *ctx, const char *s, unsigned dflt, unsigned *ret)
+{
+	char *end = NULL;
+	unsigned long v;
+
+	*ret = dflt;
+	if (!s)
+		return 0;
+	v = strtoul(s, &end, 10);
+	if (!*s || *end || v < 1 || v > 36500) {
+		struct tg_diag d;
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--days must be 1 to 36500"), &d);
+	}
+	*ret = (unsigned)v;
+	return 0;
+}
+
+/* trustgate ca init [--ca DIR] [--name NAME] [--server-names LIST] [--days N] */
+static int cmd_init(struct tg_ctx *ctx, int argc, char **argv)
+{
+	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
+	_cleanup_free_ char *pinned = NULL;
+	_cleanup_json_ struct json_object *detail = json_object_new_object();
+	const char *dir = NULL, *name = NULL, *names = NULL, *days_s = NULL;
+	const struct tg_opt opts[] = {
+		{ "ca", true, &dir, NULL }, { "name", true, &name, NULL },
+		{ "server-names", true, &names, NULL }, { "days", true, &days_s, NULL },
+		{ NULL, false, NULL, NULL },
+	};
+	struct tg_diag d = { { 0 } };
+	char fpr[65], **pos;
+	unsigned days;
+	int npos, rc;
+	enum tg_err r;
+
+	r = tg_cli_parse(ctx, argc, argv, opts, 0, 0, &pos, &npos, &d);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if ((rc = parse_days(ctx, days_s, 3650, &days)))
+		return rc;
+	dir = tg_service_ca_dir(dir);
+	if (!name)
+		name = "trustgate client CA";
+	if ((r = tg_cli_name_arg("--name", name, &d)) != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (names && (r = tg_cli_text_arg("--server-names", names, 1024, &d)) != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	r = tg_cli_open_db(ctx, &db, &d);
+	if (r == TG_OK)
+		r = tg_db_meta_get(db, "service_ca", &pinned, &d);
+	if (r == TG_OK && pinned)
+		r = tg_fail(&d, TG_E_EXISTS, "%s: these records already have a service CA (SHA-256 %.16s...)",
+			    ctx->db_path, pinned);
+	if (r == TG_OK)
+		r = tg_pki_ca_init(dir, name, names, days, &d);
+	if (r == TG_OK)
+		r = tg_pki_ca_fingerprint(dir, fpr, &d);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	tg_json_str(detail, "dir", dir);
+	tg_json_str(detail, "name", name);
+	tg_json_str(detail, "ca_sha256", fpr);
+	tg_json_str(detail, "server_names", names);
+	json_object_object_add(detail, "days", json_object_new_int((int)days));
+	r = tg_db_begin(db, &d);
+	if (r == TG_OK)
+		r = tg_db_meta_set(db, "service_ca", fpr, &d);
+	if (r == TG_OK)
+		r = tg_cli_audit_commit(ctx, db, "ca.init", fpr, detail, &d);
+	else
+		tg_db_rollback(db);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (ctx->json)
+		tg_cli_print_json(detail);
+	else
+		printf("client CA created in %s (SHA-256 %s)\nservice certificate: %s/server.pem\n", dir, fpr, dir);
+	return TG_EXIT_OK;
+}
+
+int tg_cmd_ca(struct tg_ctx *ctx, int argc, char **argv)
+{
+	static const struct tg_subcmd subs[] = {
+		{ "init", cmd_init },
+	};
+
+	return tg_cli_dispatch(ctx, argc, argv, subs, TG_ARRAY_SIZE(subs), "ca init ...");
+}

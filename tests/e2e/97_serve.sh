@@ -1,0 +1,235 @@
+#!/bin/bash
+# trustgate serve, live on loopback, driven by curl (and a raw TLS client
+# for what curl will not send): mutual TLS only, the role matrix, certificates
+# expired, foreign and revoked, check and attestation over the network with
+# their forged twins, request smuggling shapes, slowloris, oversized and
+# truncated bodies, path traversal, replayed nonces -- each a 4xx with one
+# JSON error line and nothing written -- and a graceful SIGTERM.
+. "$(dirname "$0")/lib.sh"
+. "$ROOT/tests/e2e/evlog.sh"
+command -v curl >/dev/null || { skip "curl not installed"; exit 0; }
+SVC=$(dirname "$TG_BIN")/trustgate-service
+[ -x "$SVC" ] || { bad "trustgate-service built beside trustgate"; exit 0; }
+command -v swtpm >/dev/null && command -v tpm2_quote >/dev/null || { skip "swtpm/tpm2-tools not installed"; exit 0; }
+start_swtpm || { bad "swtpm starts"; exit 0; }
+SERVE_PID=
+stop_serve() { [ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null; SERVE_PID=; }
+trap 'stop_serve; stop_swtpm; [ -n "${TG_KEEP:-}" ] || rm -rf "$WORK"' EXIT
+export TRUSTGATE_CA=$WORK/ca
+
+setup_supplier
+genkey vendor p256
+tg key add acme vendor.pub --hash sha256 --reason "vendor key" >/dev/null
+head -c 200000 /dev/urandom > fw.bin
+sign vendor fw.bin fw.sig sha256
+flip fw.bin 1000 fw-forged.bin
+
+# ---------------------------------------------------------------- PKI
+bad_input "user add before ca init refused" "no service CA" -- tg user add x --role admin --out .
+expect 0 "ca init" -- tg ca init --server-names trustgate.test
+[ "$(stat -c %a ca/ca.key)" = 600 ] && [ "$(stat -c %a ca)" = 700 ] && ok "CA key 0600 in a 0700 directory" || bad "CA key mode"
+bad_input "a second ca init refused" "already" -- tg ca init --ca ca2
+mkdir certs
+for u in admin:admin 王芳:procurement oscar:operator rita:reviewer; do
+	tg user add "${u%%:*}" --role "${u#*:}" --out certs >/dev/null || bad "user add $u"
+done
+bad_input "user add with an unknown role refused" "--role" -- tg user add eve --role root --out certs
+bad_input "user add of a name in force refused" "in force" -- tg user add rita --role admin --out certs
+bad_input "a host certificate for a host not enrolled refused" "not enrolled" -- tg user add h1 --role host --out certs
+openssl x509 -in certs/王芳.pem -noout -subject -nameopt utf8,sep_comma_plus | grep -q "CN=王芳" && ok "certificate subject carries the UTF-8 name" || bad "UTF-8 subject"
+openssl pkcs12 -in certs/rita.p12 -passin file:certs/rita.p12.pass -nokeys 2>/dev/null | openssl x509 -noout -subject | grep -q rita \
+	&& ok "PKCS#12 opens with its password (openssl)" || bad "PKCS#12 readable"
+expect 0 "an expired certificate can be issued (--not-after in the past, for this test)" -- tg user add old --role admin --not-after 2020-01-01 --out certs
+expect 0 "a certificate to be revoked" -- tg user add mallory --role admin --out certs
+# Another appliance's CA and a user of it, same name as ours.
+mkdir other && (cd other && TRUSTGATE_DB=$WORK/other/o.db TRUSTGATE_CA=$WORK/other/ca tg db init >/dev/null \
+	&& TRUSTGATE_DB=$WORK/other/o.db TRUSTGATE_CA=$WORK/other/ca tg ca init >/dev/null \
+	&& TRUSTGATE_DB=$WORK/other/o.db TRUSTGATE_CA=$WORK/other/ca tg user add admin --role admin --out . >/dev/null) || bad "second CA"
+bad_input "serve refuses a CA directory the records were not set up with" "not the CA" -- tg serve --ca other/ca --listen 127.0.0.1:1
+
+# ---------------------------------------------------------------- a host
+t2 tpm2_createek -c ek.ctx -G rsa -u ek.pub || exit 0
+t2 tpm2_createak -C ek.ctx -c ak.ctx -G rsa -g sha256 -s rsassa -u ak.tpm2b
+fw_ev=$(strhex "platform firmware 1.0"); sep=00000000
+events=("0 1 $fw_ev")
+for p in 0 1 2 3 4 5 6 7; do events+=("$p 4 $sep"); done
+{ specid_hdr; for e in "${events[@]}"; do set -- $e; event2 "$1" "$2" "$3"; done; } | xxd -r -p > golden.log
+for e in "${events[@]}"; do set -- $e; t2 tpm2_pcrextend "$1:sha1=$(dig sha1 "$3"),sha256=$(dig sha256 "$3")"; done
+tg reference import --eventlog golden.log --model edge-1 --reason golden >/dev/null
+tg host enroll h1 --no-challenge --ak ak.tpm2b --ek ek.pub --model edge-1 --reason "rack 1" >/dev/null
+tg host enroll h2 --no-challenge --ak ak.tpm2b --model edge-1 --reason "rack 2" >/dev/null
+expect 0 "a host certificate for an enrolled host" -- tg user add h1 --role host --out certs
+tg --json user list | jq -e '[.[] | select(.name == "h1")][0] | .role == "host" and .host == "h1" and (.ak_fingerprint | length) == 64' >/dev/null \
+	&& ok "host certificate bound to the host's AK in the records" || bad "host binding"
+
+# ---------------------------------------------------------------- serve
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+URL=https://127.0.0.1:$PORT
+"$TG_BIN" --tier 2 serve --listen 127.0.0.1:$PORT --header-timeout 3 --idle-timeout 5 --max-upload-mb 2 --workers 2 \
+	>serve.out 2>serve.log &
+SERVE_PID=$!
+for _ in $(seq 100); do grep -q listening serve.out 2>/dev/null && break; sleep 0.1; done
+grep -q "listening on 127.0.0.1:$PORT" serve.out && ok "serve starts and says where it listens" || { bad "serve starts"; cat serve.log | head -5; exit 0; }
+
+c() { # USER curl-args...: status code on stdout, body in $WORK/body
+	local u=$1; shift
+	curl -s -o "$WORK/body" -w '%{http_code}' --max-time 20 --cacert ca/ca.pem ${u:+--cert certs/$u.pem --key certs/$u.key} "$@"
+}
+one_error_line() { [ "$(wc -l < "$WORK/body")" -eq 1 ] && jq -e '.error | length > 0' "$WORK/body" >/dev/null; }
+
+st=$(c "" "$URL/healthz"); [ "$st" = 401 ] && one_error_line && ok "no client certificate: 401 with one JSON error line" || bad "no cert: $st $(cat body)"
+st=$(curl -s -o body -w '%{http_code}' --cacert ca/ca.pem --cert other/admin.pem --key other/admin.key "$URL/healthz")
+[ "$st" = 401 ] && grep -q "refused" body && ok "a certificate of another CA: 401" || bad "other CA: $st $(cat body)"
+st=$(c old "$URL/healthz"); [ "$st" = 401 ] && grep -qi "expired" body && ok "an expired certificate: 401 (expired)" || bad "expired: $st $(cat body)"
+st=$(c rita "$URL/v1/whoami"); [ "$st" = 200 ] && jq -e '.role == "reviewer" and .subject == "CN=rita,OU=reviewer,O=trustgate"' body >/dev/null \
+	&& ok "whoami: role and subject from the certificate" || bad "whoami: $st $(cat body)"
+st=$(curl -s -o /dev/null -w '%{http_code}' --cacert ca/ca.pem --cert certs/rita.pem --key certs/rita.key -H "X-Actor: admin" "$URL/v1/audit/verify")
+[ "$st" = 200 ] && ok "reviewer reads audit verify" || bad "audit verify $st"
+
+# ---------------------------------------------------------------- role matrix
+# endpoint | allowed roles (others: 403)
+nonce_for_matrix=
+matrix() {
+	local method=$1 path=$2 allowed=$3 user role st
+	for user in admin:admin 王芳:procurement oscar:operator rita:reviewer h1:host; do
+		role=${user#*:}; user=${user%%:*}
+		if [ "$method" = POST ] && [ "$path" = /v1/check ]; then
+			st=$(c "$user" -F "file=@fw.bin" -F "sig=@fw.sig" "$URL$path")
+		else
+			st=$(c "$user" -X "$method" "$URL$path")
+		fi
+		if [[ ",$allowed," == *",$role,"* ]]; then
+			[ "$st" != 401 ] && [ "$st" != 403 ] && ok "role matrix: $role may $method $path ($st)" || bad "role matrix: $role $method $path: $st $(cat body)"
+		else
+			[ "$st" = 403 ] && one_error_line && ok "role matrix: $role may not $method $path (403)" || bad "role matrix: $role $method $path: $st, want 403"
+		fi
+	done
+}
+matrix GET /healthz admin,procurement,operator,reviewer,host
+matrix GET /metrics admin,operator,reviewer
+matrix GET /v1/whoami admin,procurement,operator,reviewer,host
+matrix GET /v1/suppliers admin,procurement,operator,reviewer
+matrix GET /v1/hosts admin,operator,reviewer
+matrix POST /v1/check admin,procurement
+matrix GET /v1/verdicts/1 admin,procurement,operator,reviewer
+matrix GET /v1/audit admin,reviewer
+matrix GET /v1/audit/verify admin,reviewer
+matrix POST /v1/hosts/h1/nonce admin,operator,host
+matrix POST /v1/hosts/h1/attestation admin,operator,host
+st=$(c h1 -X POST "$URL/v1/hosts/h2/nonce"); [ "$st" = 403 ] && grep -q "speaks for host 'h1'" body && ok "a host certificate asking for another host's nonce: 403" || bad "other host nonce: $st $(cat body)"
+
+# ---------------------------------------------------------------- check
+before=$(db_state)
+st=$(c 王芳 -F "file=@fw.bin" -F "sig=@fw.sig" "$URL/v1/check")
+[ "$st" = 200 ] && jq -e '.verdict == "approved" and .subject.path == "fw.bin"' body >/dev/null && ok "check over HTTPS: signed firmware APPROVED" || bad "check: $st $(cat body)"
+cp body served.json
+tg --tier 2 --json check fw.bin --sig fw.sig > cli.json
+# Not the same: the verdict's id, time, actor and audit row, and the build
+# digest (the decision was made by trustgate-service, and says so).
+norm='del(.id, .time, .actor, .audit, .tool.build_sha256)'
+[ "$(jq -S "$norm" served.json)" = "$(jq -S "$norm" cli.json)" ] && ok "the served verdict is the CLI's (field for field, ids and times aside)" \
+	|| { bad "served vs CLI verdict"; diff <(jq -S "$norm" served.json) <(jq -S "$norm" cli.json) | head -10 | sed 's/^/#   /'; }
+[ "$(jq -r 'keys|join(",")' served.json)" = "$(jq -r 'keys|join(",")' cli.json)" ] && ok "same fields as check --json" || bad "fields differ"
+sqlite3 "$TRUSTGATE_DB" "select actor from audit where action='check' order by seq desc limit 1 offset 1" | grep -qx "CN=王芳,OU=procurement,O=trustgate" \
+	&& ok "audit actor of the served check is the certificate subject" || bad "audit actor: $(sqlite3 "$TRUSTGATE_DB" "select actor from audit where action='check'")"
+st=$(curl -s -o body -w '%{http_code}' --cacert ca/ca.pem --cert certs/王芳.pem --key certs/王芳.key -H "X-Trustgate-Actor: admin" \
+	-F "file=@fw.bin;filename=fw.bin" -F "sig=@fw.sig" "$URL/v1/check")
+sqlite3 "$TRUSTGATE_DB" "select actor from audit where action='check' order by seq desc limit 1" | grep -qx "CN=王芳,OU=procurement,O=trustgate" \
+	&& ok "a header naming another actor changes nothing" || bad "actor header"
+st=$(c 王芳 -F "file=@fw-forged.bin" -F "sig=@fw.sig" "$URL/v1/check")
+[ "$st" = 200 ] && jq -e '.verdict == "rejected"' body >/dev/null && ok "forged twin (one byte flipped) over HTTPS: REJECTED" || bad "forged: $st $(cat body)"
+st=$(c 王芳 -F "file=@fw.bin" "$URL/v1/check")
+[ "$st" = 200 ] && jq -e '.verdict == "rejected"' body >/dev/null && ok "unsigned upload: REJECTED" || bad "unsigned: $st"
+
+before=$(db_state)
+head -c $((3 * 1024 * 1024)) /dev/urandom > big.bin
+st=$(c 王芳 -F "file=@big.bin" -F "sig=@fw.sig" "$URL/v1/check")
+[ "$st" = 413 ] && one_error_line && [ "$(db_state)" = "$before" ] && ok "upload over --max-upload-mb: 413, nothing written" || bad "oversized: $st $(cat body)"
+st=$(c 王芳 -H "Transfer-Encoding: chunked" -F "file=@big.bin" -F "sig=@fw.sig" "$URL/v1/check")
+[ "$st" = 413 ] && [ "$(db_state)" = "$before" ] && ok "chunked upload over the limit: 413, nothing written" || bad "chunked oversized: $st $(cat body)"
+st=$(c 王芳 -F "file=@fw.bin" -F "file=@fw.bin" -F "sig=@fw.sig" "$URL/v1/check")
+[ "$st" = 400 ] && grep -q "twice" body && [ "$(db_state)" = "$before" ] && ok "a form field given twice: 400, nothing written" || bad "dup field: $st $(cat body)"
+st=$(c 王芳 -F "file=@fw.bin" -F "actor=admin" "$URL/v1/check")
+[ "$st" = 400 ] && grep -q "unknown form field" body && ok "an unknown form field: 400" || bad "unknown field: $st $(cat body)"
+st=$(c 王芳 -H "Content-Type: application/json" --data '{"file":' "$URL/v1/check")
+[ "$st" = 415 ] && one_error_line && ok "malformed JSON instead of a form: 415 with one JSON error line" || bad "json body: $st $(cat body)"
+st=$(c 王芳 -H "Content-Type: multipart/form-data; boundary=zz" --data-binary $'--zz\r\nContent-Disposition: form-data; name="file"\r\n\r\nabc' "$URL/v1/check")
+[[ "$st" == 4* ]] && [ "$(db_state)" = "$before" ] && ok "a multipart body cut short: $st, nothing written" || bad "truncated multipart: $st $(cat body)"
+st=$(c 王芳 -F "sig=@fw.sig" "$URL/v1/check")
+[ "$st" = 400 ] && grep -q "'file' is required" body && ok "no file: 400" || bad "no file: $st $(cat body)"
+python3 "$ROOT/tests/e2e/rawtls.py" "$PORT" ca/ca.pem certs/王芳.pem certs/王芳.key truncated >/dev/null
+sleep 0.5
+[ "$(db_state)" = "$before" ] && ok "a body that stops half way: nothing written" || bad "truncated body wrote"
+
+# ---------------------------------------------------------------- smuggling, traversal, slowloris
+printf 'POST /v1/check HTTP/1.1\nHost: localhost\nContent-Length: 5\nContent-Length: 7\nContent-Type: multipart/form-data; boundary=a\n\nhello12' > dupcl.req
+out=$(python3 "$ROOT/tests/e2e/rawtls.py" "$PORT" ca/ca.pem certs/王芳.pem certs/王芳.key raw dupcl.req)
+[[ "$out" == "HTTP/1.1 400"* ]] && ok "duplicate Content-Length: 400" || bad "duplicate Content-Length: $out"
+printf 'POST /v1/check HTTP/1.1\nHost: localhost\nContent-Length: 5\nTransfer-Encoding: chunked\nContent-Type: multipart/form-data; boundary=a\n\n0\r\n\r\n' > clte.req
+out=$(python3 "$ROOT/tests/e2e/rawtls.py" "$PORT" ca/ca.pem certs/王芳.pem certs/王芳.key raw clte.req)
+[[ "$out" == "HTTP/1.1 400"* ]] && ok "Content-Length with Transfer-Encoding: chunked: 400" || bad "CL+TE: $out"
+for p in "/v1/verdicts/..%2F..%2Fetc%2Fpasswd" "/v1/hosts/..%2Fh1/nonce" "/v1/verdicts/%2e%2e" "/v1/../v1/audit"; do
+	st=$(c rita --path-as-is "$URL$p")
+	[[ "$st" == 40[0345] ]] && one_error_line && ok "path traversal $p: $st" || bad "traversal $p: $st $(cat body)"
+done
+st=$(c rita "$URL/v1/verdicts/999999"); [ "$st" = 404 ] && ok "a verdict that does not exist: 404" || bad "missing verdict: $st"
+out=$(python3 "$ROOT/tests/e2e/rawtls.py" "$PORT" ca/ca.pem certs/rita.pem certs/rita.key slow 20)
+[[ "$out" == "closed after"* ]] && ok "slowloris (headers a byte a second) cut: $out" || bad "slowloris: $out"
+
+# ---------------------------------------------------------------- attestation
+quote() { t2 tpm2_quote -c ak.ctx -l sha256:0,1,2,3,4,5,6,7 -q "$1" -m "$2.msg" -s "$2.sig" -o "$2.pcrs" -g sha256; }
+st=$(c h1 -X POST "$URL/v1/hosts/h1/nonce"); N=$(jq -r .nonce body)
+[ "$st" = 200 ] && [ ${#N} = 64 ] && ok "host h1 gets a nonce over HTTPS" || bad "nonce: $st $(cat body)"
+quote "$N" q1
+st=$(c h1 -F "quote=@q1.msg" -F "sig=@q1.sig" -F "log=@golden.log" -F "nonce=$N" "$URL/v1/hosts/h1/attestation")
+[ "$st" = 200 ] && jq -e '.verdict == "trusted" and .host == "h1"' body >/dev/null && ok "attestation over HTTPS: TRUSTED" || bad "attest: $st $(cat body)"
+before=$(db_state)
+st=$(c h1 -F "quote=@q1.msg" -F "sig=@q1.sig" -F "log=@golden.log" -F "nonce=$N" "$URL/v1/hosts/h1/attestation")
+[ "$st" = 409 ] && grep -q "used already" body && [ "$(db_state)" = "$before" ] && ok "the same nonce again: 409, nothing written" || bad "replay: $st $(cat body)"
+st=$(c oscar -X POST "$URL/v1/hosts/h1/nonce"); N1=$(jq -r .nonce body)
+quote "$N1" q2
+st=$(c oscar -F "quote=@q2.msg" -F "sig=@q2.sig" -F "log=@golden.log" -F "nonce=$N1" "$URL/v1/hosts/h2/attestation")
+[ "$st" = 409 ] && grep -q "another host" body && [ "$(db_state)" = "$before" ] && ok "h1's nonce submitted for h2: 409, nothing written" || bad "cross-host nonce: $st $(cat body)"
+st=$(c h1 -F "quote=@q2.msg" -F "sig=@q2.sig" -F "log=@golden.log" -F "nonce=$(openssl rand -hex 32)" "$URL/v1/hosts/h1/attestation")
+[ "$st" = 409 ] && grep -q "not issued" body && ok "a nonce this service never issued: 409" || bad "foreign nonce: $st $(cat body)"
+{ specid_hdr; event2 0 1 "$(strhex "other firmware")"; for p in 0 1 2 3 4 5 6 7; do event2 "$p" 4 00000000; done; } | xxd -r -p > wrong.log
+st=$(c h1 -F "quote=@q2.msg" -F "sig=@q2.sig" -F "log=@wrong.log" -F "nonce=$N1" "$URL/v1/hosts/h1/attestation")
+[ "$st" = 200 ] && jq -e '.verdict == "untrusted"' body >/dev/null && ok "forged twin: a log that is not what was measured: UNTRUSTED" || bad "wrong log: $st $(cat body)"
+sqlite3 "$TRUSTGATE_DB" "select actor from audit where action='attest' order by seq desc limit 1" | grep -qx "CN=h1,OU=host,O=trustgate" \
+	&& ok "audit actor of a host's attestation is its certificate subject" || bad "attest actor"
+
+# ---------------------------------------------------------------- revocation
+st=$(c mallory "$URL/v1/whoami"); [ "$st" = 200 ] && ok "mallory admitted before revocation" || bad "mallory before: $st"
+expect 0 "user revoke" -- tg user revoke mallory --reason "lost laptop"
+st=$(c mallory "$URL/v1/whoami"); [ "$st" = 403 ] && grep -q revoked body && ok "revoked certificate refused at once (records)" || bad "revoked: $st $(cat body)"
+openssl crl -in ca/crl.pem -noout -text | grep -qi "$(tg --json user list | jq -r '.[] | select(.name=="mallory") | .serial' | cut -c1-8)" \
+	&& ok "the CRL lists the revoked serial" || bad "CRL entry"
+kill -HUP "$SERVE_PID"; sleep 1.5
+st=$(c mallory "$URL/v1/whoami"); [ "$st" = 401 ] && grep -qi revoked body && ok "after SIGHUP the CRL itself refuses it (401)" || bad "CRL after HUP: $st $(cat body)"
+st=$(c rita "$URL/v1/whoami"); [ "$st" = 200 ] && ok "others still served after the reload" || bad "after reload: $st"
+
+# ---------------------------------------------------------------- metrics, log, shutdown
+st=$(c rita "$URL/metrics")
+grep -q '^trustgate_verdicts_total{result="approved"} [1-9]' body && grep -q '^trustgate_request_duration_seconds_bucket{le="+Inf"}' body \
+	&& grep -q '^trustgate_requests_in_flight' body && ok "/metrics: verdicts, latency histogram, queue depth" || bad "metrics: $(head -5 body)"
+grep -q '"path":"/v1/check"' serve.log && ! grep -v '^{' serve.log | grep -q . && jq -e . serve.log >/dev/null 2>&1 \
+	&& ok "one JSON line per request on stderr" || bad "request log: $(grep -v '^{' serve.log | head -2)"
+kill -0 "$SERVE_PID" 2>/dev/null && st=$(c rita "$URL/healthz") && [ "$st" = 200 ] && ok "the server is still up after all the bad input" || bad "server died"
+# Graceful stop: an upload in progress finishes and is recorded.
+head -c 1500000 /dev/urandom > slow.bin; sign vendor slow.bin slow.sig sha256
+curl -s -o slowbody -w '%{http_code}' --limit-rate 300k --cacert ca/ca.pem --cert certs/王芳.pem --key certs/王芳.key \
+	-F "file=@slow.bin" -F "sig=@slow.sig" "$URL/v1/check" > slowst &
+CURL=$!
+sleep 1.5
+kill -TERM "$SERVE_PID"
+wait "$CURL"
+[ "$(cat slowst)" = 200 ] && jq -e '.verdict == "approved"' slowbody >/dev/null && ok "SIGTERM: the upload in progress finishes and is answered" || bad "graceful: $(cat slowst) $(cat slowbody)"
+wait "$SERVE_PID"; rc=$?; SERVE_PID=
+[ "$rc" = 0 ] && ok "serve exits 0 after SIGTERM" || bad "serve exit $rc"
+st=$(c rita "$URL/healthz"); [ "$st" = 000 ] && ok "nothing listens after the stop" || bad "still listening: $st"
+
+# The published API names every route the service has, and no other.
+grep -o '{ "\(GET\|POST\)", "[^"]*"' "$ROOT/service/api.c" | sed 's/.*"\(\/[^"]*\)"/\1/; s/{}/{x}/' | sort -u > routes.code
+grep -o '^  /[^:]*' "$ROOT/docs/openapi.yaml" | sed 's/^  //; s/{[a-z]*}/{x}/' | sort -u > routes.doc
+diff routes.code routes.doc >/dev/null && ok "docs/openapi.yaml lists exactly the routes of service/api.c" \
+	|| { bad "openapi routes differ"; diff routes.code routes.doc | sed 's/^/#   /'; }

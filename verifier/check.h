@@ -1,0 +1,23 @@
+/*
+ * `check` as one call, for front ends other than the command line
+ * (trustgate serve): inputs -> one pass -> signature -> policy -> record.
+ */
+#ifndef TG_CHECK_H
+#define TG_CHECK_H
+
+#include "cli.h"
+
+struct tg_check_input {
+	const char *file;              /* the artifact, a local path */
+	const char *name;              /* its name as recorded and shown (NULL: file) */
+	const char *sig;               /* detached signature file, or NULL */
+	const char *product, *version; /* what the artifact claims to be, or NULL */
+};
+
+/* Check, record, and hand back the verdict document exactly as `check
+ * --json` prints it (*ret_json malloc'd).  An error means nothing was
+ * recorded. */
+enum tg_err tg_check_run(struct tg_ctx *ctx, struct tg_db *db, const struct tg_check_input *in, bool *approved,
+			 char **ret_json, size_t *ret_len, struct tg_diag *d);
+
+#endif
