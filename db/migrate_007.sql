@@ -1,5 +1,5 @@
 -- trustgate records, schema version 7: the people and hosts `trustgate serve`
--- knows by their client certificates, and the nonces it hands out.
+-- knows by their client certificates.
 --
 -- A certificate's role is written in the certificate (signed by the
 -- appliance's client CA) and here; the service requires both to agree and the
@@ -23,15 +23,3 @@ CREATE TABLE service_user (
 	CHECK ((role = 'host') = (host IS NOT NULL))
 );
 CREATE UNIQUE INDEX service_user_active ON service_user (name) WHERE revoked_at IS NULL;
-
--- A nonce the service issued to one host: single use, short-lived (THREATS
--- case 46 over the network: a nonce of one host is refused for another).
-CREATE TABLE service_nonce (
-	nonce      TEXT PRIMARY KEY,            -- lowercase hex
-	host       TEXT NOT NULL,
-	issued_by  TEXT NOT NULL,
-	issued_at  INTEGER NOT NULL,            -- epoch seconds
-	expires_at INTEGER NOT NULL,
-	used_at    INTEGER
-);
-CREATE INDEX service_nonce_expiry ON service_nonce (expires_at);

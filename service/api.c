@@ -399,14 +399,7 @@ static void h_nonce(struct tg_request *rq)
 	r = tg_rec_host_get(rq->api->db, rq->arg, &h, &d);
 	tg_host_release(&h);
 	if (r == TG_OK)
-		r = tg_db_begin(rq->api->db, &d);
-	if (r == TG_OK) {
-		r = tg_nonce_issue(rq->api->db, rq->arg, rq->actor, rq->api->cfg.nonce_ttl, hex, &expires, &d);
-		if (r == TG_OK)
-			r = tg_db_commit(rq->api->db, &d);
-		else
-			tg_db_rollback(rq->api->db);
-	}
+		r = tg_nonce_issue(rq->api->cfg.nonce_key, rq->arg, rq->api->cfg.nonce_ttl, hex, &expires, &d);
 	if (r != TG_OK) {
 		reply_err(rq, r, &d);
 		return;
@@ -418,17 +411,14 @@ static void h_nonce(struct tg_request *rq)
 	reply_json(rq, 200, o);
 }
 
-struct nonce_take {
-	const char *nonce, *host;
-	const char *why;
-};
-
+/* Inside the verdict's transaction: a nonce serves once, even between two
+ * workers racing with one (BEGIN IMMEDIATE serialises them). */
 static enum tg_err take_nonce(struct tg_db *db, void *ud, struct tg_diag *d)
 {
-	struct nonce_take *t = ud;
-	enum tg_err r = tg_nonce_check(db, t->nonce, t->host, true, &t->why, d);
+	bool used = false;
+	enum tg_err r = tg_nonce_used(db, ud, &used, d);
 
-	return r == TG_OK && t->why ? tg_fail(d, TG_E_EXISTS, "nonce refused: %s", t->why) : r;
+	return r == TG_OK && used ? tg_fail(d, TG_E_EXISTS, "nonce refused: the nonce was used already") : r;
 }
 
 static void render_json(FILE *o, const struct tg_attest_records *rec, const struct tg_attest_outcome *out, void *ud)
@@ -448,7 +438,8 @@ static void h_attest(struct tg_request *rq)
 	struct tg_field *q = field(rq, "quote"), *s = field(rq, "sig"), *l = field(rq, "log"), *p = field(rq, "pcrs");
 	const char *nonce_in = field_text(rq, "nonce");
 	char nonce[129];
-	struct nonce_take take = { nonce, rq->arg, NULL };
+	const char *why = NULL;
+	bool used = false;
 	enum tg_err r;
 
 	if (!tg_cli_name_ok(rq->arg)) {
@@ -465,15 +456,16 @@ static void h_attest(struct tg_request *rq)
 	}
 	tg_hex_encode(nb, nl, nonce);
 	/* Refused before anything is evaluated or written: a nonce of another
-	 * host, a used, expired or foreign one (taken again, atomically, in
-	 * the verdict's transaction). */
-	r = tg_nonce_check(rq->api->db, nonce, rq->arg, false, &take.why, &d);
+	 * host, a used, expired or foreign one (used: checked again in the
+	 * verdict's transaction). */
+	tg_nonce_verify(rq->api->cfg.nonce_key, rq->arg, nonce, rq->api->cfg.nonce_ttl, &why);
+	r = why ? TG_OK : tg_nonce_used(rq->api->db, nonce, &used, &d);
 	if (r != TG_OK) {
 		reply_err(rq, r, &d);
 		return;
 	}
-	if (take.why) {
-		tg_api_error(rq, 409, "nonce refused: %s", take.why);
+	if (why || used) {
+		tg_api_error(rq, 409, "nonce refused: %s", why ? why : "the nonce was used already");
 		return;
 	}
 	ev.host = rq->arg;
@@ -504,7 +496,7 @@ static void h_attest(struct tg_request *rq)
 			return;
 		}
 	}
-	r = tg_attest_decide(&ctx, rq->api->db, &ev, take_nonce, &take, render_json, NULL, &rec, &out, &d);
+	r = tg_attest_decide(&ctx, rq->api->db, &ev, take_nonce, nonce, render_json, NULL, &rec, &out, &d);
 	if (r == TG_OK) {
 		size_t len = 0;
 		free(rq->body);
@@ -515,7 +507,7 @@ static void h_attest(struct tg_request *rq)
 		rq->verdict = out.v.approved ? 2 : 3;
 	} else {
 		tg_out_discard();
-		if (take.why)
+		if (r == TG_E_EXISTS)
 			tg_api_error(rq, 409, "%s", d.msg);
 		else
 			reply_err(rq, r, &d);

@@ -49,6 +49,7 @@ struct tg_api_config {
 	const char *db_path, *ca_dir, *spool;
 	uint64_t max_upload;        /* bytes of a check upload */
 	unsigned nonce_ttl;         /* seconds */
+	uint8_t nonce_key[TG_NONCE_KEY_LEN];
 	int tier;
 	bool cii, gm;
 };

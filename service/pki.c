@@ -288,7 +288,11 @@ enum tg_err tg_pki_ca_init(const char *dir, const char *ca_name, const char *nam
 	 * that a retry would overwrite. */
 	if ((r = put_file(dir, "ca.key", cakpem.data, cakpem.size, 0600, false, d)) != TG_OK)
 		return r;
-	if ((r = put_file(dir, "ca.pem", capem.data, capem.size, 0644, true, d)) != TG_OK ||
+	uint8_t nk[32];
+	if (gnutls_rnd(GNUTLS_RND_KEY, nk, sizeof(nk)) < 0)
+		return tg_fail(d, TG_E_CRYPTO, "no randomness for the nonce key");
+	if ((r = put_file(dir, "nonce.key", nk, sizeof(nk), 0600, true, d)) != TG_OK ||
+	    (r = put_file(dir, "ca.pem", capem.data, capem.size, 0644, true, d)) != TG_OK ||
 	    (r = put_file(dir, "server.key", skpem.data, skpem.size, 0600, true, d)) != TG_OK ||
 	    (r = put_file(dir, "server.pem", spem.data, spem.size, 0644, true, d)) != TG_OK)
 		return r;
@@ -483,6 +487,14 @@ enum tg_err tg_trust_load(const char *dir, struct tg_trust *ret, struct tg_diag 
 		r = get_file(dir, "server.key", 64 * 1024, &sk, d);
 	ret->server_key = (char *)sk.data;
 	ret->key_len = sk.size;
+	if (r == TG_OK) {
+		_cleanup_datum_ gnutls_datum_t nk = { 0 };
+		r = get_file(dir, "nonce.key", 64, &nk, d);
+		if (r == TG_OK && nk.size != sizeof(ret->nonce_key))
+			r = tg_fail(d, TG_E_FORMAT, "%s/nonce.key: not %zu bytes", dir, sizeof(ret->nonce_key));
+		if (r == TG_OK)
+			memcpy(ret->nonce_key, nk.data, sizeof(ret->nonce_key));
+	}
 	if (r == TG_OK)
 		r = get_file(dir, "crl.pem", 64 * 1024 * 1024, &crl, d);
 	crl_owned = crl;

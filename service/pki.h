@@ -7,6 +7,7 @@
  *   ca.pem ca.key      the client CA (key 0600)
  *   server.pem server.key   the service's TLS certificate, issued by the CA
  *   crl.pem            revoked client certificates, signed by the CA
+ *   nonce.key          32 random bytes (0600): the MAC key of attestation nonces
  * Every GnuTLS error code is converted in pki_err() (pki.c) and goes no
  * further.
  */
@@ -59,6 +60,7 @@ struct tg_trust {
 	gnutls_x509_trust_list_t tl;
 	char *ca_pem, *server_pem, *server_key;   /* for the TLS layer */
 	size_t ca_len, server_len, key_len;
+	uint8_t nonce_key[32];                    /* nonce.key: the MAC key of attestation nonces */
 };
 enum tg_err tg_trust_load(const char *dir, struct tg_trust *ret, struct tg_diag *d);
 void tg_trust_release(struct tg_trust *t);

@@ -491,7 +491,9 @@ static int worker_main(const struct serve_config *cfg, int lfd, struct tg_trust 
 	/* This process is the isolation: a crash in a signature check ends
 	 * this worker, never the service (the supervisor starts another). */
 	tg_crypto_set_isolation(false);
-	if (tg_api_open(&cfg->api, m, &w.api, &d) != TG_OK) {
+	struct tg_api_config ac = cfg->api;
+	memcpy(ac.nonce_key, trust->nonce_key, sizeof(ac.nonce_key));
+	if (tg_api_open(&ac, m, &w.api, &d) != TG_OK) {
 		fprintf(stderr, "trustgate serve: worker: %s\n", d.msg);
 		return TG_EXIT_ERROR;
 	}

@@ -133,75 +133,77 @@ enum tg_err tg_user_each(struct tg_db *db, tg_user_fn fn, void *ud, struct tg_di
 
 /* ------------------------------------------------------------------ nonces */
 
-enum tg_err tg_nonce_issue(struct tg_db *db, const char *host, const char *by, unsigned ttl, char hex[65],
-			   int64_t *ret_expires, struct tg_diag *d)
+static void nonce_mac(const uint8_t key[TG_NONCE_KEY_LEN], const char *host, const uint8_t head[16], uint8_t out[32])
 {
-	_cleanup_stmt_ sqlite3_stmt *del = NULL, *ins = NULL;
-	uint8_t n[32];
-	int64_t now = tg_now_epoch();
-	enum tg_err r;
+	static const char label[] = "trustgate attestation nonce v1";
+	size_t hl = strlen(host);
+	uint8_t *msg = malloc(sizeof(label) + hl + 16);
 
-	if (gnutls_rnd(GNUTLS_RND_NONCE, n, sizeof(n)) < 0)
-		return tg_fail(d, TG_E_CRYPTO, "no random nonce");
-	tg_hex_encode(n, sizeof(n), hex);
-	*ret_expires = now + ttl;
-	/* Expired nonces go as new ones come: the table holds about one
-	 * interval's worth per host. */
-	r = tg_db_prepare(db, "DELETE FROM service_nonce WHERE expires_at < ?;", &del, d);
-	if (r == TG_OK) {
-		tg_db_bind_int(del, 1, now - 3600);
-		r = tg_db_exec_stmt(db, del, d);
-	}
-	if (r == TG_OK)
-		r = tg_db_prepare(db, "INSERT INTO service_nonce (nonce, host, issued_by, issued_at, expires_at) VALUES "
-				      "(?,?,?,?,?);", &ins, d);
-	if (r != TG_OK)
-		return r;
-	tg_db_bind_text(ins, 1, hex);
-	tg_db_bind_text(ins, 2, host);
-	tg_db_bind_text(ins, 3, by);
-	tg_db_bind_int(ins, 4, now);
-	tg_db_bind_int(ins, 5, *ret_expires);
-	return tg_db_exec_stmt(db, ins, d);
+	memset(out, 0, 32);
+	if (!msg)
+		return;
+	/* label (with its NUL) || expiry and random (16) || host: fixed
+	 * lengths before the host, so no two inputs read alike. */
+	memcpy(msg, label, sizeof(label));
+	memcpy(msg + sizeof(label), head, 16);
+	memcpy(msg + sizeof(label) + 16, host, hl);
+	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, TG_NONCE_KEY_LEN, msg, sizeof(label) + 16 + hl, out) < 0)
+		memset(out, 0, 32);
+	free(msg);
 }
 
-enum tg_err tg_nonce_check(struct tg_db *db, const char *hex, const char *host, bool take, const char **ret_why,
-			   struct tg_diag *d)
+enum tg_err tg_nonce_issue(const uint8_t key[TG_NONCE_KEY_LEN], const char *host, unsigned ttl, char hex[65],
+			   int64_t *ret_expires, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL, *up = NULL;
-	bool row = false;
+	uint8_t n[32], mac[32];
+	uint64_t exp = (uint64_t)tg_now_epoch() + ttl;
+
+	for (int i = 0; i < 8; i++)
+		n[i] = (uint8_t)(exp >> (56 - 8 * i));
+	if (gnutls_rnd(GNUTLS_RND_NONCE, n + 8, 8) < 0)
+		return tg_fail(d, TG_E_CRYPTO, "no random nonce");
+	nonce_mac(key, host, n, mac);
+	memcpy(n + 16, mac, 16);
+	tg_hex_encode(n, sizeof(n), hex);
+	*ret_expires = (int64_t)exp;
+	return TG_OK;
+}
+
+void tg_nonce_verify(const uint8_t key[TG_NONCE_KEY_LEN], const char *host, const char *hex, unsigned ttl,
+		     const char **ret_why)
+{
+	uint8_t n[32], mac[32];
+	size_t len = 0;
+	uint64_t exp = 0;
 	int64_t now = tg_now_epoch();
-	enum tg_err r = tg_db_prepare(db, "SELECT host, expires_at, used_at FROM service_nonce WHERE nonce = ?;", &st, d);
 
 	*ret_why = NULL;
+	if (!tg_hex_decode(hex, n, sizeof(n), &len) || len != sizeof(n)) {
+		*ret_why = "the nonce was not issued by this service";
+		return;
+	}
+	nonce_mac(key, host, n, mac);
+	/* A nonce of another host fails here: the host is under the MAC. */
+	if (!tg_memeq_ct(mac, n + 16, 16)) {
+		*ret_why = "the nonce was not issued by this service to this host";
+		return;
+	}
+	for (int i = 0; i < 8; i++)
+		exp = exp << 8 | n[i];
+	if ((int64_t)exp < now)
+		*ret_why = "the nonce expired";
+	else if ((int64_t)exp > now + (int64_t)ttl + 60)
+		*ret_why = "the nonce claims a lifetime this service does not give";
+}
+
+enum tg_err tg_nonce_used(struct tg_db *db, const char *hex, bool *ret_used, struct tg_diag *d)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	enum tg_err r = tg_db_prepare(db, "SELECT 1 FROM verdict WHERE nonce = ? LIMIT 1;", &st, d);
+
+	*ret_used = false;
 	if (r != TG_OK)
 		return r;
 	tg_db_bind_text(st, 1, hex);
-	r = tg_db_step(db, st, &row, d);
-	if (r != TG_OK)
-		return r;
-	if (!row) {
-		*ret_why = "the nonce was not issued by this service";
-		return TG_OK;
-	}
-	_cleanup_free_ char *owner = tg_db_col_text(st, 0);
-	if (!owner || strcmp(owner, host) != 0)
-		*ret_why = "the nonce was issued to another host";
-	else if (!tg_db_col_is_null(st, 2))
-		*ret_why = "the nonce was used already";
-	else if (tg_db_col_int(st, 1) < now)
-		*ret_why = "the nonce expired";
-	if (*ret_why || !take)
-		return TG_OK;
-	/* Inside the verdict's transaction; `used_at IS NULL` makes the take
-	 * single even between two workers racing on one nonce. */
-	r = tg_db_prepare(db, "UPDATE service_nonce SET used_at = ? WHERE nonce = ? AND used_at IS NULL;", &up, d);
-	if (r != TG_OK)
-		return r;
-	tg_db_bind_int(up, 1, now);
-	tg_db_bind_text(up, 2, hex);
-	r = tg_db_exec_stmt(db, up, d);
-	if (r == TG_OK && sqlite3_changes(db->h) != 1)
-		*ret_why = "the nonce was used already";
-	return r;
+	return tg_db_step(db, st, ret_used, d);
 }

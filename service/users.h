@@ -23,11 +23,17 @@ enum tg_err tg_user_revoke(struct tg_db *db, int64_t id, const char *when, const
 typedef enum tg_err (*tg_user_fn)(const struct tg_user *u, void *ud);
 enum tg_err tg_user_each(struct tg_db *db, tg_user_fn fn, void *ud, struct tg_diag *d);
 
-/* Nonces: issue one for a host; take (use) one, which succeeds once, for
- * that host, before it expires.  *ret_why says why a take failed. */
-enum tg_err tg_nonce_issue(struct tg_db *db, const char *host, const char *by, unsigned ttl, char hex[65],
+/* Nonces of network attestations, stateless: 8 bytes of expiry, 8 random,
+ * and 16 of HMAC-SHA256 under the service's nonce key over host, expiry and
+ * the random bytes (32 bytes, 64 hex digits).  Issuing writes nothing; a
+ * nonce is then good for that host only, until it expires, and once: it is
+ * used when a verdict records it (tg_nonce_used, inside the verdict's
+ * transaction).  *ret_why says why a nonce is refused (NULL: good). */
+#define TG_NONCE_KEY_LEN 32
+enum tg_err tg_nonce_issue(const uint8_t key[TG_NONCE_KEY_LEN], const char *host, unsigned ttl, char hex[65],
 			   int64_t *ret_expires, struct tg_diag *d);
-enum tg_err tg_nonce_check(struct tg_db *db, const char *hex, const char *host, bool take, const char **ret_why,
-			   struct tg_diag *d);
+void tg_nonce_verify(const uint8_t key[TG_NONCE_KEY_LEN], const char *host, const char *hex, unsigned ttl,
+		     const char **ret_why);
+enum tg_err tg_nonce_used(struct tg_db *db, const char *hex, bool *ret_used, struct tg_diag *d);
 
 #endif

@@ -228,7 +228,8 @@ static const struct tg_help entries[] = {
 	{ "ca init", "[--ca DIR] [--name NAME] [--server-names LIST] [--days N]",
 	  "create the appliance's client CA, the service's TLS certificate and an empty CRL",
 	  "DIR (default $TRUSTGATE_CA or ./trustgate-ca, created 0700) receives ca.pem, ca.key (0600), "
-	  "server.pem, server.key (0600) and crl.pem; keys are ECDSA P-256.  The records pin the CA's SHA-256: "
+	  "server.pem, server.key (0600), nonce.key (0600, the MAC key of attestation nonces) and crl.pem; keys "
+	  "are ECDSA P-256.  The records pin the CA's SHA-256: "
 	  "serve and user refuse any other CA directory.  Once per records; audited (ca.init).",
 	  { { "--ca DIR", "where the CA lives (never inside the records)" },
 	    { "--name NAME", "the CA's common name (default \"trustgate client CA\")" },

@@ -189,9 +189,13 @@ st=$(c h1 -F "quote=@q1.msg" -F "sig=@q1.sig" -F "log=@golden.log" -F "nonce=$N"
 st=$(c oscar -X POST "$URL/v1/hosts/h1/nonce"); N1=$(jq -r .nonce body)
 quote "$N1" q2
 st=$(c oscar -F "quote=@q2.msg" -F "sig=@q2.sig" -F "log=@golden.log" -F "nonce=$N1" "$URL/v1/hosts/h2/attestation")
-[ "$st" = 409 ] && grep -q "another host" body && [ "$(db_state)" = "$before" ] && ok "h1's nonce submitted for h2: 409, nothing written" || bad "cross-host nonce: $st $(cat body)"
+[ "$st" = 409 ] && grep -q "to this host" body && [ "$(db_state)" = "$before" ] && ok "h1's nonce submitted for h2: 409, nothing written" || bad "cross-host nonce: $st $(cat body)"
 st=$(c h1 -F "quote=@q2.msg" -F "sig=@q2.sig" -F "log=@golden.log" -F "nonce=$(openssl rand -hex 32)" "$URL/v1/hosts/h1/attestation")
 [ "$st" = 409 ] && grep -q "not issued" body && ok "a nonce this service never issued: 409" || bad "foreign nonce: $st $(cat body)"
+# The expiry is under the MAC: a nonce made to live longer is not ours.
+NX=$(printf '%s' "$N1" | sed 's/^\(..............\)\(..\)/\1ff/')
+st=$(c h1 -F "quote=@q2.msg" -F "sig=@q2.sig" -F "log=@golden.log" -F "nonce=$NX" "$URL/v1/hosts/h1/attestation")
+[ "$st" = 409 ] && grep -q "not issued" body && ok "a nonce with its expiry changed: 409" || bad "extended nonce: $st $(cat body)"
 { specid_hdr; event2 0 1 "$(strhex "other firmware")"; for p in 0 1 2 3 4 5 6 7; do event2 "$p" 4 00000000; done; } | xxd -r -p > wrong.log
 st=$(c h1 -F "quote=@q2.msg" -F "sig=@q2.sig" -F "log=@wrong.log" -F "nonce=$N1" "$URL/v1/hosts/h1/attestation")
 [ "$st" = 200 ] && jq -e '.verdict == "untrusted"' body >/dev/null && ok "forged twin: a log that is not what was measured: UNTRUSTED" || bad "wrong log: $st $(cat body)"
