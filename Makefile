@@ -51,7 +51,7 @@ LIB_OBJ      := $(LIB_SRC:%.c=$(B)/%.o)
 HEADERS      := $(wildcard common/*.h db/*.h measure/*.h firmware/*.h verifier/*.h service/*.h) $(B)/schema_sql.h
 # The service (serve, ca, user) is a second program, trustgate-service, which
 # `trustgate serve|ca|user` runs: it alone links libmicrohttpd and GnuTLS.
-SERVICE_PKGS := gnutls libmicrohttpd
+SERVICE_PKGS := gnutls libmicrohttpd libcurl
 SERVICE_SRC  := $(wildcard service/*.c)
 SERVICE_OBJ  := $(SERVICE_SRC:%.c=$(B)/%.o)
 SERVICE_LIBS := $(shell pkg-config --libs $(SERVICE_PKGS) 2>/dev/null)

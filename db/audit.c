@@ -114,6 +114,11 @@ enum tg_err tg_audit_next_seq(struct tg_db *db, int64_t *ret, struct tg_diag *d)
 	return r;
 }
 
+bool tg_audit_is_decision(const char *action)
+{
+	return strcmp(action, "check") == 0 || strcmp(action, "attest") == 0 || strcmp(action, "reevaluate") == 0;
+}
+
 enum tg_err tg_audit_append(struct tg_db *db, const char *actor, const char *action,
 			    const char *object, const char *detail, struct tg_diag *d)
 {
@@ -161,6 +166,13 @@ enum tg_err tg_audit_append(struct tg_db *db, const char *actor, const char *act
 	memcpy(db->last_hash, hash, sizeof(db->last_hash));
 	snprintf(headval, sizeof(headval), "%lld:%s", (long long)seq, hash);
 	r = tg_db_meta_set(db, "audit_head", headval, d);
+	if (r == TG_OK && !tg_audit_is_decision(action)) {
+		_cleanup_stmt_ sqlite3_stmt *tally = NULL;
+		r = tg_db_prepare(db, "INSERT INTO meta (name, value) VALUES ('audit_record_rows', 1) ON CONFLICT (name) "
+				      "DO UPDATE SET value = CAST(value AS INTEGER) + 1;", &tally, d);
+		if (r == TG_OK)
+			r = tg_db_exec_stmt(db, tally, d);
+	}
 	/* On an anchored appliance the TPM learns the new head before the
 	 * transaction commits: a row it does not know is never kept. */
 	if (r == TG_OK && db->anchor)

@@ -36,6 +36,9 @@ enum tg_err tg_db_create(const char *path, struct tg_db **ret, struct tg_diag *d
  * is an error naming the path, and nothing is created. */
 enum tg_err tg_db_open(const char *path, struct tg_db **ret, struct tg_diag *d);
 void tg_db_close(struct tg_db *db);
+/* For a long-lived connection (a service worker): memory-mapped reads and a
+ * larger page cache. */
+enum tg_err tg_db_tune_resident(struct tg_db *db, struct tg_diag *d);
 static inline void tg_db_closep(struct tg_db **db) { tg_db_close(*db); }
 
 /* Transactions: BEGIN IMMEDIATE, so two writers serialise instead of one
@@ -43,6 +46,12 @@ static inline void tg_db_closep(struct tg_db **db) { tg_db_close(*db); }
 enum tg_err tg_db_begin(struct tg_db *db, struct tg_diag *d);
 enum tg_err tg_db_commit(struct tg_db *db, struct tg_diag *d);
 void tg_db_rollback(struct tg_db *db);
+/* One decision inside a transaction holding several (the service commits a
+ * group of attestations with one sync): kept by release, undone alone by
+ * rollback, the others untouched. */
+enum tg_err tg_db_savepoint(struct tg_db *db, struct tg_diag *d);
+enum tg_err tg_db_savepoint_release(struct tg_db *db, struct tg_diag *d);
+void tg_db_savepoint_rollback(struct tg_db *db);
 
 /* Prepared statements: the one place SQL errors are converted. */
 enum tg_err tg_db_prepare(struct tg_db *db, const char *sql, struct sqlite3_stmt **ret,
@@ -70,6 +79,15 @@ int64_t tg_db_last_rowid(struct tg_db *db);
 /* Named values beside the records (audit head, TPM anchor setting). */
 enum tg_err tg_db_meta_get(struct tg_db *db, const char *name, char **ret, struct tg_diag *d);
 enum tg_err tg_db_meta_set(struct tg_db *db, const char *name, const char *value, struct tg_diag *d);
+
+/* Decisions (check, attest, reevaluate) grow with use; every other action
+ * changes the records.  The rows of the latter are tallied in meta
+ * "audit_record_rows" by every append, and counted through the action
+ * index with this condition (db/integrity.c): the same split in both. */
+bool tg_audit_is_decision(const char *action);
+#define TG_AUDIT_RECORD_ROWS_WHERE \
+	"(action < 'attest' OR (action > 'attest' AND action < 'check') OR " \
+	"(action > 'check' AND action < 'reevaluate') OR action > 'reevaluate')"
 
 /* The seq the next audit row of this transaction will get. */
 enum tg_err tg_audit_next_seq(struct tg_db *db, int64_t *ret, struct tg_diag *d);

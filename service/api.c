@@ -24,7 +24,26 @@ struct tg_api {
 	struct tg_api_config cfg;
 	struct tg_db *db;
 	struct tg_metrics *m;
+	/* The last attestation's records whose references (and their
+	 * integrity findings) later attestations of the same model share, as
+	 * `attest --batch` shares them: while no record has changed through
+	 * trustgate (the tally of record-change rows is the same) and for at
+	 * most integrity_interval seconds, after which the references and the
+	 * whole records are checked against their history again (a change
+	 * made outside trustgate is found within that time). */
+	struct tg_attest_records refs;
+	char refs_tally[32];
+	struct timespec refs_at;
+	bool has_refs;
 };
+
+static double age_of(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
 
 const double tg_lat_bounds[TG_LAT_BUCKETS] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
 					       0.25, 0.5, 1, 2.5, 5, 10, 30 };
@@ -428,11 +447,27 @@ static void render_json(FILE *o, const struct tg_attest_records *rec, const stru
 
 /* POST /v1/hosts/{name}/attestation: quote, sig, log, nonce (and pcrs)
  * as form fields; the nonce one this service issued to this host. */
+struct attest_job {
+	struct tg_attest_evidence ev;   /* its spans are the request's fields */
+	struct tg_attest_records rec;
+	struct tg_attest_outcome out;
+	struct tg_ctx ctx;
+	char nonce[129];
+	char tally[32];
+};
+
+static void attest_job_free(struct attest_job *job)
+{
+	if (!job)
+		return;
+	tg_attest_records_release(&job->rec);
+	tg_attest_outcome_release(&job->out);
+	free(job);
+}
+
 static void h_attest(struct tg_request *rq)
 {
 	struct tg_attest_evidence ev = { 0 };
-	struct tg_attest_records rec = { 0 };
-	struct tg_attest_outcome out = { 0 };
 	struct tg_ctx ctx;
 	struct tg_diag d = { { 0 } };
 	struct tg_field *q = field(rq, "quote"), *s = field(rq, "sig"), *l = field(rq, "log"), *p = field(rq, "pcrs");
@@ -481,7 +516,10 @@ static void h_attest(struct tg_request *rq)
 	memcpy(ev.nonce, nb, nl);
 	ev.nonce_len = nl;
 	ev.nonce_hex = nonce;
-	ev.required = 0;
+	/* Every measurement of the boot PCRs must be a reference value, as
+	 * `attest` requires by default: with none required, a quote and log
+	 * that agree were TRUSTED whatever they measured. */
+	ev.required = TG_ATTEST_DEFAULT_PCRS;
 	core_ctx(rq, &ctx);
 	/* A host's certificate is bound to the AK it enrolled with: the
 	 * records' AK must still be that one. */
@@ -496,24 +534,38 @@ static void h_attest(struct tg_request *rq)
 			return;
 		}
 	}
-	r = tg_attest_decide(&ctx, rq->api->db, &ev, take_nonce, nonce, render_json, NULL, &rec, &out, &d);
-	if (r == TG_OK) {
-		size_t len = 0;
-		free(rq->body);
-		rq->body = tg_out_take(&len);
-		rq->body_len = len;
-		rq->status = 200;
-		rq->content_type = "application/json";
-		rq->verdict = out.v.approved ? 2 : 3;
-	} else {
-		tg_out_discard();
-		if (r == TG_E_EXISTS)
-			tg_api_error(rq, 409, "%s", d.msg);
-		else
-			reply_err(rq, r, &d);
+	struct tg_api *api = rq->api;
+	struct attest_job *job = tg_calloc(1, sizeof(*job));
+	const struct tg_attest_records *same = NULL;
+	_cleanup_free_ char *tally = NULL;
+	if (!job) {
+		tg_api_error(rq, 500, "out of memory");
+		return;
 	}
-	tg_attest_records_release(&rec);
-	tg_attest_outcome_release(&out);
+	r = tg_db_meta_get(api->db, "audit_record_rows", &tally, &d);
+	if (r != TG_OK) {
+		free(job);
+		reply_err(rq, r, &d);
+		return;
+	}
+	snprintf(job->tally, sizeof(job->tally), "%s", tally ? tally : "");
+	if (api->has_refs && tally && strcmp(tally, api->refs_tally) == 0 &&
+	    age_of(&api->refs_at) < api->cfg.integrity_interval)
+		same = &api->refs;
+	job->ev = ev;
+	snprintf(job->nonce, sizeof(job->nonce), "%s", nonce);
+	job->ev.nonce_hex = job->nonce;
+	job->ctx = ctx;
+	/* Evaluated now, outside any transaction; recorded with the others of
+	 * this turn of the event loop (tg_api_group_commit). */
+	r = tg_attest_prepare(&job->ctx, api->db, &job->ev, same, &job->rec, &job->out, &d);
+	if (r != TG_OK) {
+		attest_job_free(job);
+		reply_err(rq, r, &d);
+		return;
+	}
+	rq->job = job;
+	rq->pending = true;
 }
 
 /* POST /v1/check: file (and sig, product, version) as form fields; the
@@ -589,6 +641,69 @@ static const struct tg_route routes[] = {
 	  h_attest, "attestation" },
 };
 
+bool tg_api_route_groups(const struct tg_route *r)
+{
+	return r && r->fn == h_attest;
+}
+
+/* Record the group's attestations in one transaction (each a savepoint:
+ * one refused, say for a nonce used meanwhile by another worker, leaves the
+ * others), render each verdict, commit with one sync.  Then the freshest
+ * loaded references become the ones later attestations share. */
+enum tg_err tg_api_group_commit(struct tg_api *api, struct tg_request **rqs, size_t n, struct tg_diag *d)
+{
+	struct attest_job *fresh = NULL;
+	enum tg_err r;
+
+	if (n == 0)
+		return TG_OK;
+	r = tg_db_begin(api->db, d);
+	for (size_t i = 0; r == TG_OK && i < n; i++) {
+		struct tg_request *rq = rqs[i];
+		struct attest_job *job = rq->job;
+		struct tg_diag d1 = { { 0 } };
+		enum tg_err e = tg_attest_commit(&job->ctx, api->db, &job->ev, take_nonce, job->nonce, render_json, NULL,
+						 &job->rec, &job->out, &d1);
+		if (e == TG_OK) {
+			size_t len = 0;
+			free(rq->body);
+			rq->body = tg_out_take(&len);
+			rq->body_len = len;
+			rq->status = 200;
+			rq->content_type = "application/json";
+			rq->verdict = job->out.v.approved ? 2 : 3;
+			if (!job->rec.refs_shared && job->rec.have_host && job->rec.host.model && job->tally[0])
+				fresh = job;
+		} else {
+			tg_out_discard();
+			if (e == TG_E_EXISTS)
+				tg_api_error(rq, 409, "%s", d1.msg);
+			else
+				reply_err(rq, e, &d1);
+		}
+	}
+	if (r == TG_OK)
+		r = tg_db_commit(api->db, d);
+	else
+		tg_db_rollback(api->db);
+	for (size_t i = 0; i < n; i++)
+		if (r != TG_OK) {
+			tg_api_error(rqs[i], 503, "the verdict could not be recorded: %s", d->msg);
+			rqs[i]->verdict = -1;
+		}
+	if (r == TG_OK && fresh && api->cfg.integrity_interval) {
+		/* Every job of this group is recorded: none uses the old
+		 * shared references any more. */
+		tg_attest_records_release(&api->refs);
+		api->refs = fresh->rec;
+		memset(&fresh->rec, 0, sizeof(fresh->rec));
+		snprintf(api->refs_tally, sizeof(api->refs_tally), "%s", fresh->tally);
+		clock_gettime(CLOCK_MONOTONIC, &api->refs_at);
+		api->has_refs = true;
+	}
+	return r;
+}
+
 size_t tg_api_route_count(void)
 {
 	return TG_ARRAY_SIZE(routes);
@@ -659,7 +774,10 @@ enum tg_err tg_api_open(const struct tg_api_config *cfg, struct tg_metrics *m, s
 	api->cfg = *cfg;
 	api->m = m;
 	r = tg_db_open(cfg->db_path, &api->db, d);
+	if (r == TG_OK)
+		r = tg_db_tune_resident(api->db, d);
 	if (r != TG_OK) {
+		tg_db_close(api->db);
 		free(api);
 		return r;
 	}
@@ -671,6 +789,7 @@ void tg_api_close(struct tg_api *api)
 {
 	if (!api)
 		return;
+	tg_attest_records_release(&api->refs);
 	tg_db_close(api->db);
 	free(api);
 }
@@ -828,6 +947,7 @@ void tg_api_request_release(struct tg_request *rq)
 	}
 	if (rq->spool_dir)
 		rmdir(rq->spool_dir);
+	attest_job_free(rq->job);
 	free(rq->spool_dir);
 	free(rq->body);
 	tg_user_release(&rq->user);

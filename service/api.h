@@ -49,6 +49,7 @@ struct tg_api_config {
 	const char *db_path, *ca_dir, *spool;
 	uint64_t max_upload;        /* bytes of a check upload */
 	unsigned nonce_ttl;         /* seconds */
+	unsigned integrity_interval; /* seconds a model's checked references serve (0: re-checked per request) */
 	uint8_t nonce_key[TG_NONCE_KEY_LEN];
 	int tier;
 	bool cii, gm;
@@ -90,6 +91,8 @@ struct tg_request {
 	const char *content_type;
 	char error[600];              /* for the request log */
 	int verdict;                  /* -1 none, else an index of tg_metrics.verdicts */
+	bool pending;                 /* evaluated, to be recorded by tg_api_group_commit, then answered */
+	void *job;                    /* what a pending request records (api.c's) */
 };
 
 typedef void (*tg_handler_fn)(struct tg_request *rq);
@@ -118,6 +121,13 @@ bool tg_api_admit(struct tg_api *api, struct tg_request *rq);
 bool tg_api_field(struct tg_request *rq, const char *key, const char *filename, const char *data, uint64_t off,
 		  size_t size);
 void tg_api_handle(struct tg_request *rq);
+/* Attestations are evaluated as they arrive and recorded together: the
+ * worker hands the pending ones of each turn of its event loop (and before
+ * it handles any other request) to tg_api_group_commit, one transaction and
+ * one sync, which leaves each one's answer -- its verdict, or an error and
+ * nothing recorded. */
+enum tg_err tg_api_group_commit(struct tg_api *api, struct tg_request **rqs, size_t n, struct tg_diag *d);
+bool tg_api_route_groups(const struct tg_route *r);
 void tg_api_request_release(struct tg_request *rq);
 /* An error answer: {"error": MSG, "status": N}. */
 void tg_api_error(struct tg_request *rq, unsigned status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

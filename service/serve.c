@@ -58,6 +58,15 @@ struct conn {
 	unsigned requests;
 	bool in_request, cut;
 	char ip[INET6_ADDRSTRLEN];
+	/* The client certificate this connection presented, as verified
+	 * (chain, validity, CRL) for its first request: later requests on the
+	 * connection with the same certificate reuse that, one with another
+	 * (a renegotiation) is verified again.  Revocation in the records is
+	 * still checked on every request (tg_api_admit). */
+	uint8_t *peer_der;
+	size_t peer_len;
+	struct tg_peer peer;
+	struct timespec verified_at;
 };
 
 struct worker {
@@ -67,6 +76,8 @@ struct worker {
 	struct tg_metrics *m;
 	struct MHD_Daemon *d;
 	struct conn *conns;
+	struct req_state **pending;   /* attestations recorded in the open group, suspended */
+	size_t npending, cap_pending;
 	long active;                  /* requests begun, not completed */
 	int log_fd;
 };
@@ -77,7 +88,7 @@ struct req_state {
 	struct MHD_PostProcessor *pp;
 	struct timespec start;
 	uint64_t bytes, discard_until;
-	bool answered, failed;
+	bool answered, failed, committed;
 	struct conn *conn;
 	struct MHD_Connection *c;
 	struct worker *w;
@@ -232,6 +243,35 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
 	return MHD_YES;
 }
 
+/* The verified client of this request: verified now, or for an earlier
+ * request of this connection with the very same certificate (less than a
+ * minute ago: an expiry or a CRL reload is not outlived for long). */
+static bool peer_of(struct worker *w, struct conn *cn, gnutls_session_t s, struct tg_peer *ret, char *why,
+		    size_t whylen)
+{
+	unsigned int n = 0;
+	const gnutls_datum_t *chain = s ? gnutls_certificate_get_peers(s, &n) : NULL;
+
+	if (cn && cn->peer_der && chain && n > 0 && chain[0].size == cn->peer_len &&
+	    memcmp(chain[0].data, cn->peer_der, cn->peer_len) == 0 && since(&cn->verified_at) < 60) {
+		*ret = cn->peer;
+		return true;
+	}
+	if (!tg_peer_verify(w->trust, s, ret, why, whylen))
+		return false;
+	if (cn && chain && n > 0) {
+		free(cn->peer_der);
+		cn->peer_der = malloc(chain[0].size);
+		if (cn->peer_der) {
+			memcpy(cn->peer_der, chain[0].data, chain[0].size);
+			cn->peer_len = chain[0].size;
+			cn->peer = *ret;
+			clock_gettime(CLOCK_MONOTONIC, &cn->verified_at);
+		}
+	}
+	return true;
+}
+
 /* The first call for a request: who is calling, may they, is the request
  * well-formed.  Anything refused here is answered before a byte of the
  * body is read (libmicrohttpd then closes the connection). */
@@ -245,7 +285,7 @@ static enum MHD_Result begin(struct worker *w, struct req_state *rs, const char 
 
 	rq->method = method;
 	rq->path = url;
-	if (!tg_peer_verify(w->trust, ci ? (gnutls_session_t)ci->tls_session : NULL, &rq->peer, why, sizeof(why)))
+	if (!peer_of(w, rs->conn, ci ? (gnutls_session_t)ci->tls_session : NULL, &rq->peer, why, sizeof(why)))
 		return refuse(rs, 401, "%s", why);
 	if (!tg_api_admit(w->api, rq))
 		return answer(rs, rq->status);
@@ -276,10 +316,32 @@ static enum MHD_Result begin(struct worker *w, struct req_state *rs, const char 
 	const char *ct = MHD_lookup_connection_value(rs->c, MHD_HEADER_KIND, "Content-Type");
 	if (!ct || strncasecmp(ct, "multipart/form-data", 19) != 0)
 		return refuse(rs, 415, "%s takes multipart/form-data", rq->route->pattern);
-	rs->pp = MHD_create_post_processor(rs->c, 64 * 1024, on_field, rs);
+	rs->pp = MHD_create_post_processor(rs->c, 16 * 1024, on_field, rs);
 	if (!rs->pp)
 		return refuse(rs, 400, "malformed multipart/form-data (no boundary?)");
 	return MHD_YES;
+}
+
+/* Record the attestations evaluated in this turn: one transaction and one
+ * sync for all; each is answered when its connection resumes -- its
+ * verdict, or an error and nothing recorded. */
+static void group_commit(struct worker *w)
+{
+	struct tg_diag d = { { 0 } };
+	struct tg_request *rqs[256];
+
+	while (w->npending) {
+		size_t n = w->npending < TG_ARRAY_SIZE(rqs) ? w->npending : TG_ARRAY_SIZE(rqs);
+		for (size_t i = 0; i < n; i++)
+			rqs[i] = w->pending[i]->rq;
+		tg_api_group_commit(w->api, rqs, n, &d);
+		for (size_t i = 0; i < n; i++) {
+			w->pending[i]->committed = true;
+			MHD_resume_connection(w->pending[i]->c);
+		}
+		memmove(w->pending, w->pending + n, (w->npending - n) * sizeof(*w->pending));
+		w->npending -= n;
+	}
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -347,7 +409,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (rs->failed)
 		return answer(rs, rs->rq->status ? rs->rq->status : 400);
+	if (rs->committed)
+		return answer(rs, rs->rq->status ? rs->rq->status : 500);
+	/* Nothing else runs inside an open group: it would read verdicts not
+	 * yet committed, or need a transaction of its own. */
+	if (!tg_api_route_groups(rs->rq->route))
+		group_commit(w);
 	tg_api_handle(rs->rq);
+	if (rs->rq->pending) {
+		if (tg_grow(w->pending, w->cap_pending, w->npending, 64) != TG_OK) {
+			group_commit(w);
+			return answer(rs, rs->rq->status ? rs->rq->status : 500);
+		}
+		w->pending[w->npending++] = rs;
+		MHD_suspend_connection(rs->c);
+		return MHD_YES;
+	}
 	return answer(rs, rs->rq->status ? rs->rq->status : 500);
 }
 
@@ -415,6 +492,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 			w->conns = cn->next;
 		if (cn->next)
 			cn->next->prev = cn->prev;
+		free(cn->peer_der);
 		free(cn);
 		*socket_context = NULL;
 		__atomic_fetch_sub(&w->m->connections, 1, __ATOMIC_RELAXED);
@@ -504,14 +582,15 @@ static int worker_main(const struct serve_config *cfg, int lfd, struct tg_trust 
 		fprintf(stderr, "trustgate serve: worker: %s\n", d.msg);
 		return TG_EXIT_ERROR;
 	}
-	w.d = MHD_start_daemon(MHD_USE_TLS | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
+	w.d = MHD_start_daemon(MHD_USE_TLS | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+				       MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, on_request,
 			       &w, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, &w, MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_HTTPS_MEM_KEY, trust->server_key,
 			       MHD_OPTION_HTTPS_MEM_CERT, trust->server_pem, MHD_OPTION_HTTPS_MEM_TRUST, trust->ca_pem,
 			       MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
 			       MHD_OPTION_CONNECTION_LIMIT, cfg->conn_limit,
 			       MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip,
 			       MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout,
-			       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+			       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
 			       MHD_OPTION_NOTIFY_COMPLETED, on_completed, &w,
 			       MHD_OPTION_NOTIFY_CONNECTION, on_connection, &w,
 			       MHD_OPTION_STRICT_FOR_CLIENT, 1,
@@ -522,7 +601,8 @@ static int worker_main(const struct serve_config *cfg, int lfd, struct tg_trust 
 		return TG_EXIT_ERROR;
 	}
 	while (!stop_requested) {
-		MHD_run_wait(w.d, 1000);
+		MHD_run_wait(w.d, w.npending ? 0 : 1000);
+		group_commit(&w);
 		cut_slow(&w);
 	}
 	/* Drain: accept nothing new, finish what was begun. */
@@ -530,10 +610,13 @@ static int worker_main(const struct serve_config *cfg, int lfd, struct tg_trust 
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (w.active > 0 && since(&t0) < cfg->grace) {
-		MHD_run_wait(w.d, 200);
+		MHD_run_wait(w.d, w.npending ? 0 : 200);
+		group_commit(&w);
 		cut_slow(&w);
 	}
+	group_commit(&w);
 	MHD_stop_daemon(w.d);
+	free(w.pending);
 	tg_api_close(w.api);
 	return TG_EXIT_OK;
 }
@@ -801,7 +884,7 @@ int tg_cmd_serve(struct tg_ctx *ctx, int argc, char **argv)
 	_cleanup_free_ char *conf_buf = NULL;
 	const char *config = NULL, *listen_s = NULL, *ca = NULL, *workers = NULL, *max_upload = NULL, *conns = NULL,
 		   *per_ip = NULL, *idle = NULL, *header = NULL, *request = NULL, *spool = NULL, *nonce_ttl = NULL,
-		   *grace = NULL;
+		   *grace = NULL, *integrity = NULL;
 	const struct tg_opt opts[] = {
 		{ "config", true, &config, NULL },       { "listen", true, &listen_s, NULL },
 		{ "ca", true, &ca, NULL },               { "workers", true, &workers, NULL },
@@ -809,14 +892,14 @@ int tg_cmd_serve(struct tg_ctx *ctx, int argc, char **argv)
 		{ "max-per-ip", true, &per_ip, NULL },   { "idle-timeout", true, &idle, NULL },
 		{ "header-timeout", true, &header, NULL }, { "request-timeout", true, &request, NULL },
 		{ "spool", true, &spool, NULL },         { "nonce-ttl", true, &nonce_ttl, NULL },
-		{ "grace", true, &grace, NULL },
+		{ "grace", true, &grace, NULL },         { "integrity-interval", true, &integrity, NULL },
 		{ NULL, false, NULL, NULL },
 	};
 	struct conf_entry conf[] = {
 		{ "listen", &listen_s }, { "ca", &ca }, { "workers", &workers }, { "max-upload-mb", &max_upload },
 		{ "max-connections", &conns }, { "max-per-ip", &per_ip }, { "idle-timeout", &idle },
 		{ "header-timeout", &header }, { "request-timeout", &request }, { "spool", &spool },
-		{ "nonce-ttl", &nonce_ttl }, { "grace", &grace },
+		{ "nonce-ttl", &nonce_ttl }, { "grace", &grace }, { "integrity-interval", &integrity },
 	};
 	struct serve_config cfg = { 0 };
 	struct tg_diag d = { { 0 } };
@@ -841,6 +924,7 @@ int tg_cmd_serve(struct tg_ctx *ctx, int argc, char **argv)
 	cfg.request_timeout = 3600;
 	cfg.grace = 30;
 	cfg.api.nonce_ttl = 300;
+	cfg.api.integrity_interval = 1;
 #define OPT(s, lo, hi, field, what)                                                                   \
 	do {                                                                                          \
 		if (s && !parse_uint(s, lo, hi, &v))                                                  \
@@ -860,6 +944,7 @@ int tg_cmd_serve(struct tg_ctx *ctx, int argc, char **argv)
 	OPT(request, 1, 86400, cfg.request_timeout, "request-timeout");
 	OPT(nonce_ttl, 10, 86400, cfg.api.nonce_ttl, "nonce-ttl");
 	OPT(grace, 0, 3600, cfg.grace, "grace");
+	OPT(integrity, 0, 3600, cfg.api.integrity_interval, "integrity-interval");
 #undef OPT
 	if (!spool) {
 		const char *t = getenv("TMPDIR");

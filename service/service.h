@@ -10,6 +10,7 @@
 int tg_cmd_ca(struct tg_ctx *ctx, int argc, char **argv);
 int tg_cmd_user(struct tg_ctx *ctx, int argc, char **argv);
 int tg_cmd_serve(struct tg_ctx *ctx, int argc, char **argv);
+int tg_cmd_agent(struct tg_ctx *ctx, int argc, char **argv);
 
 /* The CA directory: --ca, else $TRUSTGATE_CA, else ./trustgate-ca. */
 const char *tg_service_ca_dir(const char *opt);

@@ -187,8 +187,11 @@ enum tg_err tg_attest_load(struct tg_db *db, const char *host, const char *nonce
 	if (r != TG_OK)
 		return r;
 	/* One nonce, one attestation, failed attempts included (case 46). */
-	r = tg_db_prepare(db, "SELECT 1 FROM verdict WHERE command = 'attest' AND nonce = ?1 "
-			      "AND subject_path = ?2 LIMIT 1;", &st, d);
+	/* By the nonce index: `+` keeps the planner off the (command,
+	 * subject_path) index, which would read every attestation of the host
+	 * (a cost growing with its history). */
+	r = tg_db_prepare(db, "SELECT 1 FROM verdict WHERE nonce = ?1 AND +command = 'attest' "
+			      "AND +subject_path = ?2 LIMIT 1;", &st, d);
 	if (r != TG_OK)
 		return r;
 	tg_db_bind_text(st, 1, nonce_hex);
@@ -706,36 +709,53 @@ enum tg_err tg_attest_record(struct tg_ctx *ctx, struct tg_db *db, const char *h
 	return r;
 }
 
-enum tg_err tg_attest_decide(struct tg_ctx *ctx, struct tg_db *db, const struct tg_attest_evidence *ev,
-			     tg_attest_in_tx_fn in_tx, void *in_tx_ud, tg_attest_render_fn render, void *render_ud,
-			     struct tg_attest_records *rec, struct tg_attest_outcome *out, struct tg_diag *d)
+enum tg_err tg_attest_prepare(struct tg_ctx *ctx, struct tg_db *db, const struct tg_attest_evidence *ev,
+			      const struct tg_attest_records *same, struct tg_attest_records *rec,
+			      struct tg_attest_outcome *out, struct tg_diag *d)
 {
-	_cleanup_json_ struct json_object *codes = NULL;
-	enum tg_err r = tg_attest_load(db, ev->host, ev->nonce_hex, NULL, rec, d);
+	enum tg_err r = tg_attest_load(db, ev->host, ev->nonce_hex, same, rec, d);
 
 	if (r != TG_OK)
 		return r;
 	if (!rec->have_host)
 		out->v.tier = ctx->tier;
-	r = tg_attest_eval(ev, rec, out, d);
-	if (r != TG_OK)
-		return r;
-	codes = json_object_new_array();
+	return tg_attest_eval(ev, rec, out, d);
+}
+
+enum tg_err tg_attest_commit(struct tg_ctx *ctx, struct tg_db *db, const struct tg_attest_evidence *ev,
+			     tg_attest_in_tx_fn in_tx, void *in_tx_ud, tg_attest_render_fn render, void *render_ud,
+			     struct tg_attest_records *rec, struct tg_attest_outcome *out, struct tg_diag *d)
+{
+	_cleanup_json_ struct json_object *codes = json_object_new_array();
+	enum tg_err r;
+
 	for (size_t i = 0; i < out->v.nreasons; i++)
 		json_object_array_add(codes, json_object_new_string(out->v.reasons[i].code));
-	r = tg_db_begin(db, d);
-	if (r == TG_OK && in_tx)
+	/* The caller's transaction, when it has one, holds other decisions:
+	 * this one is a savepoint in it, and the caller commits. */
+	bool own = !db->in_tx;
+	r = own ? tg_db_begin(db, d) : tg_db_savepoint(db, d);
+	if (r != TG_OK)
+		return r;
+	if (in_tx)
 		r = in_tx(db, in_tx_ud, d);
 	if (r == TG_OK)
 		r = tg_attest_record(ctx, db, ev->host, rec, ev->nonce_hex, out->v.approved, out->report, out->subject,
 				     out->attest_len, out->v.has_key ? out->v.key_fpr : NULL, out->v.tier, out->clock,
 				     out->reset, out->restart, codes, d);
+	if (r == TG_OK && !own)
+		r = tg_db_savepoint_release(db, d);
 	if (r != TG_OK) {
-		tg_db_rollback(db);
+		if (own)
+			tg_db_rollback(db);
+		else
+			tg_db_savepoint_rollback(db);
 		return r;
 	}
 	render(tg_out_open(), rec, out, render_ud);
 	tg_out_seal();
+	if (!own)
+		return TG_OK;
 	r = tg_db_commit(db, d);
 	if (r != TG_OK) {
 		tg_out_discard();
@@ -743,4 +763,14 @@ enum tg_err tg_attest_decide(struct tg_ctx *ctx, struct tg_db *db, const struct 
 	}
 	tg_out_committed();
 	return TG_OK;
+}
+
+enum tg_err tg_attest_decide(struct tg_ctx *ctx, struct tg_db *db, const struct tg_attest_evidence *ev,
+			     const struct tg_attest_records *same, tg_attest_in_tx_fn in_tx, void *in_tx_ud,
+			     tg_attest_render_fn render, void *render_ud, struct tg_attest_records *rec,
+			     struct tg_attest_outcome *out, struct tg_diag *d)
+{
+	enum tg_err r = tg_attest_prepare(ctx, db, ev, same, rec, out, d);
+
+	return r == TG_OK ? tg_attest_commit(ctx, db, ev, in_tx, in_tx_ud, render, render_ud, rec, out, d) : r;
 }

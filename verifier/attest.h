@@ -69,18 +69,37 @@ enum tg_err tg_attest_record(struct tg_ctx *ctx, struct tg_db *db, const char *h
 			     const char *ak_fpr, int tier, uint64_t clock, uint32_t reset, uint32_t restart,
 			     struct json_object *reason_codes, struct tg_diag *d);
 
-/* One host, whole: load its records, evaluate ev, and record the verdict.
+/* One host, whole: load its records (sharing same's references when it is
+ * a record of the same model, as tg_attest_load), evaluate ev, and record
+ * the verdict.
  * Inside the verdict's transaction, before the record, in_tx (when given)
  * may refuse (the service takes its nonce there: an error rolls back and
  * nothing is written); render writes what the user sees before the commit,
  * into tg_out_open()'s stream (a recorded verdict is a shown one).  rec and
- * out are the caller's to release, on success and on failure. */
+ * out are the caller's to release, on success and on failure.  Called
+ * inside a transaction of the caller's, the verdict is a savepoint in it
+ * and is kept only when the caller commits. */
 typedef enum tg_err (*tg_attest_in_tx_fn)(struct tg_db *db, void *ud, struct tg_diag *d);
 typedef void (*tg_attest_render_fn)(FILE *o, const struct tg_attest_records *rec, const struct tg_attest_outcome *out,
 				    void *ud);
 enum tg_err tg_attest_decide(struct tg_ctx *ctx, struct tg_db *db, const struct tg_attest_evidence *ev,
+			     const struct tg_attest_records *same, tg_attest_in_tx_fn in_tx, void *in_tx_ud, tg_attest_render_fn render, void *render_ud,
+			     struct tg_attest_records *rec, struct tg_attest_outcome *out, struct tg_diag *d);
+
+/* tg_attest_decide in its two halves: prepare (load and evaluate; no
+ * transaction, no lock) and commit (the transaction part: in_tx, record,
+ * render), so that a service can evaluate many attestations and record
+ * them together. */
+enum tg_err tg_attest_prepare(struct tg_ctx *ctx, struct tg_db *db, const struct tg_attest_evidence *ev,
+			      const struct tg_attest_records *same, struct tg_attest_records *rec,
+			      struct tg_attest_outcome *out, struct tg_diag *d);
+enum tg_err tg_attest_commit(struct tg_ctx *ctx, struct tg_db *db, const struct tg_attest_evidence *ev,
 			     tg_attest_in_tx_fn in_tx, void *in_tx_ud, tg_attest_render_fn render, void *render_ud,
 			     struct tg_attest_records *rec, struct tg_attest_outcome *out, struct tg_diag *d);
+
+/* The PCRs whose every measurement must be a known reference unless the
+ * caller says otherwise (`attest --pcr-list`): 0-7, the boot. */
+#define TG_ATTEST_DEFAULT_PCRS 0xffu
 
 /* "0-7", "0,2,4", "0-7,14": a PCR bitmask. */
 bool tg_attest_parse_pcr_list(const char *s, uint32_t *ret);

@@ -160,7 +160,7 @@ static int attest_one(struct tg_ctx *ctx, const char *host, const char *msg, con
 		r = files_read(msg, sig, pcrs, log, ak, &f, &d);
 	if (r == TG_OK) {
 		evidence_from(&ev, &f, host, msg, sig, pcrs, log, ak, required);
-		r = tg_attest_decide(ctx, db, &ev, NULL, NULL, attest_show, &show, &rec, &out, &d);
+		r = tg_attest_decide(ctx, db, &ev, NULL, NULL, NULL, attest_show, &show, &rec, &out, &d);
 	}
 	if (r != TG_OK) {
 		tg_out_discard();
@@ -541,7 +541,7 @@ int tg_cmd_attest(struct tg_ctx *ctx, int argc, char **argv)
 		{ "workers", true, &workers, NULL }, { NULL, false, NULL, NULL },
 	};
 	struct tg_diag d = { { 0 } };
-	uint32_t required = 0xff;
+	uint32_t required = TG_ATTEST_DEFAULT_PCRS;
 	char **pos;
 	int npos;
 	enum tg_err r;

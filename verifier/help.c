@@ -284,8 +284,32 @@ static const struct tg_help entries[] = {
 	    { "--request-timeout S", "a whole request, upload included, within S seconds (default 3600)" },
 	    { "--spool DIR", "where uploads are received (default $TMPDIR or /var/tmp)" },
 	    { "--nonce-ttl S", "lifetime of an attestation nonce (default 300)" },
-	    { "--grace S", "how long SIGTERM waits for requests in hand (default 30)" } },
+	    { "--grace S", "how long SIGTERM waits for requests in hand (default 30)" },
+	    { "--integrity-interval S", "attestations of one model share its checked references for at most S "
+					"seconds while no record changes (default 1; 0: checked per request, as the CLI)" } },
 	  "trustgate --db /var/lib/trustgate/records.db serve --listen 0.0.0.0:8443 --ca /var/lib/trustgate/ca" },
+	{ "agent", "--server URL --host NAME --cert PEM --key PEM --ca PEM [--interval S] [--once] [--tcti CONF] "
+		   "[--ak-alg rsa|ecc] [--eventlog PATH] [--max-backoff S]",
+	  "attest this host to a trustgate service on a schedule: nonce, quote with the local TPM, submit",
+	  "Each round asks the service for a nonce, quotes PCRs 0-7 over it with the AK `trustgate quote` uses "
+	  "(persistent under the EK, created if absent), submits quote, signature and the boot event log, and "
+	  "prints the verdict in one line.  The certificate is the host certificate issued for this host "
+	  "(user add NAME --role host); the service accepts it for this host and this AK only.  Errors are "
+	  "retried after 5 s, doubling up to --max-backoff; SIGTERM stops between rounds.  contrib/ has a "
+	  "systemd service and timer (one round per start, --once).",
+	  { { "--server URL", "the service, https://ADDRESS:PORT" },
+	    { "--host NAME", "this host's name as enrolled" },
+	    { "--cert PEM", "this host's client certificate" },
+	    { "--key PEM", "its key" },
+	    { "--ca PEM", "the CA of the service's certificate (ca.pem of ca init)" },
+	    { "--interval S", "seconds between rounds (default 60, with up to 10% jitter)" },
+	    { "--once", "one round; exit 0 TRUSTED, 1 UNTRUSTED, 2 error" },
+	    { "--tcti CONF", "the TPM (default $TPM2TOOLS_TCTI, else the TSS default)" },
+	    { "--ak-alg A", "rsa (default) or ecc" },
+	    { "--eventlog PATH", "the boot event log (default the kernel's securityfs log)" },
+	    { "--max-backoff S", "longest wait after failures (default 300)" } },
+	  "trustgate agent --server https://trustgate.example.cn:8443 --host edge-17 --cert /etc/trustgate/host.pem "
+	  "--key /etc/trustgate/host.key --ca /etc/trustgate/ca.pem --once" },
 	{ "report", "ID [--html FILE] [--vsa FILE] [--ear FILE]",
 	  "write a recorded verdict as one self-contained, printable HTML file for a reviewer",
 	  "The banner; why (failing rules first, each with what to do); the subject and inputs with digests; "

@@ -57,8 +57,10 @@ static const struct {
 	{ "appliance-key", tg_cmd_appliance_key },
 #ifdef TG_SERVICE
 	{ "serve", tg_cmd_serve },   { "ca", tg_cmd_ca },               { "user", tg_cmd_user },
+	{ "agent", tg_cmd_agent },
 #else
 	{ "serve", run_service },    { "ca", run_service },             { "user", run_service },
+	{ "agent", run_service },
 #endif
 };
 

@@ -37,7 +37,10 @@ expect 1 "a truncation that took records' history is found by the plain audit ve
 printf '%s' "$LAST_OUT" | grep -q "supplier .* has no audit history" && ok "plain verify names a supplier without history" || bad "plain verify: $LAST_OUT"
 cp new.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
 sqlite3 "$TRUSTGATE_DB" "delete from supplier where name in ('delta', 'epsilon'); delete from audit where seq >= $((n - 1)); update meta set value = (select seq || ':' || hash from audit order by seq desc limit 1) where name = 'audit_head';"
-expect 0 "records and history truncated together, consistently: the plain audit verify cannot tell" -- tg audit verify
+expect 1 "records and history truncated together: the tally of record-change rows gives it away" -- tg audit verify
+printf '%s' "$LAST_OUT" | grep -q "rows of record changes" && ok "plain verify names the missing record-change rows" || bad "tally: $LAST_OUT"
+sqlite3 "$TRUSTGATE_DB" "update meta set value = value - 2 where name = 'audit_record_rows';"
+expect 0 "records, history and tally truncated together, consistently: the plain audit verify cannot tell" -- tg audit verify
 expect 1 "audit verify --tpm on the truncated chain: exit 1" -- tg audit verify --tpm
 printf '%s' "$LAST_OUT" | grep -q "rows $((n - 1)) to $n are missing" && ok "names rows $((n - 1)) to $n" || bad "truncation: $LAST_OUT"
 cp new.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"

@@ -201,6 +201,36 @@ st=$(c h1 -F "quote=@q2.msg" -F "sig=@q2.sig" -F "log=@wrong.log" -F "nonce=$N1"
 [ "$st" = 200 ] && jq -e '.verdict == "untrusted"' body >/dev/null && ok "forged twin: a log that is not what was measured: UNTRUSTED" || bad "wrong log: $st $(cat body)"
 sqlite3 "$TRUSTGATE_DB" "select actor from audit where action='attest' order by seq desc limit 1" | grep -qx "CN=h1,OU=host,O=trustgate" \
 	&& ok "audit actor of a host's attestation is its certificate subject" || bad "attest actor"
+# Attestations are recorded in groups: the same one submitted twice at
+# once (on two connections) is recorded once; the other is a 409.
+st=$(c h1 -X POST "$URL/v1/hosts/h1/nonce"); N2=$(jq -r .nonce body); quote "$N2" q3
+before=$(sqlite3 "$TRUSTGATE_DB" "select count(*) from verdict where command='attest'")
+twin() { echo --cacert ca/ca.pem --cert certs/h1.pem --key certs/h1.key -F quote=@q3.msg -F sig=@q3.sig -F log=@golden.log \
+	-F "nonce=$N2" -o "$1" -w '%{http_code}\n' "$URL/v1/hosts/h1/attestation"; }
+curl -s --parallel --parallel-immediate --max-time 20 $(twin twin1.json) --next $(twin twin2.json) > twins.st
+after=$(sqlite3 "$TRUSTGATE_DB" "select count(*) from verdict where command='attest'")
+[ "$(sort twins.st | tr '\n' ' ')" = "200 409 " ] && [ $((after - before)) = 1 ] \
+	&& ok "one attestation sent twice at once: one verdict recorded, the other 409" || bad "twins: $(cat twins.st | tr '\n' ' ') recorded $((after - before))"
+# The agent: a host enrolled with the AK `trustgate quote` keeps in its TPM,
+# attesting itself with its own host certificate.
+tg quote --nonce "$(openssl rand -hex 20)" --out b0 --eventlog golden.log >/dev/null || bad "quote makes the agent's AK"
+tg host enroll h3 --no-challenge --ak b0/ak.tpm2b --model edge-1 --reason "agent host" >/dev/null
+tg user add h3 --role host --out certs >/dev/null
+agent() { tg agent --server "$URL" --cert certs/h3.pem --key certs/h3.key --ca ca/ca.pem --once "$@"; }
+expect 0 "agent --once: nonce, quote with the TPM, submit: TRUSTED" -- agent --host h3 --eventlog golden.log
+printf '%s' "$LAST_OUT" | grep -q "TRUSTED  h3  verdict [0-9]" && ok "the agent prints the verdict in one line" || bad "agent line: $LAST_OUT"
+expect 1 "agent with a log that is not what was measured: UNTRUSTED (exit 1)" -- agent --host h3 --eventlog wrong.log
+expect 2 "agent speaking for another host with its certificate: refused (exit 2)" -- agent --host h1 --eventlog golden.log
+printf '%s' "$LAST_ERR" | grep -q "403" && ok "the refusal names the HTTP status" || bad "agent refusal: $LAST_ERR"
+bad_input "agent over plain http refused" "https://" -- tg agent --server "http://127.0.0.1:$PORT" --host h3 --cert certs/h3.pem --key certs/h3.key --ca ca/ca.pem --once
+# A reference revoked through trustgate counts from the next attestation on
+# (the service's shared references follow every record change at once).
+tg reference revoke --digest "sha256:$(dig sha256 "$fw_ev")" --reason "vulnerable firmware" >/dev/null
+st=$(c h1 -X POST "$URL/v1/hosts/h1/nonce"); N3=$(jq -r .nonce body); quote "$N3" q4
+st=$(c h1 -F "quote=@q4.msg" -F "sig=@q4.sig" -F "log=@golden.log" -F "nonce=$N3" "$URL/v1/hosts/h1/attestation")
+[ "$st" = 200 ] && jq -e '.verdict == "untrusted" and ([.reasons[].code] | index("MEASUREMENT_REVOKED")) != null' body >/dev/null \
+	&& ok "a measurement revoked a moment ago: the next served attestation is UNTRUSTED (MEASUREMENT_REVOKED)" || bad "revoked ref: $st $(jq -c '[.verdict, [.reasons[].code]]' body)"
+
 
 # ---------------------------------------------------------------- revocation
 st=$(c mallory "$URL/v1/whoami"); [ "$st" = 200 ] && ok "mallory admitted before revocation" || bad "mallory before: $st"
@@ -237,3 +267,14 @@ grep -o '{ "\(GET\|POST\)", "[^"]*"' "$ROOT/service/api.c" | sed 's/.*"\(\/[^"]*
 grep -o '^  /[^:]*' "$ROOT/docs/openapi.yaml" | sed 's/^  //; s/{[a-z]*}/{x}/' | sort -u > routes.doc
 diff routes.code routes.doc >/dev/null && ok "docs/openapi.yaml lists exactly the routes of service/api.c" \
 	|| { bad "openapi routes differ"; diff routes.code routes.doc | sed 's/^/#   /'; }
+
+# The systemd units in contrib/ are valid units (the binary path pointed at
+# this build).
+if command -v systemd-analyze >/dev/null; then
+	mkdir units
+	for u in "$ROOT"/contrib/systemd/*; do sed "s#/usr/local/bin/trustgate#$TG_BIN#" "$u" > "units/${u##*/}"; done
+	out=$(systemd-analyze verify --man=no units/* 2>&1 | grep -v "Failed to load\|^$" | grep -i "units/" || true)
+	[ -z "$out" ] && ok "contrib/systemd units pass systemd-analyze verify" || { bad "systemd units"; printf '%s\n' "$out" | head -5 | sed 's/^/#   /'; }
+else
+	skip "systemd-analyze not installed"
+fi
