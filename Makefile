@@ -156,9 +156,11 @@ clean:
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 REPLAY_BIN   := $(FUZZ_TARGETS:%=$(B)/fuzz/replay_%)
 
-$(B)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(B)/libtrustgate.a $(HEADERS)
+# (The service's objects are linked in for the request handlers' target.)
+$(B)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(SERVICE_OBJ) $(B)/libtrustgate.a $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c $(B)/libtrustgate.a $(PKG_LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c $(SERVICE_OBJ) \
+		$(B)/libtrustgate.a $(PKG_LIBS) $(SERVICE_LIBS)
 
 replay: $(REPLAY_BIN)
 
@@ -166,7 +168,7 @@ replay: $(REPLAY_BIN)
 fuzz:
 	@mkdir -p $(B)/fuzzer
 	@for t in $(FUZZ_TARGETS); do \
-		clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -o $(B)/fuzzer/fuzz_$$t \
-			tests/fuzz/fuzz_$$t.c $(LIB_SRC) $(PKG_LIBS) || exit 1; \
+		clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(shell pkg-config --cflags $(SERVICE_PKGS)) \
+			-o $(B)/fuzzer/fuzz_$$t tests/fuzz/fuzz_$$t.c $(LIB_SRC) $(SERVICE_SRC) $(PKG_LIBS) $(SERVICE_LIBS) || exit 1; \
 		echo "built $(B)/fuzzer/fuzz_$$t (run: $(B)/fuzzer/fuzz_$$t tests/fuzz/corpus/$$t)"; \
 	done

@@ -874,15 +874,20 @@ bool tg_api_field(struct tg_request *rq, const char *key, const char *filename, 
 		return false;
 	}
 	if (!f) {
-		if (rq->nfields >= TG_API_MAX_FIELDS)
+		if (rq->nfields >= TG_API_MAX_FIELDS) {
+			tg_api_error(rq, 400, "too many form fields");
 			return false;
+		}
 		f = &rq->fields[rq->nfields++];
 		f->spec = spec;
 		f->fd = -1;
 		if (filename)
 			snprintf(f->filename, sizeof(f->filename), "%s", filename);
-		if (spec->file && !spool_open(rq, f))
+		if (spec->file && !spool_open(rq, f)) {
+			if (!rq->error[0])
+				tg_api_error(rq, 500, "out of memory");
 			return false;
+		}
 	}
 	f->seen = true;
 	uint64_t max = spec->max ? spec->max : rq->api->cfg.max_upload;
