@@ -86,7 +86,7 @@ struct worker {
 struct req_state {
 	struct tg_request *rq;
 	struct MHD_PostProcessor *pp;
-	struct timespec start;
+	struct timespec start, received;  /* headers complete; body complete */
 	uint64_t bytes, discard_until;
 	bool answered, failed, committed;
 	struct conn *conn;
@@ -132,6 +132,13 @@ static void log_request(struct worker *w, struct req_state *rs, unsigned status)
 	char ms[32];
 	snprintf(ms, sizeof(ms), "%.3f", since(&rs->start) * 1e3);
 	json_object_object_add(o, "ms", json_object_new_double_s(atof(ms), ms));
+	if (rs->received.tv_sec) {
+		/* How much of the time was the upload, how much the decision. */
+		double up = (double)(rs->received.tv_sec - rs->start.tv_sec) * 1e3 +
+			    (double)(rs->received.tv_nsec - rs->start.tv_nsec) / 1e6;
+		snprintf(ms, sizeof(ms), "%.3f", up);
+		json_object_object_add(o, "receive_ms", json_object_new_double_s(atof(ms), ms));
+	}
 	if (rq && rq->error[0] && status >= 400)
 		tg_json_str(o, "error", rq->error);
 	const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -401,6 +408,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	if (!rs->received.tv_sec)
+		clock_gettime(CLOCK_MONOTONIC, &rs->received);
 	if (rs->pp) {
 		enum MHD_Result pr = MHD_destroy_post_processor(rs->pp);
 		rs->pp = NULL;
