@@ -76,5 +76,9 @@ echo "== records: reevaluate after a key revocation (100,000 verdicts), audit ve
 bash "$ROOT/tests/bench/records.sh"
 
 echo
+echo "== the service: attestations over HTTPS (64 agents), idle connections, 1 GiB upload vs the CLI"
+bash "$ROOT/tests/bench/service.sh"
+
+echo
 echo "== appliance image: build time and boot-to-verdict"
 bash "$ROOT/tests/bench/image.sh"
