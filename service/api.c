@@ -639,6 +639,8 @@ static const struct tg_route routes[] = {
 	{ "POST", "/v1/hosts/{}/nonce", ROLE_ADMIN | ROLE_OPERATOR | ROLE_HOST, BODY_NONE, NULL, h_nonce, "nonce" },
 	{ "POST", "/v1/hosts/{}/attestation", ROLE_ADMIN | ROLE_OPERATOR | ROLE_HOST, BODY_FORM, attest_fields,
 	  h_attest, "attestation" },
+	{ "GET", "/ui", ROLE_PEOPLE, BODY_NONE, NULL, tg_ui_home, "ui" },
+	{ "GET", "/ui/verdicts/{}", ROLE_PEOPLE, BODY_NONE, NULL, tg_ui_verdict, "ui_verdict" },
 };
 
 bool tg_api_route_groups(const struct tg_route *r)
@@ -797,6 +799,16 @@ void tg_api_close(struct tg_api *api)
 struct tg_metrics *tg_api_metrics(struct tg_api *api)
 {
 	return api->m;
+}
+
+struct tg_db *tg_api_db(struct tg_api *api)
+{
+	return api->db;
+}
+
+const char *tg_api_db_path(struct tg_api *api)
+{
+	return api->cfg.db_path;
 }
 
 bool tg_api_admit(struct tg_api *api, struct tg_request *rq)

@@ -132,5 +132,11 @@ void tg_api_request_release(struct tg_request *rq);
 /* An error answer: {"error": MSG, "status": N}. */
 void tg_api_error(struct tg_request *rq, unsigned status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 struct tg_metrics *tg_api_metrics(struct tg_api *api);
+struct tg_db *tg_api_db(struct tg_api *api);
+const char *tg_api_db_path(struct tg_api *api);
+
+/* The reviewer's web view (webview.c): GET /ui and /ui/verdicts/ID. */
+void tg_ui_home(struct tg_request *rq);
+void tg_ui_verdict(struct tg_request *rq);
 
 #endif

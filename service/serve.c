@@ -186,6 +186,10 @@ static enum MHD_Result answer(struct req_state *rs, unsigned status)
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
+	/* Pages for people: no script, no framing, nothing fetched elsewhere. */
+	MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; "
+				"frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	if (status >= 400 && status != 404 && status != 405 && status != 409 && status != 403)
 		MHD_add_response_header(resp, "Connection", "close");
 	ok = MHD_queue_response(rs->c, status, resp);

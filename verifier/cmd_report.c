@@ -30,7 +30,7 @@
 
 /* Text into HTML: the five characters that could open markup or close an
  * attribute.  (No string goes into a URL, a script or a style.) */
-static void esc(FILE *f, const char *s)
+void tg_html_escape(FILE *f, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
@@ -43,6 +43,8 @@ static void esc(FILE *f, const char *s)
 		}
 	}
 }
+
+#define esc tg_html_escape
 
 static void row(FILE *f, const char *label, const char *value)
 {
@@ -101,7 +103,7 @@ static const char css[] =
 	".todo{color:#333;font-style:italic;margin-top:.2em}.muted{color:#666}"
 	"@media print{body{margin:1cm}.banner{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
 
-static void write_html(FILE *f, struct json_object *o, const struct tg_anchoring *a, const char *db_path)
+void tg_report_write_html(FILE *f, struct json_object *o, const struct tg_anchoring *a, const char *db_path)
 {
 	struct json_object *subj = tg_jget(o, "subject"), *key = tg_jget(o, "key"), *recs = tg_jget(o, "records");
 	struct json_object *sup = tg_jget(recs, "supplier"), *pol = tg_jget(o, "policy"), *tool = tg_jget(o, "tool");
@@ -498,7 +500,7 @@ static int cmd_report(struct tg_ctx *ctx, const char *id_s, const char *html, co
 			FILE *m = open_memstream(&text, &tl);
 			if (!m)
 				return tg_cli_fail(ctx, TG_E_NOMEM, &d);
-			write_html(m, o, &a, ctx->db_path);
+			tg_report_write_html(m, o, &a, ctx->db_path);
 			if (fclose(m) != 0 || !text)
 				return tg_cli_fail(ctx, TG_E_NOMEM, &d);
 			r = tg_file_write_new(paths[i], text, tl, 0644, &d);

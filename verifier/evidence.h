@@ -58,4 +58,9 @@ enum tg_err tg_evidence_load(struct tg_db *db, int64_t id, struct json_object **
 /* One line for the text output: "verdict 42 at T by A, audit row 118 (hash...)". */
 void tg_evidence_fprint(FILE *f, struct json_object *shown);
 
+/* The HTML report of a verdict (verifier/cmd_report.c): one self-contained
+ * page, every recorded string escaped by tg_html_escape. */
+void tg_report_write_html(FILE *f, struct json_object *o, const struct tg_anchoring *a, const char *db_path);
+void tg_html_escape(FILE *f, const char *s);
+
 #endif

@@ -14,7 +14,7 @@ command -v swtpm >/dev/null && command -v tpm2_quote >/dev/null || { skip "swtpm
 start_swtpm || { bad "swtpm starts"; exit 0; }
 SERVE_PID=
 stop_serve() { [ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null; SERVE_PID=; }
-trap 'stop_serve; stop_swtpm; [ -n "${TG_KEEP:-}" ] || rm -rf "$WORK"' EXIT
+trap 'stop_serve; stop_swtpm; rm -f /etc/chromium/policies/managed/trustgate-e2e-$$.json; [ -n "${TG_KEEP:-}" ] || rm -rf "$WORK"' EXIT
 export TRUSTGATE_CA=$WORK/ca
 
 setup_supplier
@@ -116,6 +116,8 @@ matrix GET /v1/audit admin,reviewer
 matrix GET /v1/audit/verify admin,reviewer
 matrix POST /v1/hosts/h1/nonce admin,operator,host
 matrix POST /v1/hosts/h1/attestation admin,operator,host
+matrix GET /ui admin,procurement,operator,reviewer
+matrix GET /ui/verdicts/1 admin,procurement,operator,reviewer
 st=$(c h1 -X POST "$URL/v1/hosts/h2/nonce"); [ "$st" = 403 ] && grep -q "speaks for host 'h1'" body && ok "a host certificate asking for another host's nonce: 403" || bad "other host nonce: $st $(cat body)"
 
 # ---------------------------------------------------------------- check
@@ -231,6 +233,41 @@ st=$(c h1 -F "quote=@q4.msg" -F "sig=@q4.sig" -F "log=@golden.log" -F "nonce=$N3
 [ "$st" = 200 ] && jq -e '.verdict == "untrusted" and ([.reasons[].code] | index("MEASUREMENT_REVOKED")) != null' body >/dev/null \
 	&& ok "a measurement revoked a moment ago: the next served attestation is UNTRUSTED (MEASUREMENT_REVOKED)" || bad "revoked ref: $st $(jq -c '[.verdict, [.reasons[].code]]' body)"
 
+
+# ---------------------------------------------------------------- the web view
+tg supplier add 'Acme <b>&co' --country CN --max-tier 4 --review SR-9 --review-expires "$(date -u -d '+10 days' +%F)" --reason r >/dev/null
+st=$(c rita "$URL/ui")
+[ "$st" = 200 ] && grep -q "<h2>Hosts and their last attestation</h2>" body && grep -q ">h1<" body && grep -q "TRUSTED\|UNTRUSTED" body \
+	&& ok "web view: hosts with their last verdict" || bad "web view: $st $(head -c 300 body)"
+grep -q "Acme &lt;b&gt;&amp;co" body && ! grep -q "Acme <b>" body && grep -q "SR-9" body \
+	&& ok "web view: a review expiring within 30 days, the name escaped" || bad "web view escaping/review"
+grep -q 'href="/ui/verdicts/[0-9]*"' body && ! grep -qi "<script" body && ok "web view: verdicts link to their reports, no script" || bad "web view links"
+vid=$(grep -o 'href="/ui/verdicts/[0-9]*"' body | head -1 | grep -o '[0-9]*')
+st=$(c rita "$URL/ui/verdicts/$vid"); [ "$st" = 200 ] && grep -q "<title>trustgate verdict $vid</title>" body && ok "web view: verdict $vid's report" || bad "ui verdict: $st"
+curl -s -D hdr -o /dev/null --cacert ca/ca.pem --cert certs/rita.pem --key certs/rita.key "$URL/ui"
+grep -qi "^content-security-policy: default-src 'none'" hdr && grep -qi "^content-type: text/html; charset=utf-8" hdr \
+	&& ok "web view: served with a no-script Content-Security-Policy" || bad "ui headers: $(cat hdr | tr '\r\n' '  ')"
+# A person's browser: headless Chromium with the reviewer's PKCS#12 in its NSS store and a policy choosing it
+# for this URL (managed policies live in /etc/chromium; the file is removed at the end).
+if command -v chromium >/dev/null && command -v pk12util >/dev/null && [ -w /etc ] && [ "$(id -u)" = 0 ]; then
+	mkdir -p "$WORK/home/.pki/nssdb" /etc/chromium/policies/managed
+	HOME=$WORK/home certutil -N -d "sql:$WORK/home/.pki/nssdb" --empty-password
+	HOME=$WORK/home pk12util -d "sql:$WORK/home/.pki/nssdb" -i certs/rita.p12 -w certs/rita.p12.pass >/dev/null 2>&1
+	HOME=$WORK/home certutil -A -n trustgate-ca -t "C,," -i ca/ca.pem -d "sql:$WORK/home/.pki/nssdb"
+	POL=/etc/chromium/policies/managed/trustgate-e2e-$$.json
+	printf '{"AutoSelectCertificateForUrls": ["{\\"pattern\\":\\"https://localhost:%s\\",\\"filter\\":{}}"]}\n' "$PORT" > "$POL"
+	chrome() { HOME=$WORK/home timeout 90 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$WORK/chrome" "$@" 2>/dev/null; }
+	dom=$(chrome --dump-dom "https://localhost:$PORT/ui")
+	printf '%s' "$dom" | grep -q "Hosts and their last attestation" && printf '%s' "$dom" | grep -q "CN=rita,OU=reviewer" \
+		&& ok "Chromium with the reviewer's client certificate renders the web view" || bad "chromium web view: $(printf '%s' "$dom" | head -c 200)"
+	chrome --disable-javascript --screenshot="$WORK/ui.png" --window-size=1200,900 "https://localhost:$PORT/ui/verdicts/$vid" >/dev/null
+	[ -s "$WORK/ui.png" ] && [ "$(stat -c %s "$WORK/ui.png")" -gt 20000 ] && ok "Chromium with JavaScript off renders a verdict's report page (screenshot $(stat -c %s "$WORK/ui.png") bytes)" || bad "chromium screenshot"
+	rm -f "$POL"
+	grep -q '"path":"/ui"' serve.log && grep '"path":"/ui"' serve.log | grep -q '"actor":"CN=rita,OU=reviewer,O=trustgate"' \
+		&& ok "the browser's requests are logged with the certificate's subject" || bad "ui log"
+else
+	skip "chromium/pk12util or root missing: the web view not checked in a browser"
+fi
 
 # ---------------------------------------------------------------- revocation
 st=$(c mallory "$URL/v1/whoami"); [ "$st" = 200 ] && ok "mallory admitted before revocation" || bad "mallory before: $st"
