@@ -39,3 +39,21 @@ INSERT INTO meta (name, value)
 	SELECT 'audit_record_rows', count(*) FROM audit
 	WHERE action NOT IN ('check', 'attest', 'reevaluate')
 	ON CONFLICT (name) DO UPDATE SET value = excluded.value;
+
+-- Notifications (a host turned UNTRUSTED, a verdict re-decided REJECTED, a
+-- supplier review about to expire), queued with the verdict that caused them,
+-- in its transaction, so that a restart loses none; `trustgate serve
+-- --webhook` delivers them (signed, retried) and says each on syslog.
+CREATE TABLE notification (
+	id           INTEGER PRIMARY KEY,
+	event        TEXT NOT NULL,
+	subject      TEXT NOT NULL,
+	dedupe       TEXT UNIQUE,          -- one notification per occurrence
+	payload      TEXT NOT NULL,        -- the JSON statement, signed at delivery
+	created_at   TEXT NOT NULL,
+	attempts     INTEGER NOT NULL DEFAULT 0,
+	next_at      INTEGER NOT NULL,     -- epoch seconds of the next attempt
+	delivered_at TEXT,
+	last_error   TEXT
+);
+CREATE INDEX notification_due ON notification (delivered_at, next_at);

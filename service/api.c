@@ -267,6 +267,15 @@ static void h_metrics(struct tg_request *rq)
 		   "# TYPE trustgate_worker_restarts_total counter\n");
 	metric_line(f, "trustgate_worker_restarts_total", NULL,
 		    (double)__atomic_load_n(&m->worker_restarts, __ATOMIC_RELAXED));
+	fprintf(f, "# HELP trustgate_webhook_deliveries_total Notification delivery attempts, by outcome.\n"
+		   "# TYPE trustgate_webhook_deliveries_total counter\n");
+	metric_line(f, "trustgate_webhook_deliveries_total", "outcome=\"delivered\"",
+		    (double)__atomic_load_n(&m->webhook_delivered, __ATOMIC_RELAXED));
+	metric_line(f, "trustgate_webhook_deliveries_total", "outcome=\"failed\"",
+		    (double)__atomic_load_n(&m->webhook_failed, __ATOMIC_RELAXED));
+	fprintf(f, "# HELP trustgate_webhook_queue Notifications queued and not yet delivered.\n"
+		   "# TYPE trustgate_webhook_queue gauge\n");
+	metric_line(f, "trustgate_webhook_queue", NULL, (double)__atomic_load_n(&m->webhook_queue, __ATOMIC_RELAXED));
 	fprintf(f, "# HELP trustgate_received_bytes_total Request body bytes received.\n"
 		   "# TYPE trustgate_received_bytes_total counter\n");
 	metric_line(f, "trustgate_received_bytes_total", NULL, (double)__atomic_load_n(&m->bytes_in, __ATOMIC_RELAXED));

@@ -66,6 +66,8 @@ struct tg_metrics {
 	int64_t in_flight, connections;
 	uint64_t worker_restarts, bytes_in;
 	uint64_t slow_clients;                   /* connections cut for not finishing a request in time */
+	uint64_t webhook_delivered, webhook_failed;   /* notification deliveries (attempts) */
+	int64_t webhook_queue;                   /* notifications not yet delivered */
 };
 extern const double tg_lat_bounds[TG_LAT_BUCKETS];
 

@@ -38,12 +38,14 @@
 
 #include "service.h"
 #include "api.h"
+#include "notifier.h"
+#include "../verifier/appliance.h"
 #include "../common/crypto.h"
 #include "../common/text.h"
 #include "../common/file.h"
 
 struct serve_config {
-	const char *listen, *ca_dir, *spool, *log_path;
+	const char *listen, *ca_dir, *spool, *log_path, *webhook, *webhook_ca;
 	unsigned workers, conn_limit, per_ip, idle_timeout, header_timeout, request_timeout, grace;
 	uint64_t max_upload;
 	struct tg_api_config api;
@@ -729,6 +731,22 @@ static bool reaped(struct generation *g, pid_t pid, unsigned *slot)
 	return false;
 }
 
+static pid_t spawn_notifier(const struct serve_config *cfg, int lfd, struct tg_metrics *m)
+{
+	struct tg_notifier_config nc = { .db_path = cfg->api.db_path, .url = cfg->webhook, .ca = cfg->webhook_ca, .m = m };
+	pid_t pid;
+
+	if (!cfg->webhook)
+		return 0;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		close(lfd);
+		_exit(tg_notifier_main(&nc));
+	}
+	return pid;
+}
+
 static int supervise(const struct serve_config *cfg, int lfd, struct tg_metrics *m)
 {
 	struct tg_trust trust = { 0 }, old_trust = { 0 };
@@ -756,7 +774,9 @@ static int supervise(const struct serve_config *cfg, int lfd, struct tg_metrics 
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	for (unsigned i = 0; i < cur.n; i++)
 		cur.pids[i] = spawn(cfg, lfd, &trust, m);
-	say("serving on %s with %u workers (records %s, CA %s)", cfg->listen, cur.n, cfg->api.db_path, cfg->ca_dir);
+	pid_t notifier = spawn_notifier(cfg, lfd, m);
+	say("serving on %s with %u workers (records %s, CA %s)%s%s", cfg->listen, cur.n, cfg->api.db_path, cfg->ca_dir,
+	    cfg->webhook ? "; notifications to " : "", cfg->webhook ? cfg->webhook : "");
 	/* The line tests and scripts wait for. */
 	printf("trustgate serve: listening on %s\n", cfg->listen);
 	fflush(stdout);
@@ -772,6 +792,8 @@ static int supervise(const struct serve_config *cfg, int lfd, struct tg_metrics 
 				clock_gettime(CLOCK_MONOTONIC, &stop_t0);
 				signal_all(&cur, SIGTERM);
 				signal_all(&old, SIGTERM);
+				if (notifier > 0)
+					kill(notifier, SIGTERM);
 			}
 		} else if (sig == SIGHUP && !stopping) {
 			struct tg_trust fresh;
@@ -802,6 +824,15 @@ static int supervise(const struct serve_config *cfg, int lfd, struct tg_metrics 
 		pid_t pid;
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 			unsigned slot;
+			if (pid == notifier) {
+				notifier = 0;
+				if (!stopping) {
+					say("notifier %d ended; starting another", (int)pid);
+					sleep(1);
+					notifier = spawn_notifier(cfg, lfd, m);
+				}
+				continue;
+			}
 			if (reaped(&old, pid, &slot))
 				continue;
 			if (!reaped(&cur, pid, &slot) || stopping)
@@ -817,12 +848,14 @@ static int supervise(const struct serve_config *cfg, int lfd, struct tg_metrics 
 			}
 			cur.pids[slot] = spawn(cfg, lfd, &trust, m);
 		}
-		if (stopping && !alive(&cur) && !alive(&old))
+		if (stopping && !alive(&cur) && !alive(&old) && notifier <= 0)
 			break;
 		if (stopping && since(&stop_t0) > cfg->grace + 5) {
 			say("workers did not stop in time; killing them");
 			signal_all(&cur, SIGKILL);
 			signal_all(&old, SIGKILL);
+			if (notifier > 0)
+				kill(notifier, SIGKILL);
 		}
 	}
 	say("stopped");
@@ -897,7 +930,7 @@ int tg_cmd_serve(struct tg_ctx *ctx, int argc, char **argv)
 	_cleanup_free_ char *conf_buf = NULL;
 	const char *config = NULL, *listen_s = NULL, *ca = NULL, *workers = NULL, *max_upload = NULL, *conns = NULL,
 		   *per_ip = NULL, *idle = NULL, *header = NULL, *request = NULL, *spool = NULL, *nonce_ttl = NULL,
-		   *grace = NULL, *integrity = NULL;
+		   *grace = NULL, *integrity = NULL, *webhook = NULL, *webhook_ca = NULL;
 	const struct tg_opt opts[] = {
 		{ "config", true, &config, NULL },       { "listen", true, &listen_s, NULL },
 		{ "ca", true, &ca, NULL },               { "workers", true, &workers, NULL },
@@ -906,6 +939,7 @@ int tg_cmd_serve(struct tg_ctx *ctx, int argc, char **argv)
 		{ "header-timeout", true, &header, NULL }, { "request-timeout", true, &request, NULL },
 		{ "spool", true, &spool, NULL },         { "nonce-ttl", true, &nonce_ttl, NULL },
 		{ "grace", true, &grace, NULL },         { "integrity-interval", true, &integrity, NULL },
+		{ "webhook", true, &webhook, NULL },     { "webhook-ca", true, &webhook_ca, NULL },
 		{ NULL, false, NULL, NULL },
 	};
 	struct conf_entry conf[] = {
@@ -913,6 +947,7 @@ int tg_cmd_serve(struct tg_ctx *ctx, int argc, char **argv)
 		{ "max-connections", &conns }, { "max-per-ip", &per_ip }, { "idle-timeout", &idle },
 		{ "header-timeout", &header }, { "request-timeout", &request }, { "spool", &spool },
 		{ "nonce-ttl", &nonce_ttl }, { "grace", &grace }, { "integrity-interval", &integrity },
+		{ "webhook", &webhook }, { "webhook-ca", &webhook_ca },
 	};
 	struct serve_config cfg = { 0 };
 	struct tg_diag d = { { 0 } };
@@ -967,6 +1002,14 @@ int tg_cmd_serve(struct tg_ctx *ctx, int argc, char **argv)
 	if (stat(spool, &st) < 0 || !S_ISDIR(st.st_mode))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_IO, "--spool %s: not a directory", spool), &d);
 	cfg.spool = spool;
+	if (webhook && strncmp(webhook, "https://", 8) != 0)
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--webhook '%s': an https:// URL", webhook), &d);
+	if (webhook_ca && !webhook)
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--webhook-ca goes with --webhook"), &d);
+	if (webhook_ca && access(webhook_ca, R_OK) != 0)
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_IO, "--webhook-ca %s: cannot read it", webhook_ca), &d);
+	cfg.webhook = webhook;
+	cfg.webhook_ca = webhook_ca;
 	cfg.api.db_path = ctx->db_path;
 	cfg.api.ca_dir = cfg.ca_dir;
 	cfg.api.spool = spool;
@@ -986,6 +1029,15 @@ int tg_cmd_serve(struct tg_ctx *ctx, int argc, char **argv)
 			r = tg_service_ca_pinned(db, cfg.ca_dir, &d);
 		if (r == TG_OK && (r = tg_trust_load(cfg.ca_dir, &t, &d)) == TG_OK)
 			tg_trust_release(&t);
+		/* Notifications are signed by the appliance key. */
+		if (r == TG_OK && webhook) {
+			struct tg_privkey *k = NULL;
+			r = tg_appliance_key_load(db, &k, &d);
+			if (r == TG_E_NOTFOUND)
+				r = tg_fail(&d, TG_E_NOTFOUND, "--webhook: notifications are signed by the appliance key, and "
+								 "these records have none (trustgate appliance-key init)");
+			tg_privkey_free(k);
+		}
 		if (r != TG_OK)
 			return tg_cli_fail(ctx, r, &d);
 	}

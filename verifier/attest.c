@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "attest.h"
+#include "notify.h"
 #include "evidence.h"
 #include "../measure/decisions.h"
 #include "../common/encoding.h"
@@ -706,6 +707,15 @@ enum tg_err tg_attest_record(struct tg_ctx *ctx, struct tg_db *db, const char *h
 			    json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), d);
 	if (r == TG_OK)
 		r = tg_evidence_link(db, id, row.audit_seq, report, d);
+	if (r == TG_OK && !approved) {
+		/* Somebody must hear of it without reading the log. */
+		struct json_object *n = json_object_new_object();
+		json_object_object_add(n, "verdict_id", json_object_new_int64(id));
+		tg_json_str(n, "result", row.result);
+		json_object_object_add(n, "reasons", json_object_get(reason_codes));
+		r = tg_notify_enqueue(db, "host.untrusted", host, NULL, n, d);
+		json_object_put(n);
+	}
 	return r;
 }
 

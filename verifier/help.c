@@ -286,7 +286,11 @@ static const struct tg_help entries[] = {
 	    { "--nonce-ttl S", "lifetime of an attestation nonce (default 300)" },
 	    { "--grace S", "how long SIGTERM waits for requests in hand (default 30)" },
 	    { "--integrity-interval S", "attestations of one model share its checked references for at most S "
-					"seconds while no record changes (default 1; 0: checked per request, as the CLI)" } },
+					"seconds while no record changes (default 1; 0: checked per request, as the CLI)" },
+	    { "--webhook URL", "deliver notifications (host UNTRUSTED, verdict re-decided REJECTED, review expiring "
+			       "within 30 days) to this https:// URL, as DSSE envelopes signed by the appliance key, retried "
+			       "with back-off; each also a syslog line" },
+	    { "--webhook-ca FILE", "the CA of the webhook's certificate (default: the system's)" } },
 	  "trustgate --db /var/lib/trustgate/records.db serve --listen 0.0.0.0:8443 --ca /var/lib/trustgate/ca" },
 	{ "agent", "--server URL --host NAME --cert PEM --key PEM --ca PEM [--interval S] [--once] [--tcti CONF] "
 		   "[--ak-alg rsa|ecc] [--eventlog PATH] [--max-backoff S]",

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include "reevaluate.h"
+#include "notify.h"
 #include "attest.h"
 #include "evidence.h"
 #include "policy.h"
@@ -261,6 +262,17 @@ static enum tg_err record_changed(struct tg_ctx *ctx, struct tg_db *db, int64_t 
 		r = tg_audit_append(db, ctx->actor, "reevaluate", v->sha256, tg_evidence_text(detail), d);
 	if (r == TG_OK)
 		r = tg_evidence_link(db, id, row.audit_seq, report, d);
+	if (r == TG_OK && !v->approved) {
+		struct json_object *n = json_object_new_object();
+		json_object_object_add(n, "verdict_id", json_object_new_int64(id));
+		json_object_object_add(n, "reevaluates", json_object_new_int64(old_id));
+		tg_json_str(n, "result", row.result);
+		tg_json_str(n, "kind", v->kind);
+		json_object_object_add(n, "reasons", json_object_get(tg_jget(detail, "reasons")));
+		r = tg_notify_enqueue(db, attestation ? "host.untrusted" : "verdict.rejected",
+				      v->path ? v->path : v->sha256, NULL, n, d);
+		json_object_put(n);
+	}
 	if (r == TG_OK)
 		json_object_array_add(changed, json_object_get(report));
 	return r;

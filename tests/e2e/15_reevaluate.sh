@@ -39,8 +39,11 @@ printf '%s' "$LAST_OUT" | jq -e '.considered == 3 and .changed == 3 and .unchang
 	and ([.verdicts[].reasons[].code] | unique) == ["KEY_REVOKED"]' >/dev/null && ok "dry run: three, KEY_REVOKED" || bad "dry run: $LAST_OUT"
 [ "$(sqlite3 "$TRUSTGATE_DB" "select count(*) from verdict")" = "$nverd" ] && ok "a dry run records nothing" || bad "a dry run records nothing"
 
+nnote=$(sqlite3 "$TRUSTGATE_DB" "select count(*) from notification where event='verdict.rejected'")
 expect 1 "reevaluate: three verdicts turn negative (exit 1: the early warning)" -- tg --json reevaluate
 doc=$LAST_OUT
+[ "$nnote" = 0 ] && [ "$(sqlite3 "$TRUSTGATE_DB" "select count(*) from notification where event='verdict.rejected' and delivered_at is null")" = 3 ] \
+	&& ok "three verdict.rejected notifications queued with them (none by the dry run)" || bad "notifications: $nnote -> $(sqlite3 "$TRUSTGATE_DB" "select count(*) from notification")"
 printf '%s' "$doc" | jq -e --argjson a "${vid[p1]}" --argjson b "${vid[p2]}" --argjson c "${vid[p3]}" \
 	'[.verdicts[].reevaluates] == [$a, $b, $c] and all(.verdicts[]; .verdict == "rejected" and .reasons[0].code == "KEY_REVOKED")' >/dev/null \
 	&& ok "re-decided: exactly those three, rejected for KEY_REVOKED" || bad "reevaluate: $(printf '%s' "$doc" | jq -c '[.verdicts[] | {reevaluates, verdict, r: [.reasons[].code]}]')"

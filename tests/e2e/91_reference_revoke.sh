@@ -48,6 +48,8 @@ printf '%s' "$LAST_OUT" | jq -e --argjson t "$trusted_id" '.changed == 1 and .ve
 	and .verdicts[0].verdict == "untrusted" and .verdicts[0].kind == "attestation" and .verdicts[0].host == "h1"
 	and ([.verdicts[0].reasons[].code] | index("MEASUREMENT_REVOKED") != null)' >/dev/null \
 	&& ok "attestation $trusted_id re-decided: untrusted, MEASUREMENT_REVOKED, superseding it" || bad "reevaluate attestation: $LAST_OUT"
+sqlite3 "$TRUSTGATE_DB" "select payload from notification where event='host.untrusted' and subject='h1'" | tail -1 | jq -e '.reevaluates and .result == "untrusted"' >/dev/null \
+	&& ok "a host.untrusted notification queued for the re-decided attestation" || bad "reevaluate notification"
 rid=$(printf '%s' "$LAST_OUT" | jq -r '.verdicts[0].id')
 [ "$(sqlite3 "$TRUSTGATE_DB" "select command || ' ' || result || ' ' || supersedes from verdict where id = $rid")" = "reevaluate untrusted $trusted_id" ] \
 	&& ok "recorded as a verdict superseding the attestation" || bad "superseding row"

@@ -13,7 +13,8 @@ SVC=$(dirname "$TG_BIN")/trustgate-service
 command -v swtpm >/dev/null && command -v tpm2_quote >/dev/null || { skip "swtpm/tpm2-tools not installed"; exit 0; }
 start_swtpm || { bad "swtpm starts"; exit 0; }
 SERVE_PID=
-stop_serve() { [ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null; SERVE_PID=; }
+HOOK_PID=
+stop_serve() { [ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null; SERVE_PID=; [ -n "$HOOK_PID" ] && kill "$HOOK_PID" 2>/dev/null; HOOK_PID=; }
 trap 'stop_serve; stop_swtpm; rm -f /etc/chromium/policies/managed/trustgate-e2e-$$.json; [ -n "${TG_KEEP:-}" ] || rm -rf "$WORK"' EXIT
 export TRUSTGATE_CA=$WORK/ca
 
@@ -65,8 +66,17 @@ tg --json user list | jq -e '[.[] | select(.name == "h1")][0] | .role == "host" 
 # ---------------------------------------------------------------- serve
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 URL=https://127.0.0.1:$PORT
+# A webhook receiver (the service's own certificate will do: it names
+# localhost) that fails the first delivery.
+HPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir hooks
+python3 "$ROOT/tests/e2e/hook.py" "$HPORT" ca/server.pem ca/server.key hooks 1 &
+HOOK_PID=$!
+bad_input "serve --webhook without an appliance key refused" "appliance key" -- tg serve --listen 127.0.0.1:1 --webhook "https://localhost:$HPORT/hook"
+bad_input "serve --webhook over plain http refused" "https://" -- tg serve --listen 127.0.0.1:1 --webhook "http://localhost:$HPORT/hook"
+tg appliance-key init >/dev/null && tg appliance-key show > appliance.pub
 "$TG_BIN" --tier 2 serve --listen 127.0.0.1:$PORT --header-timeout 3 --idle-timeout 5 --max-upload-mb 2 --workers 2 \
-	>serve.out 2>serve.log &
+	--webhook "https://localhost:$HPORT/hook" --webhook-ca ca/ca.pem >serve.out 2>serve.log &
 SERVE_PID=$!
 for _ in $(seq 100); do grep -q listening serve.out 2>/dev/null && break; sleep 0.1; done
 grep -q "listening on 127.0.0.1:$PORT" serve.out && ok "serve starts and says where it listens" || { bad "serve starts"; cat serve.log | head -5; exit 0; }
@@ -203,6 +213,30 @@ st=$(c h1 -F "quote=@q2.msg" -F "sig=@q2.sig" -F "log=@wrong.log" -F "nonce=$N1"
 [ "$st" = 200 ] && jq -e '.verdict == "untrusted"' body >/dev/null && ok "forged twin: a log that is not what was measured: UNTRUSTED" || bad "wrong log: $st $(cat body)"
 sqlite3 "$TRUSTGATE_DB" "select actor from audit where action='attest' order by seq desc limit 1" | grep -qx "CN=h1,OU=host,O=trustgate" \
 	&& ok "audit actor of a host's attestation is its certificate subject" || bad "attest actor"
+# Notifications: the UNTRUSTED attestation above was queued with its verdict;
+# the receiver refused the first delivery, the retry (5 s later) arrives.
+for _ in $(seq 100); do [ -n "$(sqlite3 "$TRUSTGATE_DB" "select delivered_at from notification where event='host.untrusted' and subject='h1' order by id limit 1")" ] && break; sleep 0.2; done
+row=$(sqlite3 "$TRUSTGATE_DB" "select attempts, delivered_at is not null from notification where event='host.untrusted' and subject='h1' order by id limit 1")
+[ "$row" = "2|1" ] && ok "host UNTRUSTED: notification queued in the records, refused once, delivered on the retry" || bad "notification row: $row"
+last=$(ls hooks/hook-*.json 2>/dev/null | sort -t- -k2 -n | tail -1)
+if [ -n "$last" ] && [ "$(cat "${last%.json}.event")" = host.untrusted ]; then
+	jq -r .payload "$last" | base64 -d > hook.payload
+	t=$(jq -r .payloadType "$last")
+	printf 'DSSEv1 %d %s %d ' ${#t} "$t" "$(stat -c %s hook.payload)" > hook.pae && cat hook.payload >> hook.pae
+	jq -r '.signatures[0].sig' "$last" | base64 -d > hook.sig
+	openssl pkeyutl -verify -pubin -inkey appliance.pub -rawin -in hook.pae -sigfile hook.sig >/dev/null 2>&1 \
+		&& jq -e '.event == "host.untrusted" and .subject == "h1" and .result == "untrusted" and (.reasons | length) > 0' hook.payload >/dev/null \
+		&& ok "the webhook body is a DSSE envelope the appliance key signed (openssl), naming host, result and reasons" \
+		|| bad "webhook body: $(head -c 300 hook.payload)"
+	printf '%s' "$(jq -r .payload "$last" | base64 -d)" | jq -e . >/dev/null || bad "payload JSON"
+	jq -r .payload "$last" | base64 -d | jq -c '.subject = "h2"' > forged.payload
+	t2=$(printf 'DSSEv1 %d %s %d ' ${#t} "$t" "$(stat -c %s forged.payload)"); { printf '%s' "$t2"; cat forged.payload; } > forged.pae
+	openssl pkeyutl -verify -pubin -inkey appliance.pub -rawin -in forged.pae -sigfile hook.sig >/dev/null 2>&1 \
+		&& bad "a forged notification verifies" || ok "forged twin: the same signature over an edited payload does not verify"
+else
+	bad "webhook: nothing delivered ($(ls hooks))"
+fi
+
 # Attestations are recorded in groups: the same one submitted twice at
 # once (on two connections) is recorded once; the other is a 409.
 st=$(c h1 -X POST "$URL/v1/hosts/h1/nonce"); N2=$(jq -r .nonce body); quote "$N2" q3
@@ -283,6 +317,8 @@ st=$(c rita "$URL/v1/whoami"); [ "$st" = 200 ] && ok "others still served after 
 st=$(c rita "$URL/metrics")
 grep -q '^trustgate_verdicts_total{result="approved"} [1-9]' body && grep -q '^trustgate_request_duration_seconds_bucket{le="+Inf"}' body \
 	&& grep -q '^trustgate_requests_in_flight' body && ok "/metrics: verdicts, latency histogram, queue depth" || bad "metrics: $(head -5 body)"
+grep -q '^trustgate_webhook_deliveries_total{outcome="delivered"} [1-9]' body && grep -q '^trustgate_webhook_deliveries_total{outcome="failed"} [1-9]' body \
+	&& grep -q '^trustgate_webhook_queue ' body && ok "/metrics: webhook deliveries and queue" || bad "webhook metrics: $(grep webhook body)"
 grep -q '"path":"/v1/check"' serve.log && ! grep -v '^{' serve.log | grep -q . && jq -e . serve.log >/dev/null 2>&1 \
 	&& ok "one JSON line per request on stderr" || bad "request log: $(grep -v '^{' serve.log | head -2)"
 kill -0 "$SERVE_PID" 2>/dev/null && st=$(c rita "$URL/healthz") && [ "$st" = 200 ] && ok "the server is still up after all the bad input" || bad "server died"
