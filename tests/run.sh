@@ -32,7 +32,7 @@ for t in tests/peer/*.sh; do
 	[ -f "$t" ] && run "peer/$(basename "$t")" bash "$t"
 done
 # Real data (the apt cache, EFI binaries): skipped where absent.
-for t in tests/real/debs.sh tests/real/efi.sh; do
+for t in tests/real/debs.sh tests/real/efi.sh tests/real/serve.sh; do
 	run "real/$(basename "$t")" bash "$t"
 done
 

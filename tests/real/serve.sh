@@ -1,0 +1,81 @@
+#!/bin/bash
+# Real packages through the service: a sample of the apt cache (every Nth
+# .deb, at most $TG_REAL_SERVE_N, default 24), each signed by an approved
+# supplier key, uploaded to a live `trustgate serve` and checked by the CLI;
+# the two verdicts must agree (result, kind, reasons, digest, components), a
+# copy with one byte flipped must be REJECTED by both, and the service must
+# not report a sanitizer error.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+TG_BIN=${TG_BIN:-$ROOT/build/trustgate}
+DEBS=${TG_REAL_DEBS:-/var/cache/apt/archives}
+N=${TG_REAL_SERVE_N:-24}
+mapfile -t all < <(ls "$DEBS"/*.deb 2>/dev/null | sort)
+if [ ${#all[@]} -eq 0 ]; then
+	echo "skip - real/serve: no .deb files in $DEBS"
+	exit 0
+fi
+command -v curl >/dev/null || { echo "skip - real/serve: curl not installed"; exit 0; }
+step=$(( ${#all[@]} / N )); [ "$step" -ge 1 ] || step=1
+list=()
+for ((i = 0; i < ${#all[@]} && ${#list[@]} < N; i += step)); do list+=("${all[i]}"); done
+W=$(mktemp -d /tmp/tg-real-serve.XXXXXX)
+SERVE=
+cleanup() { [ -n "$SERVE" ] && kill "$SERVE" 2>/dev/null && wait "$SERVE" 2>/dev/null; rm -rf "$W"; }
+trap cleanup EXIT
+cd "$W"
+export TRUSTGATE_DB=$W/tg.db TRUSTGATE_CA=$W/ca TRUSTGATE_ACTOR=real-data
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out key.pem 2>/dev/null
+openssl pkey -in key.pem -pubout -out key.pub
+"$TG_BIN" db init >/dev/null
+"$TG_BIN" supplier add debian --max-tier 3 --review DEB-REVIEW-1 --review-expires 2099-12-31 --reason "real data" >/dev/null
+"$TG_BIN" key add debian key.pub --purpose package --reason "real data" >/dev/null
+for d in "${list[@]}"; do dpkg-deb -f "$d" Package; done | sort -u | while read -r n; do
+	"$TG_BIN" product add debian "$n" --kind package --reason "real data" >/dev/null
+done
+"$TG_BIN" ca init >/dev/null && mkdir certs && "$TG_BIN" user add buyer --role procurement --out certs >/dev/null \
+	|| { echo "not ok - real/serve: set-up"; exit 0; }
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$TG_BIN" serve --listen "127.0.0.1:$PORT" --max-upload-mb 1024 --spool "$W" >serve.out 2>serve.log &
+SERVE=$!
+for _ in $(seq 300); do grep -q listening serve.out 2>/dev/null && break; sleep 0.1; done
+grep -q listening serve.out || { echo "not ok - real/serve: serve did not start: $(head -2 serve.log)"; exit 0; }
+
+shape='[.verdict, .kind, [.reasons[].code], .subject.sha256, .subject.size, (.components // [] | length)]'
+same=0 differ=0 forged=0
+for d in "${list[@]}"; do
+	name=$(dpkg-deb -f "$d" Package) version=$(dpkg-deb -f "$d" Version)
+	openssl dgst -sha256 -sign key.pem -out p.sig "$d"
+	timeout 300 curl -s -o served.json --cacert ca/ca.pem --cert certs/buyer.pem --key certs/buyer.key \
+		-F "file=@$d" -F "sig=@p.sig" -F "product=$name" -F "version=$version" "https://127.0.0.1:$PORT/v1/check"
+	"$TG_BIN" --json check "$d" --sig p.sig --product "$name" --version "$version" >cli.json 2>/dev/null
+	a=$(jq -c "$shape" served.json 2>/dev/null) b=$(jq -c "$shape" cli.json 2>/dev/null)
+	if [ -n "$a" ] && [ "$a" = "$b" ]; then
+		same=$((same + 1))
+	else
+		differ=$((differ + 1))
+		echo "not ok - real/serve: ${d##*/}: service ${a:-$(head -c 200 served.json)} vs CLI ${b:-none}"
+	fi
+	# The forged twin: one byte in the middle of the package flipped.
+	cp "$d" f.deb
+	off=$(( $(stat -c %s f.deb) / 2 ))
+	printf "%02x" $(( 0x$(xxd -s "$off" -l 1 -p f.deb) ^ 0x01 )) | xxd -r -p | dd of=f.deb bs=1 seek="$off" conv=notrunc 2>/dev/null
+	timeout 300 curl -s -o fs.json --cacert ca/ca.pem --cert certs/buyer.pem --key certs/buyer.key \
+		-F "file=@f.deb;filename=${d##*/}" -F "sig=@p.sig" -F "product=$name" -F "version=$version" \
+		"https://127.0.0.1:$PORT/v1/check"
+	if jq -e '.verdict == "rejected"' fs.json >/dev/null 2>&1 &&
+	   ! "$TG_BIN" check f.deb --sig p.sig --product "$name" --version "$version" >/dev/null 2>&1; then
+		forged=$((forged + 1))
+	else
+		echo "not ok - real/serve: ${d##*/} with one byte flipped was not rejected by both: $(head -c 200 fs.json)"
+	fi
+done
+approved=$(sqlite3 "$TRUSTGATE_DB" "select count(*) from verdict where actor like 'CN=buyer,%' and result = 'approved'")
+[ "$differ" = 0 ] && echo "ok - real/serve: ${#list[@]} real packages uploaded: every served verdict equals the CLI's ($approved approved)"
+[ "$forged" = "${#list[@]}" ] && echo "ok - real/serve: each with one byte flipped: REJECTED by the service and the CLI"
+if grep -q "ERROR: AddressSanitizer\|runtime error:" serve.log; then
+	echo "not ok - real/serve: sanitizer report in the service"
+	grep -A20 "ERROR: AddressSanitizer\|runtime error:" serve.log | head -30 | sed 's/^/#   /'
+else
+	echo "ok - real/serve: no sanitizer report from the service"
+fi
