@@ -12,6 +12,7 @@
 #include <tss2/tss2_tpm2_types.h>
 
 #include "api.h"
+#include "mutate.h"
 #include "../common/encoding.h"
 #include "../common/text.h"
 #include "../common/crypto.h"
@@ -100,6 +101,17 @@ static void reply_json(struct tg_request *rq, unsigned status, struct json_objec
 	rq->content_type = "application/json";
 }
 
+void tg_api_scrub(struct tg_request *rq, char *msg)
+{
+	/* Paths of this appliance's spool are its business, not the caller's:
+	 * "SPOOL/key" is said as "key" (the field's name). */
+	if (rq->spool_dir) {
+		size_t n = strlen(rq->spool_dir);
+		for (char *p; (p = strstr(msg, rq->spool_dir));)
+			memmove(p, p + n + (p[n] == '/'), strlen(p + n + (p[n] == '/')) + 1);
+	}
+}
+
 /* An error of the core as an HTTP status: the caller's input (4xx) or the
  * appliance (5xx).  Nothing was recorded either way. */
 static void reply_err(struct tg_request *rq, enum tg_err e, const struct tg_diag *d)
@@ -132,12 +144,7 @@ static void reply_err(struct tg_request *rq, enum tg_err e, const struct tg_diag
 	}
 	char msg[sizeof(d->msg)];
 	snprintf(msg, sizeof(msg), "%s", d->msg[0] ? d->msg : tg_strerror(e));
-	/* Paths of this appliance's spool are its business, not the caller's. */
-	if (rq->spool_dir) {
-		size_t n = strlen(rq->spool_dir);
-		for (char *p; (p = strstr(msg, rq->spool_dir));)
-			memmove(p, p + n + (p[n] == '/'), strlen(p + n + (p[n] == '/')) + 1);
-	}
+	tg_api_scrub(rq, msg);
 	tg_api_error(rq, st, "%s", msg);
 }
 
@@ -635,6 +642,35 @@ static const struct tg_field_spec attest_fields[] = {
 	{ NULL, 0, false, false },
 };
 
+#define TEXT(n) { n, TG_MAX_NAME * 4, false, false }
+static const struct tg_field_spec supplier_fields[] = {
+	TEXT("name"), TEXT("country"), TEXT("max_tier"), TEXT("cii"), TEXT("no_cii"), TEXT("review"),
+	TEXT("review_expires"), TEXT("status"), { "reason", TG_MAX_REASON, false, false }, { NULL, 0, false, false },
+};
+static const struct tg_field_spec key_fields[] = {
+	TEXT("supplier"), { "key", TG_MAX_KEY_FILE, true, false }, TEXT("purpose"), TEXT("hash"), TEXT("name"),
+	TEXT("not_before"), TEXT("not_after"), { "reason", TG_MAX_REASON, false, false }, { NULL, 0, false, false },
+};
+static const struct tg_field_spec reason_fields[] = {
+	{ "reason", TG_MAX_REASON, false, false }, { NULL, 0, false, false },
+};
+static const struct tg_field_spec product_fields[] = {
+	TEXT("supplier"), TEXT("name"), TEXT("kind"), TEXT("max_tier"), TEXT("min_version"), TEXT("guid"), TEXT("allow"),
+	{ "reason", TG_MAX_REASON, false, false }, { NULL, 0, false, false },
+};
+static const struct tg_field_spec release_fields[] = {
+	TEXT("supplier"), TEXT("product"), TEXT("version"), { "file", 0, true, false }, TEXT("digest"),
+	{ "reason", TG_MAX_REASON, false, false }, { NULL, 0, false, false },
+};
+static const struct tg_field_spec reference_fields[] = {
+	{ "eventlog", TG_MAX_EVENTLOG, true, false }, TEXT("model"), { "reason", TG_MAX_REASON, false, false },
+	{ NULL, 0, false, false },
+};
+static const struct tg_field_spec enroll_fields[] = {
+	TEXT("name"), { "ak", TG_MAX_KEY_FILE, true, false }, { "ek", TG_MAX_KEY_FILE, true, false }, TEXT("model"),
+	TEXT("secret"), TEXT("no_challenge"), { "reason", TG_MAX_REASON, false, false }, { NULL, 0, false, false },
+};
+
 static const struct tg_route routes[] = {
 	{ "GET", "/healthz", ROLE_ANY, BODY_NONE, NULL, h_healthz, "healthz" },
 	{ "GET", "/metrics", ROLE_ADMIN | ROLE_OPERATOR | ROLE_REVIEWER, BODY_NONE, NULL, h_metrics, "metrics" },
@@ -648,6 +684,16 @@ static const struct tg_route routes[] = {
 	{ "POST", "/v1/hosts/{}/nonce", ROLE_ADMIN | ROLE_OPERATOR | ROLE_HOST, BODY_NONE, NULL, h_nonce, "nonce" },
 	{ "POST", "/v1/hosts/{}/attestation", ROLE_ADMIN | ROLE_OPERATOR | ROLE_HOST, BODY_FORM, attest_fields,
 	  h_attest, "attestation" },
+	/* Changes to the records: who may make each is the role table. */
+	{ "POST", "/v1/suppliers", ROLE_ADMIN, BODY_FORM, supplier_fields, tg_mutate, "supplier_add" },
+	{ "POST", "/v1/suppliers/{}", ROLE_ADMIN, BODY_FORM, supplier_fields, tg_mutate, "supplier_set" },
+	{ "POST", "/v1/keys", ROLE_ADMIN, BODY_FORM, key_fields, tg_mutate, "key_add" },
+	{ "POST", "/v1/keys/{}/revoke", ROLE_ADMIN, BODY_FORM, reason_fields, tg_mutate, "key_revoke" },
+	{ "POST", "/v1/products", ROLE_ADMIN, BODY_FORM, product_fields, tg_mutate, "product_add" },
+	{ "POST", "/v1/releases", ROLE_ADMIN | ROLE_PROCUREMENT, BODY_FORM, release_fields, tg_mutate, "release_add" },
+	{ "POST", "/v1/references", ROLE_ADMIN | ROLE_OPERATOR, BODY_FORM, reference_fields, tg_mutate,
+	  "reference_import" },
+	{ "POST", "/v1/hosts", ROLE_ADMIN | ROLE_OPERATOR, BODY_FORM, enroll_fields, tg_mutate, "host_enroll" },
 	{ "GET", "/ui", ROLE_PEOPLE, BODY_NONE, NULL, tg_ui_home, "ui" },
 	{ "GET", "/ui/verdicts/{}", ROLE_PEOPLE, BODY_NONE, NULL, tg_ui_verdict, "ui_verdict" },
 };

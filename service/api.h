@@ -134,6 +134,8 @@ void tg_api_request_release(struct tg_request *rq);
 /* An error answer: {"error": MSG, "status": N}. */
 void tg_api_error(struct tg_request *rq, unsigned status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 struct tg_metrics *tg_api_metrics(struct tg_api *api);
+/* Take the request's spool directory out of a message for the caller. */
+void tg_api_scrub(struct tg_request *rq, char *msg);
 struct tg_db *tg_api_db(struct tg_api *api);
 const char *tg_api_db_path(struct tg_api *api);
 

@@ -127,6 +127,12 @@ matrix GET /v1/audit/verify admin,reviewer
 matrix POST /v1/hosts/h1/nonce admin,operator,host
 matrix POST /v1/hosts/h1/attestation admin,operator,host
 matrix GET /ui admin,procurement,operator,reviewer
+matrix POST /v1/suppliers admin
+matrix POST /v1/keys admin
+matrix POST /v1/products admin
+matrix POST /v1/releases admin,procurement
+matrix POST /v1/references admin,operator
+matrix POST /v1/hosts admin,operator
 matrix GET /ui/verdicts/1 admin,procurement,operator,reviewer
 st=$(c h1 -X POST "$URL/v1/hosts/h2/nonce"); [ "$st" = 403 ] && grep -q "speaks for host 'h1'" body && ok "a host certificate asking for another host's nonce: 403" || bad "other host nonce: $st $(cat body)"
 
@@ -267,6 +273,30 @@ st=$(c h1 -F "quote=@q4.msg" -F "sig=@q4.sig" -F "log=@golden.log" -F "nonce=$N3
 [ "$st" = 200 ] && jq -e '.verdict == "untrusted" and ([.reasons[].code] | index("MEASUREMENT_REVOKED")) != null' body >/dev/null \
 	&& ok "a measurement revoked a moment ago: the next served attestation is UNTRUSTED (MEASUREMENT_REVOKED)" || bad "revoked ref: $st $(jq -c '[.verdict, [.reasons[].code]]' body)"
 
+
+# ---------------------------------------------------------------- changes over the API
+st=$(c admin -F "name=华为技术有限公司" -F country=CN -F max_tier=4 -F cii=true -F review=SR-77 -F review_expires=2099-01-01 \
+	-F "reason=review passed" "$URL/v1/suppliers")
+[ "$st" = 201 ] && jq -e '.name == "华为技术有限公司" and .max_tier == 4 and .cii == true' body >/dev/null \
+	&& ok "admin adds a supplier over HTTPS (201, the record as supplier add --json prints it)" || bad "supplier add: $st $(cat body)"
+sqlite3 "$TRUSTGATE_DB" "select actor from audit where action='supplier.add' order by seq desc limit 1" | grep -qx "CN=admin,OU=admin,O=trustgate" \
+	&& ok "its audit row names the admin's certificate subject" || bad "supplier.add actor"
+st=$(c admin -F "name=华为技术有限公司" -F "reason=again" "$URL/v1/suppliers"); [ "$st" = 409 ] && one_error_line && ok "the same supplier again: 409" || bad "dup supplier: $st $(cat body)"
+before=$(db_state)
+st=$(c admin -F "name=--cii" -F "reason=x" "$URL/v1/suppliers"); [ "$st" = 400 ] && [ "$(db_state)" = "$before" ] && ok "a name posing as an option: 400, nothing written" || bad "option injection: $st $(cat body)"
+st=$(c admin -F "name=evil" "$URL/v1/suppliers"); [ "$st" = 400 ] && grep -q "reason" body && [ "$(db_state)" = "$before" ] && ok "no reason: 400, nothing written" || bad "no reason: $st $(cat body)"
+st=$(c admin -F "name=x" -F "cii=yes" -F "reason=r" "$URL/v1/suppliers"); [ "$st" = 400 ] && ok "a flag that is not true/false: 400" || bad "flag: $st"
+genkey hwkey p256
+st=$(c admin -F "supplier=华为技术有限公司" -F "key=@hwkey.pub" -F "hash=sha256" -F "reason=signing key" "$URL/v1/keys")
+[ "$st" = 201 ] && ok "admin adds a key (uploaded file) over HTTPS" || bad "key add: $st $(cat body)"
+st=$(c admin -F "supplier=华为技术有限公司" -F "key=not a key" -F "reason=r" "$URL/v1/keys")
+[ "$st" = 400 ] && one_error_line && grep -q '"key: not a PEM' body && ! grep -q "trustgate-upload" body \
+	&& ok "a key that is not one: 400, the spool's path not shown" || bad "key text: $st $(cat body)"
+st=$(c admin -F "reason=compromised" "$URL/v1/keys/$(fpr hwkey.pub)/revoke"); [ "$st" = 201 ] && ok "admin revokes the key over HTTPS" || bad "key revoke: $st $(cat body)"
+st=$(c 王芳 -F "supplier=acme" -F "product=fw" -F "version=1.0" -F "digest=sha256:$(sha256sum fw.bin | cut -c1-64)" -F "reason=r" "$URL/v1/releases")
+[ "$st" = 404 ] || [ "$st" = 400 ] && one_error_line && ok "a release of a product that does not exist: $st" || bad "release of unknown product: $st $(cat body)"
+st=$(c oscar -F "name=h9" -F "ak=@ak.tpm2b" -F "model=edge-1" -F "no_challenge=true" -F "reason=rack 9" "$URL/v1/hosts")
+[ "$st" = 201 ] && tg --json host list | jq -e 'any(.[]; .name == "h9")' >/dev/null && ok "operator enrols a host over HTTPS" || bad "host enroll: $st $(cat body)"
 
 # ---------------------------------------------------------------- the web view
 tg supplier add 'Acme <b>&co' --country CN --max-tier 4 --review SR-9 --review-expires "$(date -u -d '+10 days' +%F)" --reason r >/dev/null
