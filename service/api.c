@@ -20,6 +20,9 @@
 #include "../verifier/attest.h"
 #include "../verifier/check.h"
 #include "../verifier/evidence.h"
+#include "../measure/tpm.h"
+#include "../measure/decisions.h"
+#include "../common/file.h"
 
 struct tg_api {
 	struct tg_api_config cfg;
@@ -623,6 +626,79 @@ static void h_check(struct tg_request *rq)
 	rq->verdict = approved ? 0 : 1;
 }
 
+/* GET /v1/appliance/attestation?nonce=HEX: the appliance's own quote of
+ * PCRs 0-7 and 15 over the caller's nonce, with its boot event log and its
+ * decision log (PCR 15 is extended with every verdict it records), so that
+ * a relying party verifies the appliance -- `trustgate quote verify` on the
+ * files, or any TPM verifier -- before trusting its verdicts. */
+static void b64_field(struct json_object *o, const char *key, const uint8_t *p, size_t n)
+{
+	char *b = tg_base64_encode(p, n);
+
+	tg_json_str(o, key, b);
+	free(b);
+}
+
+static void h_appliance_attestation(struct tg_request *rq)
+{
+	static const char *const boot_log = "/sys/kernel/security/tpm0/binary_bios_measurements";
+	_cleanup_json_ struct json_object *o = json_object_new_object();
+	_cleanup_free_ char *dlog = NULL;
+	_cleanup_free_ uint8_t *logb = NULL, *decb = NULL;
+	const char *nonce = rq->query(rq, "nonce");
+	struct tg_tpm *tpm = NULL;
+	struct tg_tpm_quote q = { 0 };
+	struct tg_diag d = { { 0 } };
+	uint8_t nb[64];
+	size_t nl = 0, logl = 0, decl = 0;
+	uint32_t mask = TG_ATTEST_DEFAULT_PCRS | 1u << TG_DECISION_PCR;
+	enum tg_err r;
+
+	if (!nonce || !tg_hex_decode(nonce, nb, sizeof(nb), &nl) || nl < 16) {
+		tg_api_error(rq, 400, "nonce: 16 to 64 bytes of hex, chosen by the relying party");
+		return;
+	}
+	if (!rq->api->cfg.tpm) {
+		tg_api_error(rq, 501, "this service was started without a TPM (serve --tpm TCTI)");
+		return;
+	}
+	r = tg_db_meta_get(rq->api->db, "decision_log", &dlog, &d);
+	if (r == TG_OK && dlog)
+		r = tg_file_read(dlog, TG_MAX_EVENTLOG, &decb, &decl, &d);
+	if (r == TG_OK && access(boot_log, R_OK) == 0)
+		r = tg_file_read_stream(boot_log, TG_MAX_EVENTLOG, &logb, &logl, &d);
+	if (r == TG_OK)
+		r = tg_tpm_open(rq->api->cfg.tpm, &tpm, &d);
+	if (r == TG_OK)
+		r = tg_tpm_quote(tpm, false, nb, nl, mask, &q, &d);
+	tg_tpm_close(tpm);
+	if (r != TG_OK) {
+		tg_tpm_quote_release(&q);
+		tg_api_error(rq, 503, "the appliance cannot quote now: %s", d.msg);
+		return;
+	}
+	char hex[65], idx[4];
+	struct json_object *bank = json_object_new_object(), *pcrs = json_object_new_object();
+	for (int i = 0; i < 24; i++)
+		if (mask & (1u << i)) {
+			tg_hex_encode(q.pcr[i], 32, hex);
+			snprintf(idx, sizeof(idx), "%d", i);
+			json_object_object_add(bank, idx, json_object_new_string(hex));
+		}
+	json_object_object_add(pcrs, "sha256", bank);
+	tg_json_str(o, "nonce", nonce);
+	b64_field(o, "attest", q.attest, q.attest_len);
+	b64_field(o, "sig", q.sig, q.sig_len);
+	b64_field(o, "ak_tpm2b", q.ak_public, q.ak_public_len);
+	json_object_object_add(o, "pcrs", pcrs);
+	if (logb)
+		b64_field(o, "eventlog", logb, logl);
+	if (decb)
+		b64_field(o, "decision_log", decb, decl);
+	tg_tpm_quote_release(&q);
+	reply_json(rq, 200, o);
+}
+
 /* ------------------------------------------------------------- routes */
 
 static const struct tg_field_spec check_fields[] = {
@@ -694,6 +770,7 @@ static const struct tg_route routes[] = {
 	{ "POST", "/v1/references", ROLE_ADMIN | ROLE_OPERATOR, BODY_FORM, reference_fields, tg_mutate,
 	  "reference_import" },
 	{ "POST", "/v1/hosts", ROLE_ADMIN | ROLE_OPERATOR, BODY_FORM, enroll_fields, tg_mutate, "host_enroll" },
+	{ "GET", "/v1/appliance/attestation", ROLE_ANY, BODY_NONE, NULL, h_appliance_attestation, "appliance" },
 	{ "GET", "/ui", ROLE_PEOPLE, BODY_NONE, NULL, tg_ui_home, "ui" },
 	{ "GET", "/ui/verdicts/{}", ROLE_PEOPLE, BODY_NONE, NULL, tg_ui_verdict, "ui_verdict" },
 };

@@ -47,6 +47,7 @@ struct tg_field {
 /* Settings every worker shares. */
 struct tg_api_config {
 	const char *db_path, *ca_dir, *spool;
+	const char *tpm;            /* the appliance's TPM (TCTI) for /v1/appliance/attestation, or NULL */
 	uint64_t max_upload;        /* bytes of a check upload */
 	unsigned nonce_ttl;         /* seconds */
 	unsigned integrity_interval; /* seconds a model's checked references serve (0: re-checked per request) */

@@ -930,7 +930,7 @@ int tg_cmd_serve(struct tg_ctx *ctx, int argc, char **argv)
 	_cleanup_free_ char *conf_buf = NULL;
 	const char *config = NULL, *listen_s = NULL, *ca = NULL, *workers = NULL, *max_upload = NULL, *conns = NULL,
 		   *per_ip = NULL, *idle = NULL, *header = NULL, *request = NULL, *spool = NULL, *nonce_ttl = NULL,
-		   *grace = NULL, *integrity = NULL, *webhook = NULL, *webhook_ca = NULL;
+		   *grace = NULL, *integrity = NULL, *webhook = NULL, *webhook_ca = NULL, *tpm = NULL;
 	const struct tg_opt opts[] = {
 		{ "config", true, &config, NULL },       { "listen", true, &listen_s, NULL },
 		{ "ca", true, &ca, NULL },               { "workers", true, &workers, NULL },
@@ -940,6 +940,7 @@ int tg_cmd_serve(struct tg_ctx *ctx, int argc, char **argv)
 		{ "spool", true, &spool, NULL },         { "nonce-ttl", true, &nonce_ttl, NULL },
 		{ "grace", true, &grace, NULL },         { "integrity-interval", true, &integrity, NULL },
 		{ "webhook", true, &webhook, NULL },     { "webhook-ca", true, &webhook_ca, NULL },
+		{ "tpm", true, &tpm, NULL },
 		{ NULL, false, NULL, NULL },
 	};
 	struct conf_entry conf[] = {
@@ -947,7 +948,7 @@ int tg_cmd_serve(struct tg_ctx *ctx, int argc, char **argv)
 		{ "max-connections", &conns }, { "max-per-ip", &per_ip }, { "idle-timeout", &idle },
 		{ "header-timeout", &header }, { "request-timeout", &request }, { "spool", &spool },
 		{ "nonce-ttl", &nonce_ttl }, { "grace", &grace }, { "integrity-interval", &integrity },
-		{ "webhook", &webhook }, { "webhook-ca", &webhook_ca },
+		{ "webhook", &webhook }, { "webhook-ca", &webhook_ca }, { "tpm", &tpm },
 	};
 	struct serve_config cfg = { 0 };
 	struct tg_diag d = { { 0 } };
@@ -1009,6 +1010,7 @@ int tg_cmd_serve(struct tg_ctx *ctx, int argc, char **argv)
 	if (webhook_ca && access(webhook_ca, R_OK) != 0)
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_IO, "--webhook-ca %s: cannot read it", webhook_ca), &d);
 	cfg.webhook = webhook;
+	cfg.api.tpm = tpm;
 	cfg.webhook_ca = webhook_ca;
 	cfg.api.db_path = ctx->db_path;
 	cfg.api.ca_dir = cfg.ca_dir;

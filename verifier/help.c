@@ -290,7 +290,9 @@ static const struct tg_help entries[] = {
 	    { "--webhook URL", "deliver notifications (host UNTRUSTED, verdict re-decided REJECTED, review expiring "
 			       "within 30 days) to this https:// URL, as DSSE envelopes signed by the appliance key, retried "
 			       "with back-off; each also a syslog line" },
-	    { "--webhook-ca FILE", "the CA of the webhook's certificate (default: the system's)" } },
+	    { "--webhook-ca FILE", "the CA of the webhook's certificate (default: the system's)" },
+	    { "--tpm TCTI", "the appliance's TPM: GET /v1/appliance/attestation?nonce=HEX answers its own quote of PCRs "
+			    "0-7 and 15 with the boot and decision logs" } },
 	  "trustgate --db /var/lib/trustgate/records.db serve --listen 0.0.0.0:8443 --ca /var/lib/trustgate/ca" },
 	{ "agent", "--server URL --host NAME --cert PEM --key PEM --ca PEM [--interval S] [--once] [--tcti CONF] "
 		   "[--ak-alg rsa|ecc] [--eventlog PATH] [--max-backoff S]",

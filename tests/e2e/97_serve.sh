@@ -76,7 +76,7 @@ bad_input "serve --webhook without an appliance key refused" "appliance key" -- 
 bad_input "serve --webhook over plain http refused" "https://" -- tg serve --listen 127.0.0.1:1 --webhook "http://localhost:$HPORT/hook"
 tg appliance-key init >/dev/null && tg appliance-key show > appliance.pub
 "$TG_BIN" --tier 2 serve --listen 127.0.0.1:$PORT --header-timeout 3 --idle-timeout 5 --max-upload-mb 2 --workers 2 \
-	--webhook "https://localhost:$HPORT/hook" --webhook-ca ca/ca.pem >serve.out 2>serve.log &
+	--webhook "https://localhost:$HPORT/hook" --webhook-ca ca/ca.pem --tpm "swtpm:path=$WORK/tpm.sock" >serve.out 2>serve.log &
 SERVE_PID=$!
 for _ in $(seq 100); do grep -q listening serve.out 2>/dev/null && break; sleep 0.1; done
 grep -q "listening on 127.0.0.1:$PORT" serve.out && ok "serve starts and says where it listens" || { bad "serve starts"; cat serve.log | head -5; exit 0; }
@@ -127,6 +127,7 @@ matrix GET /v1/audit/verify admin,reviewer
 matrix POST /v1/hosts/h1/nonce admin,operator,host
 matrix POST /v1/hosts/h1/attestation admin,operator,host
 matrix GET /ui admin,procurement,operator,reviewer
+matrix GET /v1/appliance/attestation admin,procurement,operator,reviewer,host
 matrix POST /v1/suppliers admin
 matrix POST /v1/keys admin
 matrix POST /v1/products admin
@@ -297,6 +298,19 @@ st=$(c 王芳 -F "supplier=acme" -F "product=fw" -F "version=1.0" -F "digest=sha
 [ "$st" = 404 ] || [ "$st" = 400 ] && one_error_line && ok "a release of a product that does not exist: $st" || bad "release of unknown product: $st $(cat body)"
 st=$(c oscar -F "name=h9" -F "ak=@ak.tpm2b" -F "model=edge-1" -F "no_challenge=true" -F "reason=rack 9" "$URL/v1/hosts")
 [ "$st" = 201 ] && tg --json host list | jq -e 'any(.[]; .name == "h9")' >/dev/null && ok "operator enrols a host over HTTPS" || bad "host enroll: $st $(cat body)"
+
+# ---------------------------------------------------------------- the appliance attests itself
+NR=$(openssl rand -hex 32)
+st=$(c rita "$URL/v1/appliance/attestation?nonce=$NR")
+if [ "$st" = 200 ]; then
+	jq -r .attest body | base64 -d > app.msg; jq -r .sig body | base64 -d > app.sig; jq -r .ak_tpm2b body | base64 -d > app.ak
+	jq .pcrs body > app.pcrs.json
+	expect 0 "relying party: the appliance's quote over its nonce verifies (quote verify)" -- tg quote verify --ak app.ak --msg app.msg --sig app.sig --pcrs app.pcrs.json --nonce "$NR" --pcr-list 0-7,15
+	expect 1 "forged twin: the same quote under another nonce is refused" -- tg quote verify --ak app.ak --msg app.msg --sig app.sig --pcrs app.pcrs.json --nonce "$(openssl rand -hex 32)" --pcr-list 0-7,15
+else
+	bad "appliance attestation: $st $(cat body)"
+fi
+st=$(c rita "$URL/v1/appliance/attestation?nonce=abcd"); [ "$st" = 400 ] && one_error_line && ok "appliance attestation with a short nonce: 400" || bad "short nonce: $st"
 
 # ---------------------------------------------------------------- the web view
 tg supplier add 'Acme <b>&co' --country CN --max-tier 4 --review SR-9 --review-expires "$(date -u -d '+10 days' +%F)" --reason r >/dev/null
