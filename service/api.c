@@ -747,6 +747,10 @@ static const struct tg_field_spec enroll_fields[] = {
 	TEXT("secret"), TEXT("no_challenge"), { "reason", TG_MAX_REASON, false, false }, { NULL, 0, false, false },
 };
 
+static const struct tg_field_spec challenge_fields[] = {
+	{ "ak", TG_MAX_KEY_FILE, true, true }, { "ek", TG_MAX_KEY_FILE, true, true }, { NULL, 0, false, false },
+};
+
 static const struct tg_route routes[] = {
 	{ "GET", "/healthz", ROLE_ANY, BODY_NONE, NULL, h_healthz, "healthz" },
 	{ "GET", "/metrics", ROLE_ADMIN | ROLE_OPERATOR | ROLE_REVIEWER, BODY_NONE, NULL, h_metrics, "metrics" },
@@ -770,6 +774,8 @@ static const struct tg_route routes[] = {
 	{ "POST", "/v1/references", ROLE_ADMIN | ROLE_OPERATOR, BODY_FORM, reference_fields, tg_mutate,
 	  "reference_import" },
 	{ "POST", "/v1/hosts", ROLE_ADMIN | ROLE_OPERATOR, BODY_FORM, enroll_fields, tg_mutate, "host_enroll" },
+	{ "POST", "/v1/hosts/{}/challenge", ROLE_ADMIN | ROLE_OPERATOR, BODY_FORM, challenge_fields, tg_mutate,
+	  "host_challenge" },
 	{ "GET", "/v1/appliance/attestation", ROLE_ANY, BODY_NONE, NULL, h_appliance_attestation, "appliance" },
 	{ "GET", "/ui", ROLE_PEOPLE, BODY_NONE, NULL, tg_ui_home, "ui" },
 	{ "GET", "/ui/verdicts/{}", ROLE_PEOPLE, BODY_NONE, NULL, tg_ui_verdict, "ui_verdict" },

@@ -69,10 +69,14 @@ static const struct mutation host_enroll = { { "host", "enroll" }, {
 	{ "model", OPT, "--model", false }, { "secret", OPT, "--secret", false },
 	{ "no_challenge", FLAG, "--no-challenge", false }, REASON, END } };
 
+static const struct mutation host_challenge = { { "host", "challenge" }, {
+	{ "name", POS_PATH, NULL, true }, { "ak", FILE_OPT, "--ak", true }, { "ek", FILE_OPT, "--ek", true }, END } };
+
 static const struct {
 	const char *route;
 	const struct mutation *m;
 } table[] = {
+	{ "host_challenge", &host_challenge },
 	{ "supplier_add", &supplier_add }, { "supplier_set", &supplier_set }, { "key_add", &key_add },
 	{ "key_revoke", &key_revoke }, { "product_add", &product_add }, { "release_add", &release_add },
 	{ "reference_import", &reference_import }, { "host_enroll", &host_enroll },

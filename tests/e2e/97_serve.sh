@@ -312,6 +312,19 @@ else
 fi
 st=$(c rita "$URL/v1/appliance/attestation?nonce=abcd"); [ "$st" = 400 ] && one_error_line && ok "appliance attestation with a short nonce: 400" || bad "short nonce: $st"
 
+# Enrolment through the challenge round-trip over the API: the operator asks
+# for a challenge for the agent's AK and the TPM's EK, the host answers it
+# with its TPM (host respond), the operator enrols with the secret.
+t2 tpm2_createek -c ek5.ctx -G rsa -u ek5.pub
+st=$(c oscar -F "ak=@b0/ak.tpm2b" -F "ek=@ek5.pub" "$URL/v1/hosts/h5/challenge"); cp body h5.challenge
+[ "$st" = 201 ] && jq -e '.host == "h5" and .credential_blob and .encrypted_secret' h5.challenge >/dev/null \
+	&& ok "operator gets an enrolment challenge over HTTPS" || bad "challenge: $st $(cat body)"
+S5=$(tg host respond --challenge h5.challenge 2>/dev/null | tr -d '\n')
+st=$(c oscar -F name=h5 -F "ak=@b0/ak.tpm2b" -F "ek=@ek5.pub" -F model=edge-1 -F "secret=$(openssl rand -hex 32)" -F "reason=r" "$URL/v1/hosts")
+[[ "$st" == 4* ]] && one_error_line && ! tg host show h5 >/dev/null 2>&1 && ok "forged twin: a wrong secret is refused ($st), nothing enrolled" || bad "wrong secret: $st $(cat body)"
+st=$(c oscar -F name=h5 -F "ak=@b0/ak.tpm2b" -F "ek=@ek5.pub" -F model=edge-1 -F "secret=$S5" -F "reason=credential activated" "$URL/v1/hosts")
+[ "$st" = 201 ] && tg host show h5 >/dev/null && ok "the TPM's answer enrols the host over HTTPS" || bad "enrol with secret: $st $(cat body)"
+
 # ---------------------------------------------------------------- the web view
 tg supplier add 'Acme <b>&co' --country CN --max-tier 4 --review SR-9 --review-expires "$(date -u -d '+10 days' +%F)" --reason r >/dev/null
 st=$(c rita "$URL/ui")
