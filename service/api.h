@@ -38,6 +38,8 @@ struct tg_field {
 	size_t len;
 	char *path;        /* a spooled file */
 	int fd;
+	uint8_t *wbuf;     /* a spooled file's bytes not yet written (written 1 MiB at a time) */
+	size_t wlen;
 	char filename[256];
 	bool seen;
 };
