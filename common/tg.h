@@ -84,6 +84,14 @@ bool tg_parse_date(const char *s, int64_t *ret_epoch);
 int64_t tg_now_epoch(void);
 void tg_epoch_iso(int64_t t, char out[32]);
 
+/* A whole decimal number in [lo, hi] (no sign, no spaces, nothing after):
+ * the one parser of counts, sizes and seconds given on a command line. */
+bool tg_parse_uint(const char *s, unsigned long long lo, unsigned long long hi, unsigned long long *ret);
+
+/* Seconds elapsed since t (CLOCK_MONOTONIC). */
+struct timespec;
+double tg_seconds_since(const struct timespec *t);
+
 /* Two optional strings equal (NULL equals NULL and only NULL). */
 static inline bool tg_str_eq0(const char *a, const char *b)
 {

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 #include <ctype.h>
+#include <errno.h>
 
 #include "tg.h"
 
@@ -141,4 +142,27 @@ bool tg_list_has(const char *list, const char *item)
 		p = comma ? comma + 1 : NULL;
 	}
 	return false;
+}
+
+bool tg_parse_uint(const char *s, unsigned long long lo, unsigned long long hi, unsigned long long *ret)
+{
+	char *end = NULL;
+	unsigned long long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end || errno || v < lo || v > hi)
+		return false;
+	*ret = v;
+	return true;
+}
+
+double tg_seconds_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
 }

@@ -41,14 +41,6 @@ struct tg_api {
 	bool has_refs;
 };
 
-static double age_of(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
-}
-
 const double tg_lat_bounds[TG_LAT_BUCKETS] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
 					       0.25, 0.5, 1, 2.5, 5, 10, 30 };
 
@@ -540,19 +532,6 @@ static void h_attest(struct tg_request *rq)
 	 * that agree were TRUSTED whatever they measured. */
 	ev.required = TG_ATTEST_DEFAULT_PCRS;
 	core_ctx(rq, &ctx);
-	/* A host's certificate is bound to the AK it enrolled with: the
-	 * records' AK must still be that one. */
-	if (tg_role_bit(rq->user.role) & ROLE_HOST) {
-		struct tg_host h = { 0 };
-		r = tg_rec_host_get(rq->api->db, rq->arg, &h, &d);
-		bool same = r == TG_OK && h.ak_fingerprint && rq->user.ak_fingerprint &&
-			    strcmp(h.ak_fingerprint, rq->user.ak_fingerprint) == 0;
-		tg_host_release(&h);
-		if (!same) {
-			tg_api_error(rq, 403, "this certificate was issued for another AK of host '%s'", rq->arg);
-			return;
-		}
-	}
 	struct tg_api *api = rq->api;
 	struct attest_job *job = tg_calloc(1, sizeof(*job));
 	const struct tg_attest_records *same = NULL;
@@ -569,7 +548,7 @@ static void h_attest(struct tg_request *rq)
 	}
 	snprintf(job->tally, sizeof(job->tally), "%s", tally ? tally : "");
 	if (api->has_refs && tally && strcmp(tally, api->refs_tally) == 0 &&
-	    age_of(&api->refs_at) < api->cfg.integrity_interval)
+	    tg_seconds_since(&api->refs_at) < api->cfg.integrity_interval)
 		same = &api->refs;
 	job->ev = ev;
 	snprintf(job->nonce, sizeof(job->nonce), "%s", nonce);
@@ -581,6 +560,16 @@ static void h_attest(struct tg_request *rq)
 	if (r != TG_OK) {
 		attest_job_free(job);
 		reply_err(rq, r, &d);
+		return;
+	}
+	/* A host's certificate is bound to the AK it enrolled with: the
+	 * records' AK (as just loaded for the decision) must still be it. */
+	const struct tg_host *h = &job->rec.host;
+	if ((tg_role_bit(rq->user.role) & ROLE_HOST) &&
+	    (!job->rec.have_host || !h->ak_fingerprint || !rq->user.ak_fingerprint ||
+	     strcmp(h->ak_fingerprint, rq->user.ak_fingerprint) != 0)) {
+		attest_job_free(job);
+		tg_api_error(rq, 403, "this certificate was issued for another AK of host '%s'", rq->arg);
 		return;
 	}
 	rq->job = job;

@@ -178,28 +178,6 @@ static int round_once(struct agent *a, struct tg_diag *d)
 	return trusted ? 0 : 1;
 }
 
-static volatile sig_atomic_t agent_stop;
-
-static void on_term(int sig)
-{
-	(void)sig;
-	agent_stop = 1;
-}
-
-static bool parse_secs(const char *s, unsigned lo, unsigned hi, unsigned *ret)
-{
-	char *end = NULL;
-	unsigned long v;
-
-	if (!s)
-		return true;
-	v = strtoul(s, &end, 10);
-	if (!*s || *end || v < lo || v > hi)
-		return false;
-	*ret = (unsigned)v;
-	return true;
-}
-
 int tg_cmd_agent(struct tg_ctx *ctx, int argc, char **argv)
 {
 	static const char *const default_log = "/sys/kernel/security/tpm0/binary_bios_measurements";
@@ -228,7 +206,9 @@ int tg_cmd_agent(struct tg_ctx *ctx, int argc, char **argv)
 		r = tg_fail(&d, TG_E_USAGE, "--server '%s': an https:// URL (the service admits mutual TLS only)", server);
 	if (r == TG_OK && !tg_cli_name_ok(host))
 		r = tg_fail(&d, TG_E_USAGE, "--host: a host name as enrolled");
-	if (r == TG_OK && (!parse_secs(interval_s, 5, 86400, &interval) || !parse_secs(backoff_s, 5, 86400, &max_backoff)))
+	unsigned long long iv = 60, mb = 300;
+	if (r == TG_OK && ((interval_s && !tg_parse_uint(interval_s, 5, 86400, &iv)) ||
+			   (backoff_s && !tg_parse_uint(backoff_s, 5, 86400, &mb))))
 		r = tg_fail(&d, TG_E_USAGE, "--interval and --max-backoff: 5 to 86400 seconds");
 	if (r == TG_OK && alg && strcmp(alg, "rsa") != 0 && strcmp(alg, "ecc") != 0)
 		r = tg_fail(&d, TG_E_USAGE, "--ak-alg '%s': rsa or ecc", alg);
@@ -241,6 +221,8 @@ int tg_cmd_agent(struct tg_ctx *ctx, int argc, char **argv)
 	}
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
+	interval = (unsigned)iv;
+	max_backoff = (unsigned)mb;
 	a.server = server;
 	a.host = host;
 	a.tcti = tcti;
@@ -259,11 +241,8 @@ int tg_cmd_agent(struct tg_ctx *ctx, int argc, char **argv)
 	curl_easy_setopt(a.curl, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(a.curl, CURLOPT_NOSIGNAL, 1L);
 
-	struct sigaction sa = { .sa_handler = on_term };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	while (!agent_stop) {
+	tg_service_stop_on_term();
+	while (!tg_service_stop) {
 		memset(&d, 0, sizeof(d));
 		code = round_once(&a, &d);
 		if (code == 2)
@@ -276,7 +255,7 @@ int tg_cmd_agent(struct tg_ctx *ctx, int argc, char **argv)
 		uint8_t j = 0;
 		gnutls_rnd(GNUTLS_RND_NONCE, &j, 1);
 		wait += wait / 10 * j / 255;   /* jitter: hosts booted together spread out */
-		for (unsigned s = 0; s < wait && !agent_stop; s++)
+		for (unsigned s = 0; s < wait && !tg_service_stop; s++)
 			sleep(1);
 	}
 	curl_easy_cleanup(a.curl);

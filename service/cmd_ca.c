@@ -32,23 +32,6 @@ enum tg_err tg_service_ca_pinned(struct tg_db *db, const char *dir, struct tg_di
 	return TG_OK;
 }
 
-static int parse_days(struct tg_ctx *ctx, const char *s, unsigned dflt, unsigned *ret)
-{
-	char *end = NULL;
-	unsigned long v;
-
-	*ret = dflt;
-	if (!s)
-		return 0;
-	v = strtoul(s, &end, 10);
-	if (!*s || *end || v < 1 || v > 36500) {
-		struct tg_diag d;
-		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--days must be 1 to 36500"), &d);
-	}
-	*ret = (unsigned)v;
-	return 0;
-}
-
 /* trustgate ca init [--ca DIR] [--name NAME] [--server-names LIST] [--days N] */
 static int cmd_init(struct tg_ctx *ctx, int argc, char **argv)
 {
@@ -63,15 +46,15 @@ static int cmd_init(struct tg_ctx *ctx, int argc, char **argv)
 	};
 	struct tg_diag d = { { 0 } };
 	char fpr[65], **pos;
-	unsigned days;
-	int npos, rc;
+	unsigned long long days = 3650;
+	int npos;
 	enum tg_err r;
 
 	r = tg_cli_parse(ctx, argc, argv, opts, 0, 0, &pos, &npos, &d);
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
-	if ((rc = parse_days(ctx, days_s, 3650, &days)))
-		return rc;
+	if (days_s && !tg_parse_uint(days_s, 1, 36500, &days))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--days must be 1 to 36500"), &d);
 	dir = tg_service_ca_dir(dir);
 	if (!name)
 		name = "trustgate client CA";
@@ -86,7 +69,7 @@ static int cmd_init(struct tg_ctx *ctx, int argc, char **argv)
 		r = tg_fail(&d, TG_E_EXISTS, "%s: these records already have a service CA (SHA-256 %.16s...)",
 			    ctx->db_path, pinned);
 	if (r == TG_OK)
-		r = tg_pki_ca_init(dir, name, names, days, &d);
+		r = tg_pki_ca_init(dir, name, names, (unsigned)days, &d);
 	if (r == TG_OK)
 		r = tg_pki_ca_fingerprint(dir, fpr, &d);
 	if (r != TG_OK)

@@ -115,7 +115,7 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 	char now[32], passhex[33], **pos;
 	const char *pass = NULL;
 	int64_t not_after = 0;
-	unsigned long days = 365;
+	unsigned long long days = 365;
 	int npos;
 	enum tg_err r;
 
@@ -131,12 +131,8 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 							      "certificate, key and PKCS#12 go)"), &d);
 	if (days_s && not_after_s)
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "user add: --days and --not-after exclude each other"), &d);
-	if (days_s) {
-		char *end = NULL;
-		days = strtoul(days_s, &end, 10);
-		if (!*days_s || *end || days < 1 || days > 3650)
-			return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--days must be 1 to 3650"), &d);
-	}
+	if (days_s && !tg_parse_uint(days_s, 1, 3650, &days))
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--days must be 1 to 3650"), &d);
 	if (not_after_s && !tg_parse_date(not_after_s, &not_after))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--not-after '%s' is not a date YYYY-MM-DD", not_after_s), &d);
 	if (pass_file) {

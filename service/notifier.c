@@ -20,18 +20,11 @@
 #include <curl/curl.h>
 
 #include "notifier.h"
+#include "service.h"
 #include "../verifier/appliance.h"
 #include "../verifier/notify.h"
 
 #define TG_NOTIFY_TYPE "application/vnd.trustgate.notification+json"
-
-static volatile sig_atomic_t notifier_stop;
-
-static void on_term(int sig)
-{
-	(void)sig;
-	notifier_stop = 1;
-}
 
 static size_t discard(char *p, size_t sz, size_t n, void *ud)
 {
@@ -186,18 +179,10 @@ int tg_notifier_main(const struct tg_notifier_config *c)
 	struct tg_db *db = NULL;
 	struct tg_privkey *key = NULL;
 	struct tg_diag d = { { 0 } };
-	struct sigaction sa = { .sa_handler = on_term };
 	time_t last_scan = 0;
-	sigset_t none;
 	CURL *curl;
 
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGCHLD, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	tg_service_stop_on_term();
 	openlog("trustgate", LOG_PID, LOG_DAEMON);
 	if (tg_db_open(c->db_path, &db, &d) != TG_OK || tg_db_tune_resident(db, &d) != TG_OK ||
 	    tg_appliance_key_load(db, &key, &d) != TG_OK) {
@@ -217,7 +202,7 @@ int tg_notifier_main(const struct tg_notifier_config *c)
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
-	while (!notifier_stop) {
+	while (!tg_service_stop) {
 		memset(&d, 0, sizeof(d));
 		if (time(NULL) - last_scan >= 3600) {
 			if (scan_reviews(db, &d) != TG_OK)

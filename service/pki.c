@@ -58,44 +58,28 @@ static void datump(gnutls_datum_t *x) { gnutls_free(x->data); x->data = NULL; }
 #define _cleanup_crl_ _cleanup_(crlp)
 #define _cleanup_datum_ _cleanup_(datump)
 
-static char *path_in(const char *dir, const char *name)
-{
-	char *p = NULL;
-
-	return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
-}
-
-/* Write a new file (never over an existing one unless replace: then via a
- * temporary file and rename, so a reader sees the old or the new whole). */
+/* Write a new file: never over an existing one unless replace, and then
+ * through a temporary file and rename, so a reader (serve, at SIGHUP) sees
+ * the old file or the new one, whole. */
 static enum tg_err put_file(const char *dir, const char *name, const void *p, size_t n, mode_t mode, bool replace,
 			    struct tg_diag *d)
 {
-	_cleanup_free_ char *path = path_in(dir, name), *tmp = NULL;
-	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *path = tg_path_join(dir, name), *tmp = NULL;
+	enum tg_err r;
 
-	if (!path || asprintf(&tmp, "%s.tmp%ld", path, (long)getpid()) < 0)
+	if (!path || (replace && asprintf(&tmp, "%s.tmp%ld", path, (long)getpid()) < 0))
 		return TG_E_NOMEM;
-	fd = open(replace ? tmp : path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
-		return tg_fail(d, errno == EEXIST ? TG_E_EXISTS : TG_E_IO, "%s: cannot create: %s", path, strerror(errno));
-	for (size_t done = 0; done < n;) {
-		ssize_t w = write(fd, (const char *)p + done, n - done);
-		if (w <= 0) {
-			unlink(replace ? tmp : path);
-			return tg_fail(d, TG_E_IO, "%s: write failed: %s", path, strerror(errno));
-		}
-		done += (size_t)w;
+	r = tg_file_write_new(replace ? tmp : path, p, n, mode, d);
+	if (r == TG_OK && replace && rename(tmp, path) < 0) {
+		unlink(tmp);
+		r = tg_fail(d, TG_E_IO, "%s: cannot write: %s", path, strerror(errno));
 	}
-	if (fsync(fd) < 0 || (replace && rename(tmp, path) < 0)) {
-		unlink(replace ? tmp : path);
-		return tg_fail(d, TG_E_IO, "%s: cannot write: %s", path, strerror(errno));
-	}
-	return TG_OK;
+	return r;
 }
 
 static enum tg_err get_file(const char *dir, const char *name, size_t max, gnutls_datum_t *out, struct tg_diag *d)
 {
-	_cleanup_free_ char *path = path_in(dir, name);
+	_cleanup_free_ char *path = tg_path_join(dir, name);
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	enum tg_err r;
@@ -253,7 +237,7 @@ enum tg_err tg_pki_ca_init(const char *dir, const char *ca_name, const char *nam
 		return tg_fail(d, TG_E_IO, "%s: cannot create: %s", dir, strerror(errno));
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return tg_fail(d, TG_E_IO, "%s: not a directory", dir);
-	_cleanup_free_ char *probe = path_in(dir, "ca.key");
+	_cleanup_free_ char *probe = tg_path_join(dir, "ca.key");
 	if (!probe)
 		return TG_E_NOMEM;
 	if (access(probe, F_OK) == 0)

@@ -81,7 +81,6 @@ struct worker {
 	struct req_state **pending;   /* attestations recorded in the open group, suspended */
 	size_t npending, cap_pending;
 	long active;                  /* requests begun, not completed */
-	int log_fd;
 };
 
 /* What the access handler keeps per request (con_cls). */
@@ -96,32 +95,43 @@ struct req_state {
 	struct worker *w;
 };
 
-static volatile sig_atomic_t stop_requested;
+volatile sig_atomic_t tg_service_stop;
 
 /* How much of a refused body is still read so that its answer reaches the
  * client (libmicrohttpd cannot answer before the body is consumed). */
 #define DISCARD_MAX (16u << 20)
 
-static double since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
-}
-
 /* ----------------------------------------------------------- logging */
 
-/* One JSON line per request, written with one write(2) so lines of two
- * workers never interleave. */
-static void log_request(struct worker *w, struct req_state *rs, unsigned status)
+/* The service's log: one JSON object per line on stderr, begun with the
+ * time and written with one write(2), so that lines of the supervisor and
+ * its workers never interleave. */
+static struct json_object *log_begin(void)
 {
-	_cleanup_json_ struct json_object *o = json_object_new_object();
-	struct tg_request *rq = rs->rq;
+	struct json_object *o = json_object_new_object();
 	char now[32];
 
 	tg_now_iso(now);
 	tg_json_str(o, "time", now);
+	return o;
+}
+
+static void log_emit(struct json_object *o)
+{
+	_cleanup_free_ char *line = NULL;
+	const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	if (asprintf(&line, "%s\n", t) > 0 && write(2, line, strlen(line)) < 0) {
+		/* nowhere left to say it */
+	}
+}
+
+/* One line per request. */
+static void log_request(struct req_state *rs, unsigned status)
+{
+	_cleanup_json_ struct json_object *o = log_begin();
+	struct tg_request *rq = rs->rq;
+
 	json_object_object_add(o, "worker", json_object_new_int((int)getpid()));
 	tg_json_str(o, "client", rs->conn ? rs->conn->ip : NULL);
 	tg_json_str(o, "method", rq ? rq->method : NULL);
@@ -132,7 +142,7 @@ static void log_request(struct worker *w, struct req_state *rs, unsigned status)
 	json_object_object_add(o, "bytes_in", json_object_new_int64((int64_t)rs->bytes));
 	json_object_object_add(o, "bytes_out", json_object_new_int64(rq ? (int64_t)rq->body_len : 0));
 	char ms[32];
-	snprintf(ms, sizeof(ms), "%.3f", since(&rs->start) * 1e3);
+	snprintf(ms, sizeof(ms), "%.3f", tg_seconds_since(&rs->start) * 1e3);
 	json_object_object_add(o, "ms", json_object_new_double_s(atof(ms), ms));
 	if (rs->received.tv_sec) {
 		/* How much of the time was the upload, how much the decision. */
@@ -143,18 +153,14 @@ static void log_request(struct worker *w, struct req_state *rs, unsigned status)
 	}
 	if (rq && rq->error[0] && status >= 400)
 		tg_json_str(o, "error", rq->error);
-	const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	_cleanup_free_ char *line = NULL;
-	if (asprintf(&line, "%s\n", t) > 0 && write(w->log_fd, line, strlen(line)) < 0) {
-		/* nowhere left to say it */
-	}
+	log_emit(o);
 }
 
 static void count(struct worker *w, struct req_state *rs, unsigned status)
 {
 	struct tg_metrics *m = w->m;
 	size_t route = rs->rq && rs->rq->route ? tg_api_route_index(rs->rq->route) : TG_METRIC_ROUTES - 1;
-	double secs = since(&rs->start);
+	double secs = tg_seconds_since(&rs->start);
 	int b = 0;
 
 	if (route >= TG_METRIC_ROUTES)
@@ -196,7 +202,7 @@ static enum MHD_Result answer(struct req_state *rs, unsigned status)
 		MHD_add_response_header(resp, "Connection", "close");
 	ok = MHD_queue_response(rs->c, status, resp);
 	MHD_destroy_response(resp);
-	log_request(rs->w, rs, status);
+	log_request(rs, status);
 	count(rs->w, rs, status);
 	return ok;
 }
@@ -266,7 +272,7 @@ static bool peer_of(struct worker *w, struct conn *cn, gnutls_session_t s, struc
 	const gnutls_datum_t *chain = s ? gnutls_certificate_get_peers(s, &n) : NULL;
 
 	if (cn && cn->peer_der && chain && n > 0 && chain[0].size == cn->peer_len &&
-	    memcmp(chain[0].data, cn->peer_der, cn->peer_len) == 0 && since(&cn->verified_at) < 60) {
+	    memcmp(chain[0].data, cn->peer_der, cn->peer_len) == 0 && tg_seconds_since(&cn->verified_at) < 60) {
 		*ret = cn->peer;
 		return true;
 	}
@@ -318,14 +324,11 @@ static enum MHD_Result begin(struct worker *w, struct req_state *rs, const char 
 			return refuse(rs, 400, "%s %s takes no body", method, rq->route->pattern);
 		return MHD_YES;
 	}
-	if (cl) {
-		char *end = NULL;
-		unsigned long long n = strtoull(cl, &end, 10);
-		/* The form's overhead on top of the largest field. */
-		if (!*cl || *end || n > w->cfg->max_upload + 1024 * 1024)
-			return refuse(rs, 413, "body of %s bytes is over the limit of %llu", cl,
-				      (unsigned long long)w->cfg->max_upload);
-	}
+	unsigned long long n = 0;
+	/* The form's overhead on top of the largest field. */
+	if (cl && !tg_parse_uint(cl, 0, w->cfg->max_upload + 1024 * 1024, &n))
+		return refuse(rs, 413, "body of %s bytes is over the limit of %llu", cl,
+			      (unsigned long long)w->cfg->max_upload);
 	const char *ct = MHD_lookup_connection_value(rs->c, MHD_HEADER_KIND, "Content-Type");
 	if (!ct || strncasecmp(ct, "multipart/form-data", 19) != 0)
 		return refuse(rs, 415, "%s takes multipart/form-data", rq->route->pattern);
@@ -452,7 +455,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 		return;
 	if (!rs->answered) {
 		/* The client went away or timed out before an answer. */
-		log_request(w, rs, 499);
+		log_request(rs, 499);
 		count(w, rs, 499);
 	}
 	if (rs->pp)
@@ -527,10 +530,10 @@ static void cut_slow(struct worker *w)
 		if (cn->cut)
 			continue;
 		if (cn->in_request) {
-			t = since(&cn->req_start);
+			t = tg_seconds_since(&cn->req_start);
 			limit = w->cfg->request_timeout;
 		} else {
-			t = since(&cn->phase);
+			t = tg_seconds_since(&cn->phase);
 			limit = w->cfg->header_timeout + (cn->requests ? w->cfg->idle_timeout : 0);
 		}
 		if (t <= limit)
@@ -549,35 +552,25 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	/* libmicrohttpd's own complaints (TLS handshakes that fail, bad
 	 * requests it answers itself) are not requests: said once, on stderr
 	 * as one JSON line. */
-	struct worker *w = cls;
-	char msg[512], now[32];
-	_cleanup_json_ struct json_object *o = json_object_new_object();
+	char msg[512];
+	_cleanup_json_ struct json_object *o = log_begin();
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	msg[strcspn(msg, "\n")] = 0;
-	tg_now_iso(now);
-	tg_json_str(o, "time", now);
 	json_object_object_add(o, "worker", json_object_new_int((int)getpid()));
 	tg_json_str(o, "event", "http");
 	tg_json_str(o, "message", msg);
-	_cleanup_free_ char *line = NULL;
-	if (asprintf(&line, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) > 0 &&
-	    write(w->log_fd, line, strlen(line)) < 0) {
-	}
+	log_emit(o);
 }
 
 static void on_stop(int sig)
 {
 	(void)sig;
-	stop_requested = 1;
+	tg_service_stop = 1;
 }
 
-/* ------------------------------------------------------------- worker */
-
-static int worker_main(const struct serve_config *cfg, int lfd, struct tg_trust *trust, struct tg_metrics *m)
+void tg_service_stop_on_term(void)
 {
-	struct worker w = { .cfg = cfg, .trust = trust, .m = m, .log_fd = 2 };
-	struct tg_diag d = { { 0 } };
 	struct sigaction sa = { .sa_handler = on_stop };
 	sigset_t none;
 
@@ -588,6 +581,16 @@ static int worker_main(const struct serve_config *cfg, int lfd, struct tg_trust 
 	signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* ------------------------------------------------------------- worker */
+
+static int worker_main(const struct serve_config *cfg, int lfd, struct tg_trust *trust, struct tg_metrics *m)
+{
+	struct worker w = { .cfg = cfg, .trust = trust, .m = m };
+	struct tg_diag d = { { 0 } };
+
+	tg_service_stop_on_term();
 	/* This process is the isolation: a crash in a signature check ends
 	 * this worker, never the service (the supervisor starts another). */
 	tg_crypto_set_isolation(false);
@@ -615,7 +618,7 @@ static int worker_main(const struct serve_config *cfg, int lfd, struct tg_trust 
 		tg_api_close(w.api);
 		return TG_EXIT_ERROR;
 	}
-	while (!stop_requested) {
+	while (!tg_service_stop) {
 		MHD_run_wait(w.d, w.npending ? 0 : 1000);
 		group_commit(&w);
 		cut_slow(&w);
@@ -624,7 +627,7 @@ static int worker_main(const struct serve_config *cfg, int lfd, struct tg_trust 
 	MHD_quiesce_daemon(w.d);
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (w.active > 0 && since(&t0) < cfg->grace) {
+	while (w.active > 0 && tg_seconds_since(&t0) < cfg->grace) {
 		MHD_run_wait(w.d, w.npending ? 0 : 200);
 		group_commit(&w);
 		cut_slow(&w);
@@ -689,19 +692,16 @@ static pid_t spawn(const struct serve_config *cfg, int lfd, struct tg_trust *tru
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
 {
-	_cleanup_json_ struct json_object *o = json_object_new_object();
-	char msg[600], now[32];
+	_cleanup_json_ struct json_object *o = log_begin();
+	char msg[600];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	tg_now_iso(now);
-	tg_json_str(o, "time", now);
 	tg_json_str(o, "event", "service");
 	tg_json_str(o, "message", msg);
-	fprintf(stderr, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	fflush(stderr);
+	log_emit(o);
 }
 
 static bool alive(const struct generation *g)
@@ -850,7 +850,7 @@ static int supervise(const struct serve_config *cfg, int lfd, struct tg_metrics 
 		}
 		if (stopping && !alive(&cur) && !alive(&old) && notifier <= 0)
 			break;
-		if (stopping && since(&stop_t0) > cfg->grace + 5) {
+		if (stopping && tg_seconds_since(&stop_t0) > cfg->grace + 5) {
 			say("workers did not stop in time; killing them");
 			signal_all(&cur, SIGKILL);
 			signal_all(&old, SIGKILL);
@@ -868,17 +868,6 @@ static int supervise(const struct serve_config *cfg, int lfd, struct tg_metrics 
 }
 
 /* ------------------------------------------------------------ command */
-
-static bool parse_uint(const char *s, unsigned long long lo, unsigned long long hi, unsigned long long *ret)
-{
-	char *end = NULL;
-
-	if (!s)
-		return true;
-	errno = 0;
-	*ret = strtoull(s, &end, 10);
-	return *s && !*end && !errno && *ret >= lo && *ret <= hi;
-}
 
 /* A configuration file: "key = value" lines (keys are the long options
  * without "--"), '#' comments.  Flags given on the command line win. */
@@ -976,7 +965,7 @@ int tg_cmd_serve(struct tg_ctx *ctx, int argc, char **argv)
 	cfg.api.integrity_interval = 1;
 #define OPT(s, lo, hi, field, what)                                                                   \
 	do {                                                                                          \
-		if (s && !parse_uint(s, lo, hi, &v))                                                  \
+		if (s && !tg_parse_uint(s, lo, hi, &v))                                                  \
 			return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "--%s must be %llu to %llu", what, \
 							(unsigned long long)(lo), (unsigned long long)(hi)), &d); \
 		if (s)                                                                                \

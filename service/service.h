@@ -12,6 +12,14 @@ int tg_cmd_user(struct tg_ctx *ctx, int argc, char **argv);
 int tg_cmd_serve(struct tg_ctx *ctx, int argc, char **argv);
 int tg_cmd_agent(struct tg_ctx *ctx, int argc, char **argv);
 
+/* The processes of the service (workers, notifier, agent) stop when asked:
+ * SIGTERM or SIGINT sets tg_service_stop (checked between requests or
+ * rounds, never interrupting one), SIGHUP is ignored, SIGCHLD is default,
+ * and no signal stays blocked from the supervisor. */
+#include <signal.h>
+extern volatile sig_atomic_t tg_service_stop;
+void tg_service_stop_on_term(void);
+
 /* The CA directory: --ca, else $TRUSTGATE_CA, else ./trustgate-ca. */
 const char *tg_service_ca_dir(const char *opt);
 /* The CA of dir is the one the records were set up with (meta

@@ -12,8 +12,6 @@
 #include "api.h"
 #include "../verifier/evidence.h"
 
-#define esc tg_html_escape
-
 static const char css[] =
 	"body{font-family:'Noto Sans','WenQuanYi Micro Hei',sans-serif;margin:2em;color:#111}"
 	"h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.6em}"
@@ -35,7 +33,7 @@ static void result_cell(FILE *f, const char *r)
 		for (i = 0; r[i] && i + 1 < sizeof(up); i++)
 			up[i] = (char)(r[i] >= 'a' && r[i] <= 'z' ? r[i] - 32 : r[i]);
 		up[i] = 0;
-		esc(f, up);
+		tg_html_escape(f, up);
 	} else {
 		fputs("never attested", f);
 	}
@@ -45,7 +43,7 @@ static void result_cell(FILE *f, const char *r)
 static void text_cell(FILE *f, const char *s)
 {
 	fputs("<td>", f);
-	esc(f, s ? s : "");
+	tg_html_escape(f, s ? s : "");
 	fputs("</td>", f);
 }
 
@@ -163,9 +161,9 @@ void tg_ui_home(struct tg_request *rq)
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>trustgate</title><style>", f);
 	fputs(css, f);
 	fputs("</style></head><body>\n<h1>trustgate</h1>\n<p>", f);
-	esc(f, rq->peer.subject);
+	tg_html_escape(f, rq->peer.subject);
 	fputs(" &middot; ", f);
-	esc(f, now);
+	tg_html_escape(f, now);
 	fputs("</p>\n", f);
 	r = reviews_table(f, db, &d);
 	if (r == TG_OK)

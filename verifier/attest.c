@@ -736,11 +736,9 @@ enum tg_err tg_attest_commit(struct tg_ctx *ctx, struct tg_db *db, const struct 
 			     tg_attest_in_tx_fn in_tx, void *in_tx_ud, tg_attest_render_fn render, void *render_ud,
 			     struct tg_attest_records *rec, struct tg_attest_outcome *out, struct tg_diag *d)
 {
-	_cleanup_json_ struct json_object *codes = json_object_new_array();
+	_cleanup_json_ struct json_object *codes = tg_verdict_codes_json(&out->v);
 	enum tg_err r;
 
-	for (size_t i = 0; i < out->v.nreasons; i++)
-		json_object_array_add(codes, json_object_new_string(out->v.reasons[i].code));
 	/* The caller's transaction, when it has one, holds other decisions:
 	 * this one is a savepoint in it, and the caller commits. */
 	bool own = !db->in_tx;

@@ -76,15 +76,6 @@ static void evidence_from(struct tg_attest_evidence *ev, const struct evidence_f
 	ev->required = required;
 }
 
-static struct json_object *reason_codes(const struct tg_verdict *v)
-{
-	struct json_object *codes = json_object_new_array();
-
-	for (size_t i = 0; i < v->nreasons; i++)
-		json_object_array_add(codes, json_object_new_string(v->reasons[i].code));
-	return codes;
-}
-
 /* ------------------------------------------------------------ one host */
 
 /* A nonce is bytes: "AB01" and "ab01" are one nonce.  Every nonce is
@@ -357,7 +348,7 @@ static void worker(size_t w, size_t nworkers, int fd, void *ud)
 			json_object_object_add(res, "tier", json_object_new_int(out.v.tier));
 			if (out.v.has_key)
 				json_object_object_add(res, "ak", json_object_new_string(out.v.key_fpr));
-			json_object_object_add(res, "codes", reason_codes(&out.v));
+			json_object_object_add(res, "codes", tg_verdict_codes_json(&out.v));
 		}
 		/* Frame: u32 length, small JSON header, NUL, report text. */
 		const char *text = json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN);

@@ -1062,7 +1062,6 @@ static enum tg_err record_verdict(struct tg_ctx *ctx, struct tg_db *db, struct t
 {
 	_cleanup_json_ struct json_object *detail = json_object_new_object();
 	_cleanup_free_ char *text = NULL;
-	struct json_object *codes = json_object_new_array();
 	char report_sha[65];
 	enum tg_err r = tg_evidence_stamp(db, report, ctx->actor, d);
 
@@ -1094,9 +1093,7 @@ static enum tg_err record_verdict(struct tg_ctx *ctx, struct tg_db *db, struct t
 	tg_json_str(detail, "kind", v->kind);
 	tg_json_str(detail, "path", v->path);
 	json_object_object_add(detail, "tier", json_object_new_int(v->tier));
-	for (size_t i = 0; i < v->nreasons; i++)
-		json_object_array_add(codes, json_object_new_string(v->reasons[i].code));
-	json_object_object_add(detail, "reasons", codes);
+	json_object_object_add(detail, "reasons", tg_verdict_codes_json(v));
 	tg_json_str(detail, "key", row.key_fingerprint);
 	tg_json_str(detail, "report_sha256", report_sha);
 	char line[256];

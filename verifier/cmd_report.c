@@ -44,23 +44,21 @@ void tg_html_escape(FILE *f, const char *s)
 	}
 }
 
-#define esc tg_html_escape
-
 static void row(FILE *f, const char *label, const char *value)
 {
 	fputs("<tr><th>", f);
-	esc(f, label);
+	tg_html_escape(f, label);
 	fputs("</th><td>", f);
-	esc(f, value ? value : "-");
+	tg_html_escape(f, value ? value : "-");
 	fputs("</td></tr>\n", f);
 }
 
 static void row_code(FILE *f, const char *label, const char *value)
 {
 	fputs("<tr><th>", f);
-	esc(f, label);
+	tg_html_escape(f, label);
 	fputs("</th><td><code>", f);
-	esc(f, value ? value : "-");
+	tg_html_escape(f, value ? value : "-");
 	fputs("</code></td></tr>\n", f);
 }
 
@@ -78,12 +76,12 @@ static void findings(FILE *f, struct json_object *arr, const char *cls, bool tod
 	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
 		struct json_object *x = json_object_array_get_idx(arr, i);
 		fprintf(f, "<li class=\"%s\"><code>", cls);
-		esc(f, tg_jstr(x, "code"));
+		tg_html_escape(f, tg_jstr(x, "code"));
 		fputs("</code> ", f);
-		esc(f, tg_jstr(x, "detail"));
+		tg_html_escape(f, tg_jstr(x, "detail"));
 		if (todo) {
 			fputs("<div class=\"todo\">What to do: ", f);
-			esc(f, remedy(tg_jstr(x, "code")));
+			tg_html_escape(f, remedy(tg_jstr(x, "code")));
 			fputs("</div>", f);
 		}
 		fputs("</li>\n", f);
@@ -126,12 +124,12 @@ void tg_report_write_html(FILE *f, struct json_object *o, const struct tg_anchor
 	fputs(css, f);
 	fputs("</style></head><body>\n", f);
 	fprintf(f, "<div class=\"banner %s\" id=\"banner\"><div class=\"verdict\">%s</div><h1>", good ? "good" : "bad", up);
-	esc(f, is_attest ? "host " : "");
-	esc(f, subject);
+	tg_html_escape(f, is_attest ? "host " : "");
+	tg_html_escape(f, subject);
 	fprintf(f, "</h1><div>verdict %lld &middot; ", (long long)json_object_get_int64(tg_jget(o, "id")));
-	esc(f, tg_jstr(o, "time"));
+	tg_html_escape(f, tg_jstr(o, "time"));
 	fputs(" &middot; by ", f);
-	esc(f, tg_jstr(o, "actor"));
+	tg_html_escape(f, tg_jstr(o, "actor"));
 	snprintf(buf, sizeof(buf), " &middot; tier %d%s%s", json_object_get_int(tg_jget(pol, "tier") ? tg_jget(pol, "tier") : tg_jget(o, "tier")),
 		 json_object_get_boolean(tg_jget(pol, "cii")) ? ", CII" : "", json_object_get_boolean(tg_jget(pol, "gm")) ? ", GM" : "");
 	fputs(buf, f);
@@ -150,7 +148,7 @@ void tg_report_write_html(FILE *f, struct json_object *o, const struct tg_anchor
 	}
 	if (tg_jget(o, "reevaluates")) {
 		fprintf(f, "<p>This verdict re-decides verdict %lld (", (long long)json_object_get_int64(tg_jget(o, "reevaluates")));
-		esc(f, tg_jstr(o, "previous_verdict"));
+		tg_html_escape(f, tg_jstr(o, "previous_verdict"));
 		fputs(") after the records it relied on changed.</p>\n", f);
 	}
 
@@ -186,15 +184,15 @@ void tg_report_write_html(FILE *f, struct json_object *o, const struct tg_anchor
 			struct json_object *c = json_object_array_get_idx(comps, i);
 			snprintf(buf, sizeof(buf), "component %zu", i + 1);
 			fputs("<tr><th>", f);
-			esc(f, buf);
+			tg_html_escape(f, buf);
 			fputs("</th><td>", f);
-			esc(f, tg_jstr(c, "path"));
+			tg_html_escape(f, tg_jstr(c, "path"));
 			fputs(" (", f);
-			esc(f, tg_jstr(c, "kind"));
+			tg_html_escape(f, tg_jstr(c, "kind"));
 			fputs(", ", f);
-			esc(f, tg_jstr(c, "verdict"));
+			tg_html_escape(f, tg_jstr(c, "verdict"));
 			fputs(") <code>", f);
-			esc(f, tg_jstr(c, "sha256"));
+			tg_html_escape(f, tg_jstr(c, "sha256"));
 			fputs("</code></td></tr>\n", f);
 		}
 	}
@@ -229,19 +227,19 @@ void tg_report_write_html(FILE *f, struct json_object *o, const struct tg_anchor
 			for (i = 0; i < json_object_array_length(unk); i++) {
 				struct json_object *e = json_object_array_get_idx(unk, i), *nr = tg_jget(e, "nearest");
 				fprintf(f, "<tr><td>PCR %d ", json_object_get_int(tg_jget(e, "pcr")));
-				esc(f, tg_jstr(e, "type"));
+				tg_html_escape(f, tg_jstr(e, "type"));
 				fputs("<br>", f);
-				esc(f, tg_jstr(e, "description"));
+				tg_html_escape(f, tg_jstr(e, "description"));
 				fputs("</td><td><code>", f);
-				esc(f, tg_jstr(e, "digest"));
+				tg_html_escape(f, tg_jstr(e, "digest"));
 				fputs("</code></td><td>", f);
 				if (nr) {
 					fputs("<code>", f);
-					esc(f, tg_jstr(nr, "digest"));
+					tg_html_escape(f, tg_jstr(nr, "digest"));
 					fputs("</code><br>", f);
-					esc(f, tg_jstr(nr, "description"));
+					tg_html_escape(f, tg_jstr(nr, "description"));
 					fputs(" (", f);
-					esc(f, tg_jstr(nr, "model") ? tg_jstr(nr, "model") : tg_jstr(nr, "release"));
+					tg_html_escape(f, tg_jstr(nr, "model") ? tg_jstr(nr, "model") : tg_jstr(nr, "release"));
 					fputs(")", f);
 				} else {
 					fputs("none for this PCR", f);
@@ -267,22 +265,22 @@ void tg_report_write_html(FILE *f, struct json_object *o, const struct tg_anchor
 	fputs("<h2>Re-verify offline</h2>\n<pre id=\"commands\">", f);
 	fprintf(f, "# the verdict, checked against its audit row, and the whole chain of records\n"
 		   "trustgate --db ");
-	esc(f, db_path);
+	tg_html_escape(f, db_path);
 	fprintf(f, " verdict show %lld\ntrustgate --db ", (long long)json_object_get_int64(tg_jget(o, "id")));
-	esc(f, db_path);
+	tg_html_escape(f, db_path);
 	fputs(" audit verify\n", f);
 	if (!is_attest) {
 		fputs("# the file is the one decided on: its SHA-256 must be ", f);
-		esc(f, tg_jstr(subj, "sha256"));
+		tg_html_escape(f, tg_jstr(subj, "sha256"));
 		fputs("\nsha256sum FILE\n# its signature, with the supplier's public key (trustgate key show ", f);
-		esc(f, tg_jstr(key, "fingerprint") ? tg_jstr(key, "fingerprint") : "FINGERPRINT");
+		tg_html_escape(f, tg_jstr(key, "fingerprint") ? tg_jstr(key, "fingerprint") : "FINGERPRINT");
 		fputs(")\nopenssl dgst -", f);
-		esc(f, tg_jstr(facts, "sig_hash") ? tg_jstr(facts, "sig_hash") : "sha256");
+		tg_html_escape(f, tg_jstr(facts, "sig_hash") ? tg_jstr(facts, "sig_hash") : "sha256");
 		fputs(" -verify KEY.pem -signature SIG FILE\n", f);
 	} else {
 		fputs("# the quote, with the host's AK and the nonce above\ntpm2_checkquote -u AK.pem -m attest.bin -s sig.bin "
 		      "-f pcrs.bin -g sha256 -q ", f);
-		esc(f, tg_jstr(o, "nonce"));
+		tg_html_escape(f, tg_jstr(o, "nonce"));
 		fputs("\ntpm2_eventlog eventlog.bin\n", f);
 	}
 	fputs("</pre>\n<p class=\"muted\">Written by trustgate report; names, paths and details above are shown as "

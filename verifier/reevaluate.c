@@ -209,7 +209,6 @@ static enum tg_err record_changed(struct tg_ctx *ctx, struct tg_db *db, int64_t 
 {
 	_cleanup_json_ struct json_object *report = tg_report_json(v), *detail = json_object_new_object();
 	_cleanup_free_ char *text = NULL;
-	struct json_object *codes = json_object_new_array();
 	const char *carry[] = { "facts", "components", "inventory", "apt", "host", "model", "ak", "nonce", "attest_sha256" };
 	bool attestation = strcmp(v->kind, "attestation") == 0;
 	char sha[65];
@@ -250,9 +249,7 @@ static enum tg_err record_changed(struct tg_ctx *ctx, struct tg_db *db, int64_t 
 	json_object_object_add(detail, "verdict_id", json_object_new_int64(id));
 	json_object_object_add(detail, "reevaluates", json_object_new_int64(old_id));
 	tg_json_str(detail, "result", row.result);
-	for (size_t i = 0; i < v->nreasons; i++)
-		json_object_array_add(codes, json_object_new_string(v->reasons[i].code));
-	json_object_object_add(detail, "reasons", codes);
+	json_object_object_add(detail, "reasons", tg_verdict_codes_json(v));
 	tg_json_str(detail, "report_sha256", sha);
 	char line[256];
 	snprintf(line, sizeof(line), "reevaluate %s %s %s verdict %lld supersedes %lld", row.result, v->kind, v->sha256,

@@ -95,6 +95,15 @@ static struct json_object *str_or_null(const char *s)
 	return s && *s ? json_object_new_string(s) : NULL;
 }
 
+struct json_object *tg_verdict_codes_json(const struct tg_verdict *v)
+{
+	struct json_object *codes = json_object_new_array();
+
+	for (size_t i = 0; i < v->nreasons; i++)
+		json_object_array_add(codes, json_object_new_string(v->reasons[i].code));
+	return codes;
+}
+
 struct json_object *tg_report_json(const struct tg_verdict *v)
 {
 	struct json_object *o = json_object_new_object(), *subj, *pol, *key = NULL;

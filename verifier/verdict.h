@@ -57,6 +57,8 @@ bool tg_verdict_finish(struct tg_verdict *v);
 
 /* The CLI.md verdict document (caller owns the result). */
 struct json_object *tg_report_json(const struct tg_verdict *v);
+/* The verdict's reason codes, in order, as a JSON array (audit details). */
+struct json_object *tg_verdict_codes_json(const struct tg_verdict *v);
 /* Human-readable verdict on stdout. */
 void tg_report_print(const struct tg_verdict *v);
 void tg_report_fprint(FILE *f, const struct tg_verdict *v);
