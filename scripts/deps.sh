@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(
 	build-essential pkg-config xxd
-	libtss2-dev libgcrypt20-dev libksba-dev libarchive-dev libsqlite3-dev libfdt-dev libjson-c-dev libunistring-dev libmicrohttpd-dev libgnutls28-dev libcurl4-gnutls-dev
+	libtss2-dev libgcrypt20-dev libksba-dev libarchive-dev libsqlite3-dev libfdt-dev libjson-c-dev libunistring-dev libmicrohttpd-dev libgnutls28-dev libcurl4-gnutls-dev libnss3-tools
 	openssl sqlite3 gnupg gpgv time jq bc curl
 	swtpm swtpm-tools tpm2-tools
 	tar gzip bzip2 xz-utils zstd zip unzip cpio binutils dpkg libarchive-tools file git
