@@ -360,6 +360,54 @@ enum tg_err tg_tpm_quote(struct tg_tpm *t, bool ecc, const uint8_t *nonce, size_
 	return r;
 }
 
+static enum tg_err marshal_public(const TPM2B_PUBLIC *p, uint8_t **ret, size_t *ret_len, struct tg_diag *d)
+{
+	uint8_t buf[sizeof(TPM2B_PUBLIC)];
+	size_t off = 0;
+	enum tg_err r = tss(Tss2_MU_TPM2B_PUBLIC_Marshal(p, buf, sizeof(buf), &off), "marshalling a public key", d);
+
+	return r == TG_OK ? dup_bytes(buf, off, ret, ret_len) : r;
+}
+
+enum tg_err tg_tpm_identity(struct tg_tpm *t, bool ecc, uint8_t **ak_out, size_t *akl, uint8_t **ek_out, size_t *ekl,
+			    struct tg_diag *d)
+{
+	ESYS_CONTEXT *e = t->ectx;
+	ESYS_TR ak = ESYS_TR_NONE, ek = ESYS_TR_NONE;
+	TPM2B_PUBLIC ekt, *ek_pub = NULL, *ak_pub = NULL;
+	TPM2B_SENSITIVE_CREATE sens = { 0 };
+	TPM2B_DATA outside = { 0 };
+	TPML_PCR_SELECTION none = { 0 };
+	bool created;
+	enum tg_err r;
+
+	*ak_out = *ek_out = NULL;
+	r = ak_handle(t, ecc, &ak, &created, d);
+	if (r == TG_OK)
+		r = tss(esys.Esys_ReadPublic(e, ak, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &ak_pub, NULL, NULL),
+			"reading the AK", d);
+	if (r == TG_OK) {
+		ek_template(&ekt, false);
+		r = tss(esys.Esys_CreatePrimary(e, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+					   &sens, &ekt, &outside, &none, &ek, &ek_pub, NULL, NULL, NULL),
+			"creating the EK", d);
+	}
+	if (r == TG_OK)
+		r = marshal_public(ak_pub, ak_out, akl, d);
+	if (r == TG_OK)
+		r = marshal_public(ek_pub, ek_out, ekl, d);
+	if (ek != ESYS_TR_NONE)
+		esys.Esys_FlushContext(e, ek);
+	esys.Esys_Free(ek_pub);
+	esys.Esys_Free(ak_pub);
+	if (r != TG_OK) {
+		free(*ak_out);
+		free(*ek_out);
+		*ak_out = *ek_out = NULL;
+	}
+	return r;
+}
+
 /* ------------------------------------------------------------ audit anchor */
 
 static enum tg_err nv_handle(ESYS_CONTEXT *e, TPM2_HANDLE h, ESYS_TR *tr, bool *present)

@@ -37,6 +37,13 @@ enum tg_err tg_tpm_quote(struct tg_tpm *t, bool ecc, const uint8_t *nonce, size_
 			 struct tg_tpm_quote *q, struct tg_diag *d);
 void tg_tpm_quote_release(struct tg_tpm_quote *q);
 
+/* The identity a host enrols with: the public parts (marshalled
+ * TPM2B_PUBLIC, as tpm2_createek -u and quote's ak.tpm2b) of the AK of
+ * that type (created and persisted if absent) and of the RSA EK it lives
+ * under.  Both malloc'd. */
+enum tg_err tg_tpm_identity(struct tg_tpm *t, bool ecc, uint8_t **ak, size_t *akl, uint8_t **ek, size_t *ekl,
+			    struct tg_diag *d);
+
 
 /* The audit anchor: an NV counter (monotonic: it cannot be set back) and
  * an NV index holding the last anchored audit row (sequence number, the

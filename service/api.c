@@ -733,7 +733,8 @@ static const struct tg_field_spec reference_fields[] = {
 };
 static const struct tg_field_spec enroll_fields[] = {
 	TEXT("name"), { "ak", TG_MAX_KEY_FILE, true, false }, { "ek", TG_MAX_KEY_FILE, true, false }, TEXT("model"),
-	TEXT("secret"), TEXT("no_challenge"), { "reason", TG_MAX_REASON, false, false }, { NULL, 0, false, false },
+	TEXT("secret"), TEXT("no_challenge"), { "reason", TG_MAX_REASON, false, false }, { "csr", 64 * 1024, true, false },
+	{ NULL, 0, false, false },
 };
 
 static const struct tg_field_spec challenge_fields[] = {
@@ -936,6 +937,11 @@ struct tg_db *tg_api_db(struct tg_api *api)
 const char *tg_api_db_path(struct tg_api *api)
 {
 	return api->cfg.db_path;
+}
+
+const char *tg_api_ca_dir(struct tg_api *api)
+{
+	return api->cfg.ca_dir;
 }
 
 bool tg_api_admit(struct tg_api *api, struct tg_request *rq)

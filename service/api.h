@@ -141,6 +141,7 @@ struct tg_metrics *tg_api_metrics(struct tg_api *api);
 void tg_api_scrub(struct tg_request *rq, char *msg);
 struct tg_db *tg_api_db(struct tg_api *api);
 const char *tg_api_db_path(struct tg_api *api);
+const char *tg_api_ca_dir(struct tg_api *api);
 
 /* The reviewer's web view (webview.c): GET /ui and /ui/verdicts/ID. */
 void tg_ui_home(struct tg_request *rq);

@@ -14,6 +14,16 @@
  * host.  Errors back off (5 s doubling to --max-backoff) and are said on
  * stderr; SIGTERM ends the agent between rounds.  With --once: one round,
  * exit 0 TRUSTED, 1 UNTRUSTED, 2 anything else.  HTTP is libcurl.
+ *
+ *   trustgate agent --enroll --server URL --host NAME --cert PEM --key PEM
+ *                   --ca PEM --out DIR --reason TEXT [--model NAME] ...
+ *
+ * First-time enrolment, run once on the host with an operator's
+ * certificate: the TPM's AK and EK go to POST /v1/hosts/NAME/challenge, the
+ * TPM activates the credential that comes back (only the TPM holding both
+ * keys can), and the secret goes to POST /v1/hosts with a certificate
+ * request for a key made here; the host's certificate comes back and is
+ * written with that key to DIR/NAME.pem and DIR/NAME.key.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -24,6 +34,7 @@
 #include <curl/curl.h>
 #include <gnutls/crypto.h>
 
+#include "pki.h"
 #include "service.h"
 #include "../common/encoding.h"
 #include "../common/file.h"
@@ -100,6 +111,16 @@ static const char *error_of(struct json_object *o)
 	return e ? e : "(no error text)";
 }
 
+static void add_part(curl_mime *form, const char *name, const void *data, size_t len, const char *filename)
+{
+	curl_mimepart *p = curl_mime_addpart(form);
+
+	curl_mime_name(p, name);
+	curl_mime_data(p, (const char *)data, len);
+	if (filename)
+		curl_mime_filename(p, filename);
+}
+
 /* One round; 0 TRUSTED, 1 UNTRUSTED, 2 error (said in d). */
 static int round_once(struct agent *a, struct tg_diag *d)
 {
@@ -134,22 +155,10 @@ static int round_once(struct agent *a, struct tg_diag *d)
 		return 2;
 	}
 	curl_mime *form = curl_mime_init(a->curl);
-	curl_mimepart *p;
-	p = curl_mime_addpart(form);
-	curl_mime_name(p, "quote");
-	curl_mime_data(p, (const char *)q.attest, q.attest_len);
-	curl_mime_filename(p, "attest.bin");
-	p = curl_mime_addpart(form);
-	curl_mime_name(p, "sig");
-	curl_mime_data(p, (const char *)q.sig, q.sig_len);
-	curl_mime_filename(p, "sig.bin");
-	p = curl_mime_addpart(form);
-	curl_mime_name(p, "log");
-	curl_mime_data(p, (const char *)logb, logl);
-	curl_mime_filename(p, "eventlog.bin");
-	p = curl_mime_addpart(form);
-	curl_mime_name(p, "nonce");
-	curl_mime_data(p, nonce, CURL_ZERO_TERMINATED);
+	add_part(form, "quote", q.attest, q.attest_len, "attest.bin");
+	add_part(form, "sig", q.sig, q.sig_len, "sig.bin");
+	add_part(form, "log", logb, logl, "eventlog.bin");
+	add_part(form, "nonce", nonce, strlen(nonce), NULL);
 	free(path);
 	path = NULL;
 	if (asprintf(&path, "/v1/hosts/%s/attestation", a->host) < 0)
@@ -178,12 +187,87 @@ static int round_once(struct agent *a, struct tg_diag *d)
 	return trusted ? 0 : 1;
 }
 
+struct enrolment {
+	const char *model, *reason, *out;
+};
+
+/* The challenge round-trip and the certificate; TG_OK when enrolled and
+ * the certificate and key are written. */
+static enum tg_err enroll(struct agent *a, const struct enrolment *en, struct tg_diag *d)
+{
+	_cleanup_json_ struct json_object *cj = NULL, *ej = NULL;
+	_cleanup_free_ char *path = NULL, *key_pem = NULL, *csr_pem = NULL, *pem_file = NULL, *key_file = NULL;
+	_cleanup_free_ uint8_t *ak = NULL, *ek = NULL;
+	struct tg_tpm *tpm = NULL;
+	uint8_t blob[512], enc[600], secret[64];
+	char secret_hex[129];
+	size_t akl = 0, ekl = 0, bl = 0, el = 0, sl = 0;
+	long status = 0;
+	enum tg_err r;
+
+	if (asprintf(&pem_file, "%s/%s.pem", en->out, a->host) < 0 || asprintf(&key_file, "%s/%s.key", en->out, a->host) < 0 ||
+	    asprintf(&path, "/v1/hosts/%s/challenge", a->host) < 0)
+		return TG_E_NOMEM;
+	if (access(pem_file, F_OK) == 0 || access(key_file, F_OK) == 0)
+		return tg_fail(d, TG_E_EXISTS, "%s: a certificate or key of this host is already there", en->out);
+	r = tg_tpm_open(a->tcti, &tpm, d);
+	if (r == TG_OK)
+		r = tg_tpm_identity(tpm, a->ecc, &ak, &akl, &ek, &ekl, d);
+	if (r == TG_OK) {
+		curl_mime *form = curl_mime_init(a->curl);
+		add_part(form, "ak", ak, akl, "ak.tpm2b");
+		add_part(form, "ek", ek, ekl, "ek.tpm2b");
+		r = call(a, path, form, &status, &cj, d);
+		curl_mime_free(form);
+	}
+	if (r == TG_OK && status != 201)
+		r = tg_fail(d, TG_E_IO, "challenge: HTTP %ld: %s", status, error_of(cj));
+	if (r == TG_OK) {
+		const char *b = tg_jstr(cj, "credential_blob"), *e = tg_jstr(cj, "encrypted_secret");
+		if (!b || !e || !tg_hex_decode(b, blob, sizeof(blob), &bl) || !tg_hex_decode(e, enc, sizeof(enc), &el))
+			r = tg_fail(d, TG_E_FORMAT, "challenge: the service's answer is not a challenge");
+	}
+	if (r == TG_OK)
+		r = tg_tpm_activate(tpm, a->ecc, false, blob, bl, enc, el, secret, &sl, d);
+	tg_tpm_close(tpm);
+	if (r == TG_OK)
+		r = tg_pki_csr_make(a->host, &key_pem, &csr_pem, d);
+	if (r == TG_OK) {
+		curl_mime *form = curl_mime_init(a->curl);
+		tg_hex_encode(secret, sl, secret_hex);
+		add_part(form, "name", a->host, strlen(a->host), NULL);
+		add_part(form, "ak", ak, akl, "ak.tpm2b");
+		add_part(form, "ek", ek, ekl, "ek.tpm2b");
+		add_part(form, "secret", secret_hex, strlen(secret_hex), NULL);
+		add_part(form, "reason", en->reason, strlen(en->reason), NULL);
+		if (en->model)
+			add_part(form, "model", en->model, strlen(en->model), NULL);
+		add_part(form, "csr", csr_pem, strlen(csr_pem), "host.csr");
+		r = call(a, "/v1/hosts", form, &status, &ej, d);
+		curl_mime_free(form);
+	}
+	if (r == TG_OK && status != 201)
+		r = tg_fail(d, TG_E_IO, "enrolment: HTTP %ld: %s", status, error_of(ej));
+	const char *cert = r == TG_OK ? tg_jstr(tg_jget(ej, "certificate"), "cert_pem") : NULL;
+	if (r == TG_OK && !cert)
+		r = tg_fail(d, TG_E_FORMAT, "enrolment: the service's answer holds no certificate");
+	if (r == TG_OK)
+		r = tg_file_write_new(key_file, key_pem, strlen(key_pem), 0600, d);
+	if (r == TG_OK && (r = tg_file_write_new(pem_file, cert, strlen(cert), 0644, d)) != TG_OK)
+		unlink(key_file);
+	if (r == TG_OK)
+		printf("enrolled %s (AK %s): certificate %s, key %s\n", a->host,
+		       tg_jstr(ej, "ak_fingerprint") ? tg_jstr(ej, "ak_fingerprint") : "?", pem_file, key_file);
+	return r;
+}
+
 int tg_cmd_agent(struct tg_ctx *ctx, int argc, char **argv)
 {
 	static const char *const default_log = "/sys/kernel/security/tpm0/binary_bios_measurements";
 	const char *server = NULL, *host = NULL, *cert = NULL, *key = NULL, *ca = NULL, *interval_s = NULL;
 	const char *tcti = NULL, *alg = NULL, *log = NULL, *backoff_s = NULL;
-	bool once = false;
+	struct enrolment en = { 0 };
+	bool once = false, enrol = false;
 	const struct tg_opt opts[] = {
 		{ "server", true, &server, NULL },   { "host", true, &host, NULL },
 		{ "cert", true, &cert, NULL },       { "key", true, &key, NULL },
@@ -191,6 +275,8 @@ int tg_cmd_agent(struct tg_ctx *ctx, int argc, char **argv)
 		{ "once", false, NULL, &once },      { "tcti", true, &tcti, NULL },
 		{ "ak-alg", true, &alg, NULL },      { "eventlog", true, &log, NULL },
 		{ "max-backoff", true, &backoff_s, NULL },
+		{ "enroll", false, NULL, &enrol },   { "out", true, &en.out, NULL },
+		{ "reason", true, &en.reason, NULL }, { "model", true, &en.model, NULL },
 		{ NULL, false, NULL, NULL },
 	};
 	struct agent a = { 0 };
@@ -212,6 +298,11 @@ int tg_cmd_agent(struct tg_ctx *ctx, int argc, char **argv)
 		r = tg_fail(&d, TG_E_USAGE, "--interval and --max-backoff: 5 to 86400 seconds");
 	if (r == TG_OK && alg && strcmp(alg, "rsa") != 0 && strcmp(alg, "ecc") != 0)
 		r = tg_fail(&d, TG_E_USAGE, "--ak-alg '%s': rsa or ecc", alg);
+	if (r == TG_OK && enrol && (!en.out || !en.reason))
+		r = tg_fail(&d, TG_E_USAGE, "agent --enroll: --out DIR (for the host's certificate and key) and --reason "
+					    "TEXT are required");
+	if (r == TG_OK && !enrol && (en.out || en.reason || en.model))
+		r = tg_fail(&d, TG_E_USAGE, "agent: --out, --reason and --model are for --enroll");
 	if (r == TG_OK) {
 		for (const char *f[] = { cert, key, ca, NULL }, **p = f; *p; p++)
 			if (access(*p, R_OK) != 0) {
@@ -241,6 +332,12 @@ int tg_cmd_agent(struct tg_ctx *ctx, int argc, char **argv)
 	curl_easy_setopt(a.curl, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(a.curl, CURLOPT_NOSIGNAL, 1L);
 
+	if (enrol) {
+		r = enroll(&a, &en, &d);
+		curl_easy_cleanup(a.curl);
+		curl_global_cleanup();
+		return r == TG_OK ? TG_EXIT_OK : tg_cli_fail(ctx, r, &d);
+	}
 	tg_service_stop_on_term();
 	while (!tg_service_stop) {
 		memset(&d, 0, sizeof(d));

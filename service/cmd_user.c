@@ -56,27 +56,29 @@ static void out_files_release(struct out_files *f)
 }
 
 /* NAME.pem, NAME.key, NAME.p12 (+ NAME.p12.pass when the password was
- * made here) in dir, none over an existing file. */
+ * made here) in dir, none over an existing file; only NAME.pem for a
+ * certificate issued to a request (the key never came here). */
 static enum tg_err write_out(const char *dir, const char *name, const struct tg_issued *is, const char *pass,
 			     bool pass_made, struct out_files *f, struct tg_diag *d)
 {
+	const bool keyed = is->key_pem != NULL;
 	enum tg_err r;
 
-	if (asprintf(&f->pem, "%s/%s.pem", dir, name) < 0 || asprintf(&f->key, "%s/%s.key", dir, name) < 0 ||
-	    asprintf(&f->p12, "%s/%s.p12", dir, name) < 0 ||
-	    (pass_made && asprintf(&f->pass, "%s/%s.p12.pass", dir, name) < 0))
+	if (asprintf(&f->pem, "%s/%s.pem", dir, name) < 0 ||
+	    (keyed && (asprintf(&f->key, "%s/%s.key", dir, name) < 0 || asprintf(&f->p12, "%s/%s.p12", dir, name) < 0)) ||
+	    (keyed && pass_made && asprintf(&f->pass, "%s/%s.p12.pass", dir, name) < 0))
 		return TG_E_NOMEM;
 	char *made[4] = { 0 };
-	r = tg_file_write_new(f->key, is->key_pem, strlen(is->key_pem), 0600, d);
+	r = keyed ? tg_file_write_new(f->key, is->key_pem, strlen(is->key_pem), 0600, d) : TG_OK;
 	if (r == TG_OK) {
 		made[0] = f->key;
 		r = tg_file_write_new(f->pem, is->cert_pem, strlen(is->cert_pem), 0644, d);
 	}
-	if (r == TG_OK) {
+	if (r == TG_OK && keyed) {
 		made[1] = f->pem;
 		r = tg_file_write_new(f->p12, is->p12, is->p12_len, 0600, d);
 	}
-	if (r == TG_OK) {
+	if (r == TG_OK && keyed) {
 		made[2] = f->p12;
 		if (pass_made) {
 			_cleanup_free_ char *line = NULL;
@@ -93,16 +95,18 @@ static enum tg_err write_out(const char *dir, const char *name, const struct tg_
 	return r;
 }
 
-/* trustgate user add NAME --role ROLE --out DIR [--ca DIR] [--days N]
- *     [--not-after DATE] [--p12-pass-file FILE] */
+/* trustgate user add NAME --role ROLE (--out DIR | --csr FILE [--out DIR])
+ *     [--ca DIR] [--days N] [--not-after DATE] [--p12-pass-file FILE] */
 static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 {
 	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
 	_cleanup_json_ struct json_object *detail = NULL;
-	_cleanup_free_ uint8_t *passbuf = NULL;
+	_cleanup_free_ uint8_t *passbuf = NULL, *csrbuf = NULL;
 	const char *role = NULL, *outdir = NULL, *ca = NULL, *days_s = NULL, *not_after_s = NULL, *pass_file = NULL;
+	const char *csr = NULL;
 	const struct tg_opt opts[] = {
 		{ "role", true, &role, NULL },         { "out", true, &outdir, NULL },
+		{ "csr", true, &csr, NULL },
 		{ "ca", true, &ca, NULL },             { "days", true, &days_s, NULL },
 		{ "not-after", true, &not_after_s, NULL }, { "p12-pass-file", true, &pass_file, NULL },
 		{ NULL, false, NULL, NULL },
@@ -126,9 +130,22 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 		return tg_cli_fail(ctx, r, &d);
 	if (!role || !tg_role_ok(role))
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "user add: --role is one of %s", TG_ROLES), &d);
-	if (!outdir)
+	if (!outdir && !csr)
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "user add: --out DIR is required (where the "
 							      "certificate, key and PKCS#12 go)"), &d);
+	if (csr && pass_file)
+		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "user add: --csr issues no PKCS#12 (the key stays with "
+							      "the requester): no --p12-pass-file"), &d);
+	if (csr) {
+		size_t n = 0;
+		r = tg_file_read(csr, 64 * 1024, &csrbuf, &n, &d);
+		if (r == TG_OK && strlen((char *)csrbuf) != n)
+			r = tg_fail(&d, TG_E_FORMAT, "%s: not a PEM certificate request", csr);
+		if (r == TG_OK)
+			r = tg_pki_csr_check((char *)csrbuf, &d);
+		if (r != TG_OK)
+			return tg_cli_fail(ctx, r == TG_E_CRYPTO ? TG_E_FORMAT : r, &d);
+	}
 	if (days_s && not_after_s)
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "user add: --days and --not-after exclude each other"), &d);
 	if (days_s && !tg_parse_uint(days_s, 1, 3650, &days))
@@ -147,7 +164,7 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 			return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "%s: a PKCS#12 password of at least 8 characters, "
 								      "one line", pass_file), &d);
 		pass = (const char *)passbuf;
-	} else {
+	} else if (!csr) {
 		uint8_t rnd[16];
 		if (gnutls_rnd(GNUTLS_RND_KEY, rnd, sizeof(rnd)) < 0)
 			return tg_cli_fail(ctx, tg_fail(&d, TG_E_CRYPTO, "no randomness for a password"), &d);
@@ -177,8 +194,8 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 			r = e;
 	}
 	if (r == TG_OK)
-		r = tg_pki_issue(ca, pos[0], role, (unsigned)days, not_after, pass, &is, &d);
-	if (r == TG_OK)
+		r = tg_pki_issue(ca, pos[0], role, (unsigned)days, not_after, pass, (const char *)csrbuf, &is, &d);
+	if (r == TG_OK && outdir)
 		r = write_out(outdir, pos[0], &is, pass, !pass_file, &files, &d);
 	if (r != TG_OK) {
 		tg_host_release(&host);
@@ -216,7 +233,14 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 			tg_json_str(detail, "key_file", files.key);
 			tg_json_str(detail, "p12_file", files.p12);
 			tg_json_str(detail, "p12_password_file", files.pass);
+			if (csr)
+				tg_json_str(detail, "cert_pem", is.cert_pem);
 			tg_cli_print_json(detail);
+		} else if (!outdir) {
+			fputs(is.cert_pem, stdout);
+		} else if (csr) {
+			printf("user %s (%s): certificate %s (for the key of %s)\n  subject %s\n  valid until %s\n", u.name,
+			       role, files.pem, csr, u.subject, u.not_after);
 		} else {
 			printf("user %s (%s): certificate %s, key %s, PKCS#12 %s", u.name, role, files.pem, files.key,
 			       files.p12);

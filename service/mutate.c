@@ -21,6 +21,8 @@
 
 #include "api.h"
 #include "mutate.h"
+#include "pki.h"
+#include "../common/file.h"
 #include "../common/text.h"
 
 enum arg_kind { POS, POS_PATH, OPT, FLAG, FILE_POS, FILE_OPT };
@@ -113,85 +115,28 @@ static size_t drain(int fd, char *buf, size_t cap, time_t deadline)
 	return n;
 }
 
-void tg_mutate(struct tg_request *rq)
+/* What a child said: its exit code, stdout, first line of stderr. */
+struct child_out {
+	int code;
+	char out[256 * 1024], err[4096];
+};
+
+/* Run this program with argv; false (errno set) when it could not run. */
+static bool run_child(const char *const *argv, struct child_out *co)
 {
-	const struct mutation *m = NULL;
-	const char *argv[48];
-	size_t argc = 0;
 	char self[4096];
-	ssize_t sl;
-
-	for (size_t i = 0; i < TG_ARRAY_SIZE(table); i++)
-		if (strcmp(table[i].route, rq->route->name) == 0)
-			m = table[i].m;
-	sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (!m || sl <= 0) {
-		tg_api_error(rq, 500, "no command for this route");
-		return;
-	}
-	self[sl] = 0;
-	argv[argc++] = "trustgate";
-	argv[argc++] = "--json";
-	argv[argc++] = "--db";
-	argv[argc++] = tg_api_db_path(rq->api);
-	argv[argc++] = "--actor";
-	argv[argc++] = rq->actor;
-	argv[argc++] = m->words[0];
-	argv[argc++] = m->words[1];
-	for (const struct cli_arg *a = m->args; a->field; a++) {
-		bool is_file = false;
-		const char *v = a->kind == POS_PATH ? rq->arg : field_value(rq, a->field, &is_file);
-		if (!v || !*v) {
-			if (a->required) {
-				tg_api_error(rq, 400, "form field '%s' is required", a->field);
-				return;
-			}
-			continue;
-		}
-		switch (a->kind) {
-		case POS:
-		case POS_PATH:
-			/* A positional is a name (or a fingerprint): never an
-			 * option, never a path. */
-			if (!tg_cli_name_ok(v)) {
-				tg_api_error(rq, 400, "%s: not a name (UTF-8, printable, no '/', no leading '-')", a->field);
-				return;
-			}
-			argv[argc++] = v;
-			break;
-		case OPT:
-			argv[argc++] = a->option;
-			argv[argc++] = v;
-			break;
-		case FLAG:
-			if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
-				tg_api_error(rq, 400, "%s: true or false", a->field);
-				return;
-			}
-			if (strcmp(v, "true") == 0)
-				argv[argc++] = a->option;
-			break;
-		case FILE_POS:
-		case FILE_OPT:
-			if (!is_file) {
-				tg_api_error(rq, 400, "%s: a file field", a->field);
-				return;
-			}
-			if (a->kind == FILE_OPT)
-				argv[argc++] = a->option;
-			argv[argc++] = v;
-			break;
-		}
-	}
-	argv[argc] = NULL;
-
+	ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	int out[2], err[2];
+
+	if (sl <= 0)
+		return false;
+	self[sl] = 0;
 	if (pipe2(out, O_CLOEXEC) < 0)
-		goto io_fail;
+		return false;
 	if (pipe2(err, O_CLOEXEC) < 0) {
 		close(out[0]);
 		close(out[1]);
-		goto io_fail;
+		return false;
 	}
 	fflush(NULL);
 	pid_t pid = fork();
@@ -206,14 +151,13 @@ void tg_mutate(struct tg_request *rq)
 	if (pid < 0) {
 		close(out[0]);
 		close(err[0]);
-		goto io_fail;
+		return false;
 	}
 	/* Both pipes are small (a record's JSON, one line): stdout first,
 	 * then stderr; a child that takes over a minute is stopped. */
-	static char obuf[256 * 1024], ebuf[4096];
 	time_t deadline = time(NULL) + 60;
-	drain(out[0], obuf, sizeof(obuf), deadline);
-	drain(err[0], ebuf, sizeof(ebuf), deadline);
+	drain(out[0], co->out, sizeof(co->out), deadline);
+	drain(err[0], co->err, sizeof(co->err), deadline);
 	close(out[0]);
 	close(err[0]);
 	int status = 0;
@@ -221,23 +165,199 @@ void tg_mutate(struct tg_request *rq)
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 2;
-	if (code == 0) {
-		free(rq->body);
-		rq->body = tg_strdup(obuf);
-		rq->body_len = rq->body ? strlen(rq->body) : 0;
-		rq->status = rq->body ? 201 : 500;
-		rq->content_type = "application/json";
-		return;
-	}
-	ebuf[strcspn(ebuf, "\n")] = 0;
-	tg_api_scrub(rq, ebuf);
-	const char *msg = strncmp(ebuf, "trustgate: ", 11) == 0 ? ebuf + 11 : ebuf;
+	co->code = WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+	co->err[strcspn(co->err, "\n")] = 0;
+	return true;
+}
+
+/* A refused change: the child's one line as a 4xx. */
+static void refused(struct tg_request *rq, struct child_out *co, const char *prefix)
+{
+	tg_api_scrub(rq, co->err);
+	const char *msg = strncmp(co->err, "trustgate: ", 11) == 0 ? co->err + 11 : co->err;
 	unsigned st = strstr(msg, "already") || strstr(msg, "exists") ? 409 :
 		      strstr(msg, "no such") || strstr(msg, "not found") || strstr(msg, "unknown") ? 404 :
-		      code == 1 ? 409 : 400;
-	tg_api_error(rq, st, "%s", *msg ? msg : "the change was refused");
-	return;
-io_fail:
-	tg_api_error(rq, 503, "cannot run the change now: %s", strerror(errno));
+		      co->code == 1 ? 409 : 400;
+	if (prefix)
+		tg_api_error(rq, 500, "%s%s", prefix, *msg ? msg : "refused");
+	else
+		tg_api_error(rq, st, "%s", *msg ? msg : "the change was refused");
+}
+
+/* The common head of every child's argv: the records, the actor. */
+static size_t argv_head(struct tg_request *rq, const char **argv)
+{
+	size_t argc = 0;
+
+	argv[argc++] = "trustgate";
+	argv[argc++] = "--json";
+	argv[argc++] = "--db";
+	argv[argc++] = tg_api_db_path(rq->api);
+	argv[argc++] = "--actor";
+	argv[argc++] = rq->actor;
+	return argc;
+}
+
+/* argv of mutation m from the request's fields; false: answered 400. */
+static bool build_argv(struct tg_request *rq, const struct mutation *m, const char **argv)
+{
+	size_t argc = argv_head(rq, argv);
+
+	argv[argc++] = m->words[0];
+	argv[argc++] = m->words[1];
+	for (const struct cli_arg *a = m->args; a->field; a++) {
+		bool is_file = false;
+		const char *v = a->kind == POS_PATH ? rq->arg : field_value(rq, a->field, &is_file);
+		if (!v || !*v) {
+			if (a->required) {
+				tg_api_error(rq, 400, "form field '%s' is required", a->field);
+				return false;
+			}
+			continue;
+		}
+		switch (a->kind) {
+		case POS:
+		case POS_PATH:
+			/* A positional is a name (or a fingerprint): never an
+			 * option, never a path. */
+			if (!tg_cli_name_ok(v)) {
+				tg_api_error(rq, 400, "%s: not a name (UTF-8, printable, no '/', no leading '-')", a->field);
+				return false;
+			}
+			argv[argc++] = v;
+			break;
+		case OPT:
+			argv[argc++] = a->option;
+			argv[argc++] = v;
+			break;
+		case FLAG:
+			if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
+				tg_api_error(rq, 400, "%s: true or false", a->field);
+				return false;
+			}
+			if (strcmp(v, "true") == 0)
+				argv[argc++] = a->option;
+			break;
+		case FILE_POS:
+		case FILE_OPT:
+			if (!is_file) {
+				tg_api_error(rq, 400, "%s: a file field", a->field);
+				return false;
+			}
+			if (a->kind == FILE_OPT)
+				argv[argc++] = a->option;
+			argv[argc++] = v;
+			break;
+		}
+	}
+	argv[argc] = NULL;
+	return true;
+}
+
+/* POST /v1/hosts with a `csr` field: the host's certificate is issued at
+ * its enrolment, for the key the request names (made on the host; the
+ * private key never travels), bound to the AK just enrolled -- `user add
+ * NAME --role host --csr` as a second child once the enrolment is
+ * recorded.  The request is checked before anything is enrolled, so a bad
+ * one changes nothing. */
+static bool csr_precheck(struct tg_request *rq, const char **csr)
+{
+	bool is_file = false;
+	_cleanup_free_ uint8_t *buf = NULL;
+	size_t n = 0;
+	struct tg_diag d = { { 0 } };
+
+	*csr = field_value(rq, "csr", &is_file);
+	if (!*csr)
+		return true;
+	if (!is_file) {
+		tg_api_error(rq, 400, "csr: a file field");
+		return false;
+	}
+	enum tg_err r = tg_file_read(*csr, 64 * 1024, &buf, &n, &d);
+	if (r == TG_OK && strlen((char *)buf) != n)
+		r = tg_fail(&d, TG_E_FORMAT, "not a PEM certificate request");
+	if (r == TG_OK)
+		r = tg_pki_csr_check((char *)buf, &d);
+	if (r != TG_OK) {
+		tg_api_scrub(rq, d.msg);
+		tg_api_error(rq, 400, "csr: %s", d.msg);
+		return false;
+	}
+	return true;
+}
+
+static void issue_host_cert(struct tg_request *rq, const char *csr, struct child_out *enrolled)
+{
+	static struct child_out co;
+	const char *argv[24];
+	size_t argc = argv_head(rq, argv);
+	const char *name = field_value(rq, "name", &(bool){ false });
+
+	argv[argc++] = "user";
+	argv[argc++] = "add";
+	argv[argc++] = name;
+	argv[argc++] = "--role";
+	argv[argc++] = "host";
+	argv[argc++] = "--csr";
+	argv[argc++] = csr;
+	argv[argc++] = "--ca";
+	argv[argc++] = tg_api_ca_dir(rq->api);
+	argv[argc] = NULL;
+	if (!run_child(argv, &co)) {
+		tg_api_error(rq, 500, "host enrolled; its certificate was not issued: %s (issue it with user add)",
+			     strerror(errno));
+		return;
+	}
+	if (co.code != 0) {
+		refused(rq, &co, "host enrolled; its certificate was not issued: ");
+		return;
+	}
+	_cleanup_json_ struct json_object *h = json_tokener_parse(enrolled->out), *c = json_tokener_parse(co.out);
+	if (!h || !c) {
+		tg_api_error(rq, 500, "host enrolled and certificate issued, but their records did not parse");
+		return;
+	}
+	json_object_object_add(h, "certificate", json_object_get(c));
+	free(rq->body);
+	rq->body = tg_strdup(json_object_to_json_string_ext(h, JSON_C_TO_STRING_PLAIN));
+	rq->body_len = rq->body ? strlen(rq->body) : 0;
+	rq->status = rq->body ? 201 : 500;
+	rq->content_type = "application/json";
+}
+
+void tg_mutate(struct tg_request *rq)
+{
+	static struct child_out co;
+	const struct mutation *m = NULL;
+	const char *argv[48], *csr = NULL;
+
+	for (size_t i = 0; i < TG_ARRAY_SIZE(table); i++)
+		if (strcmp(table[i].route, rq->route->name) == 0)
+			m = table[i].m;
+	if (!m) {
+		tg_api_error(rq, 500, "no command for this route");
+		return;
+	}
+	if (!build_argv(rq, m, argv))
+		return;
+	if (m == &host_enroll && !csr_precheck(rq, &csr))
+		return;
+	if (!run_child(argv, &co)) {
+		tg_api_error(rq, 503, "cannot run the change now: %s", strerror(errno));
+		return;
+	}
+	if (co.code != 0) {
+		refused(rq, &co, NULL);
+		return;
+	}
+	if (csr) {
+		issue_host_cert(rq, csr, &co);
+		return;
+	}
+	free(rq->body);
+	rq->body = tg_strdup(co.out);
+	rq->body_len = rq->body ? strlen(rq->body) : 0;
+	rq->status = rq->body ? 201 : 500;
+	rq->content_type = "application/json";
 }

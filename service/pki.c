@@ -118,8 +118,8 @@ static enum tg_err new_serial(uint8_t s[20], char hex[41], struct tg_diag *d)
 	return TG_OK;
 }
 
-static enum tg_err base_crt(gnutls_x509_crt_t c, gnutls_x509_privkey_t key, const char *cn, const char *ou,
-			    int64_t not_after, char serial_hex[41], struct tg_diag *d)
+static enum tg_err base_crt(gnutls_x509_crt_t c, gnutls_x509_privkey_t key, gnutls_pubkey_t pub, const char *cn,
+			    const char *ou, int64_t not_after, char serial_hex[41], struct tg_diag *d)
 {
 	uint8_t serial[20], kid[64];
 	size_t kidlen = sizeof(kid);
@@ -138,7 +138,10 @@ static enum tg_err base_crt(gnutls_x509_crt_t c, gnutls_x509_privkey_t key, cons
 						  (unsigned)strlen(ou)), "certificate role");
 	TRY(gnutls_x509_crt_set_dn_by_oid(c, GNUTLS_OID_X520_COMMON_NAME, 0, cn, (unsigned)strlen(cn)),
 	    "certificate name");
-	TRY(gnutls_x509_crt_set_key(c, key), "certificate key");
+	if (key)
+		TRY(gnutls_x509_crt_set_key(c, key), "certificate key");
+	else
+		TRY(gnutls_x509_crt_set_pubkey(c, pub), "certificate key");
 	TRY(gnutls_x509_crt_get_key_id(c, GNUTLS_KEYID_USE_SHA1, kid, &kidlen), "key id");
 	TRY(gnutls_x509_crt_set_subject_key_id(c, kid, kidlen), "key id");
 	return TG_OK;
@@ -249,7 +252,7 @@ enum tg_err tg_pki_ca_init(const char *dir, const char *ca_name, const char *nam
 	if ((r = new_key(&cakey, d)) != TG_OK)
 		return r;
 	TRY(gnutls_x509_crt_init(&ca), "CA");
-	if ((r = base_crt(ca, cakey, ca_name, NULL, until, serial, d)) != TG_OK)
+	if ((r = base_crt(ca, cakey, NULL, ca_name, NULL, until, serial, d)) != TG_OK)
 		return r;
 	TRY(gnutls_x509_crt_set_basic_constraints(ca, 1, 0), "CA");
 	TRY(gnutls_x509_crt_set_key_usage(ca, GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN), "CA");
@@ -258,7 +261,7 @@ enum tg_err tg_pki_ca_init(const char *dir, const char *ca_name, const char *nam
 	if ((r = new_key(&skey, d)) != TG_OK)
 		return r;
 	TRY(gnutls_x509_crt_init(&srv), "service certificate");
-	if ((r = base_crt(srv, skey, "trustgate service", NULL, until, serial, d)) != TG_OK)
+	if ((r = base_crt(srv, skey, NULL, "trustgate service", NULL, until, serial, d)) != TG_OK)
 		return r;
 	TRY(gnutls_x509_crt_set_basic_constraints(srv, 0, -1), "service certificate");
 	TRY(gnutls_x509_crt_set_key_usage(srv, GNUTLS_KEY_DIGITAL_SIGNATURE), "service certificate");
@@ -377,10 +380,73 @@ static enum tg_err make_p12(gnutls_x509_crt_t c, gnutls_x509_privkey_t k, const 
 	return out->p12 ? TG_OK : TG_E_NOMEM;
 }
 
+static void pubp(gnutls_pubkey_t *k) { if (*k) gnutls_pubkey_deinit(*k); }
+static void crqp(gnutls_x509_crq_t *q) { if (*q) gnutls_x509_crq_deinit(*q); }
+
+/* The public key of a certificate request, after its self-signature is
+ * checked: the requester holds the private key (a request made with one
+ * key and naming another is refused), and the key is one a TLS client of
+ * this service may use (ECDSA P-256/P-384, RSA of 2048 bits or more). */
+static enum tg_err csr_key(const char *pem, gnutls_pubkey_t *ret, struct tg_diag *d)
+{
+	_cleanup_(crqp) gnutls_x509_crq_t q = NULL;
+	gnutls_datum_t in = { (unsigned char *)pem, (unsigned)strlen(pem) };
+	unsigned bits = 0;
+	int alg;
+
+	TRY(gnutls_x509_crq_init(&q), "certificate request");
+	TRY(gnutls_x509_crq_import(q, &in, GNUTLS_X509_FMT_PEM), "certificate request (PKCS#10 PEM)");
+	TRY(gnutls_x509_crq_verify(q, 0), "certificate request: its signature does not verify with its key");
+	TRY(gnutls_pubkey_init(ret), "certificate request");
+	TRY(gnutls_pubkey_import_x509_crq(*ret, q, 0), "certificate request key");
+	alg = gnutls_pubkey_get_pk_algorithm(*ret, &bits);
+	if (!((alg == GNUTLS_PK_ECDSA && (bits == 256 || bits == 384)) || (alg == GNUTLS_PK_RSA && bits >= 2048)))
+		return tg_fail(d, TG_E_FORMAT, "certificate request: a %s key of %u bits (ECDSA P-256/P-384 or RSA of "
+					       "2048 bits or more)", gnutls_pk_get_name((gnutls_pk_algorithm_t)alg), bits);
+	return TG_OK;
+}
+
+enum tg_err tg_pki_csr_check(const char *pem, struct tg_diag *d)
+{
+	_cleanup_(pubp) gnutls_pubkey_t pub = NULL;
+
+	return csr_key(pem, &pub, d);
+}
+
+enum tg_err tg_pki_csr_make(const char *name, char **key_pem, char **csr_pem, struct tg_diag *d)
+{
+	_cleanup_xkey_ gnutls_x509_privkey_t key = NULL;
+	_cleanup_(crqp) gnutls_x509_crq_t q = NULL;
+	_cleanup_datum_ gnutls_datum_t kpem = { 0 }, qpem = { 0 };
+	enum tg_err r;
+
+	*key_pem = *csr_pem = NULL;
+	if ((r = new_key(&key, d)) != TG_OK)
+		return r;
+	TRY(gnutls_x509_crq_init(&q), "certificate request");
+	TRY(gnutls_x509_crq_set_dn_by_oid(q, GNUTLS_OID_X520_COMMON_NAME, 0, name, (unsigned)strlen(name)),
+	    "certificate request name");
+	TRY(gnutls_x509_crq_set_key(q, key), "certificate request key");
+	TRY(gnutls_x509_crq_sign2(q, key, GNUTLS_DIG_SHA256, 0), "signing the certificate request");
+	TRY(gnutls_x509_crq_export2(q, GNUTLS_X509_FMT_PEM, &qpem), "certificate request export");
+	TRY(gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN, &kpem), "key export");
+	*key_pem = strndup((const char *)kpem.data, kpem.size);
+	*csr_pem = strndup((const char *)qpem.data, qpem.size);
+	if (!*key_pem || !*csr_pem) {
+		free(*key_pem);
+		free(*csr_pem);
+		*key_pem = *csr_pem = NULL;
+		return TG_E_NOMEM;
+	}
+	return TG_OK;
+}
+
 enum tg_err tg_pki_issue(const char *dir, const char *name, const char *role, unsigned days,
-			 int64_t not_after_epoch, const char *p12_pass, struct tg_issued *ret, struct tg_diag *d)
+			 int64_t not_after_epoch, const char *p12_pass, const char *csr_pem, struct tg_issued *ret,
+			 struct tg_diag *d)
 {
 	_cleanup_xkey_ gnutls_x509_privkey_t cakey = NULL, key = NULL;
+	_cleanup_(pubp) gnutls_pubkey_t pub = NULL;
 	_cleanup_crt_ gnutls_x509_crt_t ca = NULL, c = NULL;
 	_cleanup_datum_ gnutls_datum_t cpem = { 0 }, kpem = { 0 };
 	int64_t until = not_after_epoch ? not_after_epoch : (int64_t)time(NULL) + (int64_t)days * 86400;
@@ -389,23 +455,28 @@ enum tg_err tg_pki_issue(const char *dir, const char *name, const char *role, un
 	memset(ret, 0, sizeof(*ret));
 	if (!tg_role_ok(role))
 		return tg_fail(d, TG_E_USAGE, "role '%s' is not one of %s", role ? role : "", TG_ROLES);
-	if ((r = load_ca(dir, &ca, &cakey, d)) != TG_OK || (r = new_key(&key, d)) != TG_OK)
+	if ((r = load_ca(dir, &ca, &cakey, d)) != TG_OK)
+		return r;
+	/* With a request the private key stays where it was made: only the
+	 * certificate is issued (no key file, no PKCS#12). */
+	r = csr_pem ? csr_key(csr_pem, &pub, d) : new_key(&key, d);
+	if (r != TG_OK)
 		return r;
 	TRY(gnutls_x509_crt_init(&c), "certificate");
-	if ((r = base_crt(c, key, name, role, until, ret->serial, d)) != TG_OK)
+	if ((r = base_crt(c, key, pub, name, role, until, ret->serial, d)) != TG_OK)
 		return r;
 	TRY(gnutls_x509_crt_set_basic_constraints(c, 0, -1), "certificate");
 	TRY(gnutls_x509_crt_set_key_usage(c, GNUTLS_KEY_DIGITAL_SIGNATURE), "certificate");
 	TRY(gnutls_x509_crt_set_key_purpose_oid(c, GNUTLS_KP_TLS_WWW_CLIENT, 0), "certificate");
-	if ((r = sign_by(c, ca, cakey, d)) != TG_OK || (r = export_pem(c, key, &cpem, &kpem, d)) != TG_OK ||
+	if ((r = sign_by(c, ca, cakey, d)) != TG_OK || (r = export_pem(c, key, &cpem, key ? &kpem : NULL, d)) != TG_OK ||
 	    (r = describe(c, ret->fingerprint, ret->subject, ret->not_after, d)) != TG_OK ||
-	    (r = make_p12(c, key, name, p12_pass, ret, d)) != TG_OK) {
+	    (key && (r = make_p12(c, key, name, p12_pass, ret, d)) != TG_OK)) {
 		tg_issued_release(ret);
 		return r;
 	}
 	ret->cert_pem = strndup((const char *)cpem.data, cpem.size);
-	ret->key_pem = strndup((const char *)kpem.data, kpem.size);
-	if (!ret->cert_pem || !ret->key_pem) {
+	ret->key_pem = key ? strndup((const char *)kpem.data, kpem.size) : NULL;
+	if (!ret->cert_pem || (key && !ret->key_pem)) {
 		tg_issued_release(ret);
 		return TG_E_NOMEM;
 	}

@@ -43,9 +43,20 @@ enum tg_err tg_pki_ca_init(const char *dir, const char *ca_name, const char *nam
 /* Issue a client certificate: CN name, OU role, valid `days` (or until
  * not_after_epoch when nonzero, for tests of expiry it may be in the past),
  * key usage digitalSignature, extended key usage clientAuth.  The PKCS#12
- * is protected by p12_pass. */
+ * is protected by p12_pass.  With csr_pem (PKCS#10), the certificate is
+ * for the request's key, checked by tg_pki_csr_check's rules, and there is
+ * no key and no PKCS#12. */
 enum tg_err tg_pki_issue(const char *dir, const char *name, const char *role, unsigned days,
-			 int64_t not_after_epoch, const char *p12_pass, struct tg_issued *ret, struct tg_diag *d);
+			 int64_t not_after_epoch, const char *p12_pass, const char *csr_pem, struct tg_issued *ret,
+			 struct tg_diag *d);
+
+/* A certificate request a client certificate may be issued for: PEM
+ * PKCS#10 whose signature verifies with its own key (proof of possession),
+ * an ECDSA P-256/P-384 or RSA >= 2048 key. */
+enum tg_err tg_pki_csr_check(const char *pem, struct tg_diag *d);
+
+/* A new ECDSA P-256 key and a request for it (CN name), both PEM. */
+enum tg_err tg_pki_csr_make(const char *name, char **key_pem, char **csr_pem, struct tg_diag *d);
 
 /* Write dir/crl.pem listing these serials (hex), signed by the CA. */
 enum tg_err tg_pki_crl_write(const char *dir, char *const *serials, const int64_t *revoked_at, size_t n,

@@ -239,17 +239,20 @@ static const struct tg_help entries[] = {
 	  "trustgate ca init --ca /var/lib/trustgate/ca --server-names trustgate.example.cn,10.0.0.5" },
 	{ "user", "add|list|revoke ...", "people and hosts of the service, each with a client certificate",
 	  NULL, { { 0 } }, NULL },
-	{ "user add", "NAME --role admin|procurement|operator|reviewer|host --out DIR [--ca DIR] [--days N | "
-		      "--not-after DATE] [--p12-pass-file FILE]",
+	{ "user add", "NAME --role admin|procurement|operator|reviewer|host (--out DIR | --csr FILE [--out DIR]) "
+		      "[--ca DIR] [--days N | --not-after DATE] [--p12-pass-file FILE]",
 	  "issue a client certificate (PEM, key, and PKCS#12 for browsers) and record its holder and role",
 	  "The certificate's CN is NAME and its OU the role; the service admits it only while the records hold it "
 	  "in force with that role.  Roles: admin changes suppliers, keys and products; procurement checks "
 	  "products; operator enrols hosts and asks for attestations; reviewer reads everything, reports and the "
 	  "audit log; host (NAME an enrolled host) asks for its own nonce and submits its own attestation, bound "
 	  "to the AK the host enrolled with.  Files NAME.pem, NAME.key, NAME.p12 (and NAME.p12.pass with a "
-	  "generated password) are written to DIR, never over existing ones.  Audited (user.add).",
+	  "generated password) are written to DIR, never over existing ones.  With --csr the certificate is "
+	  "for the key of a PKCS#10 request made elsewhere (its signature must verify): only NAME.pem, or the "
+	  "PEM on stdout without --out.  Audited (user.add).",
 	  { { "--role ROLE", "admin, procurement, operator, reviewer or host" },
 	    { "--out DIR", "where the certificate, key and PKCS#12 are written" },
+	    { "--csr FILE", "issue for this request's key (ECDSA P-256/P-384, RSA >= 2048); no key, no PKCS#12" },
 	    { "--ca DIR", "the CA directory (default $TRUSTGATE_CA or ./trustgate-ca)" },
 	    { "--days N", "validity in days (default 365)" },
 	    { "--not-after DATE", "valid until DATE (YYYY-MM-DD) instead" },
@@ -295,14 +298,19 @@ static const struct tg_help entries[] = {
 			    "0-7 and 15 with the boot and decision logs" } },
 	  "trustgate --db /var/lib/trustgate/records.db serve --listen 0.0.0.0:8443 --ca /var/lib/trustgate/ca" },
 	{ "agent", "--server URL --host NAME --cert PEM --key PEM --ca PEM [--interval S] [--once] [--tcti CONF] "
-		   "[--ak-alg rsa|ecc] [--eventlog PATH] [--max-backoff S]",
+		   "[--ak-alg rsa|ecc] [--eventlog PATH] [--max-backoff S] | --enroll ... --out DIR --reason TEXT "
+		   "[--model NAME]",
 	  "attest this host to a trustgate service on a schedule: nonce, quote with the local TPM, submit",
 	  "Each round asks the service for a nonce, quotes PCRs 0-7 over it with the AK `trustgate quote` uses "
 	  "(persistent under the EK, created if absent), submits quote, signature and the boot event log, and "
 	  "prints the verdict in one line.  The certificate is the host certificate issued for this host "
 	  "(user add NAME --role host); the service accepts it for this host and this AK only.  Errors are "
 	  "retried after 5 s, doubling up to --max-backoff; SIGTERM stops between rounds.  contrib/ has a "
-	  "systemd service and timer (one round per start, --once).",
+	  "systemd service and timer (one round per start, --once).  --enroll, once per host with an "
+	  "operator's certificate, enrols the host instead: the TPM's AK and EK are sent for a challenge, the "
+	  "TPM activates the credential, and the secret goes back with a certificate request for a key made "
+	  "here; the host certificate issued at enrolment and that key are written to DIR/NAME.pem and "
+	  "DIR/NAME.key.",
 	  { { "--server URL", "the service, https://ADDRESS:PORT" },
 	    { "--host NAME", "this host's name as enrolled" },
 	    { "--cert PEM", "this host's client certificate" },
@@ -313,7 +321,11 @@ static const struct tg_help entries[] = {
 	    { "--tcti CONF", "the TPM (default $TPM2TOOLS_TCTI, else the TSS default)" },
 	    { "--ak-alg A", "rsa (default) or ecc" },
 	    { "--eventlog PATH", "the boot event log (default the kernel's securityfs log)" },
-	    { "--max-backoff S", "longest wait after failures (default 300)" } },
+	    { "--max-backoff S", "longest wait after failures (default 300)" },
+	    { "--enroll", "enrol this host (an operator's --cert/--key) and write its certificate and key" },
+	    { "--out DIR", "with --enroll: where NAME.pem and NAME.key (0600) go" },
+	    { "--reason TEXT", "with --enroll: the enrolment's audited reason" },
+	    { "--model NAME", "with --enroll: the host's reference model" } },
 	  "trustgate agent --server https://trustgate.example.cn:8443 --host edge-17 --cert /etc/trustgate/host.pem "
 	  "--key /etc/trustgate/host.key --ca /etc/trustgate/ca.pem --once" },
 	{ "report", "ID [--html FILE] [--vsa FILE] [--ear FILE]",

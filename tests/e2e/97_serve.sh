@@ -212,7 +212,7 @@ st=$(c oscar -F "quote=@q2.msg" -F "sig=@q2.sig" -F "log=@golden.log" -F "nonce=
 st=$(c h1 -F "quote=@q2.msg" -F "sig=@q2.sig" -F "log=@golden.log" -F "nonce=$(openssl rand -hex 32)" "$URL/v1/hosts/h1/attestation")
 [ "$st" = 409 ] && grep -q "not issued" body && ok "a nonce this service never issued: 409" || bad "foreign nonce: $st $(cat body)"
 # The expiry is under the MAC: a nonce made to live longer is not ours.
-NX=$(printf '%s' "$N1" | sed 's/^\(..............\)\(..\)/\1ff/')
+NX=$(printf '%016x' $((0x${N1:0:16} + 3600)))${N1:16}   # an hour more, the MAC left as it was
 st=$(c h1 -F "quote=@q2.msg" -F "sig=@q2.sig" -F "log=@golden.log" -F "nonce=$NX" "$URL/v1/hosts/h1/attestation")
 [ "$st" = 409 ] && grep -q "not issued" body && ok "a nonce with its expiry changed: 409" || bad "extended nonce: $st $(cat body)"
 { specid_hdr; event2 0 1 "$(strhex "other firmware")"; for p in 0 1 2 3 4 5 6 7; do event2 "$p" 4 00000000; done; } | xxd -r -p > wrong.log
@@ -266,6 +266,47 @@ expect 1 "agent with a log that is not what was measured: UNTRUSTED (exit 1)" --
 expect 2 "agent speaking for another host with its certificate: refused (exit 2)" -- agent --host h1 --eventlog golden.log
 printf '%s' "$LAST_ERR" | grep -q "403" && ok "the refusal names the HTTP status" || bad "agent refusal: $LAST_ERR"
 bad_input "agent over plain http refused" "https://" -- tg agent --server "http://127.0.0.1:$PORT" --host h3 --cert certs/h3.pem --key certs/h3.key --ca ca/ca.pem --once
+# First-time enrolment by the agent itself: with an operator's certificate it
+# sends the TPM's AK and EK for a challenge, lets the TPM activate the
+# credential, and sends the secret with a certificate request for a key made
+# on the host; the host certificate comes back, bound to that AK.
+mkdir -p hostcerts
+expect 0 "agent --enroll: challenge, TPM activation, enrolment with a certificate request over HTTPS" -- \
+	tg agent --enroll --server "$URL" --host h6 --cert certs/oscar.pem --key certs/oscar.key --ca ca/ca.pem \
+	--out hostcerts --model edge-1 --reason "agent enrolment"
+tg --json host show h6 2>/dev/null | jq -e '.model == "edge-1" and .ek == true' >/dev/null && ok "h6 enrolled with its EK, by credential activation" || bad "h6 record: $(tg --json host show h6 2>&1)"
+[ "$(stat -c %a hostcerts/h6.key 2>/dev/null)" = 600 ] && openssl x509 -in hostcerts/h6.pem -noout -subject 2>/dev/null | grep -q "CN *= *h6, *OU *= *host\|OU *= *host.*CN *= *h6" \
+	&& [ "$(openssl x509 -in hostcerts/h6.pem -noout -pubkey | sha256sum)" = "$(openssl pkey -in hostcerts/h6.key -pubout | sha256sum)" ] \
+	&& ok "its certificate (CN=h6, OU=host) is for the key made on the host (0600), which never left it" || bad "h6 files: $(ls -l hostcerts) $(openssl x509 -in hostcerts/h6.pem -noout -subject 2>&1)"
+tg --json user list | jq -e 'any(.[]; .name == "h6" and .role == "host" and .host == "h6" and (.created_by | test("CN=oscar")))' >/dev/null \
+	&& ok "the certificate is in the records as h6's, bound to its AK, issued by the operator's subject" || bad "user list h6: $(tg --json user list | jq -c '.[] | select(.name=="h6")')"
+expect 0 "the new host certificate attests h6: TRUSTED" -- tg agent --server "$URL" --cert hostcerts/h6.pem --key hostcerts/h6.key --ca ca/ca.pem --once --host h6 --eventlog golden.log
+expect 2 "forged twin: h6's certificate speaking for h3 refused" -- tg agent --server "$URL" --cert hostcerts/h6.pem --key hostcerts/h6.key --ca ca/ca.pem --once --host h3 --eventlog golden.log
+before=$(db_state)
+expect 2 "forged twin: a reviewer cannot enrol a host (403), nothing written" -- \
+	tg agent --enroll --server "$URL" --host h7 --cert certs/rita.pem --key certs/rita.key --ca ca/ca.pem --out hostcerts --reason r
+printf '%s' "$LAST_ERR" | grep -q 403 && [ "$(db_state)" = "$before" ] && [ ! -e hostcerts/h7.key ] && ok "the refusal says 403; no host, no key file" || bad "reviewer enrol: $LAST_ERR"
+expect 2 "agent --enroll into a directory that already holds the host's key refused" -- \
+	tg agent --enroll --server "$URL" --host h6 --cert certs/oscar.pem --key certs/oscar.key --ca ca/ca.pem --out hostcerts --reason r
+# A certificate request whose signature does not verify (proof of
+# possession fails): refused before anything is enrolled.
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout csr.key -subj /CN=h8 -outform DER -out csr.der 2>/dev/null
+flip csr.der $(( $(stat -c %s csr.der) - 3 )) csr-bad.der
+openssl req -inform DER -in csr.der -out good.csr 2>/dev/null
+{ echo "-----BEGIN CERTIFICATE REQUEST-----"; base64 -w 64 csr-bad.der; echo "-----END CERTIFICATE REQUEST-----"; } > bad.csr
+before=$(db_state)
+st=$(c oscar -F name=h8 -F "ak=@ak.tpm2b" -F model=edge-1 -F no_challenge=true -F "reason=r" -F "csr=@bad.csr" "$URL/v1/hosts")
+[ "$st" = 400 ] && one_error_line && grep -q "csr" body && [ "$(db_state)" = "$before" ] && ! tg host show h8 >/dev/null 2>&1 \
+	&& ok "a certificate request with a broken signature: 400, nothing enrolled" || bad "bad csr: $st $(cat body)"
+openssl req -new -newkey rsa:1024 -nodes -keyout weak.key -subj /CN=h8 -out weak.csr 2>/dev/null
+st=$(c oscar -F name=h8 -F "ak=@ak.tpm2b" -F model=edge-1 -F no_challenge=true -F "reason=r" -F "csr=@weak.csr" "$URL/v1/hosts")
+[ "$st" = 400 ] && grep -q "1024" body && ! tg host show h8 >/dev/null 2>&1 && ok "a request for an RSA-1024 key: 400, nothing enrolled" || bad "weak csr: $st $(cat body)"
+st=$(c oscar -F name=h8 -F "ak=@ak.tpm2b" -F model=edge-1 -F no_challenge=true -F "reason=r" -F "csr=@good.csr" "$URL/v1/hosts")
+[ "$st" = 201 ] && jq -r .certificate.cert_pem body > h8.pem && [ "$(openssl x509 -in h8.pem -noout -pubkey | sha256sum)" = "$(openssl pkey -in csr.key -pubout | sha256sum)" ] \
+	&& openssl verify -CAfile ca/ca.pem h8.pem >/dev/null 2>&1 && ok "an operator enrolling with an openssl-made request gets the host certificate in the answer (openssl verify)" || bad "good csr: $st $(head -c 300 body)"
+bad_input "user add --csr of a broken request refused" "certificate request" -- tg user add h8b --role admin --csr bad.csr
+expect 0 "user add --csr prints the certificate for a request's key" -- tg user add csruser --role reviewer --csr good.csr
+printf '%s' "$LAST_OUT" | openssl x509 -noout -subject 2>/dev/null | grep -q csruser && ok "the printed PEM is the user's certificate" || bad "user add --csr output"
 # A reference revoked through trustgate counts from the next attestation on
 # (the service's shared references follow every record change at once).
 tg reference revoke --digest "sha256:$(dig sha256 "$fw_ev")" --reason "vulnerable firmware" >/dev/null
