@@ -1,8 +1,9 @@
 #!/bin/bash
 # make image: the appliance as a unified kernel image on an EFI system
 # partition image.  Debian's kernel, an initramfs with busybox, trustgate
-# (and the libraries it loads) and its records, joined to systemd's EFI
-# stub with objcopy; the ESP written with mtools.
+# and trustgate-service (and the libraries they load), the e1000 driver
+# and its records, joined to systemd's EFI stub with objcopy; the ESP
+# written with mtools.  It boots into `trustgate serve` (image/init).
 #   image/build.sh OUTDIR [CMDLINE]
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,19 +18,22 @@ R=$OUT/rootfs
 rm -rf "$R"
 mkdir -p "$R"/{bin,sbin,proc,sys,dev,tmp,lib/modules,var/lib/trustgate,etc}
 cp /bin/busybox "$R/bin/busybox"
-for a in sh mount insmod cat echo sleep tar base64 poweroff mkdir ls; do ln -sf busybox "$R/bin/$a"; done
+for a in sh mount insmod cat echo sleep tar base64 poweroff mkdir ls cp rm ifconfig route; do ln -sf busybox "$R/bin/$a"; done
 cp "$TG" "$R/bin/trustgate"
+SVC=$(dirname "$TG")/trustgate-service
+cp "$SVC" "$R/bin/trustgate-service"
 # trustgate's shared libraries, and those opened at run time: ESYS (opened
 # by measure/tpm.c on first TPM use) and the TCTI the TSS loads.
 libs() { ldd "$1" | awk '/=> \// {print $3} /^\t\/lib/ {print $1}'; }
 TCTI=$(ls /usr/lib/x86_64-linux-gnu/libtss2-tcti-device.so.0* | head -1)
 ESYS=/usr/lib/x86_64-linux-gnu/libtss2-esys.so.0
-for f in $(libs "$TG") $(libs "$TCTI") "$TCTI" $(libs "$ESYS") "$ESYS"; do
+for f in $(libs "$TG") $(libs "$SVC") $(libs "$TCTI") "$TCTI" $(libs "$ESYS") "$ESYS"; do
 	mkdir -p "$R$(dirname "$f")"
 	cp -L "$f" "$R$f"
 done
 mkdir -p "$R/lib64" && cp -L /lib64/ld-linux-x86-64.so.2 "$R/lib64/"
 cp "/lib/modules/$KVER/kernel/drivers/firmware/qemu_fw_cfg.ko" "$R/lib/modules/"
+cp "/lib/modules/$KVER/kernel/drivers/net/ethernet/intel/e1000/e1000.ko" "$R/lib/modules/"
 install -m 0755 "$ROOT/image/init" "$R/init"
 # Its records: an empty, initialised database (the appliance's own).
 TRUSTGATE_DB=$R/var/lib/trustgate/records.db "$TG" db init >/dev/null

@@ -39,6 +39,24 @@ size_t tg_decision_log_events(struct tg_span buf)
 	return buf.len >= n && memcmp(buf.p, h, n) == 0 ? n : 0;
 }
 
+enum tg_err tg_decision_log_join(uint8_t **log, size_t *logl, const uint8_t *dec, size_t decl)
+{
+	size_t off = tg_decision_log_events(tg_span_make(dec, decl));
+	uint8_t *grown;
+
+	if (!off)
+		return TG_E_FORMAT;
+	if (!*log)
+		off = 0;   /* the decision log is the whole log, header and all */
+	grown = realloc(*log, *logl + decl - off);
+	if (!grown)
+		return TG_E_NOMEM;
+	memcpy(grown + *logl, dec + off, decl - off);
+	*log = grown;
+	*logl += decl - off;
+	return TG_OK;
+}
+
 enum tg_err tg_decision_measure(struct tg_tpm *t, const char *path, const char *line, struct tg_diag *d)
 {
 	size_t ll = strlen(TG_DECISION_PREFIX) + strlen(line);

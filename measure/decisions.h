@@ -25,4 +25,9 @@ enum tg_err tg_decision_measure(struct tg_tpm *t, const char *path, const char *
  * buf is not one. */
 size_t tg_decision_log_events(struct tg_span buf);
 
+/* One log for a bundle: the decision log's events after the boot log's
+ * (*log, grown), or the decision log itself when there is no boot log.
+ * TG_E_FORMAT when dec is not a decision log. */
+enum tg_err tg_decision_log_join(uint8_t **log, size_t *logl, const uint8_t *dec, size_t decl);
+
 #endif

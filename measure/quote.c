@@ -16,6 +16,7 @@
 #include <tss2/tss2_rc.h>
 
 #include "quote.h"
+#include "decisions.h"
 #include "../common/encoding.h"
 #include "../common/reasons.h"
 
@@ -457,6 +458,36 @@ static bool strong_bank(enum tg_hash h)
 	return h == TG_HASH_SHA256 || h == TG_HASH_SHA384 || h == TG_HASH_SHA512 || h == TG_HASH_SM3;
 }
 
+/* An appliance's decisions are read from the text of its PCR 15 events,
+ * but the replay proves only the digests: a log whose text was changed
+ * after the measurement still replays.  Each decision's digest must be the
+ * hash of its text, in every bank the log carries (stops a decision log
+ * edited to say another verdict than the one measured). */
+static void check_decision_texts(const struct tg_eventlog *el, struct tg_quote_result *res)
+{
+	const size_t pl = strlen(TG_DECISION_PREFIX);
+	uint8_t want[TG_HASH_MAX_LEN];
+
+	for (size_t i = 0; i < el->nevents; i++) {
+		const struct tg_event *e = &el->events[i];
+		if (e->pcr != TG_DECISION_PCR || e->type != TG_EV_ACTION || e->data.len < pl ||
+		    memcmp(e->data.p, TG_DECISION_PREFIX, pl) != 0)
+			continue;
+		for (size_t b = 0; b < el->nbanks; b++) {
+			if (!e->digest[b].p)
+				continue;
+			if (tg_digest(el->banks[b].hash, e->data.p, e->data.len, want) != TG_OK ||
+			    e->digest[b].len != tg_hash_len(el->banks[b].hash) ||
+			    memcmp(want, e->digest[b].p, e->digest[b].len) != 0) {
+				finding(res, TG_R(EVENTLOG_REPLAY_MISMATCH), "PCR %d event %u: the decision's text is not "
+					"what was measured (its %s digest is not the hash of the text)", TG_DECISION_PCR,
+					e->index, tg_hash_name(el->banks[b].hash));
+				break;
+			}
+		}
+	}
+}
+
 enum tg_err tg_quote_check(const struct tg_quote_inputs *in, struct tg_quote_result *res,
 			   struct tg_diag *d)
 {
@@ -582,6 +613,8 @@ enum tg_err tg_quote_check(const struct tg_quote_inputs *in, struct tg_quote_res
 			tg_md_write(md, src->v[h][pcr], tg_hash_len(h));
 		}
 	}
+	if (in->eventlog)
+		check_decision_texts(in->eventlog, res);
 	uint8_t digest[TG_HASH_MAX_LEN];
 	tg_md_final(md, digest);
 	tg_md_free(md);

@@ -652,10 +652,17 @@ static void h_appliance_attestation(struct tg_request *rq)
 		return;
 	}
 	r = tg_db_meta_get(rq->api->db, "decision_log", &dlog, &d);
-	if (r == TG_OK && dlog)
+	/* No decision log yet is no decision yet (the first verdict makes
+	 * it); a log removed after decisions were measured does not replay
+	 * against the quoted PCR 15, which the relying party sees. */
+	if (r == TG_OK && dlog && !(access(dlog, F_OK) != 0 && errno == ENOENT))
 		r = tg_file_read(dlog, TG_MAX_EVENTLOG, &decb, &decl, &d);
 	if (r == TG_OK && access(boot_log, R_OK) == 0)
 		r = tg_file_read_stream(boot_log, TG_MAX_EVENTLOG, &logb, &logl, &d);
+	/* One log, as `quote --decisions` writes a bundle: the decisions
+	 * (PCR 15) after the boot events, so the quote replays both. */
+	if (r == TG_OK && decb && (r = tg_decision_log_join(&logb, &logl, decb, decl)) == TG_E_FORMAT)
+		r = tg_fail(&d, TG_E_FORMAT, "%s: not a trustgate decision log", dlog);
 	if (r == TG_OK)
 		r = tg_tpm_open(rq->api->cfg.tpm, &tpm, &d);
 	if (r == TG_OK)
@@ -682,8 +689,6 @@ static void h_appliance_attestation(struct tg_request *rq)
 	json_object_object_add(o, "pcrs", pcrs);
 	if (logb)
 		b64_field(o, "eventlog", logb, logl);
-	if (decb)
-		b64_field(o, "decision_log", decb, decl);
 	tg_tpm_quote_release(&q);
 	reply_json(rq, 200, o);
 }
@@ -903,7 +908,9 @@ enum tg_err tg_api_open(const struct tg_api_config *cfg, struct tg_metrics *m, s
 		return TG_E_NOMEM;
 	api->cfg = *cfg;
 	api->m = m;
-	r = tg_db_open(cfg->db_path, &api->db, d);
+	/* Anchored records (an appliance: `audit anchor`) are anchored and
+	 * their decisions measured into PCR 15 by the service as by the CLI. */
+	r = tg_cli_open_db_path(cfg->db_path, &api->db, d);
 	if (r == TG_OK)
 		r = tg_db_tune_resident(api->db, d);
 	if (r != TG_OK) {

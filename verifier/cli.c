@@ -214,8 +214,13 @@ enum tg_err tg_cli_measure_decision(struct tg_db *db, const char *line, struct t
 
 enum tg_err tg_cli_open_db(struct tg_ctx *ctx, struct tg_db **ret, struct tg_diag *d)
 {
+	return tg_cli_open_db_path(ctx->db_path, ret, d);
+}
+
+enum tg_err tg_cli_open_db_path(const char *path, struct tg_db **ret, struct tg_diag *d)
+{
 	_cleanup_free_ char *anchor = NULL;
-	enum tg_err r = tg_db_open(ctx->db_path, ret, d);
+	enum tg_err r = tg_db_open(path, ret, d);
 
 	if (r != TG_OK)
 		return r;

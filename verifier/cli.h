@@ -59,6 +59,9 @@ int tg_cli_fail(const struct tg_ctx *ctx, enum tg_err err, const struct tg_diag 
 
 /* Open the records for a command (never creates). */
 enum tg_err tg_cli_open_db(struct tg_ctx *ctx, struct tg_db **ret, struct tg_diag *d);
+/* The same for a path (the service's workers): anchoring enabled when the
+ * records say they are anchored. */
+enum tg_err tg_cli_open_db_path(const char *path, struct tg_db **ret, struct tg_diag *d);
 
 /* Names of suppliers, products, hosts, models, actors: UTF-8 under the
  * rules of common/text.h (NFC, printable, no '/', bounded), so a name can

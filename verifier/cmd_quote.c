@@ -216,7 +216,7 @@ static int cmd_agent(struct tg_ctx *ctx, int argc, char **argv)
 		{ NULL, false, NULL, NULL },
 	};
 	_cleanup_free_ uint8_t *decb = NULL;
-	size_t decl = 0, decoff = 0;
+	size_t decl = 0;
 	struct tg_diag d = { { 0 } };
 	struct tg_tpm *tpm = NULL;
 	struct tg_tpm_quote q = { 0 };
@@ -243,21 +243,8 @@ static int cmd_agent(struct tg_ctx *ctx, int argc, char **argv)
 	 * eventlog.bin (PCR 15 is replayed from them), or it is the log. */
 	if (r == TG_OK && decisions) {
 		r = tg_file_read(decisions, TG_MAX_EVENTLOG, &decb, &decl, &d);
-		if (r == TG_OK && !(decoff = tg_decision_log_events(tg_span_make(decb, decl))))
+		if (r == TG_OK && (r = tg_decision_log_join(&logb, &logl, decb, decl)) == TG_E_FORMAT)
 			r = tg_fail(&d, TG_E_FORMAT, "%s: not a trustgate decision log", decisions);
-		if (r == TG_OK && !logb) {
-			logb = decb, logl = decl;
-			decb = NULL;
-		} else if (r == TG_OK) {
-			uint8_t *grown = realloc(logb, logl + decl - decoff);
-			if (!grown)
-				r = TG_E_NOMEM;
-			else {
-				memcpy(grown + logl, decb + decoff, decl - decoff);
-				logb = grown;
-				logl += decl - decoff;
-			}
-		}
 	}
 	/* The TPM first: a failing TPM leaves nothing behind. */
 	if (r == TG_OK && access(out, F_OK) == 0)

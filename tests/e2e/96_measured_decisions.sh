@@ -63,18 +63,25 @@ ev = events(b)
 (a0, a1), (c0, c1) = ev[-2], ev[-1]
 if mode == "swap":
     b = b[:a0] + b[c0:c1] + b[a0:a1]
+elif mode == "retext":
+    # the last decision made to say the opposite (same length); its
+    # digest (what PCR 15 was extended with) left as it was
+    e = bytes(b[c0:c1])
+    t = e.replace(b"untrusted", b"  trusted", 1) if b"untrusted" in e else e.replace(b"rejected", b"approved", 1)
+    assert t != e
+    b = b[:c0] + t
 else:
     b = b[:c0]
 open(out, "wb").write(b)
 PY
 }
-for mode in swap drop; do
+for mode in swap drop retext; do
 	N=$(openssl rand -hex 20)
 	t2 tg quote --nonce "$N" --out "f-$mode" --eventlog boot.log --decisions "$D" --pcr-list 0-7,15
 	forge "f-$mode/eventlog.bin" "$mode"
 	out=$(tg --json attest appliance --bundle "f-$mode" --nonce "$N" --pcr-list 0-7,15 2>/dev/null); rc=$?
 	[ "$rc" -eq 1 ] && printf '%s' "$out" | jq -e '[.reasons[].code] | index("EVENTLOG_REPLAY_MISMATCH") != null' >/dev/null \
-		&& ok "decision log with the last decisions ${mode}ped: UNTRUSTED (replay mismatch)" || bad "forged decisions ($mode): rc $rc $(printf '%s' "$out" | jq -c .reasons)"
+		&& ok "decision log with the last decision(s) $mode: UNTRUSTED (replay mismatch)" || bad "forged decisions ($mode): rc $rc $(printf '%s' "$out" | jq -c .reasons)"
 done
 # Decisions are measured only on an appliance: other records never touch a PCR.
 before=$(tpm2_pcrread sha256:15 2>/dev/null | awk '/^ *15 *:/ {print $2}')
