@@ -345,6 +345,44 @@ static void h_verdict(struct tg_request *rq)
 		reply_json(rq, 200, o);
 }
 
+/* GET /v1/verdicts/{id}/vsa and /ear: the verdict's signed twin made by
+ * the appliance key, as `report --vsa` / `--ear` writes it; refused for a
+ * verdict whose stored document no longer matches its audit row. */
+static void verdict_signed(struct tg_request *rq, bool ear)
+{
+	_cleanup_json_ struct json_object *o = NULL;
+	_cleanup_free_ char *text = NULL;
+	struct tg_diag d = { { 0 } };
+	struct tg_anchoring a;
+	int64_t id = 0;
+	enum tg_err r = tg_evidence_parse_id(rq->arg, &id, &d);
+
+	if (r == TG_OK)
+		r = tg_evidence_load(rq->api->db, id, &o, &a, &d);
+	if (r != TG_OK) {
+		reply_err(rq, r == TG_E_USAGE ? TG_E_NOTFOUND : r, &d);
+		return;
+	}
+	if (!a.found || a.problem[0]) {
+		tg_api_error(rq, 409, "verdict %lld: %s", (long long)id, a.problem[0] ? a.problem : "no audit row");
+		return;
+	}
+	r = tg_report_signed(rq->api->db, o, ear, &text, &d);
+	if (r != TG_OK) {
+		reply_err(rq, r, &d);
+		return;
+	}
+	free(rq->body);
+	rq->body_len = strlen(text);
+	rq->body = text;
+	text = NULL;
+	rq->status = 200;
+	rq->content_type = ear ? "application/jwt" : "application/json";
+}
+
+static void h_verdict_vsa(struct tg_request *rq) { verdict_signed(rq, false); }
+static void h_verdict_ear(struct tg_request *rq) { verdict_signed(rq, true); }
+
 /* GET /v1/audit?after=SEQ&limit=N: rows in order, a page at a time. */
 static void h_audit(struct tg_request *rq)
 {
@@ -754,6 +792,8 @@ static const struct tg_route routes[] = {
 	{ "GET", "/v1/hosts", ROLE_ADMIN | ROLE_OPERATOR | ROLE_REVIEWER, BODY_NONE, NULL, h_hosts, "hosts" },
 	{ "POST", "/v1/check", ROLE_ADMIN | ROLE_PROCUREMENT, BODY_FORM, check_fields, h_check, "check" },
 	{ "GET", "/v1/verdicts/{}", ROLE_PEOPLE, BODY_NONE, NULL, h_verdict, "verdict" },
+	{ "GET", "/v1/verdicts/{}/vsa", ROLE_PEOPLE, BODY_NONE, NULL, h_verdict_vsa, "verdict_vsa" },
+	{ "GET", "/v1/verdicts/{}/ear", ROLE_PEOPLE, BODY_NONE, NULL, h_verdict_ear, "verdict_ear" },
 	{ "GET", "/v1/audit", ROLE_ADMIN | ROLE_REVIEWER, BODY_NONE, NULL, h_audit, "audit" },
 	{ "GET", "/v1/audit/verify", ROLE_ADMIN | ROLE_REVIEWER, BODY_NONE, NULL, h_audit_verify, "audit_verify" },
 	{ "POST", "/v1/hosts/{}/nonce", ROLE_ADMIN | ROLE_OPERATOR | ROLE_HOST, BODY_NONE, NULL, h_nonce, "nonce" },

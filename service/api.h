@@ -60,7 +60,7 @@ struct tg_api_config {
 
 /* Counters shared by all workers (a MAP_SHARED page set up before fork). */
 #define TG_LAT_BUCKETS 14
-#define TG_METRIC_ROUTES 24
+#define TG_METRIC_ROUTES 32
 struct tg_metrics {
 	uint64_t requests[TG_METRIC_ROUTES][6];   /* by route, status class 1xx..5xx (index 1..5), 0 refused */
 	uint64_t verdicts[4];                     /* approved, rejected, trusted, untrusted */

@@ -445,12 +445,40 @@ static char *ear_claims(struct json_object *o)
 	return strdup(json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
+enum tg_err tg_report_signed(struct tg_db *db, struct json_object *o, bool ear, char **ret, struct tg_diag *d)
+{
+	bool is_attest = tg_jstr(o, "kind") && strcmp(tg_jstr(o, "kind"), "attestation") == 0;
+	long long id = (long long)json_object_get_int64(tg_jget(o, "id"));
+	struct tg_privkey *key = NULL;
+	char *text = NULL;
+	enum tg_err r = TG_OK;
+
+	*ret = NULL;
+	if (!ear && is_attest)
+		return tg_fail(d, TG_E_USAGE, "verdict %lld is an attestation: its signed twin is an EAR (--ear), not a VSA",
+			       id);
+	if (ear && !is_attest)
+		return tg_fail(d, TG_E_USAGE, "verdict %lld is a check: its signed twin is a VSA (--vsa), not an EAR", id);
+	r = tg_appliance_key_load(db, &key, d);
+	if (r == TG_OK) {
+		_cleanup_free_ char *body = ear ? ear_claims(o) : vsa_statement(o, key->pub->fingerprint);
+		if (!body)
+			r = TG_E_NOMEM;
+		else if (ear)
+			r = tg_appliance_jwt(key, body, &text, d);
+		else
+			r = tg_appliance_dsse(key, TG_INTOTO_PAYLOAD_TYPE, body, &text, d);
+	}
+	tg_privkey_free(key);
+	*ret = text;
+	return r;
+}
+
 static int cmd_report(struct tg_ctx *ctx, const char *id_s, const char *html, const char *vsa, const char *ear)
 {
 	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
 	_cleanup_json_ struct json_object *o = NULL, *out = json_object_new_object();
 	_cleanup_free_ char *vsa_text = NULL, *ear_text = NULL;
-	struct tg_privkey *key = NULL;
 	struct tg_diag d = { { 0 } };
 	struct tg_anchoring a;
 	int64_t id = 0;
@@ -467,25 +495,11 @@ static int cmd_report(struct tg_ctx *ctx, const char *id_s, const char *html, co
 			a.problem[0] ? a.problem : "no audit row");
 		return TG_EXIT_NEGATIVE;
 	}
-	bool is_attest = tg_jstr(o, "kind") && strcmp(tg_jstr(o, "kind"), "attestation") == 0;
-	if (vsa && is_attest)
-		r = tg_fail(&d, TG_E_USAGE, "verdict %lld is an attestation: its signed twin is an EAR (--ear), not a VSA",
-			    (long long)id);
-	if (r == TG_OK && ear && !is_attest)
-		r = tg_fail(&d, TG_E_USAGE, "verdict %lld is a check: its signed twin is a VSA (--vsa), not an EAR",
-			    (long long)id);
 	/* Everything is made before anything is written: bad input leaves no file. */
-	if (r == TG_OK && (vsa || ear))
-		r = tg_appliance_key_load(db, &key, &d);
-	if (r == TG_OK && vsa) {
-		_cleanup_free_ char *st = vsa_statement(o, key->pub->fingerprint);
-		r = st ? tg_appliance_dsse(key, TG_INTOTO_PAYLOAD_TYPE, st, &vsa_text, &d) : TG_E_NOMEM;
-	}
-	if (r == TG_OK && ear) {
-		_cleanup_free_ char *claims = ear_claims(o);
-		r = claims ? tg_appliance_jwt(key, claims, &ear_text, &d) : TG_E_NOMEM;
-	}
-	tg_privkey_free(key);
+	if (vsa)
+		r = tg_report_signed(db, o, false, &vsa_text, &d);
+	if (r == TG_OK && ear)
+		r = tg_report_signed(db, o, true, &ear_text, &d);
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
 	const char *paths[3] = { html, vsa, ear };

@@ -63,4 +63,10 @@ void tg_evidence_fprint(FILE *f, struct json_object *shown);
 void tg_report_write_html(FILE *f, struct json_object *o, const struct tg_anchoring *a, const char *db_path);
 void tg_html_escape(FILE *f, const char *s);
 
+/* A recorded verdict's signed twin, by the appliance key: a check's VSA
+ * (in-toto statement in a DSSE envelope) or an attestation's EAR (JWT);
+ * o as tg_evidence_load returned it, whose anchoring the caller checked.
+ * TG_E_USAGE for the wrong twin of the kind. */
+enum tg_err tg_report_signed(struct tg_db *db, struct json_object *o, bool ear, char **ret, struct tg_diag *d);
+
 #endif

@@ -122,6 +122,8 @@ matrix GET /v1/suppliers admin,procurement,operator,reviewer
 matrix GET /v1/hosts admin,operator,reviewer
 matrix POST /v1/check admin,procurement
 matrix GET /v1/verdicts/1 admin,procurement,operator,reviewer
+matrix GET /v1/verdicts/1/vsa admin,procurement,operator,reviewer
+matrix GET /v1/verdicts/1/ear admin,procurement,operator,reviewer
 matrix GET /v1/audit admin,reviewer
 matrix GET /v1/audit/verify admin,reviewer
 matrix POST /v1/hosts/h1/nonce admin,operator,host
@@ -365,6 +367,33 @@ st=$(c oscar -F name=h5 -F "ak=@b0/ak.tpm2b" -F "ek=@ek5.pub" -F model=edge-1 -F
 [[ "$st" == 4* ]] && one_error_line && ! tg host show h5 >/dev/null 2>&1 && ok "forged twin: a wrong secret is refused ($st), nothing enrolled" || bad "wrong secret: $st $(cat body)"
 st=$(c oscar -F name=h5 -F "ak=@b0/ak.tpm2b" -F "ek=@ek5.pub" -F model=edge-1 -F "secret=$S5" -F "reason=credential activated" "$URL/v1/hosts")
 [ "$st" = 201 ] && tg host show h5 >/dev/null && ok "the TPM's answer enrols the host over HTTPS" || bad "enrol with secret: $st $(cat body)"
+
+# ---------------------------------------------------------------- signed reports
+vid=$(sqlite3 "$TRUSTGATE_DB" "select max(id) from verdict where command='check' and result='approved'")
+aid=$(sqlite3 "$TRUSTGATE_DB" "select max(id) from verdict where command='attest'")
+st=$(c rita "$URL/v1/verdicts/$vid/vsa"); cp body api.vsa
+tg report "$vid" --vsa cli.vsa >/dev/null
+if [ "$st" = 200 ] && cmp -s api.vsa cli.vsa; then
+	jq -r .payload api.vsa | base64 -d > vsa.payload; t=$(jq -r .payloadType api.vsa)
+	{ printf 'DSSEv1 %d %s %d ' ${#t} "$t" "$(stat -c %s vsa.payload)"; cat vsa.payload; } > vsa.pae
+	jq -r '.signatures[0].sig' api.vsa | base64 -d > vsa.sig
+	openssl pkeyutl -verify -pubin -inkey appliance.pub -rawin -in vsa.pae -sigfile vsa.sig >/dev/null 2>&1 \
+		&& jq -e '.predicate.verificationResult == "PASSED"' vsa.payload >/dev/null \
+		&& ok "reviewer gets a check's VSA over HTTPS: byte for byte report --vsa's, signed by the appliance key (openssl)" || bad "VSA signature/payload"
+	jq -r .payload api.vsa | base64 -d | sed 's/PASSED/FAILED/' > vsa-forged.payload
+	{ printf 'DSSEv1 %d %s %d ' ${#t} "$t" "$(stat -c %s vsa-forged.payload)"; cat vsa-forged.payload; } > vsa-forged.pae
+	! openssl pkeyutl -verify -pubin -inkey appliance.pub -rawin -in vsa-forged.pae -sigfile vsa.sig >/dev/null 2>&1 \
+		&& ok "forged twin: the VSA made to say FAILED does not verify" || bad "forged VSA verifies"
+else
+	bad "VSA over HTTPS: $st $(head -c 200 body) (same as the CLI's: $(cmp api.vsa cli.vsa 2>&1))"
+fi
+st=$(c rita "$URL/v1/verdicts/$aid/ear")
+claims=$(python3 -c 'import sys,base64,json; p=open(sys.argv[1]).read().strip().split("."); assert len(p)==3; print(json.dumps(json.loads(base64.urlsafe_b64decode(p[1]+"="*(-len(p[1])%4)))))' body 2>/dev/null)
+[ "$st" = 200 ] && printf '%s' "$claims" | jq -e --argjson id "$aid" '."trustgate.verdict-id" == $id and (.submods | length) == 1' >/dev/null \
+	&& ok "an attestation's EAR over HTTPS: a JWT naming the verdict" || bad "EAR: $st $(head -c 200 body)"
+st=$(c rita "$URL/v1/verdicts/$vid/ear"); [ "$st" = 422 ] && one_error_line && grep -q "VSA" body && ok "the EAR of a check: 422 (its twin is a VSA)" || bad "EAR of check: $st $(cat body)"
+st=$(c rita "$URL/v1/verdicts/$aid/vsa"); [ "$st" = 422 ] && one_error_line && ok "the VSA of an attestation: 422" || bad "VSA of attest: $st $(cat body)"
+st=$(c rita "$URL/v1/verdicts/999999/vsa"); [ "$st" = 404 ] && one_error_line && ok "the VSA of no verdict: 404" || bad "VSA 404: $st"
 
 # ---------------------------------------------------------------- the web view
 tg supplier add 'Acme <b>&co' --country CN --max-tier 4 --review SR-9 --review-expires "$(date -u -d '+10 days' +%F)" --reason r >/dev/null
