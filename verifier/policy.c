@@ -43,16 +43,6 @@ struct policy {
 	int64_t now;
 };
 
-/* A product rule: rejects where the tier's row says products count, warns
- * below. */
-#define RULE(p, code, ...)                                          \
-	do {                                                        \
-		if ((p)->t->products)                               \
-			tg_verdict_reason((p)->v, code, __VA_ARGS__); \
-		else                                                \
-			tg_verdict_warn((p)->v, code, __VA_ARGS__);   \
-	} while (0)
-
 /* A record that does not match its audit history cannot support an
  * approval (THREATS case 57): reject, and say which record. */
 static enum tg_err tampered(struct tg_verdict *v, enum tg_err r, const char *why)
@@ -185,208 +175,261 @@ static enum tg_err rules_supplier(struct policy *p, int64_t supplier_id, struct 
 	return r;
 }
 
-/* Releases that carry one of this artifact's digests. */
-struct digest_match {
-	int64_t prefer_supplier;  /* the signer's supplier, 0 if none */
-	struct tg_release approved;
-	bool have_approved;
-	struct tg_verdict *v;
-	int64_t supplier_of_approved;
-	struct tg_db *db;
-	struct tg_diag *d;
-};
+/* ------------------------------------------------------------ products
+ * Load: the product and release records one check reads, each checked
+ * against its audit history (a record that fails says so as
+ * RECORD_TAMPERED and, for releases, is not used).  Evaluate: the product,
+ * version, rollback and release rules over that snapshot, pure. */
 
-static enum tg_err on_digest_match(const struct tg_release *r, void *ud)
+void tg_product_records_release(struct tg_product_records *pr)
 {
-	struct digest_match *m = ud;
-	char why[320];
-	enum tg_err e = tampered(m->v, tg_integrity_release(m->db, r, why, sizeof(why), m->d), why);
+	for (size_t i = 0; i < pr->nrevoked; i++)
+		tg_release_release(&pr->revoked[i]);
+	free(pr->revoked);
+	if (pr->have_approved)
+		tg_release_release(&pr->approved);
+	if (pr->state == TG_PROD_FOUND)
+		tg_product_release(&pr->prod);
+	if (pr->have_release)
+		tg_release_release(&pr->rel);
+	memset(pr, 0, sizeof(*pr));
+}
 
-	if (e != TG_OK || why[0])
-		return e;
-
-	if (strcmp(r->status, "revoked") == 0) {
-		/* Known bad bytes are refused at every tier. */
-		tg_verdict_reason(m->v, TG_R(RELEASE_REVOKED), "this file is release %s/%s %s, revoked "
-							   "at %s", r->supplier, r->product, r->version,
-				  r->revoked_at ? r->revoked_at : "?");
-		return TG_OK;
+/* A deep copy of a release the caller's iterator is about to release. */
+static enum tg_err release_copy(const struct tg_release *r, struct tg_release *out)
+{
+	*out = *r;
+	out->version = tg_strdup(r->version);
+	out->digest_alg = tg_strdup(r->digest_alg);
+	out->digest = tg_strdup(r->digest);
+	out->status = tg_strdup(r->status);
+	out->created_at = tg_strdup(r->created_at);
+	out->revoked_at = tg_strdup(r->revoked_at);
+	out->product = tg_strdup(r->product);
+	out->supplier = tg_strdup(r->supplier);
+	if ((r->version && !out->version) || (r->digest_alg && !out->digest_alg) || (r->digest && !out->digest) ||
+	    (r->status && !out->status) || (r->created_at && !out->created_at) || (r->revoked_at && !out->revoked_at) ||
+	    (r->product && !out->product) || (r->supplier && !out->supplier)) {
+		tg_release_release(out);
+		return TG_E_NOMEM;
 	}
-	if (m->have_approved)
-		return TG_OK;
-	m->have_approved = true;
-	m->approved = *r;
-	/* take copies: r is released by the caller after this returns */
-	m->approved.version = tg_strdup(r->version);
-	m->approved.digest_alg = tg_strdup(r->digest_alg);
-	m->approved.digest = tg_strdup(r->digest);
-	m->approved.status = tg_strdup(r->status);
-	m->approved.created_at = tg_strdup(r->created_at);
-	m->approved.revoked_at = tg_strdup(r->revoked_at);
-	m->approved.product = tg_strdup(r->product);
-	m->approved.supplier = tg_strdup(r->supplier);
 	return TG_OK;
 }
 
-struct highest {
-	char version[TG_MAX_VERSION + 1];
+struct loader {
 	struct tg_db *db;
 	struct tg_verdict *v;
+	struct tg_product_records *pr;
+	size_t cap;
 	struct tg_diag *d;
 };
+
+/* Releases that carry one of this artifact's digests: every revoked one,
+ * and the first approved one. */
+static enum tg_err on_digest_match(const struct tg_release *r, void *ud)
+{
+	struct loader *l = ud;
+	struct tg_product_records *pr = l->pr;
+	char why[320];
+	enum tg_err e = tampered(l->v, tg_integrity_release(l->db, r, why, sizeof(why), l->d), why);
+
+	if (e != TG_OK || why[0])
+		return e;
+	if (strcmp(r->status, "revoked") == 0) {
+		if (tg_grow(pr->revoked, l->cap, pr->nrevoked, 4) != TG_OK)
+			return TG_E_NOMEM;
+		if ((e = release_copy(r, &pr->revoked[pr->nrevoked])) == TG_OK)
+			pr->nrevoked++;
+		return e;
+	}
+	if (pr->have_approved)
+		return TG_OK;
+	e = release_copy(r, &pr->approved);
+	pr->have_approved = e == TG_OK;
+	return e;
+}
 
 static enum tg_err on_release_of_product(const struct tg_release *r, void *ud)
 {
-	struct highest *h = ud;
+	struct loader *l = ud;
 	char why[320];
-	enum tg_err e = tampered(h->v, tg_integrity_release(h->db, r, why, sizeof(why), h->d), why);
+	enum tg_err e = tampered(l->v, tg_integrity_release(l->db, r, why, sizeof(why), l->d), why);
 
 	if (e != TG_OK || why[0])
 		return e;
-
 	if (strcmp(r->status, "approved") == 0 &&
-	    (!h->version[0] || tg_version_cmp(r->version, h->version) > 0))
-		snprintf(h->version, sizeof(h->version), "%s", r->version);
+	    (!l->pr->highest[0] || tg_version_cmp(r->version, l->pr->highest) > 0))
+		snprintf(l->pr->highest, sizeof(l->pr->highest), "%s", r->version);
 	return TG_OK;
 }
 
-static enum tg_err rules_product(struct policy *p, int64_t signer_supplier, struct tg_diag *d)
+/* The version the rules judge: the one given, else the approved release
+ * this file is (when it is a release of the product found). */
+static const char *judged_version(const struct tg_product_records *pr, const struct tg_findings *f)
 {
-	const struct tg_findings *f = p->f;
-	struct tg_verdict *v = p->v;
-	struct digest_match m = { .prefer_supplier = signer_supplier, .v = v, .db = p->db, .d = d };
-	struct tg_product prod = { 0 };
-	bool have_prod = false;
-	const char *name, *version;
-	enum tg_err r;
+	if (f->version)
+		return f->version;
+	if (pr->state == TG_PROD_FOUND && pr->have_approved && pr->approved.product_id == pr->prod.id)
+		return pr->approved.version;
+	return NULL;
+}
 
-	r = TG_OK;
+enum tg_err tg_policy_load_products(struct tg_db *db, const struct tg_findings *f, int64_t signer_supplier,
+				    struct tg_verdict *v, struct tg_product_records *pr, struct tg_diag *d)
+{
+	struct loader l = { .db = db, .v = v, .pr = pr, .d = d };
+	const char *name, *version;
+	enum tg_err r = TG_OK;
+	int count = 0;
+	char why[320];
+
+	memset(pr, 0, sizeof(*pr));
 	/* Every algorithm a release may be recorded in: a release recorded
 	 * (and revoked) by its SHA-384, SHA-512 or SM3 digest is the same file
 	 * as one recorded by SHA-256.  The caller computed each algorithm the
 	 * records use. */
 	for (int h = 1; h < TG_HASH__COUNT && r == TG_OK; h++)
 		if (f->digest[h][0])
-			r = tg_rec_release_each(p->db, 0, tg_hash_name((enum tg_hash)h), f->digest[h], on_digest_match, &m, d);
+			r = tg_rec_release_each(db, 0, tg_hash_name((enum tg_hash)h), f->digest[h], on_digest_match, &l, d);
 	if (r != TG_OK)
-		goto out;
-	name = f->product ? f->product : m.have_approved ? m.approved.product : NULL;
-	if (!name) {
-		RULE(p, TG_R(PRODUCT_UNKNOWN), "no product named (--product) and the file matches no "
-					   "approved release");
-		goto out;
-	}
+		return r;
+	name = f->product ? f->product : pr->have_approved ? pr->approved.product : NULL;
+	if (!name)
+		return TG_OK;   /* TG_PROD_NONE_NAMED */
+	snprintf(pr->name, sizeof(pr->name), "%s", name);
 	if (signer_supplier) {
-		r = tg_rec_product_get(p->db, signer_supplier, name, &prod, d);
+		r = tg_rec_product_get(db, signer_supplier, name, &pr->prod, d);
 		if (r == TG_E_NOTFOUND) {
-			int count = 0;
 			struct tg_product other = { 0 };
-			r = tg_rec_product_find(p->db, name, &count, &other, d);
-			if (r != TG_OK)
-				goto out;
-			if (count > 0) {
-				/* Name and signer must belong together (THREATS 36, 69). */
-				tg_verdict_reason(v, TG_R(SUPPLIER_MISMATCH), "product %s belongs to supplier "
-									  "%s, not to the signer's supplier %s",
-						  name, other.supplier, v->supplier);
+			r = tg_rec_product_find(db, name, &count, &other, d);
+			if (r == TG_OK && count > 0) {
+				pr->state = TG_PROD_OTHER_SUPPLIER;
+				snprintf(pr->other_supplier, sizeof(pr->other_supplier), "%s", other.supplier);
 				tg_product_release(&other);
-			} else {
-				RULE(p, TG_R(PRODUCT_UNKNOWN), "product %s of supplier %s is not in the records",
-				     name, v->supplier);
+			} else if (r == TG_OK || r == TG_E_NOTFOUND) {
+				pr->state = TG_PROD_MISSING;
+				r = TG_OK;
 			}
-			goto out;
+			return r;
 		}
 	} else {
-		int count = 0;
-		r = tg_rec_product_find(p->db, name, &count, &prod, d);
+		r = tg_rec_product_find(db, name, &count, &pr->prod, d);
 		if (r == TG_OK && count != 1) {
 			if (count > 1)
-				tg_product_release(&prod);
-			RULE(p, TG_R(PRODUCT_UNKNOWN), count ? "product name %s is ambiguous" :
-					       "product %s is not in the records", name);
-			goto out;
+				tg_product_release(&pr->prod);
+			memset(&pr->prod, 0, sizeof(pr->prod));
+			pr->state = count ? TG_PROD_AMBIGUOUS : TG_PROD_MISSING;
+			return TG_OK;
+		}
+		if (r == TG_E_NOTFOUND) {
+			pr->state = TG_PROD_MISSING;
+			return TG_OK;
 		}
 	}
 	if (r != TG_OK)
-		goto out;
-	have_prod = true;
-	{
-		char why[320];
-		r = tampered(v, tg_integrity_product(p->db, &prod, why, sizeof(why), d), why);
-		if (r != TG_OK)
-			goto out;
-	}
-	snprintf(v->product, sizeof(v->product), "%s", prod.name);
-	snprintf(v->product_allow, sizeof(v->product_allow), "%s", prod.allow ? prod.allow : "");
-	if (!v->supplier[0])
-		snprintf(v->supplier, sizeof(v->supplier), "%s", prod.supplier);
-	if (v->tier > prod.max_tier)
-		RULE(p, TG_R(PRODUCT_TIER), "product %s is approved up to tier %d, destination is tier %d",
-		     prod.name, prod.max_tier, v->tier);
+		return r;
+	pr->state = TG_PROD_FOUND;
+	r = tampered(v, tg_integrity_product(db, &pr->prod, why, sizeof(why), d), why);
+	if (r != TG_OK || !(version = judged_version(pr, f)))
+		return r;
+	r = tg_rec_release_each(db, pr->prod.id, NULL, NULL, on_release_of_product, &l, d);
+	if (r != TG_OK)
+		return r;
+	r = tg_rec_release_get(db, pr->prod.id, version, &pr->rel, d);
+	if (r == TG_E_NOTFOUND)
+		return TG_OK;
+	if (r != TG_OK)
+		return r;
+	pr->have_release = true;
+	return tampered(v, tg_integrity_release(db, &pr->rel, why, sizeof(why), d), why);
+}
 
-	version = f->version;
-	if (!version && m.have_approved && m.approved.product_id == prod.id)
-		version = m.approved.version;
-	if (!version) {
-		RULE(p, TG_R(VERSION_UNKNOWN), "no version given (--version) and the file matches no "
-					   "approved release of %s", prod.name);
-		goto out;
+/* A product rule: rejects where the tier's row says products count, warns
+ * below. */
+#define RULE(tr, v, code, ...)                               \
+	do {                                                  \
+		if ((tr)->products)                           \
+			tg_verdict_reason((v), code, __VA_ARGS__); \
+		else                                          \
+			tg_verdict_warn((v), code, __VA_ARGS__);   \
+	} while (0)
+
+void tg_policy_product(const struct tg_product_records *pr, const struct tg_findings *f,
+		       const struct tg_tier_rules *tr, struct tg_verdict *v)
+{
+	const struct tg_product *prod = &pr->prod;
+	const char *version;
+
+	/* Known bad bytes are refused at every tier. */
+	for (size_t i = 0; i < pr->nrevoked; i++) {
+		const struct tg_release *r = &pr->revoked[i];
+		tg_verdict_reason(v, TG_R(RELEASE_REVOKED), "this file is release %s/%s %s, revoked at %s", r->supplier,
+				  r->product, r->version, r->revoked_at ? r->revoked_at : "?");
+	}
+	switch (pr->state) {
+	case TG_PROD_NONE_NAMED:
+		RULE(tr, v, TG_R(PRODUCT_UNKNOWN), "no product named (--product) and the file matches no approved "
+						    "release");
+		return;
+	case TG_PROD_OTHER_SUPPLIER:
+		/* Name and signer must belong together (THREATS 36, 69). */
+		tg_verdict_reason(v, TG_R(SUPPLIER_MISMATCH), "product %s belongs to supplier %s, not to the signer's "
+							      "supplier %s", pr->name, pr->other_supplier, v->supplier);
+		return;
+	case TG_PROD_MISSING:
+		if (v->supplier[0])
+			RULE(tr, v, TG_R(PRODUCT_UNKNOWN), "product %s of supplier %s is not in the records", pr->name,
+			      v->supplier);
+		else
+			RULE(tr, v, TG_R(PRODUCT_UNKNOWN), "product %s is not in the records", pr->name);
+		return;
+	case TG_PROD_AMBIGUOUS:
+		RULE(tr, v, TG_R(PRODUCT_UNKNOWN), "product name %s is ambiguous", pr->name);
+		return;
+	case TG_PROD_FOUND:
+		break;
+	}
+	snprintf(v->product, sizeof(v->product), "%s", prod->name);
+	snprintf(v->product_allow, sizeof(v->product_allow), "%s", prod->allow ? prod->allow : "");
+	if (!v->supplier[0])
+		snprintf(v->supplier, sizeof(v->supplier), "%s", prod->supplier);
+	if (v->tier > prod->max_tier)
+		RULE(tr, v, TG_R(PRODUCT_TIER), "product %s is approved up to tier %d, destination is tier %d",
+		      prod->name, prod->max_tier, v->tier);
+	if (!(version = judged_version(pr, f))) {
+		RULE(tr, v, TG_R(VERSION_UNKNOWN), "no version given (--version) and the file matches no approved "
+						    "release of %s", prod->name);
+		return;
 	}
 	snprintf(v->version, sizeof(v->version), "%s", version);
-	if (m.have_approved && m.approved.product_id == prod.id && f->version &&
-	    tg_version_cmp(m.approved.version, f->version) != 0)
+	if (pr->have_approved && pr->approved.product_id == prod->id && f->version &&
+	    tg_version_cmp(pr->approved.version, f->version) != 0)
 		tg_verdict_reason(v, TG_R(DIGEST_MISMATCH), "this file is release %s of %s, not %s",
-				  m.approved.version, prod.name, f->version);
-
+				  pr->approved.version, prod->name, f->version);
 	/* Rollback: below the floor or below the newest approved release
 	 * (THREATS case 65). */
-	if (prod.min_version && tg_version_cmp(version, prod.min_version) < 0)
-		RULE(p, TG_R(ROLLBACK), "version %s is below the floor %s of %s", version,
-		     prod.min_version, prod.name);
-	struct highest h = { .version = "", .db = p->db, .v = v, .d = d };
-	r = tg_rec_release_each(p->db, prod.id, NULL, NULL, on_release_of_product, &h, d);
-	if (r != TG_OK)
-		goto out;
-	if (h.version[0] && tg_version_cmp(version, h.version) < 0)
-		RULE(p, TG_R(ROLLBACK), "version %s is older than approved release %s of %s", version,
-		     h.version, prod.name);
-
-	struct tg_release rel = { 0 };
-	r = tg_rec_release_get(p->db, prod.id, version, &rel, d);
-	if (r == TG_E_NOTFOUND) {
-		r = TG_OK;
-		if (p->t->releases)
-			tg_verdict_reason(v, TG_R(RELEASE_UNKNOWN), "tier %d%s requires release %s of %s to "
-								"be approved by digest first",
-					  v->tier, v->cii ? " (CII)" : "", version, prod.name);
-		goto out;
+	if (prod->min_version && tg_version_cmp(version, prod->min_version) < 0)
+		RULE(tr, v, TG_R(ROLLBACK), "version %s is below the floor %s of %s", version, prod->min_version,
+		      prod->name);
+	if (pr->highest[0] && tg_version_cmp(version, pr->highest) < 0)
+		RULE(tr, v, TG_R(ROLLBACK), "version %s is older than approved release %s of %s", version, pr->highest,
+		      prod->name);
+	if (!pr->have_release) {
+		if (tr->releases)
+			tg_verdict_reason(v, TG_R(RELEASE_UNKNOWN), "tier %d%s requires release %s of %s to be approved "
+								    "by digest first", v->tier, v->cii ? " (CII)" : "",
+					  version, prod->name);
+		return;
 	}
-	if (r != TG_OK)
-		goto out;
-	{
-		char why[320];
-		r = tampered(v, tg_integrity_release(p->db, &rel, why, sizeof(why), d), why);
-		if (r != TG_OK) {
-			tg_release_release(&rel);
-			goto out;
-		}
-	}
-	enum tg_hash alg = tg_hash_from_name(rel.digest_alg);
+	const struct tg_release *rel = &pr->rel;
+	enum tg_hash alg = tg_hash_from_name(rel->digest_alg);
 	const char *have = alg != TG_HASH_NONE ? f->digest[alg] : "";
-	if (strcmp(rel.status, "revoked") == 0)
-		tg_verdict_reason(v, TG_R(RELEASE_REVOKED), "release %s of %s was revoked at %s", version,
-				  prod.name, rel.revoked_at ? rel.revoked_at : "?");
-	if (!have[0] || strcmp(have, rel.digest) != 0)
-		tg_verdict_reason(v, TG_R(DIGEST_MISMATCH), "file %s %s differs from approved release %s "
-							"of %s (%s)", rel.digest_alg,
-				  have[0] ? have : "(not computed)", version, prod.name, rel.digest);
-	tg_release_release(&rel);
-out:
-	if (have_prod)
-		tg_product_release(&prod);
-	if (m.have_approved)
-		tg_release_release(&m.approved);
-	return r;
+	if (strcmp(rel->status, "revoked") == 0)
+		tg_verdict_reason(v, TG_R(RELEASE_REVOKED), "release %s of %s was revoked at %s", version, prod->name,
+				  rel->revoked_at ? rel->revoked_at : "?");
+	if (!have[0] || strcmp(have, rel->digest) != 0)
+		tg_verdict_reason(v, TG_R(DIGEST_MISMATCH), "file %s %s differs from approved release %s of %s (%s)",
+				  rel->digest_alg, have[0] ? have : "(not computed)", version, prod->name, rel->digest);
 }
 
 enum tg_err tg_policy_evaluate(struct tg_db *db, const struct tg_findings *f,
@@ -426,7 +469,11 @@ enum tg_err tg_policy_evaluate(struct tg_db *db, const struct tg_findings *f,
 		if (r != TG_OK)
 			return r;
 	}
-	r = rules_product(&p, f->signer ? f->signer->supplier_id : 0, d);
+	struct tg_product_records pr;
+	r = tg_policy_load_products(db, f, f->signer ? f->signer->supplier_id : 0, v, &pr, d);
+	if (r == TG_OK)
+		tg_policy_product(&pr, f, p.t, v);
+	tg_product_records_release(&pr);
 	if (r != TG_OK)
 		return r;
 	v->complete = true;

@@ -62,6 +62,32 @@ void tg_policy_signature(const struct tg_findings *f, const struct tg_tier_rules
  * (and checked against its history) by the caller. */
 void tg_policy_supplier(const struct tg_supplier *s, const struct tg_tier_rules *tr, int64_t now, struct tg_verdict *v);
 
+/* The product and release records the product rules read (one check's
+ * snapshot), loaded by tg_policy_load_products: each checked against its
+ * history on the way (RECORD_TAMPERED into v; a tampered release is not
+ * used). */
+enum tg_prod_state { TG_PROD_NONE_NAMED, TG_PROD_FOUND, TG_PROD_OTHER_SUPPLIER, TG_PROD_MISSING, TG_PROD_AMBIGUOUS };
+struct tg_product_records {
+	struct tg_release *revoked;   /* revoked releases carrying the file's digests */
+	size_t nrevoked;
+	struct tg_release approved;   /* the first approved release carrying them */
+	bool have_approved;
+	enum tg_prod_state state;     /* the product named (or the approved release's) */
+	char name[TG_MAX_NAME + 1];
+	struct tg_product prod;       /* TG_PROD_FOUND */
+	char other_supplier[TG_MAX_NAME + 1];   /* TG_PROD_OTHER_SUPPLIER: whose it is */
+	char highest[TG_MAX_VERSION + 1];       /* newest approved release of prod, "" none */
+	struct tg_release rel;        /* prod's release of the judged version */
+	bool have_release;
+};
+enum tg_err tg_policy_load_products(struct tg_db *db, const struct tg_findings *f, int64_t signer_supplier,
+				    struct tg_verdict *v, struct tg_product_records *pr, struct tg_diag *d);
+void tg_product_records_release(struct tg_product_records *pr);
+/* The product, version, rollback and release rules, pure: the snapshot,
+ * the findings, the tier's row. */
+void tg_policy_product(const struct tg_product_records *pr, const struct tg_findings *f,
+		       const struct tg_tier_rules *tr, struct tg_verdict *v);
+
 /* Evaluate every rule into v (reasons, warnings, supplier/product/version
  * names) and mark it complete.  Database errors are returned, never turned
  * into "not found". */

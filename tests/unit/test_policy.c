@@ -1,5 +1,6 @@
 /* The tier rules without a database: the tier table, and the signature and
- * supplier rules (tg_policy_signature, tg_policy_supplier) over records
+ * supplier rules (tg_policy_signature, tg_policy_supplier) and the product
+ * and release rules (tg_policy_product) over records
  * built in memory, one table row per case: tier, CII, GM, key, digest,
  * supplier -> the codes expected (reasons and warnings).  Every approving
  * row has a forged twin that differs in one field and must be rejected. */
@@ -188,10 +189,105 @@ static void supplier_rules(void)
 	}
 }
 
+/* The product, version, rollback and release rules over a snapshot built
+ * here (what tg_policy_load_products would have read). */
+static void product_rules(void)
+{
+	static const char *const D = "9f0c0000000000000000000000000000000000000000000000000000000000aa";
+	static const char *const OTHER = "9f0c0000000000000000000000000000000000000000000000000000000000bb";
+	static const struct {
+		const char *name;
+		int tier;
+		enum tg_prod_state state;
+		const char *given_version;       /* --version */
+		const char *floor;               /* product min_version */
+		int max_tier;
+		const char *highest;             /* newest approved release */
+		const char *rel_version;         /* the release of the judged version (NULL: none) */
+		const char *rel_status, *rel_digest;
+		const char *approved_version;    /* the file is this approved release (NULL: it is none) */
+		bool revoked_match;              /* the file is a revoked release */
+		const char *want;
+	} rows[] = {
+		{ "release 2.1 by digest at tier 4", 4, TG_PROD_FOUND, "2.1", NULL, 5, "2.1", "2.1", "approved", D, "2.1",
+		  false, "" },
+		{ "  twin: other bytes than release 2.1", 4, TG_PROD_FOUND, "2.1", NULL, 5, "2.1", "2.1", "approved",
+		  OTHER, NULL, false, "R:DIGEST_MISMATCH" },
+		{ "  twin: release 2.1 revoked", 4, TG_PROD_FOUND, "2.1", NULL, 5, "2.0", "2.1", "revoked", D, NULL, true,
+		  "R:RELEASE_REVOKED,R:RELEASE_REVOKED" },
+		{ "  twin: version not released, tier 4", 4, TG_PROD_FOUND, "2.2", NULL, 5, "2.1", NULL, NULL, NULL, NULL,
+		  false, "R:RELEASE_UNKNOWN" },
+		{ "version not released, tier 3 (releases not required)", 3, TG_PROD_FOUND, "2.2", NULL, 5, "2.1", NULL,
+		  NULL, NULL, NULL, false, "" },
+		{ "  twin: 2.0 older than approved 2.1 (rollback)", 3, TG_PROD_FOUND, "2.0", NULL, 5, "2.1", NULL, NULL,
+		  NULL, NULL, false, "R:ROLLBACK" },
+		{ "  twin: below the product's floor 3.0", 3, TG_PROD_FOUND, "2.2", "3.0", 5, "2.1", NULL, NULL, NULL,
+		  NULL, false, "R:ROLLBACK" },
+		{ "  rollback below tier 3 only warns", 2, TG_PROD_FOUND, "2.0", NULL, 5, "2.1", NULL, NULL, NULL, NULL,
+		  false, "W:ROLLBACK" },
+		{ "  twin: product approved up to tier 2", 3, TG_PROD_FOUND, "2.2", NULL, 2, "", NULL, NULL, NULL, NULL,
+		  false, "R:PRODUCT_TIER" },
+		{ "version from the approved release the file is", 4, TG_PROD_FOUND, NULL, NULL, 5, "2.1", "2.1",
+		  "approved", D, "2.1", false, "" },
+		{ "  twin: --version 2.2 for the bytes of 2.1", 4, TG_PROD_FOUND, "2.2", NULL, 5, "2.1", "2.2", "approved",
+		  OTHER, "2.1", false, "R:DIGEST_MISMATCH,R:DIGEST_MISMATCH" },
+		{ "  twin: no version and the file is no release", 3, TG_PROD_FOUND, NULL, NULL, 5, "2.1", NULL, NULL, NULL,
+		  NULL, false, "R:VERSION_UNKNOWN" },
+		{ "  twin: no product named, no release matched", 3, TG_PROD_NONE_NAMED, NULL, NULL, 5, "", NULL, NULL,
+		  NULL, NULL, false, "R:PRODUCT_UNKNOWN" },
+		{ "  the same below tier 3 warns", 1, TG_PROD_NONE_NAMED, NULL, NULL, 5, "", NULL, NULL, NULL, NULL, false,
+		  "W:PRODUCT_UNKNOWN" },
+		{ "  twin: the product is another supplier's (every tier)", 1, TG_PROD_OTHER_SUPPLIER, "2.1", NULL, 5, "",
+		  NULL, NULL, NULL, NULL, false, "R:SUPPLIER_MISMATCH" },
+		{ "  twin: product unknown", 3, TG_PROD_MISSING, "2.1", NULL, 5, "", NULL, NULL, NULL, NULL, false,
+		  "R:PRODUCT_UNKNOWN" },
+		{ "  twin: product name ambiguous", 3, TG_PROD_AMBIGUOUS, "2.1", NULL, 5, "", NULL, NULL, NULL, NULL, false,
+		  "R:PRODUCT_UNKNOWN" },
+	};
+	char got[256];
+
+	for (size_t i = 0; i < TG_ARRAY_SIZE(rows); i++) {
+		struct tg_product_records pr = { .state = rows[i].state };
+		struct tg_findings f = { .version = rows[i].given_version };
+		struct tg_verdict v = { .tier = rows[i].tier };
+		struct tg_release revoked = { .product_id = 7, .version = "2.1", .status = "revoked",
+					      .revoked_at = "2026-11-01T00:00:00Z", .product = "路由器固件",
+					      .supplier = "华为技术有限公司" };
+
+		snprintf(f.digest[TG_HASH_SHA256], sizeof(f.digest[0]), "%s", D);
+		snprintf(pr.name, sizeof(pr.name), "路由器固件");
+		snprintf(pr.other_supplier, sizeof(pr.other_supplier), "其他供应商");
+		snprintf(pr.highest, sizeof(pr.highest), "%s", rows[i].highest);
+		pr.prod = (struct tg_product){ .id = 7, .supplier = "华为技术有限公司", .name = "路由器固件",
+					       .min_version = (char *)rows[i].floor, .max_tier = rows[i].max_tier };
+		if (rows[i].rel_version) {
+			pr.have_release = true;
+			pr.rel = (struct tg_release){ .product_id = 7, .version = (char *)rows[i].rel_version,
+						      .digest_alg = "sha256", .digest = (char *)rows[i].rel_digest,
+						      .status = (char *)rows[i].rel_status,
+						      .revoked_at = "2026-11-01T00:00:00Z" };
+		}
+		if (rows[i].approved_version) {
+			pr.have_approved = true;
+			pr.approved = (struct tg_release){ .product_id = 7, .version = (char *)rows[i].approved_version,
+							   .status = "approved", .product = "路由器固件" };
+		}
+		if (rows[i].revoked_match) {
+			pr.revoked = &revoked;
+			pr.nrevoked = 1;
+		}
+		tg_policy_product(&pr, &f, tg_tier_rules_for(v.tier, false), &v);
+		codes(&v, got, sizeof(got));
+		CHECK(strcmp(got, rows[i].want) == 0, "product: %s -> [%s]%s%s", rows[i].name, rows[i].want,
+		      strcmp(got, rows[i].want) ? " got " : "", strcmp(got, rows[i].want) ? got : "");
+	}
+}
+
 int main(void)
 {
 	tier_table();
 	signature_rules();
 	supplier_rules();
+	product_rules();
 	TEST_DONE();
 }
