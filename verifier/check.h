@@ -20,4 +20,15 @@ struct tg_check_input {
 enum tg_err tg_check_run(struct tg_ctx *ctx, struct tg_db *db, const struct tg_check_input *in, bool *approved,
 			 char **ret_json, size_t *ret_len, struct tg_diag *d);
 
+/* The core as the command line uses it: one file, its verdict recorded and
+ * shown as render says (the full report or its JSON for one file, one line
+ * or one compact JSON line per file of a --batch). */
+struct tg_check_args {
+	const char *file, *sig, *apt_lists, *product, *version;
+	const char *name;   /* the subject as recorded and shown (default: file) */
+};
+enum tg_check_render { RENDER_FULL, RENDER_JSON, RENDER_LINE, RENDER_JSONL };
+enum tg_err tg_check_one(struct tg_ctx *ctx, struct tg_db *db, const struct tg_check_args *a,
+			 enum tg_check_render render, bool *approved, struct tg_diag *d);
+
 #endif
