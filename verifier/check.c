@@ -1318,305 +1318,370 @@ static bool swapped(const char *path, uint64_t size)
 		siglen == 512 || (len > 10 && memcmp(buf, "-----BEGIN PGP SIGNATURE", 10) == 0));
 }
 
-/* One file through the whole check: its inputs read, the pass over its
- * bytes, the signature, the policy, the verdict recorded and rendered into
- * the output (tg_out_*) in the form asked for.  TG_OK means a verdict was
- * recorded (*approved says which); anything else means none was, and d
- * says why.  The records stay open across calls (check --batch). */
-enum tg_err tg_check_one(struct tg_ctx *ctx, struct tg_db *db, const struct tg_check_args *a,
-			     enum tg_check_render how, bool *approved, struct tg_diag *d)
-{
-	static char sm2_hint[320];
-	static const char *const blob_purposes[] = { "firmware", "package", NULL };
-	static const char *const package_purposes[] = { "package", NULL };
-	static const char *const firmware_purposes[] = { "firmware", NULL };
-	struct tg_ar_result ar = { 0 };
-	struct fw_check fw = { 0 };
-	struct fw_mem fwmem = { .fd = -1 };
-	struct tg_envelope env = { 0 };
-	struct keylist kl = { 0 };
-	struct tg_pgp_verify pgpv = { .in_fd = -1, .out_fd = -1 };
-	bool pgp_started = false;
-	_cleanup_json_ struct json_object *report = NULL;
-	_cleanup_free_ uint8_t *sigfile = NULL, *sig = NULL;
-	_cleanup_close_ int fd = -1;
-	struct tg_verdict v = { 0 };
-	struct tg_findings f = { 0 };
-	struct plan pl = { 0 };
-	struct stream st = { 0 };
-	uint8_t head[512], digest[TG_HASH_MAX_LEN];
-	size_t siglen = 0, sigfile_len = 0;
-	uint64_t size = 0;
+/* One check, from its inputs to its verdict: what each phase below reads
+ * and leaves for the next; released (whatever was reached) by
+ * check_run_release. */
+struct check_run {
+	struct tg_ctx *ctx;
+	struct tg_db *db;
+	const struct tg_check_args *a;
+	struct tg_diag *d;
+	/* inputs */
+	int fd;
+	uint64_t size;
+	uint8_t head[512];
 	ssize_t hn;
+	bool zip_tail, is_fit, is_capsule, is_pe;
+	uint8_t *sigfile, *sig;
+	size_t sigfile_len, siglen;
+	/* the plan: candidate keys, the digests they and the releases need */
+	unsigned release_algs;
+	struct plan pl;
+	struct keylist kl;
+	struct tg_pgp_verify pgpv;
+	bool pgp_started;
+	/* the pass over the bytes */
+	struct stream st;
+	struct tg_ar_result ar;
+	struct fw_check fw;
+	struct fw_mem fwmem;
+	struct tg_envelope env;
+	/* what was found, and the verdict */
+	struct tg_findings f;
+	struct tg_verdict v;
+};
+
+static void check_run_release(struct check_run *cr)
+{
+	if (cr->pgp_started)
+		tg_pgp_verify_abort(&cr->pgpv);
+	fw_check_release(&cr->fw);
+	fw_mem_release(&cr->fwmem);
+	stream_release(&cr->st);
+	plan_release(&cr->pl);
+	tg_archive_result_release(&cr->ar);
+	tg_envelope_release(&cr->env);
+	keylist_release(&cr->kl);
+	tg_verdict_release(&cr->v);
+	free(cr->sigfile);
+	free(cr->sig);
+	if (cr->fd >= 0)
+		close(cr->fd);
+}
+
+/* Inputs: the file (its kind by content) and the signature file. */
+static enum tg_err check_inputs(struct check_run *cr)
+{
 	enum tg_err r;
 
-	*approved = false;
-
-	/* -- inputs: records, file, signature */
 	fw_lease_broken = 0;
-	r = tg_file_open(a->file, TG_MAX_BLOB_SIZE, &fd, &size, d);
+	r = tg_file_open(cr->a->file, TG_MAX_BLOB_SIZE, &cr->fd, &cr->size, cr->d);
 	if (r != TG_OK)
 		return r;
-	hn = pread(fd, head, sizeof(head), 0);
-	if (hn < 0)
-		return tg_fail(d, TG_E_IO, "%s: read failed: %s", a->file, strerror(errno));
-	v.kind = detect_kind(head, (size_t)hn);
+	cr->hn = pread(cr->fd, cr->head, sizeof(cr->head), 0);
+	if (cr->hn < 0)
+		return tg_fail(cr->d, TG_E_IO, "%s: read failed: %s", cr->a->file, strerror(errno));
+	cr->v.kind = detect_kind(cr->head, (size_t)cr->hn);
 	/* A zip behind a stub is still a package (THREATS case 7e): walked,
 	 * and refused for its prefix, never approved as an opaque blob. */
-	bool zip_tail = strcmp(v.kind, "blob") == 0 && zip_at_end(fd, size);
-	if (zip_tail)
-		v.kind = "archive";
+	cr->zip_tail = strcmp(cr->v.kind, "blob") == 0 && zip_at_end(cr->fd, cr->size);
+	if (cr->zip_tail)
+		cr->v.kind = "archive";
 	/* A PE/COFF image without --sig carries its own (Authenticode)
 	 * signature; with --sig it is a blob under a detached signature. */
-	if (strcmp(v.kind, "blob") == 0 && !a->sig && tg_pe_magic(head, (size_t)hn))
-		v.kind = "pe";
-	bool is_fit = strcmp(v.kind, "fit") == 0, is_capsule = strcmp(v.kind, "capsule") == 0,
-	     is_pe = strcmp(v.kind, "pe") == 0;
-	if ((is_fit || is_capsule) && a->sig)
-		return tg_fail(d, TG_E_USAGE, "%s: a %s carries its signatures inside; --sig is not "
-						"used for it", a->file, is_fit ? "FIT" : "UEFI capsule");
-	if (a->sig) {
-		r = tg_file_read(a->sig, TG_MAX_SIG_FILE, &sigfile, &sigfile_len, d);
+	if (strcmp(cr->v.kind, "blob") == 0 && !cr->a->sig && tg_pe_magic(cr->head, (size_t)cr->hn))
+		cr->v.kind = "pe";
+	cr->is_fit = strcmp(cr->v.kind, "fit") == 0;
+	cr->is_capsule = strcmp(cr->v.kind, "capsule") == 0;
+	cr->is_pe = strcmp(cr->v.kind, "pe") == 0;
+	if ((cr->is_fit || cr->is_capsule) && cr->a->sig)
+		return tg_fail(cr->d, TG_E_USAGE, "%s: a %s carries its signatures inside; --sig is not "
+						"used for it", cr->a->file, cr->is_fit ? "FIT" : "UEFI capsule");
+	if (cr->a->sig) {
+		r = tg_file_read(cr->a->sig, TG_MAX_SIG_FILE, &cr->sigfile, &cr->sigfile_len, cr->d);
 		if (r == TG_OK)
-			r = decode_sig(a->sig, sigfile, sigfile_len, &sig, &siglen, d);
+			r = decode_sig(cr->a->sig, cr->sigfile, cr->sigfile_len, &cr->sig, &cr->siglen, cr->d);
 		/* No signature we read is over 1,100 bytes of raw signature
 		 * (RSA-8192: 1,024); a file of that size as --sig and a small
 		 * signature-shaped FILE are the two arguments swapped. */
-		if ((r != TG_OK || (siglen > 1100 && !tg_pgp_is_signature(sig, siglen))) && swapped(a->file, size))
-			r = tg_fail(d, TG_E_USAGE, "%s is not a signature, but %s looks like one: FILE and --sig swapped? "
-					"(trustgate check FILE --sig SIGNATURE)", a->sig, a->file);
+		if ((r != TG_OK || (cr->siglen > 1100 && !tg_pgp_is_signature(cr->sig, cr->siglen))) && swapped(cr->a->file, cr->size))
+			r = tg_fail(cr->d, TG_E_USAGE, "%s is not a signature, but %s looks like one: FILE and --sig swapped? "
+					"(trustgate check FILE --sig SIGNATURE)", cr->a->sig, cr->a->file);
 		if (r != TG_OK)
 			return r;
-		if (siglen < 8)
-			return tg_fail(d, TG_E_FORMAT, "%s: signature is truncated (%zu bytes)", a->sig, siglen);
+		if (cr->siglen < 8)
+			return tg_fail(cr->d, TG_E_FORMAT, "%s: signature is truncated (%zu bytes)", cr->a->sig, cr->siglen);
 	}
+	return TG_OK;
+}
 
-	/* -- candidate keys and the digests they need */
-	pl.sig = tg_span_make(sig, siglen);
-	pl.sig_is_der = sig && tg_sig_is_der_ecdsa(pl.sig);
-	pl.d = d;
-	if (sig)
-		r = tg_rec_key_each(db, 0, add_candidate, &pl, d);
+/* The plan: the records' keys that could have made the signature, the
+ * digests they need (and every algorithm a release is recorded in), and
+ * gpgv started for an OpenPGP signature. */
+static enum tg_err check_plan(struct check_run *cr)
+{
+	enum tg_err r = TG_OK;
+
+	cr->pl.sig = tg_span_make(cr->sig, cr->siglen);
+	cr->pl.sig_is_der = cr->sig && tg_sig_is_der_ecdsa(cr->pl.sig);
+	cr->pl.d = cr->d;
+	if (cr->sig)
+		r = tg_rec_key_each(cr->db, 0, add_candidate, &cr->pl, cr->d);
 	/* Every digest algorithm a release of the records uses, so a release
 	 * is found (and a revoked one refused) whatever it was recorded in. */
-	unsigned release_algs = 0;
+	cr->release_algs = 0;
 	if (r == TG_OK)
-		r = tg_rec_release_algs(db, &release_algs, d);
+		r = tg_rec_release_algs(cr->db, &cr->release_algs, cr->d);
 	if (r != TG_OK)
-		goto fail;
-	pl.need |= release_algs | 1u << TG_HASH_SHA256;
+		return r;
+	cr->pl.need |= cr->release_algs | 1u << TG_HASH_SHA256;
 	for (int h = 1; h < TG_HASH__COUNT; h++)
-		if ((pl.need & (1u << h)) && tg_md_new((enum tg_hash)h, &st.md[h]) != TG_OK) {
-			r = tg_fail(d, TG_E_CRYPTO, "digest %s unavailable", tg_hash_name((enum tg_hash)h));
-			goto fail;
+		if ((cr->pl.need & (1u << h)) && tg_md_new((enum tg_hash)h, &cr->st.md[h]) != TG_OK) {
+			r = tg_fail(cr->d, TG_E_CRYPTO, "digest %s unavailable", tg_hash_name((enum tg_hash)h));
+			return r;
 		}
-	if (pl.n_keyed) {
-		st.za = tg_calloc(pl.n_keyed, sizeof(*st.za));
-		if (!st.za) {
+	if (cr->pl.n_keyed) {
+		cr->st.za = tg_calloc(cr->pl.n_keyed, sizeof(*cr->st.za));
+		if (!cr->st.za) {
 			r = TG_E_NOMEM;
-			goto fail;
+			return r;
 		}
-		for (size_t i = 0; i < pl.n; i++) {
+		for (size_t i = 0; i < cr->pl.n; i++) {
 			uint8_t za[32];
-			struct candidate *c = &pl.c[i];
+			struct candidate *c = &cr->pl.c[i];
 			if (c->za_md < 0)
 				continue;
 			if (c->key->type == TG_KEY_ED25519) {
-				r = tg_eddsa_hram_start(c->key, pl.sig, &st.za[st.n_za]);
+				r = tg_eddsa_hram_start(c->key, cr->pl.sig, &cr->st.za[cr->st.n_za]);
 				if (r != TG_OK)
-					goto fail;
-				st.n_za++;
+					return r;
+				cr->st.n_za++;
 				continue;
 			}
 			/* e = SM3(ZA || M), ZA from the approved key and the
 			 * GM/T 0009 default identity, never from the artifact
 			 * (THREATS case 34). */
 			if (tg_sm2_za(c->key, TG_SM2_DEFAULT_ID, za) != TG_OK ||
-			    tg_md_new(TG_HASH_SM3, &st.za[st.n_za]) != TG_OK) {
-				r = tg_fail(d, TG_E_CRYPTO, "SM2: cannot compute ZA");
-				goto fail;
+			    tg_md_new(TG_HASH_SM3, &cr->st.za[cr->st.n_za]) != TG_OK) {
+				r = tg_fail(cr->d, TG_E_CRYPTO, "SM2: cannot compute ZA");
+				return r;
 			}
-			tg_md_write(st.za[st.n_za++], za, 32);
+			tg_md_write(cr->st.za[cr->st.n_za++], za, 32);
 		}
 	}
 
 	/* -- OpenPGP: gpgv reads the very bytes of the pass below */
-	bool pgp = sig && tg_pgp_is_signature(sig, siglen);
+	bool pgp = cr->sig && tg_pgp_is_signature(cr->sig, cr->siglen);
 	if (pgp) {
-		r = tg_rec_key_each(db, 0, collect_key, &kl, d);
+		r = tg_rec_key_each(cr->db, 0, collect_key, &cr->kl, cr->d);
 		if (r == TG_OK)
-			r = tg_pgp_verify_start(tg_span_make(sig, siglen), a->sig, kl.k, kl.n, &pgpv, d);
+			r = tg_pgp_verify_start(tg_span_make(cr->sig, cr->siglen), cr->a->sig, cr->kl.k, cr->kl.n, &cr->pgpv, cr->d);
 		if (r != TG_OK)
-			goto fail;
-		pgp_started = true;
-		st.pgp = &pgpv;
+			return r;
+		cr->pgp_started = true;
+		cr->st.pgp = &cr->pgpv;
 	}
+	return TG_OK;
+}
 
-	/* -- one pass over the file */
-	if (is_fit || is_capsule || is_pe) {
-		fw.kind = is_fit ? FW_FIT : is_capsule ? FW_CAPSULE : FW_PE;
-		r = firmware_pass(a->file, fd, size, &st, &fwmem, &fw, d);
-	} else if (strcmp(v.kind, "archive") == 0 && !zip_tail) {
-		struct archive_feed feed = { .fd = fd, .st = &st, .size = size, .copy_fd = -1 };
-		/* Mapped under a read lease when one can be had (no copy out of
-		 * the page cache); read otherwise. */
-		if (map_under_lease(fd, size, false, &fwmem)) {
-			feed.map = fwmem.p;
-			madvise(fwmem.p, fwmem.len, MADV_SEQUENTIAL);
+/* The pass over a package: its members walked as the bytes stream by
+ * (read or mapped), the file's digests taken from the same bytes. */
+static enum tg_err archive_pass(struct check_run *cr)
+{
+	enum tg_err r;
+
+	struct archive_feed feed = { .fd = cr->fd, .st = &cr->st, .size = cr->size, .copy_fd = -1 };
+	/* Mapped under a read lease when one can be had (no copy out of
+	 * the page cache); read otherwise. */
+	if (map_under_lease(cr->fd, cr->size, false, &cr->fwmem)) {
+		feed.map = cr->fwmem.p;
+		madvise(cr->fwmem.p, cr->fwmem.len, MADV_SEQUENTIAL);
+	}
+	bool zip = cr->hn >= 4 && memcmp(cr->head, "PK\x03\x04", 4) == 0;
+	/* THREATS P6/7/8: a zip read by its local headers (streaming)
+	 * and by its central directory can list different files.  The
+	 * bytes read are also copied to an unlinked private file, read
+	 * again through the central directory, and both lists must be
+	 * the same. */
+	if (zip) {
+		const char *tmp = getenv("TMPDIR");
+		feed.copy_fd = open(tmp && *tmp ? tmp : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (feed.copy_fd < 0) {
+			r = tg_fail(cr->d, TG_E_IO, "%s: cannot create a private copy for the zip cross-check: %s",
+				    cr->a->file, strerror(errno));
+			return r;
 		}
-		bool zip = hn >= 4 && memcmp(head, "PK\x03\x04", 4) == 0;
-		/* THREATS P6/7/8: a zip read by its local headers (streaming)
-		 * and by its central directory can list different files.  The
-		 * bytes read are also copied to an unlinked private file, read
-		 * again through the central directory, and both lists must be
-		 * the same. */
-		if (zip) {
-			const char *tmp = getenv("TMPDIR");
-			feed.copy_fd = open(tmp && *tmp ? tmp : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-			if (feed.copy_fd < 0) {
-				r = tg_fail(d, TG_E_IO, "%s: cannot create a private copy for the zip cross-check: %s",
-					    a->file, strerror(errno));
-				goto fail;
-			}
-		}
-		/* Without a detached signature the embedded manifest signs the
-		 * members: hash them all (and in SM3 for the GM profile), and the
-		 * file's own digests in a second thread. */
-		bool manifest_mode = sig == NULL && !a->apt_lists;
-		ar.hash_all = manifest_mode || zip;
-		ar.hash_sm3 = manifest_mode && ctx->gm;
-		/* Under an embedded manifest every byte must be accounted for
-		 * (ARCHIVE_TRAILING_DATA); a detached signature, or an apt index
-		 * listing the file's digest, covers them. */
-		ar.whole_size = manifest_mode ? size : 0;
-		if (zip && manifest_mode && !zip_at_end(fd, size))
-			tg_archive_finding(&ar, TG_R(ARCHIVE_TRAILING_DATA), TG_AR_ALWAYS, "%s: bytes after the zip's end of "
-					   "central directory record are not covered by the signed manifest", a->file);
-		r = feed_start(&feed, ar.hash_all);
-		if (r != TG_OK) {
-			feed_stop(&feed);
-			goto fail;
-		}
-		r = tg_archive_walk(feed_read, &feed, a->file, &ar, d);
-		/* Bytes libarchive did not need (padding, trailing data) are
-		 * still covered by the signature digests. */
-		const void *dummy;
-		ssize_t n;
-		while (r == TG_OK && (n = feed_read(&feed, &dummy)) > 0)
-			;
+	}
+	/* Without a detached signature the embedded manifest signs the
+	 * members: hash them all (and in SM3 for the GM profile), and the
+	 * file's own digests in a second thread. */
+	bool manifest_mode = cr->sig == NULL && !cr->a->apt_lists;
+	cr->ar.hash_all = manifest_mode || zip;
+	cr->ar.hash_sm3 = manifest_mode && cr->ctx->gm;
+	/* Under an embedded manifest every byte must be accounted for
+	 * (ARCHIVE_TRAILING_DATA); a detached signature, or an apt index
+	 * listing the file's digest, covers them. */
+	cr->ar.whole_size = manifest_mode ? cr->size : 0;
+	if (zip && manifest_mode && !zip_at_end(cr->fd, cr->size))
+		tg_archive_finding(&cr->ar, TG_R(ARCHIVE_TRAILING_DATA), TG_AR_ALWAYS, "%s: bytes after the zip's end of "
+				   "central directory record are not covered by the signed manifest", cr->a->file);
+	r = feed_start(&feed, cr->ar.hash_all);
+	if (r != TG_OK) {
 		feed_stop(&feed);
-		if (feed.err)
-			r = tg_fail(d, TG_E_IO, "%s: read failed or the file grew while reading", a->file);
-		else if (r == TG_OK && feed.got != size)
-			r = tg_fail(d, TG_E_IO, "%s: file changed size while reading", a->file);
-		if (r == TG_OK && zip)
-			r = zip_cross_check(a->file, feed.copy_fd, &ar, d);
 		if (feed.copy_fd >= 0)
 			close(feed.copy_fd);
+		return r;
+	}
+	r = tg_archive_walk(feed_read, &feed, cr->a->file, &cr->ar, cr->d);
+	/* Bytes libarchive did not need (padding, trailing data) are
+	 * still covered by the signature digests. */
+	const void *dummy;
+	ssize_t n;
+	while (r == TG_OK && (n = feed_read(&feed, &dummy)) > 0)
+		;
+	feed_stop(&feed);
+	if (feed.err)
+		r = tg_fail(cr->d, TG_E_IO, "%s: read failed or the file grew while reading", cr->a->file);
+	else if (r == TG_OK && feed.got != cr->size)
+		r = tg_fail(cr->d, TG_E_IO, "%s: file changed size while reading", cr->a->file);
+	if (r == TG_OK && zip)
+		r = zip_cross_check(cr->a->file, feed.copy_fd, &cr->ar, cr->d);
+	if (feed.copy_fd >= 0)
+		close(feed.copy_fd);
+	return r;
+}
+
+/* One pass over the file's bytes: every digest, the members of a package,
+ * the structure of a firmware image. */
+static enum tg_err check_pass(struct check_run *cr)
+{
+	uint8_t digest[TG_HASH_MAX_LEN];
+	enum tg_err r;
+
+	if (cr->is_fit || cr->is_capsule || cr->is_pe) {
+		cr->fw.kind = cr->is_fit ? FW_FIT : cr->is_capsule ? FW_CAPSULE : FW_PE;
+		r = firmware_pass(cr->a->file, cr->fd, cr->size, &cr->st, &cr->fwmem, &cr->fw, cr->d);
+	} else if (strcmp(cr->v.kind, "archive") == 0 && !cr->zip_tail) {
+		r = archive_pass(cr);
 	} else {
-		r = stream_file(a->file, fd, size, &st, d);
-		if (zip_tail) {
+		r = stream_file(cr->a->file, cr->fd, cr->size, &cr->st, cr->d);
+		if (cr->zip_tail) {
 			/* Nothing is walked: streaming readers do not even find
 			 * the members, and what precedes them is unaccounted for. */
-			tg_archive_finding(&ar, TG_R(ZIP_INCONSISTENT), TG_AR_ALWAYS, "a zip behind bytes that are not a zip "
+			tg_archive_finding(&cr->ar, TG_R(ZIP_INCONSISTENT), TG_AR_ALWAYS, "a zip behind bytes that are not a zip "
 					   "(self-extractor style); not walked");
 		}
 	}
 	if (r != TG_OK)
-		goto fail;
+		return r;
 	for (int h = 1; h < TG_HASH__COUNT; h++)
-		if (st.md[h]) {
-			tg_md_final(st.md[h], digest);
-			tg_hex_encode(digest, tg_hash_len((enum tg_hash)h), f.digest[h]);
+		if (cr->st.md[h]) {
+			tg_md_final(cr->st.md[h], digest);
+			tg_hex_encode(digest, tg_hash_len((enum tg_hash)h), cr->f.digest[h]);
 		}
+	return TG_OK;
+}
 
-	if (pgp_started) {
+/* Which candidate made the signature: gpgv's answer, or each key's
+ * verification in turn; the first that verifies is the signer. */
+static enum tg_err check_signer(struct check_run *cr)
+{
+	uint8_t digest[TG_HASH_MAX_LEN];
+	enum tg_err r = TG_OK;
+
+	if (cr->pgp_started) {
 		struct tg_pgp_result pr;
-		st.pgp = NULL;
-		pgp_started = false;
-		r = tg_pgp_verify_finish(&pgpv, &pr, d);
+		cr->st.pgp = NULL;
+		cr->pgp_started = false;
+		r = tg_pgp_verify_finish(&cr->pgpv, &pr, cr->d);
 		if (r != TG_OK)
-			goto fail;
-		if (pgpv.not_detached || pgpv.nsigs != 1)
-			f.sig_problem = pgpv.not_detached ? "the OpenPGP file also carries data (an inline-signed "
+			return r;
+		if (cr->pgpv.not_detached || cr->pgpv.nsigs != 1)
+			cr->f.sig_problem = cr->pgpv.not_detached ? "the OpenPGP file also carries data (an inline-signed "
 							    "message), not a detached signature of this file" :
 							    "the OpenPGP file holds more than one signature";
-		for (size_t i = 0; pr.valid && i < kl.n && !f.signer; i++)
-			if (strncmp(kl.k[i].algorithm, "openpgp-", 8) == 0 && strcmp(kl.k[i].fingerprint, pr.fingerprint) == 0) {
-				f.signer = &kl.k[i];
-				f.sig_hash = pr.hash;
-				f.scheme = TG_SCHEME_OPENPGP;
+		for (size_t i = 0; pr.valid && i < cr->kl.n && !cr->f.signer; i++)
+			if (strncmp(cr->kl.k[i].algorithm, "openpgp-", 8) == 0 && strcmp(cr->kl.k[i].fingerprint, pr.fingerprint) == 0) {
+				cr->f.signer = &cr->kl.k[i];
+				cr->f.sig_hash = pr.hash;
+				cr->f.scheme = TG_SCHEME_OPENPGP;
 			}
 	}
 
 	/* -- verify each candidate; the first that verifies is the signer */
-	for (size_t i = 0; i < pl.n && !f.signer; i++) {
-		struct candidate *c = &pl.c[i];
+	for (size_t i = 0; i < cr->pl.n && !cr->f.signer; i++) {
+		struct candidate *c = &cr->pl.c[i];
 		bool ok = false;
 		enum tg_sig_scheme scheme = TG_SCHEME_NONE;
 		if (c->key->type == TG_KEY_ED25519) {
 			uint8_t hram[64];
-			tg_md_final(st.za[c->za_md], hram);
-			r = tg_verify_eddsa(c->key, pl.sig, hram, &ok);
+			tg_md_final(cr->st.za[c->za_md], hram);
+			r = tg_verify_eddsa(c->key, cr->pl.sig, hram, &ok);
 			scheme = TG_SCHEME_ED25519;
 			if (r == TG_OK && ok) {
-				f.signer = &c->rec;
-				f.sig_hash = TG_HASH_SHA512;
-				f.scheme = scheme;
+				cr->f.signer = &c->rec;
+				cr->f.sig_hash = TG_HASH_SHA512;
+				cr->f.scheme = scheme;
 			}
 		} else if (c->key->type == TG_KEY_SM2) {
 			uint8_t e[32];
-			tg_md_final(st.za[c->za_md], e);
-			r = tg_verify_digest(c->key, TG_HASH_SM3, e, pl.sig, &ok, &scheme);
+			tg_md_final(cr->st.za[c->za_md], e);
+			r = tg_verify_digest(c->key, TG_HASH_SM3, e, cr->pl.sig, &ok, &scheme);
 			if (r == TG_OK && ok) {
-				f.signer = &c->rec;
-				f.sig_hash = TG_HASH_SM3;
-				f.scheme = scheme;
+				cr->f.signer = &c->rec;
+				cr->f.sig_hash = TG_HASH_SM3;
+				cr->f.scheme = scheme;
 			}
 		} else {
 			for (int h = 1; h < TG_HASH__COUNT && !ok; h++) {
 				size_t n = 0;
 				if (!(c->hashes & (1u << h)))
 					continue;
-				if (!tg_hex_decode(f.digest[h], digest, sizeof(digest), &n))
+				if (!tg_hex_decode(cr->f.digest[h], digest, sizeof(digest), &n))
 					continue;
-				r = tg_verify_digest(c->key, (enum tg_hash)h, digest, pl.sig, &ok, &scheme);
+				r = tg_verify_digest(c->key, (enum tg_hash)h, digest, cr->pl.sig, &ok, &scheme);
 				if (r != TG_OK)
 					break;
 				if (ok) {
-					f.signer = &c->rec;
-					f.sig_hash = (enum tg_hash)h;
-					f.scheme = scheme;
-				} else if (c->key->type == TG_KEY_RSA && !pl.other_content_fpr[0] &&
+					cr->f.signer = &c->rec;
+					cr->f.sig_hash = (enum tg_hash)h;
+					cr->f.scheme = scheme;
+				} else if (c->key->type == TG_KEY_RSA && !cr->pl.other_content_fpr[0] &&
 					   c->hashes == (1u << h)) {
 					/* The DigestInfo decoded under this key: it made
 					 * the signature, over other bytes. */
-					snprintf(pl.other_content_fpr, sizeof(pl.other_content_fpr), "%s",
+					snprintf(cr->pl.other_content_fpr, sizeof(cr->pl.other_content_fpr), "%s",
 						 c->rec.fingerprint);
 				}
 			}
 		}
 		if (r != TG_OK) {
 			/* The verifier child died: never a silent "invalid". */
-			r = tg_fail(d, r, "%s: signature verification crashed with key %s; refusing",
-				    a->sig, c->rec.fingerprint);
-			goto fail;
+			r = tg_fail(cr->d, r, "%s: signature verification crashed with key %s; refusing",
+				    cr->a->sig, c->rec.fingerprint);
+			return r;
 		}
 	}
+	return TG_OK;
+}
+
+static void sm2_identity_hint(struct check_run *cr)
+{
+	static char hint[320];
 
 	/* -- a likely mistake, said (never approved): an SM2 signature that
 	 * verifies with an empty identity in ZA, or with no ZA at all — what
 	 * `openssl dgst -sm3 -sign` makes when -sigopt
 	 * distid:1234567812345678 is left out. */
-	for (size_t i = 0; !f.signer && !f.sig_problem && i < pl.n; i++) {
-		struct candidate *c = &pl.c[i];
+	for (size_t i = 0; !cr->f.signer && !cr->f.sig_problem && i < cr->pl.n; i++) {
+		struct candidate *c = &cr->pl.c[i];
 		if (c->key->type != TG_KEY_SM2)
 			continue;
-		for (int variant = 0; variant < 2 && !f.sig_problem; variant++) {
+		for (int variant = 0; variant < 2 && !cr->f.sig_problem; variant++) {
 			uint8_t e[32], za[32];
 			struct tg_md *md = NULL;
 			bool ok = false;
-			int hfd = open(a->file, O_RDONLY | O_CLOEXEC);
+			int hfd = open(cr->a->file, O_RDONLY | O_CLOEXEC);
 			if (hfd < 0 || tg_md_new(TG_HASH_SM3, &md) != TG_OK || (variant == 0 && tg_sm2_za(c->key, "", za) != TG_OK)) {
 				if (hfd >= 0)
 					close(hfd);
@@ -1632,86 +1697,107 @@ enum tg_err tg_check_one(struct tg_ctx *ctx, struct tg_db *db, const struct tg_c
 			close(hfd);
 			tg_md_final(md, e);
 			tg_md_free(md);
-			if (got == 0 && tg_verify_digest(c->key, TG_HASH_SM3, e, pl.sig, &ok, NULL) == TG_OK && ok) {
-				snprintf(sm2_hint, sizeof(sm2_hint), "signature by SM2 key %.16s... verifies only %s (signed "
+			if (got == 0 && tg_verify_digest(c->key, TG_HASH_SM3, e, cr->pl.sig, &ok, NULL) == TG_OK && ok) {
+				snprintf(hint, sizeof(hint), "signature by SM2 key %.16s... verifies only %s (signed "
 					 "with openssl dgst -sm3 -sign but no -sigopt distid:1234567812345678?): not a GM/T 0009 "
 					 "signature; ask for one made with the default identity", c->rec.fingerprint,
 					 variant == 0 ? "with an empty identity in ZA" : "without the SM2 ZA");
-				f.sig_problem = sm2_hint;
+				cr->f.sig_problem = hint;
 			}
 		}
 		break;
 	}
+}
 
-	/* -- policy */
-	memcpy(v.sha256, f.digest[TG_HASH_SHA256], 64);
-	v.sha256[64] = '\0';
-	v.path = a->name ? a->name : a->file;
-	v.size = size;
-	v.tier = ctx->tier;
-	v.cii = ctx->cii;
-	v.gm = ctx->gm;
-	f.sig_given = sig != NULL;
-	f.purposes = strcmp(v.kind, "archive") == 0 ? package_purposes :
-		     is_fit || is_capsule || is_pe ? firmware_purposes : blob_purposes;
-	f.product = a->product;
-	f.version = a->version;
-	memcpy(f.other_content_fpr, pl.other_content_fpr, sizeof(f.other_content_fpr));
-	if (a->apt_lists) {
-		if (strcmp(v.kind, "archive") != 0 || !ar.deb_version[0]) {
-			r = tg_fail(d, TG_E_USAGE, "%s: --apt-lists verifies Debian packages (.deb) only", a->file);
-			goto fail;
+/* The rules: the verdict's subject, then the manifest or apt index, the
+ * firmware's own signatures, the tier rules and the package's members. */
+static enum tg_err check_evaluate(struct check_run *cr)
+{
+	static const char *const blob_purposes[] = { "firmware", "package", NULL };
+	static const char *const package_purposes[] = { "package", NULL };
+	static const char *const firmware_purposes[] = { "firmware", NULL };
+	enum tg_err r = TG_OK;
+
+	memcpy(cr->v.sha256, cr->f.digest[TG_HASH_SHA256], 64);
+	cr->v.sha256[64] = '\0';
+	cr->v.path = cr->a->name ? cr->a->name : cr->a->file;
+	cr->v.size = cr->size;
+	cr->v.tier = cr->ctx->tier;
+	cr->v.cii = cr->ctx->cii;
+	cr->v.gm = cr->ctx->gm;
+	cr->f.sig_given = cr->sig != NULL;
+	cr->f.purposes = strcmp(cr->v.kind, "archive") == 0 ? package_purposes :
+		     cr->is_fit || cr->is_capsule || cr->is_pe ? firmware_purposes : blob_purposes;
+	cr->f.product = cr->a->product;
+	cr->f.version = cr->a->version;
+	memcpy(cr->f.other_content_fpr, cr->pl.other_content_fpr, sizeof(cr->f.other_content_fpr));
+	if (cr->a->apt_lists) {
+		if (strcmp(cr->v.kind, "archive") != 0 || !cr->ar.deb_version[0]) {
+			r = tg_fail(cr->d, TG_E_USAGE, "%s: --apt-lists verifies Debian packages (.deb) only", cr->a->file);
+			return r;
 		}
-		r = apt_check(db, a->apt_lists, &ar, size, &kl, &f, &v, d);
+		r = apt_check(cr->db, cr->a->apt_lists, &cr->ar, cr->size, &cr->kl, &cr->f, &cr->v, cr->d);
 		if (r != TG_OK)
-			goto fail;
-	} else if (!sig && ar.manifest)
-		r = manifest_check(db, a->file, &ar, &env, &kl, &f, &v, d);
-	if (r == TG_OK && (is_fit || is_capsule || is_pe))
-		r = fw_evaluate(db, &fw, &f, &v, d);
+			return r;
+	} else if (!cr->sig && cr->ar.manifest)
+		r = manifest_check(cr->db, cr->a->file, &cr->ar, &cr->env, &cr->kl, &cr->f, &cr->v, cr->d);
+	if (r == TG_OK && (cr->is_fit || cr->is_capsule || cr->is_pe))
+		r = fw_evaluate(cr->db, &cr->fw, &cr->f, &cr->v, cr->d);
 	if (r == TG_OK)
-		r = tg_policy_evaluate(db, &f, &v, d);
-	if (r == TG_OK && strcmp(v.kind, "archive") == 0)
-		r = archive_verdict(db, &ar, release_algs, &v, d);
+		r = tg_policy_evaluate(cr->db, &cr->f, &cr->v, cr->d);
+	if (r == TG_OK && strcmp(cr->v.kind, "archive") == 0)
+		r = archive_verdict(cr->db, &cr->ar, cr->release_algs, &cr->v, cr->d);
 	if (r != TG_OK)
-		goto fail;
-	tg_verdict_finish(&v);
+		return r;
+	tg_verdict_finish(&cr->v);
 
-	if (fwmem.mapped && fw_lease_broken) {
-		r = tg_fail(d, TG_E_IO, "%s: opened for writing by another process while being checked", a->file);
-		goto fail;
+	if (cr->fwmem.mapped && fw_lease_broken) {
+		r = tg_fail(cr->d, TG_E_IO, "%s: opened for writing by another process while being checked", cr->a->file);
+		return r;
 	}
-
-	/* -- record, then show (record_verdict renders before it commits) */
-	report = tg_report_json(&v);
-	json_object_object_add(report, "facts", facts_json(&f, &ar, strcmp(v.kind, "archive") == 0));
-	r = record_verdict(ctx, db, &v, report, how, d);
-	if (r != TG_OK) {
-		tg_out_discard();
-		goto fail;
-	}
-	tg_test_crash_point("check-after-record");
-	*approved = v.approved;
-	fw_check_release(&fw);
-	fw_mem_release(&fwmem);
-	stream_release(&st);
-	plan_release(&pl);
-	tg_archive_result_release(&ar);
-	tg_envelope_release(&env);
-	keylist_release(&kl);
-	tg_verdict_release(&v);
 	return TG_OK;
-fail:
-	if (pgp_started)
-		tg_pgp_verify_abort(&pgpv);
-	fw_check_release(&fw);
-	fw_mem_release(&fwmem);
-	stream_release(&st);
-	plan_release(&pl);
-	tg_archive_result_release(&ar);
-	tg_envelope_release(&env);
-	keylist_release(&kl);
-	tg_verdict_release(&v);
+}
+
+/* One file through the whole check: its inputs read, the pass over its
+ * bytes, the signature, the policy, the verdict recorded and rendered into
+ * the output (tg_out_*) in the form asked for.  TG_OK means a verdict was
+ * recorded (*approved says which); anything else means none was, and d
+ * says why.  The records stay open across calls (check --batch). */
+enum tg_err tg_check_one(struct tg_ctx *ctx, struct tg_db *db, const struct tg_check_args *a,
+			 enum tg_check_render how, bool *approved, struct tg_diag *d)
+{
+	struct check_run cr = {
+		.ctx = ctx, .db = db, .a = a, .d = d, .fd = -1,
+		.fwmem = { .fd = -1 }, .pgpv = { .in_fd = -1, .out_fd = -1 },
+	};
+	_cleanup_json_ struct json_object *report = NULL;
+	enum tg_err r;
+
+	*approved = false;
+	r = check_inputs(&cr);
+	if (r == TG_OK)
+		r = check_plan(&cr);
+	if (r == TG_OK)
+		r = check_pass(&cr);
+	if (r == TG_OK)
+		r = check_signer(&cr);
+	if (r == TG_OK) {
+		sm2_identity_hint(&cr);
+		r = check_evaluate(&cr);
+	}
+	/* Recorded, then shown (record_verdict renders before it commits). */
+	if (r == TG_OK) {
+		report = tg_report_json(&cr.v);
+		json_object_object_add(report, "facts", facts_json(&cr.f, &cr.ar, strcmp(cr.v.kind, "archive") == 0));
+		r = record_verdict(ctx, db, &cr.v, report, how, d);
+		if (r != TG_OK)
+			tg_out_discard();
+	}
+	if (r == TG_OK) {
+		tg_test_crash_point("check-after-record");
+		*approved = cr.v.approved;
+	}
+	check_run_release(&cr);
 	return r;
 }
 
