@@ -95,11 +95,70 @@ static int cmd_init(struct tg_ctx *ctx, int argc, char **argv)
 	return TG_EXIT_OK;
 }
 
+/* trustgate ca crl [--ca DIR] [--days N | --next-update DATE]
+ * The CRL signed afresh from the records (a CRL past its next update
+ * admits nobody: serve refuses every client until this runs and it
+ * reloads). */
+static int cmd_crl(struct tg_ctx *ctx, int argc, char **argv)
+{
+	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
+	_cleanup_json_ struct json_object *detail = json_object_new_object();
+	const char *dir = NULL, *days_s = NULL, *until_s = NULL;
+	const struct tg_opt opts[] = {
+		{ "ca", true, &dir, NULL }, { "days", true, &days_s, NULL }, { "next-update", true, &until_s, NULL },
+		{ NULL, false, NULL, NULL },
+	};
+	struct tg_diag d = { { 0 } };
+	unsigned long long days = TG_CRL_DAYS;
+	int64_t until = 0;
+	size_t n = 0;
+	char when[32], **pos;
+	int npos;
+	enum tg_err r = tg_cli_parse(ctx, argc, argv, opts, 0, 0, &pos, &npos, &d);
+
+	if (r == TG_OK && days_s && until_s)
+		r = tg_fail(&d, TG_E_USAGE, "ca crl: --days and --next-update exclude each other");
+	if (r == TG_OK && days_s && !tg_parse_uint(days_s, 1, 3650, &days))
+		r = tg_fail(&d, TG_E_USAGE, "--days must be 1 to 3650");
+	if (r == TG_OK && until_s && !tg_parse_date(until_s, &until))
+		r = tg_fail(&d, TG_E_USAGE, "--next-update '%s' is not a date YYYY-MM-DD", until_s);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (!until)
+		until = tg_now_epoch() + (int64_t)days * 86400;
+	dir = tg_service_ca_dir(dir);
+	r = tg_cli_open_db(ctx, &db, &d);
+	if (r == TG_OK)
+		r = tg_service_ca_pinned(db, dir, &d);
+	if (r == TG_OK)
+		r = tg_db_begin(db, &d);
+	if (r == TG_OK)
+		r = tg_service_crl_rewrite(db, dir, until, &n, &d);
+	tg_epoch_iso(until, when);
+	tg_json_str(detail, "next_update", when);
+	json_object_object_add(detail, "entries", json_object_new_int64((int64_t)n));
+	if (r == TG_OK)
+		r = tg_cli_audit_commit(ctx, db, "ca.crl", "crl", detail, &d);
+	else if (db && db->in_tx)
+		tg_db_rollback(db);
+	if (r != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
+	if (until_s)
+		tg_cli_warn_past("--next-update", until_s);
+	if (ctx->json)
+		tg_cli_print_json(detail);
+	else
+		printf("%s/crl.pem signed afresh: %zu revoked certificate%s, next update %s (a running serve reads it on "
+		       "SIGHUP)\n", dir, n, n == 1 ? "" : "s", when);
+	return TG_EXIT_OK;
+}
+
 int tg_cmd_ca(struct tg_ctx *ctx, int argc, char **argv)
 {
 	static const struct tg_subcmd subs[] = {
 		{ "init", cmd_init },
+		{ "crl", cmd_crl },
 	};
 
-	return tg_cli_dispatch(ctx, argc, argv, subs, TG_ARRAY_SIZE(subs), "ca init ...");
+	return tg_cli_dispatch(ctx, argc, argv, subs, TG_ARRAY_SIZE(subs), "ca init|crl ...");
 }

@@ -287,6 +287,19 @@ static void revoked_release(struct revoked *rv)
 	free(rv->when);
 }
 
+enum tg_err tg_service_crl_rewrite(struct tg_db *db, const char *ca, int64_t next_update, size_t *ret_n,
+				   struct tg_diag *d)
+{
+	struct revoked rv = { 0 };
+	enum tg_err r = tg_user_each(db, collect_revoked, &rv, d);
+
+	if (r == TG_OK)
+		r = tg_pki_crl_write(ca, rv.serial, rv.when, rv.n, next_update, d);
+	*ret_n = rv.n;
+	revoked_release(&rv);
+	return r;
+}
+
 /* trustgate user revoke NAME --reason TEXT [--ca DIR]
  * The row is marked revoked and the CRL rewritten inside one transaction:
  * the CRL is written first, so a failed commit leaves a CRL that revokes
@@ -302,7 +315,7 @@ static int cmd_revoke(struct tg_ctx *ctx, int argc, char **argv)
 	};
 	struct tg_diag d = { { 0 } };
 	struct tg_user u = { 0 };
-	struct revoked rv = { 0 };
+	size_t entries = 0;
 	char now[32], **pos;
 	int npos;
 	enum tg_err r;
@@ -326,21 +339,18 @@ static int cmd_revoke(struct tg_ctx *ctx, int argc, char **argv)
 	if (r == TG_OK)
 		r = tg_user_revoke(db, u.id, now, ctx->actor, &d);
 	if (r == TG_OK)
-		r = tg_user_each(db, collect_revoked, &rv, &d);
-	if (r == TG_OK)
-		r = tg_pki_crl_write(ca, rv.serial, rv.when, rv.n, &d);
+		r = tg_service_crl_rewrite(db, ca, 0, &entries, &d);
 	if (r == TG_OK) {
 		detail = json_object_new_object();
 		tg_json_str(detail, "role", u.role);
 		tg_json_str(detail, "serial", u.serial);
 		tg_json_str(detail, "fingerprint", u.fingerprint);
 		tg_json_str(detail, "reason", reason);
-		json_object_object_add(detail, "crl_entries", json_object_new_int64((int64_t)rv.n));
+		json_object_object_add(detail, "crl_entries", json_object_new_int64((int64_t)entries));
 		r = tg_cli_audit_commit(ctx, db, "user.revoke", u.name, detail, &d);
 	} else {
 		tg_db_rollback(db);
 	}
-	revoked_release(&rv);
 	if (r != TG_OK) {
 		tg_user_release(&u);
 		return tg_cli_fail(ctx, r, &d);

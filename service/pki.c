@@ -195,7 +195,8 @@ static enum tg_err add_names(gnutls_x509_crt_t c, const char *names, struct tg_d
 }
 
 static enum tg_err crl_sign_write(const char *dir, gnutls_x509_crt_t ca, gnutls_x509_privkey_t cakey,
-				  char *const *serials, const int64_t *when, size_t n, struct tg_diag *d)
+				  char *const *serials, const int64_t *when, size_t n, int64_t next_update,
+				  struct tg_diag *d)
 {
 	_cleanup_crl_ gnutls_x509_crl_t crl = NULL;
 	_cleanup_datum_ gnutls_datum_t pem = { 0 };
@@ -206,7 +207,7 @@ static enum tg_err crl_sign_write(const char *dir, gnutls_x509_crt_t ca, gnutls_
 	TRY(gnutls_x509_crl_init(&crl), "CRL");
 	TRY(gnutls_x509_crl_set_version(crl, 2), "CRL");
 	TRY(gnutls_x509_crl_set_this_update(crl, now - 60), "CRL");
-	TRY(gnutls_x509_crl_set_next_update(crl, now + 365L * 86400), "CRL");
+	TRY(gnutls_x509_crl_set_next_update(crl, next_update ? (time_t)next_update : now + TG_CRL_DAYS * 86400L), "CRL");
 	for (size_t i = 0; i < n; i++) {
 		uint8_t s[20];
 		size_t sl = 0;
@@ -283,7 +284,7 @@ enum tg_err tg_pki_ca_init(const char *dir, const char *ca_name, const char *nam
 	    (r = put_file(dir, "server.key", skpem.data, skpem.size, 0600, true, d)) != TG_OK ||
 	    (r = put_file(dir, "server.pem", spem.data, spem.size, 0644, true, d)) != TG_OK)
 		return r;
-	return crl_sign_write(dir, ca, cakey, NULL, NULL, 0, d);
+	return crl_sign_write(dir, ca, cakey, NULL, NULL, 0, 0, d);
 }
 
 static enum tg_err load_ca(const char *dir, gnutls_x509_crt_t *ca, gnutls_x509_privkey_t *key, struct tg_diag *d)
@@ -484,13 +485,13 @@ enum tg_err tg_pki_issue(const char *dir, const char *name, const char *role, un
 }
 
 enum tg_err tg_pki_crl_write(const char *dir, char *const *serials, const int64_t *revoked_at, size_t n,
-			     struct tg_diag *d)
+			     int64_t next_update, struct tg_diag *d)
 {
 	_cleanup_xkey_ gnutls_x509_privkey_t cakey = NULL;
 	_cleanup_crt_ gnutls_x509_crt_t ca = NULL;
 	enum tg_err r = load_ca(dir, &ca, &cakey, d);
 
-	return r == TG_OK ? crl_sign_write(dir, ca, cakey, serials, revoked_at, n, d) : r;
+	return r == TG_OK ? crl_sign_write(dir, ca, cakey, serials, revoked_at, n, next_update, d) : r;
 }
 
 enum tg_err tg_pki_ca_fingerprint(const char *dir, char hex[65], struct tg_diag *d)
@@ -576,6 +577,31 @@ enum tg_err tg_trust_load(const char *dir, struct tg_trust *ret, struct tg_diag 
 		r = pki_err(d, rc, "ca.pem");
 		goto fail;
 	}
+	/* A CRL past its next update says nothing about revocations made
+	 * since: refused, as every client certificate is while it is in
+	 * force (fail closed; `ca crl` signs a fresh one). */
+	{
+		_cleanup_crl_ gnutls_x509_crl_t parsed = NULL;
+		rc = gnutls_x509_crl_init(&parsed);
+		if (rc >= 0)
+			rc = gnutls_x509_crl_import(parsed, &crl, GNUTLS_X509_FMT_PEM);
+		if (rc < 0) {
+			r = pki_err(d, rc, "crl.pem");
+			goto fail;
+		}
+		ret->crl_next_update = (int64_t)gnutls_x509_crl_get_next_update(parsed);
+		if (ret->crl_next_update <= 0) {
+			r = tg_fail(d, TG_E_FORMAT, "%s/crl.pem: no next update time", dir);
+			goto fail;
+		}
+		if (ret->crl_next_update < (int64_t)time(NULL)) {
+			char when[32];
+			tg_epoch_iso(ret->crl_next_update, when);
+			r = tg_fail(d, TG_E_FORMAT, "%s/crl.pem expired at %s (trustgate ca crl signs a fresh one)", dir,
+				    when);
+			goto fail;
+		}
+	}
 	/* The CRL must be the CA's (GNUTLS_TL_VERIFY_CRL): one signed by
 	 * anybody else is not a reason to trust or distrust anything. */
 	rc = gnutls_x509_trust_list_add_trust_mem(ret->tl, NULL, &crl, GNUTLS_X509_FMT_PEM,
@@ -612,6 +638,11 @@ bool tg_peer_verify(const struct tg_trust *t, gnutls_session_t s, struct tg_peer
 	_cleanup_datum_ gnutls_datum_t dn = { 0 }, reason = { 0 };
 
 	memset(ret, 0, sizeof(*ret));
+	if (t->crl_next_update < (int64_t)time(NULL)) {
+		snprintf(why, whylen, "the appliance's CRL is past its next update: no client is admitted until an "
+			 "administrator signs a fresh one (trustgate ca crl) and reloads (SIGHUP)");
+		return false;
+	}
 	if (!s || gnutls_certificate_type_get(s) != GNUTLS_CRT_X509 || !(chain = gnutls_certificate_get_peers(s, &n)) ||
 	    n == 0) {
 		snprintf(why, whylen, "no client certificate (this service admits mutual TLS only)");

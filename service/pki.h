@@ -58,9 +58,11 @@ enum tg_err tg_pki_csr_check(const char *pem, struct tg_diag *d);
 /* A new ECDSA P-256 key and a request for it (CN name), both PEM. */
 enum tg_err tg_pki_csr_make(const char *name, char **key_pem, char **csr_pem, struct tg_diag *d);
 
-/* Write dir/crl.pem listing these serials (hex), signed by the CA. */
+/* Write dir/crl.pem listing these serials (hex), signed by the CA, valid
+ * until next_update (0: TG_CRL_DAYS from now). */
+#define TG_CRL_DAYS 365L
 enum tg_err tg_pki_crl_write(const char *dir, char *const *serials, const int64_t *revoked_at, size_t n,
-			     struct tg_diag *d);
+			     int64_t next_update, struct tg_diag *d);
 
 /* SHA-256 fingerprint of dir/ca.pem: the records pin the CA they were set
  * up with, so a swapped CA directory is refused (serve, user add). */
@@ -72,6 +74,7 @@ struct tg_trust {
 	char *ca_pem, *server_pem, *server_key;   /* for the TLS layer */
 	size_t ca_len, server_len, key_len;
 	uint8_t nonce_key[32];                    /* nonce.key: the MAC key of attestation nonces */
+	int64_t crl_next_update;                  /* past it, no client is admitted */
 };
 enum tg_err tg_trust_load(const char *dir, struct tg_trust *ret, struct tg_diag *d);
 void tg_trust_release(struct tg_trust *t);

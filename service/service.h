@@ -24,6 +24,10 @@ void tg_service_stop_on_term(void);
 const char *tg_service_ca_dir(const char *opt);
 /* The CA of dir is the one the records were set up with (meta
  * "service_ca"), or the records have none yet and pin is false. */
+/* Sign dir/crl.pem afresh from the records' revoked certificates, valid
+ * until next_update (0: the default); *ret_n the entries. */
+enum tg_err tg_service_crl_rewrite(struct tg_db *db, const char *ca, int64_t next_update, size_t *ret_n,
+				   struct tg_diag *d);
 enum tg_err tg_service_ca_pinned(struct tg_db *db, const char *dir, struct tg_diag *d);
 
 #endif

@@ -224,7 +224,7 @@ static const struct tg_help entries[] = {
 	{ "appliance-key show", "", "print the appliance's public key (PEM): what relying parties pin", NULL,
 	  { { 0 } }, "trustgate appliance-key show > appliance.pub" },
 	/* ------------------------------------------------------ service */
-	{ "ca", "init ...", "the service's client CA: who may use trustgate serve", NULL, { { 0 } }, NULL },
+	{ "ca", "init|crl ...", "the service's client CA: who may use trustgate serve", NULL, { { 0 } }, NULL },
 	{ "ca init", "[--ca DIR] [--name NAME] [--server-names LIST] [--days N]",
 	  "create the appliance's client CA, the service's TLS certificate and an empty CRL",
 	  "DIR (default $TRUSTGATE_CA or ./trustgate-ca, created 0700) receives ca.pem, ca.key (0600), "
@@ -237,6 +237,16 @@ static const struct tg_help entries[] = {
 				      "127.0.0.1 and ::1 are always in)" },
 	    { "--days N", "validity of the CA and the service certificate (default 3650)" } },
 	  "trustgate ca init --ca /var/lib/trustgate/ca --server-names trustgate.example.cn,10.0.0.5" },
+	{ "ca crl", "[--ca DIR] [--days N | --next-update DATE]",
+	  "sign the CRL afresh from the records (every revoked certificate), valid N more days",
+	  "A CRL is valid until its next update (user revoke and ca crl sign it for 365 days).  Past it, "
+	  "serve admits no client at all (the CRL says nothing about revocations since) and refuses to start "
+	  "or reload with it; this command signs a fresh one, which a running serve reads on SIGHUP.  "
+	  "Audited (ca.crl).",
+	  { { "--ca DIR", "the CA directory (default $TRUSTGATE_CA or ./trustgate-ca)" },
+	    { "--days N", "validity from now (default 365)" },
+	    { "--next-update DATE", "until this date or time instead (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)" } },
+	  "trustgate ca crl --ca /var/lib/trustgate/ca && systemctl reload trustgate-serve" },
 	{ "user", "add|list|revoke ...", "people and hosts of the service, each with a client certificate",
 	  NULL, { { 0 } }, NULL },
 	{ "user add", "NAME --role admin|procurement|operator|reviewer|host (--out DIR | --csr FILE [--out DIR]) "

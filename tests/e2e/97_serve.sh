@@ -440,6 +440,27 @@ kill -HUP "$SERVE_PID"; sleep 1.5
 st=$(c mallory "$URL/v1/whoami"); [ "$st" = 401 ] && grep -qi revoked body && ok "after SIGHUP the CRL itself refuses it (401)" || bad "CRL after HUP: $st $(cat body)"
 st=$(c rita "$URL/v1/whoami"); [ "$st" = 200 ] && ok "others still served after the reload" || bad "after reload: $st"
 
+# The CRL's own validity: a CRL past its next update says nothing about
+# revocations since, so it admits nobody (fail closed) until `ca crl` signs a
+# fresh one; a reload with an expired one is refused and the previous kept.
+expect 0 "ca crl --next-update in the past (for this test)" -- tg ca crl --next-update 2020-01-01
+kill -HUP "$SERVE_PID"; sleep 1.5
+st=$(c rita "$URL/v1/whoami"); [ "$st" = 200 ] && grep -q "reload refused.*expired" serve.log && ok "SIGHUP with an expired CRL: reload refused, the previous CRL still in force" || bad "expired CRL reload: $st $(grep -c "reload refused" serve.log)"
+bad_input "serve refuses to start with an expired CRL" "expired" -- tg serve --listen "127.0.0.1:$(( PORT + 1 ))"
+expect 0 "ca crl --next-update a few seconds ahead" -- tg ca crl --next-update "$(date -u -d '+4 seconds' +%FT%TZ)"
+kill -HUP "$SERVE_PID"; sleep 1.5
+st=$(c rita "$URL/v1/whoami"); [ "$st" = 200 ] && ok "served while the CRL is in force" || bad "before CRL expiry: $st $(cat body)"
+sleep 4
+st=$(c rita "$URL/v1/whoami"); [ "$st" = 401 ] && grep -q "past its next update" body && one_error_line \
+	&& ok "the CRL passes its next update while serving: every client refused (401), saying why" || bad "CRL expiry while serving: $st $(cat body)"
+expect 0 "ca crl signs a fresh CRL from the records" -- tg --json ca crl
+printf '%s' "$LAST_OUT" | jq -e '.entries == 1' >/dev/null && openssl crl -in ca/crl.pem -noout -text | grep -qi "$(tg --json user list | jq -r '.[] | select(.name=="mallory") | .serial' | cut -c1-8)" \
+	&& ok "the fresh CRL still lists every revoked certificate" || bad "fresh CRL entries: $LAST_OUT"
+kill -HUP "$SERVE_PID"; sleep 1.5
+st=$(c rita "$URL/v1/whoami"); [ "$st" = 200 ] && ok "after ca crl and SIGHUP: served again" || bad "after fresh CRL: $st $(cat body)"
+st=$(c mallory "$URL/v1/whoami"); [ "$st" = 401 ] && ok "the revoked certificate stays refused under the fresh CRL" || bad "mallory after fresh CRL: $st"
+sqlite3 "$TRUSTGATE_DB" "select count(*) from audit where action='ca.crl'" | grep -qx 3 && ok "each ca crl is audited" || bad "ca.crl audit rows"
+
 # ---------------------------------------------------------------- metrics, log, shutdown
 st=$(c rita "$URL/metrics")
 grep -q '^trustgate_verdicts_total{result="approved"} [1-9]' body && grep -q '^trustgate_request_duration_seconds_bucket{le="+Inf"}' body \
