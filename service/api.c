@@ -329,18 +329,26 @@ static void h_hosts(struct tg_request *rq)
 		reply_json(rq, 200, arr);
 }
 
+enum tg_err tg_api_verdict_load(struct tg_request *rq, struct json_object **ret, struct tg_anchoring *a,
+				struct tg_diag *d)
+{
+	int64_t id = 0;
+	enum tg_err r = tg_evidence_parse_id(rq->arg, &id, d);
+
+	if (r == TG_OK)
+		r = tg_evidence_load(rq->api->db, id, ret, a, d);
+	return r == TG_E_USAGE ? TG_E_NOTFOUND : r;
+}
+
 static void h_verdict(struct tg_request *rq)
 {
 	_cleanup_json_ struct json_object *o = NULL;
 	struct tg_diag d = { { 0 } };
 	struct tg_anchoring a;
-	int64_t id = 0;
-	enum tg_err r = tg_evidence_parse_id(rq->arg, &id, &d);
+	enum tg_err r = tg_api_verdict_load(rq, &o, &a, &d);
 
-	if (r == TG_OK)
-		r = tg_evidence_load(rq->api->db, id, &o, &a, &d);
 	if (r != TG_OK)
-		reply_err(rq, r == TG_E_USAGE ? TG_E_NOTFOUND : r, &d);
+		reply_err(rq, r, &d);
 	else
 		reply_json(rq, 200, o);
 }
@@ -354,17 +362,14 @@ static void verdict_signed(struct tg_request *rq, bool ear)
 	_cleanup_free_ char *text = NULL;
 	struct tg_diag d = { { 0 } };
 	struct tg_anchoring a;
-	int64_t id = 0;
-	enum tg_err r = tg_evidence_parse_id(rq->arg, &id, &d);
+	enum tg_err r = tg_api_verdict_load(rq, &o, &a, &d);
 
-	if (r == TG_OK)
-		r = tg_evidence_load(rq->api->db, id, &o, &a, &d);
 	if (r != TG_OK) {
-		reply_err(rq, r == TG_E_USAGE ? TG_E_NOTFOUND : r, &d);
+		reply_err(rq, r, &d);
 		return;
 	}
 	if (!a.found || a.problem[0]) {
-		tg_api_error(rq, 409, "verdict %lld: %s", (long long)id, a.problem[0] ? a.problem : "no audit row");
+		tg_api_error(rq, 409, "verdict %s: %s", rq->arg, a.problem[0] ? a.problem : "no audit row");
 		return;
 	}
 	r = tg_report_signed(rq->api->db, o, ear, &text, &d);

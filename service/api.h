@@ -142,6 +142,11 @@ void tg_api_scrub(struct tg_request *rq, char *msg);
 struct tg_db *tg_api_db(struct tg_api *api);
 const char *tg_api_db_path(struct tg_api *api);
 const char *tg_api_ca_dir(struct tg_api *api);
+/* The verdict the path's {id} names, as tg_evidence_load shows it
+ * (TG_E_NOTFOUND for an id that is not one). */
+struct tg_anchoring;
+enum tg_err tg_api_verdict_load(struct tg_request *rq, struct json_object **ret, struct tg_anchoring *a,
+				struct tg_diag *d);
 
 /* The reviewer's web view (webview.c): GET /ui and /ui/verdicts/ID. */
 void tg_ui_home(struct tg_request *rq);

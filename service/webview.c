@@ -184,13 +184,10 @@ void tg_ui_verdict(struct tg_request *rq)
 	_cleanup_json_ struct json_object *o = NULL;
 	struct tg_diag d = { { 0 } };
 	struct tg_anchoring a;
-	int64_t id = 0;
 	char *buf = NULL;
 	size_t len = 0;
-	enum tg_err r = tg_evidence_parse_id(rq->arg, &id, &d);
+	enum tg_err r = tg_api_verdict_load(rq, &o, &a, &d);
 
-	if (r == TG_OK)
-		r = tg_evidence_load(tg_api_db(rq->api), id, &o, &a, &d);
 	if (r != TG_OK) {
 		tg_api_error(rq, r == TG_E_DB ? 503 : 404, "no verdict %s", rq->arg);
 		return;
@@ -198,7 +195,7 @@ void tg_ui_verdict(struct tg_request *rq)
 	/* A verdict whose report no longer matches its audit row is not shown
 	 * as if it stood (the CLI's report refuses it the same way). */
 	if (!a.found || a.problem[0]) {
-		tg_api_error(rq, 409, "verdict %lld: %s", (long long)id, a.problem[0] ? a.problem : "no audit row");
+		tg_api_error(rq, 409, "verdict %s: %s", rq->arg, a.problem[0] ? a.problem : "no audit row");
 		return;
 	}
 	FILE *f = open_memstream(&buf, &len);
