@@ -14,7 +14,6 @@
  */
 #include <string.h>
 
-#include <sqlite3.h>
 
 #include "db.h"
 #include "../common/crypto.h"
@@ -74,7 +73,7 @@ void tg_audit_row_hash(int64_t seq, const char *time, const char *actor, const c
 
 enum tg_err tg_db_meta_get(struct tg_db *db, const char *name, char **ret, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_prepare(db, "SELECT value FROM meta WHERE name = ?1;", &st, d);
 
@@ -90,7 +89,7 @@ enum tg_err tg_db_meta_get(struct tg_db *db, const char *name, char **ret, struc
 
 enum tg_err tg_db_meta_set(struct tg_db *db, const char *name, const char *value, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	enum tg_err r = tg_db_prepare(
 		db, "INSERT INTO meta (name, value) VALUES (?1, ?2) "
 		    "ON CONFLICT (name) DO UPDATE SET value = excluded.value;", &st, d);
@@ -104,7 +103,7 @@ enum tg_err tg_db_meta_set(struct tg_db *db, const char *name, const char *value
 
 enum tg_err tg_audit_next_seq(struct tg_db *db, int64_t *ret, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_prepare(db, "SELECT coalesce(max(seq), 0) + 1 FROM audit;", &st, d);
 
@@ -122,7 +121,7 @@ bool tg_audit_is_decision(const char *action)
 enum tg_err tg_audit_append(struct tg_db *db, const char *actor, const char *action,
 			    const char *object, const char *detail, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *last = NULL, *ins = NULL;
+	_cleanup_stmt_ struct tg_stmt *last = NULL, *ins = NULL;
 	_cleanup_free_ char *prev = NULL;
 	char now[32], hash[65], headval[96];
 	int64_t seq = 1;
@@ -167,7 +166,7 @@ enum tg_err tg_audit_append(struct tg_db *db, const char *actor, const char *act
 	snprintf(headval, sizeof(headval), "%lld:%s", (long long)seq, hash);
 	r = tg_db_meta_set(db, "audit_head", headval, d);
 	if (r == TG_OK && !tg_audit_is_decision(action)) {
-		_cleanup_stmt_ sqlite3_stmt *tally = NULL;
+		_cleanup_stmt_ struct tg_stmt *tally = NULL;
 		r = tg_db_prepare(db, "INSERT INTO meta (name, value) VALUES ('audit_record_rows', 1) ON CONFLICT (name) "
 				      "DO UPDATE SET value = CAST(value AS INTEGER) + 1;", &tally, d);
 		if (r == TG_OK)
@@ -180,14 +179,14 @@ enum tg_err tg_audit_append(struct tg_db *db, const char *actor, const char *act
 	return r;
 }
 
-void tg_audit_row_get(sqlite3_stmt *st, struct tg_audit_row *row)
+void tg_audit_row_get(struct tg_stmt *st, struct tg_audit_row *row)
 {
 	const char **f[] = { &row->time, &row->actor, &row->action, &row->object, &row->detail,
 			     &row->prev_hash, &row->hash };
 
 	row->seq = tg_db_col_int(st, 0);
 	for (size_t i = 0; i < TG_ARRAY_SIZE(f); i++) {
-		*f[i] = (const char *)sqlite3_column_text(st, (int)i + 1);
+		*f[i] = tg_db_col_str(st, (int)i + 1);
 		if (!*f[i])
 			*f[i] = "";
 	}
@@ -205,7 +204,7 @@ bool tg_audit_row_hash_ok(const struct tg_audit_row *row)
 enum tg_err tg_audit_verify(struct tg_db *db, bool *ret_intact, struct tg_audit_problem *pb,
 			    struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	_cleanup_free_ char *head = NULL;
 	struct tg_md *md = NULL;
 	char prev[65], h[65];

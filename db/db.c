@@ -69,7 +69,7 @@ static enum tg_err exec(struct tg_db *db, const char *sql, struct tg_diag *d)
 
 static enum tg_err query_int(struct tg_db *db, const char *sql, int64_t *ret, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_prepare(db, sql, &st, d);
 
@@ -77,7 +77,7 @@ static enum tg_err query_int(struct tg_db *db, const char *sql, int64_t *ret, st
 		return r;
 	r = tg_db_step(db, st, &row, d);
 	if (r == TG_OK && row && !tg_db_col_is_null(st, 0))
-		*ret = sqlite3_column_int64(st, 0);
+		*ret = tg_db_col_int(st, 0);
 	return r;
 }
 
@@ -108,7 +108,7 @@ static enum tg_err harden(struct tg_db *db, struct tg_diag *d)
  * hashes by `audit verify`, and a report by the hash in its audit row. */
 static enum tg_err quick_check_records(struct tg_db *db, const char *path, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *tables = NULL;
+	_cleanup_stmt_ struct tg_stmt *tables = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_prepare(db,
 				      "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT IN ('audit', "
@@ -118,14 +118,14 @@ static enum tg_err quick_check_records(struct tg_db *db, const char *path, struc
 	if (r != TG_OK)
 		return tg_fail(d, TG_E_DB, "%s: database is corrupt (its schema cannot be read)", path);
 	for (;;) {
-		_cleanup_stmt_ sqlite3_stmt *st = NULL;
+		sqlite3_stmt *st = NULL;
 		bool ok_row = false;
 
 		r = tg_db_step(db, tables, &row, d);
 		if (r != TG_OK || !row)
 			break;
 		/* %w: a table name is data from the file, quoted as an identifier. */
-		char *sql = sqlite3_mprintf("PRAGMA quick_check(\"%w\");", (const char *)sqlite3_column_text(tables, 0));
+		char *sql = sqlite3_mprintf("PRAGMA quick_check(\"%w\");", tg_db_col_str(tables, 0));
 		if (!sql)
 			return TG_E_NOMEM;
 		/* Not the statement cache: the text differs per table. */
@@ -136,9 +136,10 @@ static enum tg_err quick_check_records(struct tg_db *db, const char *path, struc
 		int rc = sqlite3_step(st);
 		ok_row = rc == SQLITE_ROW && sqlite3_column_text(st, 0) &&
 			 strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
+		sqlite3_finalize(st);
 		if (!ok_row)
 			return tg_fail(d, TG_E_DB, "%s: database is corrupt (quick_check failed on table %s)", path,
-				       (const char *)sqlite3_column_text(tables, 0));
+				       tg_db_col_str(tables, 0));
 	}
 	if (r != TG_OK)
 		return tg_fail(d, TG_E_DB, "%s: database is corrupt (its schema cannot be read)", path);
@@ -292,11 +293,16 @@ enum tg_err tg_db_open(const char *path, struct tg_db **ret, struct tg_diag *d)
  * until tg_db_finalize() resets it for the next caller.  Parsing the same
  * SQL again per host dominated `attest --batch`.
  */
+struct tg_stmt {
+	sqlite3_stmt *s;
+	bool cached;
+};
+
 #define STMT_CACHE 48
 static struct {
 	const char *sql;
 	sqlite3 *h;
-	sqlite3_stmt *st;
+	struct tg_stmt *st;
 	bool busy;
 } stmt_cache[STMT_CACHE];
 
@@ -304,7 +310,8 @@ static void stmt_cache_drop(sqlite3 *h)
 {
 	for (size_t i = 0; i < STMT_CACHE; i++)
 		if (stmt_cache[i].st && stmt_cache[i].h == h) {
-			sqlite3_finalize(stmt_cache[i].st);
+			sqlite3_finalize(stmt_cache[i].st->s);
+			free(stmt_cache[i].st);
 			memset(&stmt_cache[i], 0, sizeof(stmt_cache[i]));
 		}
 }
@@ -392,17 +399,19 @@ void tg_db_rollback(struct tg_db *db)
 	db->in_tx = false;
 }
 
-enum tg_err tg_db_prepare(struct tg_db *db, const char *sql, sqlite3_stmt **ret,
+enum tg_err tg_db_prepare(struct tg_db *db, const char *sql, struct tg_stmt **ret,
 			  struct tg_diag *d)
 {
 	size_t free_slot = STMT_CACHE;
+	struct tg_stmt *st;
 	int rc;
 
+	*ret = NULL;
 	for (size_t i = 0; i < STMT_CACHE; i++) {
 		/* Same address and same text: SQL built in a buffer that is
 		 * reused must never be answered by another statement. */
 		if (stmt_cache[i].st && stmt_cache[i].sql == sql && stmt_cache[i].h == db->h &&
-		    !stmt_cache[i].busy && strcmp(sqlite3_sql(stmt_cache[i].st), sql) == 0) {
+		    !stmt_cache[i].busy && strcmp(sqlite3_sql(stmt_cache[i].st->s), sql) == 0) {
 			stmt_cache[i].busy = true;
 			*ret = stmt_cache[i].st;
 			return TG_OK;
@@ -410,43 +419,55 @@ enum tg_err tg_db_prepare(struct tg_db *db, const char *sql, sqlite3_stmt **ret,
 		if (!stmt_cache[i].st && free_slot == STMT_CACHE)
 			free_slot = i;
 	}
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return tg_fail(d, TG_E_NOMEM, "out of memory");
 	rc = sqlite3_prepare_v3(db->h, sql, -1, free_slot < STMT_CACHE ? SQLITE_PREPARE_PERSISTENT : 0,
-				ret, NULL);
-	if (rc != SQLITE_OK)
+				&st->s, NULL);
+	if (rc != SQLITE_OK) {
+		free(st);
 		return db_err(db, rc, d, "query");
+	}
 	if (free_slot < STMT_CACHE) {
+		st->cached = true;
 		stmt_cache[free_slot].sql = sql;
 		stmt_cache[free_slot].h = db->h;
-		stmt_cache[free_slot].st = *ret;
+		stmt_cache[free_slot].st = st;
 		stmt_cache[free_slot].busy = true;
 	}
+	*ret = st;
 	return TG_OK;
 }
 
-void tg_db_bind_text(sqlite3_stmt *st, int i, const char *s)
+void tg_db_bind_text(struct tg_stmt *st, int i, const char *s)
 {
 	if (s)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st->s, i, s, -1, SQLITE_TRANSIENT);
 	else
-		sqlite3_bind_null(st, i);
+		sqlite3_bind_null(st->s, i);
 }
 
-void tg_db_bind_int(sqlite3_stmt *st, int i, int64_t v)
+void tg_db_bind_int(struct tg_stmt *st, int i, int64_t v)
 {
-	sqlite3_bind_int64(st, i, v);
+	sqlite3_bind_int64(st->s, i, v);
 }
 
-void tg_db_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
+void tg_db_bind_blob(struct tg_stmt *st, int i, const void *p, size_t n)
 {
 	if (p)
-		sqlite3_bind_blob64(st, i, p, n, SQLITE_TRANSIENT);
+		sqlite3_bind_blob64(st->s, i, p, n, SQLITE_TRANSIENT);
 	else
-		sqlite3_bind_null(st, i);
+		sqlite3_bind_null(st->s, i);
 }
 
-enum tg_err tg_db_step(struct tg_db *db, sqlite3_stmt *st, bool *ret_row, struct tg_diag *d)
+void tg_db_bind_null(struct tg_stmt *st, int i)
 {
-	int rc = sqlite3_step(st);
+	sqlite3_bind_null(st->s, i);
+}
+
+enum tg_err tg_db_step(struct tg_db *db, struct tg_stmt *st, bool *ret_row, struct tg_diag *d)
+{
+	int rc = sqlite3_step(st->s);
 
 	if (rc == SQLITE_ROW) {
 		*ret_row = true;
@@ -460,47 +481,74 @@ enum tg_err tg_db_step(struct tg_db *db, sqlite3_stmt *st, bool *ret_row, struct
 	return db_err(db, rc, d, "query");
 }
 
-enum tg_err tg_db_exec_stmt(struct tg_db *db, sqlite3_stmt *st, struct tg_diag *d)
+enum tg_err tg_db_exec_stmt(struct tg_db *db, struct tg_stmt *st, struct tg_diag *d)
 {
 	bool row;
 	return tg_db_step(db, st, &row, d);
 }
 
-void tg_db_finalize(sqlite3_stmt *st)
+void tg_db_reset(struct tg_stmt *st)
+{
+	sqlite3_reset(st->s);
+}
+
+void tg_db_finalize(struct tg_stmt *st)
 {
 	if (!st)
 		return;
-	for (size_t i = 0; i < STMT_CACHE; i++)
-		if (stmt_cache[i].st == st) {
-			sqlite3_reset(st);
-			sqlite3_clear_bindings(st);
-			stmt_cache[i].busy = false;
-			return;
-		}
-	sqlite3_finalize(st);
+	if (st->cached)
+		for (size_t i = 0; i < STMT_CACHE; i++)
+			if (stmt_cache[i].st == st) {
+				sqlite3_reset(st->s);
+				sqlite3_clear_bindings(st->s);
+				stmt_cache[i].busy = false;
+				return;
+			}
+	sqlite3_finalize(st->s);
+	free(st);
 }
 
-char *tg_db_col_text(sqlite3_stmt *st, int i)
+char *tg_db_col_text(struct tg_stmt *st, int i)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
+	const unsigned char *t = sqlite3_column_text(st->s, i);
 	return t ? strdup((const char *)t) : NULL;
 }
 
-int64_t tg_db_col_int(sqlite3_stmt *st, int i)
+const char *tg_db_col_str(struct tg_stmt *st, int i)
 {
-	return sqlite3_column_int64(st, i);
+	return (const char *)sqlite3_column_text(st->s, i);
 }
 
-bool tg_db_col_is_null(sqlite3_stmt *st, int i)
+int tg_db_col_count(struct tg_stmt *st)
 {
-	return sqlite3_column_type(st, i) == SQLITE_NULL;
+	return sqlite3_column_count(st->s);
 }
 
-const void *tg_db_col_blob(sqlite3_stmt *st, int i, size_t *ret_len)
+int64_t tg_db_col_int(struct tg_stmt *st, int i)
 {
-	const void *p = sqlite3_column_blob(st, i);
-	*ret_len = (size_t)sqlite3_column_bytes(st, i);
+	return sqlite3_column_int64(st->s, i);
+}
+
+bool tg_db_col_is_null(struct tg_stmt *st, int i)
+{
+	return sqlite3_column_type(st->s, i) == SQLITE_NULL;
+}
+
+const void *tg_db_col_blob(struct tg_stmt *st, int i, size_t *ret_len)
+{
+	const void *p = sqlite3_column_blob(st->s, i);
+	*ret_len = (size_t)sqlite3_column_bytes(st->s, i);
 	return p;
+}
+
+int64_t tg_db_changes(struct tg_db *db)
+{
+	return sqlite3_changes(db->h);
+}
+
+const char *tg_db_engine_version(void)
+{
+	return sqlite3_libversion();
 }
 
 int64_t tg_db_last_rowid(struct tg_db *db)

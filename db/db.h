@@ -8,7 +8,8 @@
 #include "../common/tg.h"
 
 struct sqlite3;
-struct sqlite3_stmt;
+/* A prepared statement of the records' engine (db.c's; opaque). */
+struct tg_stmt;
 
 /* Called with each new audit head, inside the transaction that wrote it
  * (an error rolls the transaction back): the TPM anchor of an appliance. */
@@ -54,25 +55,36 @@ enum tg_err tg_db_savepoint_release(struct tg_db *db, struct tg_diag *d);
 void tg_db_savepoint_rollback(struct tg_db *db);
 
 /* Prepared statements: the one place SQL errors are converted. */
-enum tg_err tg_db_prepare(struct tg_db *db, const char *sql, struct sqlite3_stmt **ret,
+enum tg_err tg_db_prepare(struct tg_db *db, const char *sql, struct tg_stmt **ret,
 			  struct tg_diag *d);
 /* Bind helpers: NULL text binds SQL NULL. */
-void tg_db_bind_text(struct sqlite3_stmt *st, int i, const char *s);
-void tg_db_bind_int(struct sqlite3_stmt *st, int i, int64_t v);
-void tg_db_bind_blob(struct sqlite3_stmt *st, int i, const void *p, size_t n);
+void tg_db_bind_text(struct tg_stmt *st, int i, const char *s);
+void tg_db_bind_int(struct tg_stmt *st, int i, int64_t v);
+void tg_db_bind_blob(struct tg_stmt *st, int i, const void *p, size_t n);
+void tg_db_bind_null(struct tg_stmt *st, int i);
 /* Step once: TG_OK with *ret_row true for a row, false when done. */
-enum tg_err tg_db_step(struct tg_db *db, struct sqlite3_stmt *st, bool *ret_row,
+enum tg_err tg_db_step(struct tg_db *db, struct tg_stmt *st, bool *ret_row,
 		       struct tg_diag *d);
 /* Step a statement that returns no rows. */
-enum tg_err tg_db_exec_stmt(struct tg_db *db, struct sqlite3_stmt *st, struct tg_diag *d);
-void tg_db_finalize(struct sqlite3_stmt *st);
-static inline void tg_db_finalizep(struct sqlite3_stmt **st) { tg_db_finalize(*st); }
+enum tg_err tg_db_exec_stmt(struct tg_db *db, struct tg_stmt *st, struct tg_diag *d);
+void tg_db_finalize(struct tg_stmt *st);
+static inline void tg_db_finalizep(struct tg_stmt **st) { tg_db_finalize(*st); }
 #define _cleanup_stmt_ _cleanup_(tg_db_finalizep)
 /* Column text copied (malloc'd; NULL for SQL NULL). */
-char *tg_db_col_text(struct sqlite3_stmt *st, int i);
-int64_t tg_db_col_int(struct sqlite3_stmt *st, int i);
-bool tg_db_col_is_null(struct sqlite3_stmt *st, int i);
-const void *tg_db_col_blob(struct sqlite3_stmt *st, int i, size_t *ret_len);
+char *tg_db_col_text(struct tg_stmt *st, int i);
+/* Column text in place (valid until the next step, reset or finalize;
+ * NULL for SQL NULL). */
+const char *tg_db_col_str(struct tg_stmt *st, int i);
+int tg_db_col_count(struct tg_stmt *st);
+/* Make a statement ready to run again, its bindings kept. */
+void tg_db_reset(struct tg_stmt *st);
+/* Rows changed by the last statement of this connection. */
+int64_t tg_db_changes(struct tg_db *db);
+/* The engine's name and version, for --version. */
+const char *tg_db_engine_version(void);
+int64_t tg_db_col_int(struct tg_stmt *st, int i);
+bool tg_db_col_is_null(struct tg_stmt *st, int i);
+const void *tg_db_col_blob(struct tg_stmt *st, int i, size_t *ret_len);
 int64_t tg_db_last_rowid(struct tg_db *db);
 
 /* ---- audit chain (audit.c) ---- */
@@ -110,8 +122,7 @@ struct tg_audit_row {
 	int64_t seq;
 	const char *time, *actor, *action, *object, *detail, *prev_hash, *hash;
 };
-struct sqlite3_stmt;
-void tg_audit_row_get(struct sqlite3_stmt *st, struct tg_audit_row *row);
+void tg_audit_row_get(struct tg_stmt *st, struct tg_audit_row *row);
 bool tg_audit_row_hash_ok(const struct tg_audit_row *row);
 /* The chain hash of one row (exposed for tests). */
 void tg_audit_row_hash(int64_t seq, const char *time, const char *actor, const char *action,

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include <json-c/json.h>
-#include <sqlite3.h>
 
 #include "integrity.h"
 #include "../common/crypto.h"
@@ -66,7 +65,7 @@ typedef void (*apply_fn)(const char *action, struct json_object *detail, void *s
 static enum tg_err replay(struct tg_db *db, const char *object, const char *prefix, apply_fn fn,
 			  void *state, int *ret_rows, char *why, size_t whylen, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL, *prev = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL, *prev = NULL;
 	bool row = false;
 	int rows = 0;
 	/* Only this kind's rows, through the (object, action) index: a host's
@@ -104,12 +103,12 @@ static enum tg_err replay(struct tg_db *db, const char *object, const char *pref
 			snprintf(why, whylen, "audit row %lld of %s was altered", (long long)seq, object);
 			return TG_OK;
 		}
-		sqlite3_reset(prev);
+		tg_db_reset(prev);
 		tg_db_bind_int(prev, 1, seq - 1);
 		r = tg_db_step(db, prev, &row, d);
 		if (r != TG_OK)
 			return r;
-		const char *ph = row ? (const char *)sqlite3_column_text(prev, 0) : NULL;
+		const char *ph = row ? tg_db_col_str(prev, 0) : NULL;
 		if (seq > 1 && (!ph || strcmp(ph, ar.prev_hash) != 0)) {
 			snprintf(why, whylen, "audit row %lld of %s does not link to row %lld", (long long)seq,
 				 object, (long long)seq - 1);
@@ -434,7 +433,7 @@ enum tg_err tg_integrity_references(struct tg_db *db, const char *model, char *w
  * otherwise make any measurement "known". */
 enum tg_err tg_integrity_release_references(struct tg_db *db, char *why, size_t whylen, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r;
 
@@ -450,7 +449,7 @@ enum tg_err tg_integrity_release_references(struct tg_db *db, char *why, size_t 
 		if (r != TG_OK || !row)
 			return r;
 		int64_t rid = tg_db_col_int(st, 0);
-		const char *object = (const char *)sqlite3_column_text(st, 1);
+		const char *object = tg_db_col_str(st, 1);
 		struct refset_state want = { "" };
 		int n = 0;
 		char set[65];
@@ -494,7 +493,7 @@ static const struct {
 
 static enum tg_err first_of(struct tg_db *db, const char *sql, char *out, size_t n, bool *found, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_prepare(db, sql, &st, d);
 
@@ -503,13 +502,13 @@ static enum tg_err first_of(struct tg_db *db, const char *sql, char *out, size_t
 	r = tg_db_step(db, st, &row, d);
 	*found = r == TG_OK && row;
 	if (*found)
-		snprintf(out, n, "%s", sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "");
+		snprintf(out, n, "%s", tg_db_col_str(st, 0) ? tg_db_col_str(st, 0) : "");
 	return r;
 }
 
 enum tg_err tg_integrity_complete(struct tg_db *db, char *why, size_t whylen, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false, found = false;
 	char name[2 * TG_MAX_NAME + TG_MAX_VERSION + 8];
 	enum tg_err r;
@@ -525,9 +524,9 @@ enum tg_err tg_integrity_complete(struct tg_db *db, char *why, size_t whylen, st
 		r = tg_db_step(db, st, &row, d);
 	if (r != TG_OK)
 		return r;
-	if (row && sqlite3_column_int64(st, 0) != sqlite3_column_int64(st, 1)) {
+	if (row && tg_db_col_int(st, 0) != tg_db_col_int(st, 1)) {
 		snprintf(why, whylen, "the audit history holds %lld rows of record changes, %lld were written: rows were "
-			 "deleted or inserted", (long long)sqlite3_column_int64(st, 0), (long long)sqlite3_column_int64(st, 1));
+			 "deleted or inserted", (long long)tg_db_col_int(st, 0), (long long)tg_db_col_int(st, 1));
 		return TG_OK;
 	}
 	for (size_t i = 0; i < sizeof(record_kinds) / sizeof(record_kinds[0]); i++) {
@@ -618,7 +617,7 @@ static enum tg_err all_host(const struct tg_host *h, void *ud)
  * (one whose rows were all deleted must still be compared). */
 static enum tg_err all_models(struct all_ctx *a)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_prepare(a->db, "SELECT model FROM reference WHERE model IS NOT NULL UNION "
 					     "SELECT object FROM audit WHERE action = 'reference.import' ORDER BY 1;",

@@ -2,7 +2,6 @@
 #include <ctype.h>
 #include <string.h>
 
-#include <sqlite3.h>
 
 #include "records.h"
 #include "../common/crypto.h"
@@ -101,7 +100,7 @@ void tg_release_release(struct tg_release *r)
 #define SUPPLIER_COLS "id, name, country, status, max_tier, cii, review_ref, review_expires, " \
 		      "created_at, updated_at"
 
-static void supplier_from_row(sqlite3_stmt *st, struct tg_supplier *s)
+static void supplier_from_row(struct tg_stmt *st, struct tg_supplier *s)
 {
 	s->id = tg_db_col_int(st, 0);
 	s->name = tg_db_col_text(st, 1);
@@ -118,7 +117,7 @@ static void supplier_from_row(sqlite3_stmt *st, struct tg_supplier *s)
 static enum tg_err supplier_query(struct tg_db *db, const char *sql, const char *text, int64_t id,
 				  struct tg_supplier *ret, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_prepare(db, sql, &st, d);
 
@@ -156,7 +155,7 @@ enum tg_err tg_rec_supplier_get_id(struct tg_db *db, int64_t id, struct tg_suppl
 enum tg_err tg_rec_supplier_insert(struct tg_db *db, const struct tg_supplier *s,
 				   int64_t *ret_id, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	enum tg_err r = tg_db_prepare(
 		db, "INSERT INTO supplier (name, country, status, max_tier, cii, review_ref, "
 		    "review_expires, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8);",
@@ -183,7 +182,7 @@ enum tg_err tg_rec_supplier_insert(struct tg_db *db, const struct tg_supplier *s
 enum tg_err tg_rec_supplier_set_status(struct tg_db *db, int64_t id, const char *status,
 				       struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	char now[32];
 	enum tg_err r = tg_db_prepare(
 		db, "UPDATE supplier SET status = ?1, updated_at = ?2 WHERE id = ?3;", &st, d);
@@ -199,7 +198,7 @@ enum tg_err tg_rec_supplier_set_status(struct tg_db *db, int64_t id, const char 
 
 enum tg_err tg_rec_supplier_update(struct tg_db *db, const struct tg_supplier *s, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	char now[32];
 	enum tg_err r = tg_db_prepare(db, "UPDATE supplier SET country = ?1, status = ?2, max_tier = ?3, cii = ?4, "
 					  "review_ref = ?5, review_expires = ?6, updated_at = ?7 WHERE id = ?8;", &st, d);
@@ -220,7 +219,7 @@ enum tg_err tg_rec_supplier_update(struct tg_db *db, const struct tg_supplier *s
 
 enum tg_err tg_rec_supplier_each(struct tg_db *db, tg_supplier_cb cb, void *ud, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_prepare(db, "SELECT " SUPPLIER_COLS " FROM supplier ORDER BY name;",
 				      &st, d);
@@ -243,7 +242,7 @@ enum tg_err tg_rec_supplier_each(struct tg_db *db, tg_supplier_cb cb, void *ud, 
 		 "k.purposes, k.name, k.spki, k.cert, k.not_before, k.not_after, k.added_at, "  \
 		 "k.revoked_at, k.revoke_reason, k.fit_required, k.fit_mode, k.fit_group"
 
-static bool copy_blob(sqlite3_stmt *st, int i, uint8_t **ret, size_t *ret_len)
+static bool copy_blob(struct tg_stmt *st, int i, uint8_t **ret, size_t *ret_len)
 {
 	size_t n = 0;
 	const void *p = tg_db_col_blob(st, i, &n);
@@ -260,7 +259,7 @@ static bool copy_blob(sqlite3_stmt *st, int i, uint8_t **ret, size_t *ret_len)
 	return true;
 }
 
-static bool key_from_row(sqlite3_stmt *st, struct tg_keyrec *k)
+static bool key_from_row(struct tg_stmt *st, struct tg_keyrec *k)
 {
 	k->id = tg_db_col_int(st, 0);
 	k->supplier_id = tg_db_col_int(st, 1);
@@ -284,7 +283,7 @@ static bool key_from_row(sqlite3_stmt *st, struct tg_keyrec *k)
 
 enum tg_err tg_rec_key_insert(struct tg_db *db, const struct tg_keyrec *k, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	enum tg_err r = tg_db_prepare(
 		db, "INSERT INTO key (supplier_id, fingerprint, algorithm, bits, hashes, purposes, "
 		    "name, spki, cert, not_before, not_after, added_at, fit_required, fit_mode, fit_group) "
@@ -316,7 +315,7 @@ enum tg_err tg_rec_key_insert(struct tg_db *db, const struct tg_keyrec *k, struc
 enum tg_err tg_rec_key_get(struct tg_db *db, const char *fingerprint, struct tg_keyrec *ret,
 			   struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_prepare(db, "SELECT " KEY_COLS " FROM key k JOIN supplier s ON "
 					  "s.id = k.supplier_id WHERE k.fingerprint = ?1;", &st, d);
@@ -336,7 +335,7 @@ enum tg_err tg_rec_key_get(struct tg_db *db, const char *fingerprint, struct tg_
 
 enum tg_err tg_rec_key_resolve(struct tg_db *db, const char *prefix, char out[65], struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	char low[65], end[66];
 	size_t n = prefix ? strlen(prefix) : 0;
 	bool row = false;
@@ -361,20 +360,20 @@ enum tg_err tg_rec_key_resolve(struct tg_db *db, const char *prefix, char out[65
 		return r;
 	if (!row)
 		return tg_fail(d, TG_E_NOTFOUND, "no key in the records has a fingerprint starting with %s", low);
-	snprintf(out, 65, "%s", (const char *)sqlite3_column_text(st, 0));
+	snprintf(out, 65, "%s", tg_db_col_str(st, 0));
 	r = tg_db_step(db, st, &row, d);
 	if (r != TG_OK)
 		return r;
 	if (row)
 		return tg_fail(d, TG_E_USAGE, "fingerprint prefix %s is ambiguous: %s... and %.16s... both start with it "
-			       "(give more digits)", low, out, (const char *)sqlite3_column_text(st, 0));
+			       "(give more digits)", low, out, tg_db_col_str(st, 0));
 	return TG_OK;
 }
 
 enum tg_err tg_rec_key_revoke(struct tg_db *db, int64_t id, const char *when, const char *reason,
 			      struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	enum tg_err r = tg_db_prepare(
 		db, "UPDATE key SET revoked_at = ?1, revoke_reason = ?2 WHERE id = ?3;", &st, d);
 
@@ -389,7 +388,7 @@ enum tg_err tg_rec_key_revoke(struct tg_db *db, int64_t id, const char *when, co
 enum tg_err tg_rec_key_each(struct tg_db *db, int64_t supplier_id, tg_key_cb cb, void *ud,
 			    struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_prepare(db, "SELECT " KEY_COLS " FROM key k JOIN supplier s ON "
 					  "s.id = k.supplier_id WHERE ?1 = 0 OR k.supplier_id = ?1 "
@@ -418,7 +417,7 @@ enum tg_err tg_rec_key_each(struct tg_db *db, int64_t supplier_id, tg_key_cb cb,
 #define PRODUCT_COLS "p.id, p.supplier_id, s.name, p.name, p.kind, p.max_tier, p.min_version, " \
 		     "p.guid, p.created_at, p.allow"
 
-static void product_from_row(sqlite3_stmt *st, struct tg_product *p)
+static void product_from_row(struct tg_stmt *st, struct tg_product *p)
 {
 	p->id = tg_db_col_int(st, 0);
 	p->supplier_id = tg_db_col_int(st, 1);
@@ -435,7 +434,7 @@ static void product_from_row(sqlite3_stmt *st, struct tg_product *p)
 enum tg_err tg_rec_product_insert(struct tg_db *db, const struct tg_product *p,
 				  int64_t *ret_id, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	enum tg_err r = tg_db_prepare(
 		db, "INSERT INTO product (supplier_id, name, kind, max_tier, min_version, guid, "
 		    "created_at, allow) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8);", &st, d);
@@ -461,7 +460,7 @@ enum tg_err tg_rec_product_insert(struct tg_db *db, const struct tg_product *p,
 
 enum tg_err tg_rec_product_update(struct tg_db *db, const struct tg_product *p, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	enum tg_err r = tg_db_prepare(db, "UPDATE product SET max_tier = ?1, min_version = ?2, guid = ?3, allow = ?4 "
 					  "WHERE id = ?5;", &st, d);
 
@@ -478,7 +477,7 @@ enum tg_err tg_rec_product_update(struct tg_db *db, const struct tg_product *p, 
 static enum tg_err product_one(struct tg_db *db, const char *sql, int64_t a, const char *b,
 			       struct tg_product *ret, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_prepare(db, sql, &st, d);
 
@@ -498,7 +497,7 @@ static enum tg_err product_one(struct tg_db *db, const char *sql, int64_t a, con
 
 enum tg_err tg_rec_product_each(struct tg_db *db, int64_t supplier_id, tg_product_cb cb, void *ud, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_prepare(db, "SELECT " PRODUCT_COLS " FROM product p JOIN supplier s ON s.id = p.supplier_id "
 					  "WHERE ?1 = 0 OR p.supplier_id = ?1 ORDER BY s.name, p.name;", &st, d);
@@ -544,7 +543,7 @@ enum tg_err tg_rec_product_get_id(struct tg_db *db, int64_t id, struct tg_produc
 enum tg_err tg_rec_product_find(struct tg_db *db, const char *name, int *ret_count,
 				struct tg_product *ret_first, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	int count = 0;
 	enum tg_err r = tg_db_prepare(db, "SELECT " PRODUCT_COLS " FROM product p JOIN supplier s "
@@ -577,7 +576,7 @@ enum tg_err tg_rec_product_find(struct tg_db *db, const char *name, int *ret_cou
 #define RELEASE_FROM " FROM release r JOIN product p ON p.id = r.product_id " \
 		     "JOIN supplier s ON s.id = p.supplier_id "
 
-static void release_from_row(sqlite3_stmt *st, struct tg_release *r)
+static void release_from_row(struct tg_stmt *st, struct tg_release *r)
 {
 	r->id = tg_db_col_int(st, 0);
 	r->product_id = tg_db_col_int(st, 1);
@@ -594,7 +593,7 @@ static void release_from_row(sqlite3_stmt *st, struct tg_release *r)
 enum tg_err tg_rec_release_insert(struct tg_db *db, const struct tg_release *rel,
 				  struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	struct tg_release same = { 0 };
 	char canon[TG_MAX_VERSION + 1];
 	enum tg_err r;
@@ -629,7 +628,7 @@ enum tg_err tg_rec_release_insert(struct tg_db *db, const struct tg_release *rel
 enum tg_err tg_rec_release_get(struct tg_db *db, int64_t product_id, const char *version,
 			       struct tg_release *ret, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false, found = false;
 	/* Versions are equal as dpkg orders them ("2.00", "0:2.0" and "2.0-0"
 	 * are one version), never as strings: a spelling must not escape a
@@ -676,7 +675,7 @@ enum tg_err tg_rec_release_get(struct tg_db *db, int64_t product_id, const char 
 enum tg_err tg_rec_release_revoke(struct tg_db *db, int64_t id, const char *when,
 				  struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	enum tg_err r = tg_db_prepare(
 		db, "UPDATE release SET status = 'revoked', revoked_at = ?1 WHERE id = ?2;", &st, d);
 
@@ -690,7 +689,7 @@ enum tg_err tg_rec_release_revoke(struct tg_db *db, int64_t id, const char *when
 enum tg_err tg_rec_release_each(struct tg_db *db, int64_t product_id, const char *digest_alg, const char *digest,
 				tg_release_cb cb, void *ud, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_prepare(db, "SELECT " RELEASE_COLS RELEASE_FROM
 					  "WHERE (?1 = 0 OR r.product_id = ?1) AND "
@@ -715,7 +714,7 @@ enum tg_err tg_rec_release_each(struct tg_db *db, int64_t product_id, const char
 
 enum tg_err tg_rec_release_algs(struct tg_db *db, unsigned *ret_mask, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	unsigned mask = 0;
 	enum tg_err r = tg_db_prepare(db, "SELECT DISTINCT digest_alg FROM release;", &st, d);
@@ -743,7 +742,7 @@ enum tg_err tg_rec_release_algs(struct tg_db *db, unsigned *ret_mask, struct tg_
 enum tg_err tg_rec_verdict_insert(struct tg_db *db, const struct tg_verdict_row *v,
 				  int64_t *ret_id, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	char now[32];
 	enum tg_err r = tg_db_prepare(
 		db, "INSERT INTO verdict (time, actor, command, kind, subject_path, subject_sha256, "
@@ -774,11 +773,11 @@ enum tg_err tg_rec_verdict_insert(struct tg_db *db, const struct tg_verdict_row 
 	if (v->supersedes)
 		tg_db_bind_int(st, 18, v->supersedes);
 	else
-		sqlite3_bind_null(st, 18);
+		tg_db_bind_null(st, 18);
 	if (v->audit_seq)
 		tg_db_bind_int(st, 19, v->audit_seq);
 	else
-		sqlite3_bind_null(st, 19);
+		tg_db_bind_null(st, 19);
 	r = tg_db_exec_stmt(db, st, d);
 	if (r == TG_OK && ret_id)
 		*ret_id = tg_db_last_rowid(db);
@@ -804,7 +803,7 @@ void tg_host_release(struct tg_host *h)
 #define HOST_COLS "id, name, tier, model, ak_public, ak_name, ak_fingerprint, ek_public, ek_cert, " \
 		  "status, enrolled_at, last_clock, last_reset, last_restart"
 
-static bool host_from_row(sqlite3_stmt *st, struct tg_host *h)
+static bool host_from_row(struct tg_stmt *st, struct tg_host *h)
 {
 	h->id = tg_db_col_int(st, 0);
 	h->name = tg_db_col_text(st, 1);
@@ -825,7 +824,7 @@ static bool host_from_row(sqlite3_stmt *st, struct tg_host *h)
 
 enum tg_err tg_rec_host_update(struct tg_db *db, const struct tg_host *h, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	enum tg_err r = tg_db_prepare(db, "UPDATE host SET model = ?1, tier = ?2, status = ?3 WHERE id = ?4;", &st, d);
 
 	if (r != TG_OK)
@@ -839,7 +838,7 @@ enum tg_err tg_rec_host_update(struct tg_db *db, const struct tg_host *h, struct
 
 enum tg_err tg_rec_host_insert(struct tg_db *db, const struct tg_host *h, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	enum tg_err r = tg_db_prepare(
 		db, "INSERT INTO host (name, tier, model, ak_public, ak_name, ak_fingerprint, ek_public, "
 		    "ek_cert, status, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'enrolled', ?9);",
@@ -865,7 +864,7 @@ enum tg_err tg_rec_host_insert(struct tg_db *db, const struct tg_host *h, struct
 
 enum tg_err tg_rec_host_get(struct tg_db *db, const char *name, struct tg_host *ret, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_prepare(db, "SELECT " HOST_COLS " FROM host WHERE name = ?1;", &st, d);
 
@@ -885,7 +884,7 @@ enum tg_err tg_rec_host_get(struct tg_db *db, const char *name, struct tg_host *
 enum tg_err tg_rec_host_set_clock(struct tg_db *db, int64_t id, uint64_t clock, uint32_t reset,
 				  uint32_t restart, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	enum tg_err r = tg_db_prepare(db, "UPDATE host SET last_clock = ?1, last_reset = ?2, "
 					  "last_restart = ?3 WHERE id = ?4;", &st, d);
 
@@ -900,7 +899,7 @@ enum tg_err tg_rec_host_set_clock(struct tg_db *db, int64_t id, uint64_t clock, 
 
 enum tg_err tg_rec_host_each(struct tg_db *db, tg_host_cb cb, void *ud, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_prepare(db, "SELECT " HOST_COLS " FROM host ORDER BY name;", &st, d);
 
@@ -934,7 +933,7 @@ void tg_reference_release(struct tg_reference *r)
 enum tg_err tg_rec_reference_add(struct tg_db *db, const struct tg_reference *ref, bool *ret_added,
 				 struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL, *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *q = NULL, *st = NULL;
 	bool row = false;
 	char now[32];
 	enum tg_err r = tg_db_prepare(db, "SELECT id, revoked_at IS NOT NULL FROM reference WHERE model = ?1 AND "
@@ -983,7 +982,7 @@ enum tg_err tg_rec_reference_add(struct tg_db *db, const struct tg_reference *re
 enum tg_err tg_rec_reference_each(struct tg_db *db, const char *model, bool releases, int pcr,
 				  tg_reference_cb cb, void *ud, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	/* Release references count only while their release is approved. */
 	enum tg_err r = tg_db_prepare(
@@ -1026,7 +1025,7 @@ enum tg_err tg_rec_reference_each(struct tg_db *db, const char *model, bool rele
 static enum tg_err set_digest(struct tg_db *db, const char *model, int64_t release_id, char out[65],
 			      struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	struct tg_md *md = NULL;
 	uint8_t h[32];
 	bool row = false;
@@ -1049,7 +1048,7 @@ static enum tg_err set_digest(struct tg_db *db, const char *model, int64_t relea
 			break;
 		char line[256];
 		int n = snprintf(line, sizeof(line), "%lld|%s|%s|%lld%s\n", (long long)tg_db_col_int(st, 0),
-				 (const char *)sqlite3_column_text(st, 1), (const char *)sqlite3_column_text(st, 2),
+				 tg_db_col_str(st, 1), tg_db_col_str(st, 2),
 				 (long long)tg_db_col_int(st, 3), tg_db_col_int(st, 4) ? "|revoked" : "");
 		tg_md_write(md, line, n > 0 && (size_t)n < sizeof(line) ? (size_t)n : 0);
 	}
@@ -1074,7 +1073,7 @@ enum tg_err tg_rec_release_reference_set_digest(struct tg_db *db, int64_t releas
 enum tg_err tg_rec_reference_revoke(struct tg_db *db, const char *model, int64_t release_id, const char *alg,
 				    const char *digest, size_t *ret_count, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	char now[32];
 	enum tg_err r = tg_db_prepare(db, "UPDATE reference SET revoked_at = ?1 WHERE revoked_at IS NULL AND "
 					  "((?2 IS NOT NULL AND model = ?2) OR (?3 > 0 AND release_id = ?3) OR "
@@ -1089,14 +1088,14 @@ enum tg_err tg_rec_reference_revoke(struct tg_db *db, const char *model, int64_t
 	tg_db_bind_text(st, 4, alg);
 	tg_db_bind_text(st, 5, digest);
 	r = tg_db_exec_stmt(db, st, d);
-	*ret_count = r == TG_OK ? (size_t)sqlite3_changes(db->h) : 0;
+	*ret_count = r == TG_OK ? (size_t)tg_db_changes(db) : 0;
 	return r;
 }
 
 enum tg_err tg_rec_measurement_deny(struct tg_db *db, const char *alg, const char *digest, const char *reason,
 				    struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	char now[32];
 	enum tg_err r = tg_db_prepare(db, "INSERT INTO measurement_revoked (alg, digest, reason, created_at) "
 					  "VALUES (?1, ?2, ?3, ?4);", &st, d);
@@ -1113,7 +1112,7 @@ enum tg_err tg_rec_measurement_deny(struct tg_db *db, const char *alg, const cha
 
 enum tg_err tg_rec_measurement_denied(struct tg_db *db, char ***ret, size_t *ret_n, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	char **v = NULL;
 	size_t n = 0, cap = 0;
 	bool row = false;
@@ -1145,7 +1144,7 @@ enum tg_err tg_rec_measurement_denied(struct tg_db *db, char ***ret, size_t *ret
 enum tg_err tg_rec_reference_add_release(struct tg_db *db, int64_t release_id, const struct tg_reference *ref,
 					 struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	char now[32];
 	enum tg_err r = tg_db_prepare(db, "INSERT INTO reference (release_id, pcr, alg, digest, event_type, "
 					  "description, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7);", &st, d);

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <tss2/tss2_tpm2_types.h>
@@ -177,7 +176,7 @@ static void core_ctx(struct tg_request *rq, struct tg_ctx *ctx)
 static void h_healthz(struct tg_request *rq)
 {
 	_cleanup_json_ struct json_object *o = json_object_new_object();
-	_cleanup_stmt_ struct sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	struct tg_diag d = { { 0 } };
 	bool row = false;
 	enum tg_err r = tg_db_prepare(rq->api->db, "SELECT max(version) FROM schema_version;", &st, &d);
@@ -392,7 +391,7 @@ static void h_verdict_ear(struct tg_request *rq) { verdict_signed(rq, true); }
 static void h_audit(struct tg_request *rq)
 {
 	_cleanup_json_ struct json_object *arr = json_object_new_array(), *o = json_object_new_object();
-	_cleanup_stmt_ struct sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	const char *after_s = rq->query(rq, "after"), *limit_s = rq->query(rq, "limit");
 	struct tg_diag d = { { 0 } };
 	long long after = 0, limit = 100, last = 0;

@@ -11,7 +11,6 @@
  */
 #define _GNU_SOURCE
 #include <signal.h>
-#include <sqlite3.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
@@ -37,7 +36,7 @@ static size_t discard(char *p, size_t sz, size_t n, void *ud)
  * days (the dedupe name makes it once per supplier and date). */
 static enum tg_err scan_reviews(struct tg_db *db, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_begin(db, d);
 
@@ -45,10 +44,10 @@ static enum tg_err scan_reviews(struct tg_db *db, struct tg_diag *d)
 		r = tg_db_prepare(db, "SELECT name, review_ref, review_expires FROM supplier WHERE status = 'approved' AND "
 				      "review_expires IS NOT NULL AND review_expires <= date('now', '+30 days');", &st, d);
 	while (r == TG_OK && (r = tg_db_step(db, st, &row, d)) == TG_OK && row) {
-		const char *name = (const char *)sqlite3_column_text(st, 0), *exp = (const char *)sqlite3_column_text(st, 2);
+		const char *name = tg_db_col_str(st, 0), *exp = tg_db_col_str(st, 2);
 		_cleanup_free_ char *dedupe = NULL;
 		struct json_object *n = json_object_new_object();
-		tg_json_str(n, "review", (const char *)sqlite3_column_text(st, 1));
+		tg_json_str(n, "review", tg_db_col_str(st, 1));
 		tg_json_str(n, "review_expires", exp);
 		if (asprintf(&dedupe, "review.expiring:%s:%s", name, exp) < 0)
 			dedupe = NULL;
@@ -119,7 +118,7 @@ static void say_syslog(const struct due *n)
 static enum tg_err one_pass(struct tg_db *db, CURL *curl, const struct tg_notifier_config *c, const struct tg_privkey *key,
 			    struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	struct due due[32];
 	size_t n = 0;
 	bool row = false;
@@ -149,7 +148,7 @@ static enum tg_err one_pass(struct tg_db *db, CURL *curl, const struct tg_notifi
 		for (int64_t k = 0; k < due[i].attempts && wait < 3600; k++)
 			wait *= 2;
 		tg_now_iso(now);
-		_cleanup_stmt_ sqlite3_stmt *up = NULL;
+		_cleanup_stmt_ struct tg_stmt *up = NULL;
 		if (r == TG_OK)
 			r = tg_db_prepare(db, "UPDATE notification SET attempts = attempts + 1, delivered_at = ?2, next_at = ?3, "
 					      "last_error = ?4 WHERE id = ?1;", &up, d);
@@ -165,7 +164,7 @@ static enum tg_err one_pass(struct tg_db *db, CURL *curl, const struct tg_notifi
 		free(due[i].payload);
 	}
 	if (r == TG_OK) {
-		_cleanup_stmt_ sqlite3_stmt *q = NULL;
+		_cleanup_stmt_ struct tg_stmt *q = NULL;
 		bool got = false;
 		r = tg_db_prepare(db, "SELECT count(*) FROM notification WHERE delivered_at IS NULL;", &q, d);
 		if (r == TG_OK && (r = tg_db_step(db, q, &got, d)) == TG_OK && got)

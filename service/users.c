@@ -1,5 +1,4 @@
 /* The service's records: users (client certificates) and host nonces. */
-#include <sqlite3.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
 
@@ -19,7 +18,7 @@ void tg_user_release(struct tg_user *u)
 	memset(u, 0, sizeof(*u));
 }
 
-static void user_get(sqlite3_stmt *st, struct tg_user *u)
+static void user_get(struct tg_stmt *st, struct tg_user *u)
 {
 	u->id = tg_db_col_int(st, 0);
 	u->name = tg_db_col_text(st, 1);
@@ -38,7 +37,7 @@ static void user_get(sqlite3_stmt *st, struct tg_user *u)
 
 enum tg_err tg_user_insert(struct tg_db *db, const struct tg_user *u, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	enum tg_err r = tg_db_prepare(db,
 				      "INSERT INTO service_user (name, role, host, ak_fingerprint, serial, fingerprint, "
 				      "subject, not_after, created_at, created_by) VALUES (?,?,?,?,?,?,?,?,?,?);",
@@ -65,7 +64,7 @@ enum tg_err tg_user_insert(struct tg_db *db, const struct tg_user *u, struct tg_
 static enum tg_err user_one(struct tg_db *db, const char *sql, const char *key, struct tg_user *ret,
 			    struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_prepare(db, sql, &st, d);
 
@@ -97,7 +96,7 @@ enum tg_err tg_user_by_fingerprint(struct tg_db *db, const char *fpr, struct tg_
 
 enum tg_err tg_user_revoke(struct tg_db *db, int64_t id, const char *when, const char *by, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	enum tg_err r = tg_db_prepare(db,
 				      "UPDATE service_user SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at "
 				      "IS NULL;", &st, d);
@@ -108,14 +107,14 @@ enum tg_err tg_user_revoke(struct tg_db *db, int64_t id, const char *when, const
 	tg_db_bind_text(st, 2, by);
 	tg_db_bind_int(st, 3, id);
 	r = tg_db_exec_stmt(db, st, d);
-	if (r == TG_OK && sqlite3_changes(db->h) != 1)
+	if (r == TG_OK && tg_db_changes(db) != 1)
 		return tg_fail(d, TG_E_NOTFOUND, "certificate already revoked");
 	return r;
 }
 
 enum tg_err tg_user_each(struct tg_db *db, tg_user_fn fn, void *ud, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	enum tg_err r = tg_db_prepare(db, "SELECT " USER_COLS " FROM service_user ORDER BY name, id;", &st, d);
 
 	while (r == TG_OK) {
@@ -198,7 +197,7 @@ void tg_nonce_verify(const uint8_t key[TG_NONCE_KEY_LEN], const char *host, cons
 
 enum tg_err tg_nonce_used(struct tg_db *db, const char *hex, bool *ret_used, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	enum tg_err r = tg_db_prepare(db, "SELECT 1 FROM verdict WHERE nonce = ? LIMIT 1;", &st, d);
 
 	*ret_used = false;

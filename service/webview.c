@@ -5,7 +5,6 @@
  * renderer as `trustgate report`.
  */
 #define _GNU_SOURCE
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -63,7 +62,7 @@ static void answer_html(struct tg_request *rq, char *buf, size_t len)
 
 static enum tg_err hosts_table(FILE *f, struct tg_db *db, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_prepare(db,
 				      "SELECT h.name, h.model, h.status, v.id, v.result, v.time FROM host h LEFT JOIN verdict v "
@@ -75,11 +74,11 @@ static enum tg_err hosts_table(FILE *f, struct tg_db *db, struct tg_diag *d)
 	      "<th>last verdict</th><th>at</th><th>verdict</th></tr>\n", f);
 	while (r == TG_OK && (r = tg_db_step(db, st, &row, d)) == TG_OK && row) {
 		fputs("<tr>", f);
-		text_cell(f, (const char *)sqlite3_column_text(st, 0));
-		text_cell(f, (const char *)sqlite3_column_text(st, 1));
-		text_cell(f, (const char *)sqlite3_column_text(st, 2));
-		result_cell(f, (const char *)sqlite3_column_text(st, 4));
-		text_cell(f, (const char *)sqlite3_column_text(st, 5));
+		text_cell(f, tg_db_col_str(st, 0));
+		text_cell(f, tg_db_col_str(st, 1));
+		text_cell(f, tg_db_col_str(st, 2));
+		result_cell(f, tg_db_col_str(st, 4));
+		text_cell(f, tg_db_col_str(st, 5));
 		if (tg_db_col_is_null(st, 3))
 			fputs("<td></td>", f);
 		else
@@ -92,7 +91,7 @@ static enum tg_err hosts_table(FILE *f, struct tg_db *db, struct tg_diag *d)
 
 static enum tg_err verdicts_table(FILE *f, struct tg_db *db, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_prepare(db, "SELECT id, time, command, kind, subject_path, result, actor, supplier FROM verdict "
 					  "ORDER BY id DESC LIMIT 50;", &st, d);
@@ -101,16 +100,16 @@ static enum tg_err verdicts_table(FILE *f, struct tg_db *db, struct tg_diag *d)
 	      "<th>result</th><th>supplier</th><th>by</th></tr>\n", f);
 	while (r == TG_OK && (r = tg_db_step(db, st, &row, d)) == TG_OK && row) {
 		char what[64];
-		snprintf(what, sizeof(what), "%s %s", (const char *)sqlite3_column_text(st, 2),
-			 (const char *)sqlite3_column_text(st, 3));
+		snprintf(what, sizeof(what), "%s %s", tg_db_col_str(st, 2),
+			 tg_db_col_str(st, 3));
 		fputs("<tr>", f);
 		verdict_link(f, tg_db_col_int(st, 0));
-		text_cell(f, (const char *)sqlite3_column_text(st, 1));
+		text_cell(f, tg_db_col_str(st, 1));
 		text_cell(f, what);
-		text_cell(f, (const char *)sqlite3_column_text(st, 4));
-		result_cell(f, (const char *)sqlite3_column_text(st, 5));
-		text_cell(f, (const char *)sqlite3_column_text(st, 7));
-		text_cell(f, (const char *)sqlite3_column_text(st, 6));
+		text_cell(f, tg_db_col_str(st, 4));
+		result_cell(f, tg_db_col_str(st, 5));
+		text_cell(f, tg_db_col_str(st, 7));
+		text_cell(f, tg_db_col_str(st, 6));
 		fputs("</tr>\n", f);
 	}
 	fputs("</table>\n", f);
@@ -121,7 +120,7 @@ static enum tg_err verdicts_table(FILE *f, struct tg_db *db, struct tg_diag *d)
  * their products fail tier 3+ checks from that day (REVIEW_EXPIRED). */
 static enum tg_err reviews_table(FILE *f, struct tg_db *db, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false, any = false;
 	enum tg_err r = tg_db_prepare(db, "SELECT name, status, review_ref, review_expires, review_expires < date('now') "
 					  "FROM supplier WHERE review_expires IS NOT NULL AND review_expires <= "
@@ -132,9 +131,9 @@ static enum tg_err reviews_table(FILE *f, struct tg_db *db, struct tg_diag *d)
 	while (r == TG_OK && (r = tg_db_step(db, st, &row, d)) == TG_OK && row) {
 		any = true;
 		fputs("<tr>", f);
-		text_cell(f, (const char *)sqlite3_column_text(st, 0));
-		text_cell(f, (const char *)sqlite3_column_text(st, 2));
-		text_cell(f, (const char *)sqlite3_column_text(st, 3));
+		text_cell(f, tg_db_col_str(st, 0));
+		text_cell(f, tg_db_col_str(st, 2));
+		text_cell(f, tg_db_col_str(st, 3));
 		fprintf(f, "<td class=\"bad\">%s</td>", tg_db_col_int(st, 4) ? "EXPIRED" : "expiring");
 		fputs("</tr>\n", f);
 	}

@@ -3,7 +3,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
 
 #include "attest.h"
 #include "notify.h"
@@ -141,7 +140,7 @@ enum tg_err tg_attest_load(struct tg_db *db, const char *host, const char *nonce
 			   const struct tg_attest_records *same, struct tg_attest_records *ret,
 			   struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	struct refs_acc acc = { 0 };
 	bool row = false;
 	enum tg_err r;

@@ -120,7 +120,7 @@ enum tg_err tg_audit_check(struct tg_db *db, struct json_object **ret, bool *ret
 
 /* One audit row selected as "seq, time, actor, action, object, detail,
  * hash", as `audit log --json` shows it. */
-struct json_object *tg_audit_row_json(struct sqlite3_stmt *st);
+struct json_object *tg_audit_row_json(struct tg_stmt *st);
 
 /* Commands (one file each). */
 /* Subcommands of one command word ("supplier add", "key list"...). */

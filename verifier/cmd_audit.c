@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <sqlite3.h>
 
 #include "cli.h"
 #include "../db/integrity.h"
@@ -20,7 +19,7 @@
 /* The records' last row and its hash (seq 0 when empty). */
 static enum tg_err last_row(struct tg_db *db, int64_t *seq, char hash[65], struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_prepare(db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1;", &st, d);
 
@@ -30,14 +29,14 @@ static enum tg_err last_row(struct tg_db *db, int64_t *seq, char hash[65], struc
 		r = tg_db_step(db, st, &row, d);
 	if (r == TG_OK && row) {
 		*seq = tg_db_col_int(st, 0);
-		snprintf(hash, 65, "%s", (const char *)sqlite3_column_text(st, 1));
+		snprintf(hash, 65, "%s", tg_db_col_str(st, 1));
 	}
 	return r;
 }
 
 static enum tg_err row_hash(struct tg_db *db, int64_t seq, char hash[65], struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_prepare(db, "SELECT hash FROM audit WHERE seq = ?1;", &st, d);
 
@@ -47,7 +46,7 @@ static enum tg_err row_hash(struct tg_db *db, int64_t seq, char hash[65], struct
 		r = tg_db_step(db, st, &row, d);
 	}
 	if (r == TG_OK && row)
-		snprintf(hash, 65, "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(hash, 65, "%s", tg_db_col_str(st, 0));
 	return r;
 }
 
@@ -268,13 +267,13 @@ static int cmd_anchor(struct tg_ctx *ctx, int argc, char **argv)
 	return TG_EXIT_OK;
 }
 
-struct json_object *tg_audit_row_json(struct sqlite3_stmt *st)
+struct json_object *tg_audit_row_json(struct tg_stmt *st)
 {
 	struct json_object *o = json_object_new_object();
 	const char *f[7];
 
 	for (int i = 0; i < 7; i++) {
-		f[i] = (const char *)sqlite3_column_text(st, i);
+		f[i] = tg_db_col_str(st, i);
 		if (!f[i])
 			f[i] = "";
 	}
@@ -295,7 +294,7 @@ static int cmd_log(struct tg_ctx *ctx, int argc, char **argv)
 {
 	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
 	_cleanup_json_ struct json_object *arr = NULL;
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	const char *since = NULL, *until = NULL, *action = NULL, *object = NULL, *key = NULL, *by = NULL;
 	const struct tg_opt opts[] = {
 		{ "since", true, &since, NULL },   { "until", true, &until, NULL },
@@ -363,7 +362,7 @@ static int cmd_log(struct tg_ctx *ctx, int argc, char **argv)
 			break;
 		const char *f[7];
 		for (int i = 0; i < 7; i++) {
-			f[i] = (const char *)sqlite3_column_text(st, i);
+			f[i] = tg_db_col_str(st, i);
 			if (!f[i])
 				f[i] = "";
 		}
@@ -393,7 +392,7 @@ static int cmd_log(struct tg_ctx *ctx, int argc, char **argv)
 static int cmd_export(struct tg_ctx *ctx, int argc, char **argv)
 {
 	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	_cleanup_json_ struct json_object *doc = json_object_new_object(), *rows = json_object_new_array();
 	_cleanup_free_ char *env = NULL, *pubpem = NULL;
 	const char *out = NULL;

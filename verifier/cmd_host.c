@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <sqlite3.h>
 
 #include "cli.h"
 #include "../common/cms.h"
@@ -33,7 +32,7 @@ struct json_object *tg_host_json(const struct tg_host *h)
  * NULL. */
 static enum tg_err last_challenge(struct tg_db *db, const char *host, struct json_object **ret, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_prepare(db, "SELECT detail FROM audit WHERE action = 'host.challenge' AND object = ?1 "
 					  "ORDER BY seq DESC LIMIT 1;", &st, d);
@@ -43,7 +42,7 @@ static enum tg_err last_challenge(struct tg_db *db, const char *host, struct jso
 		tg_db_bind_text(st, 1, host);
 		r = tg_db_step(db, st, &row, d);
 	}
-	if (r == TG_OK && row && !(*ret = json_tokener_parse((const char *)sqlite3_column_text(st, 0))))
+	if (r == TG_OK && row && !(*ret = json_tokener_parse(tg_db_col_str(st, 0))))
 		r = tg_fail(d, TG_E_DB, "records: the challenge row of %s is unreadable", host);
 	return r;
 }

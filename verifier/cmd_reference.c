@@ -7,7 +7,6 @@
 #include "../db/records.h"
 #include "../common/crypto.h"
 #include "../common/version.h"
-#include <sqlite3.h>
 #include "../measure/eventlog.h"
 
 /* reference import --eventlog LOG --model NAME --reason TEXT: a known-good
@@ -122,7 +121,7 @@ static enum tg_err affected(struct tg_db *db, const char *model, int64_t release
 			    const char *digest, struct revoke_ctx *rc, struct json_object *release_ids,
 			    struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_prepare(db, "SELECT DISTINCT f.model, f.release_id, s.name || '/' || p.name || '/' || rl.version "
 					  "FROM reference f LEFT JOIN release rl ON rl.id = f.release_id "
@@ -141,12 +140,12 @@ static enum tg_err affected(struct tg_db *db, const char *model, int64_t release
 		r = tg_db_step(db, st, &row, d);
 		if (r != TG_OK || !row)
 			return r;
-		const char *m = (const char *)sqlite3_column_text(st, 0);
-		const char *rel = (const char *)sqlite3_column_text(st, 2);
+		const char *m = tg_db_col_str(st, 0);
+		const char *rel = tg_db_col_str(st, 2);
 		add_unique(rc->models, m);
 		if (rel && !in_list(rc->releases, rel)) {
 			add_unique(rc->releases, rel);
-			json_object_array_add(release_ids, json_object_new_int64(sqlite3_column_int64(st, 1)));
+			json_object_array_add(release_ids, json_object_new_int64(tg_db_col_int(st, 1)));
 		}
 	}
 }
@@ -156,7 +155,7 @@ static enum tg_err affected(struct tg_db *db, const char *model, int64_t release
  * attestation was TRUSTED may have matched one of them. */
 static enum tg_err affected_hosts(struct tg_db *db, struct revoke_ctx *rc, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_prepare(db, "SELECT h.name, h.model FROM host h WHERE h.status = 'enrolled' AND "
 					  "(?1 OR (SELECT result FROM verdict v WHERE v.command = 'attest' AND "
@@ -170,8 +169,8 @@ static enum tg_err affected_hosts(struct tg_db *db, struct revoke_ctx *rc, struc
 		r = tg_db_step(db, st, &row, d);
 		if (r != TG_OK || !row)
 			return r;
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		const char *m = (const char *)sqlite3_column_text(st, 1);
+		const char *name = tg_db_col_str(st, 0);
+		const char *m = tg_db_col_str(st, 1);
 		if (json_object_array_length(rc->releases) || (m && in_list(rc->models, m)))
 			add_unique(rc->hosts, name);
 	}

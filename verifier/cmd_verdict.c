@@ -9,7 +9,6 @@
  */
 #include <string.h>
 
-#include <sqlite3.h>
 
 #include "cli.h"
 #include "evidence.h"

@@ -3,7 +3,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <sqlite3.h>
 
 #include "evidence.h"
 #include "help.h"
@@ -292,7 +291,7 @@ static bool parse_id(const char *s, int64_t *ret)
 static enum tg_err find_anchor(struct tg_db *db, int64_t id, int64_t audit_seq, const char *report,
 			       struct tg_anchoring *a, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	char needle[48], digest[65];
 	bool row = false;
 	enum tg_err r;
@@ -352,7 +351,7 @@ enum tg_err tg_evidence_parse_id(const char *s, int64_t *ret, struct tg_diag *d)
 enum tg_err tg_evidence_load(struct tg_db *db, int64_t id, struct json_object **ret, struct tg_anchoring *a,
 			     struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	_cleanup_free_ char *report = NULL;
 	struct json_object *o = NULL, *audit;
 	int64_t audit_seq = 0;

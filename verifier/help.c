@@ -3,7 +3,6 @@
 
 #include <archive.h>
 #include <gcrypt.h>
-#include <sqlite3.h>
 
 #include "help.h"
 #include "../common/reasons.h"
@@ -673,7 +672,7 @@ void tg_help_print_version(FILE *f)
 #else
 		"shared",
 #endif
-		gcry_check_version(NULL), sqlite3_libversion());
+		gcry_check_version(NULL), tg_db_engine_version());
 }
 
 const char *tg_tool_version(void)

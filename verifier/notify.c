@@ -1,12 +1,11 @@
 /* Queueing notifications (notify.h). */
-#include <sqlite3.h>
 
 #include "notify.h"
 
 enum tg_err tg_notify_enqueue(struct tg_db *db, const char *event, const char *subject, const char *dedupe,
 			      struct json_object *payload, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	char now[32];
 	enum tg_err r;
 

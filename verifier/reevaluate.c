@@ -1,7 +1,6 @@
 /* Revocation impact and re-evaluation (reevaluate.h). */
 #include <string.h>
 
-#include <sqlite3.h>
 
 #include "reevaluate.h"
 #include "notify.h"
@@ -34,7 +33,7 @@ static const char *const impact_sql[] = {
 enum tg_err tg_impact(struct tg_db *db, enum tg_impact_kind kind, const char *a, const char *b, const char *c,
 		      const char *digest, struct json_object **ret, struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	_cleanup_json_ struct json_object *o = json_object_new_object();
 	struct json_object *vs = json_object_new_array(), *rels = json_object_new_array();
 	bool row = false;
@@ -57,8 +56,8 @@ enum tg_err tg_impact(struct tg_db *db, enum tg_impact_kind kind, const char *a,
 		struct json_object *v = json_object_new_object();
 		const char *f[8];
 		for (int i = 1; i < 8; i++)
-			f[i] = (const char *)sqlite3_column_text(st, i);
-		json_object_object_add(v, "id", json_object_new_int64(sqlite3_column_int64(st, 0)));
+			f[i] = tg_db_col_str(st, i);
+		json_object_object_add(v, "id", json_object_new_int64(tg_db_col_int(st, 0)));
 		tg_json_str(v, "time", f[1]);
 		tg_json_str(v, "kind", f[2]);
 		tg_json_str(v, "path", f[3]);
@@ -306,7 +305,7 @@ static const char attest_candidates_sql[] =
 static enum tg_err read_candidates(struct tg_db *db, const char *sql, const char *since_iso, struct json_object *todo,
 				   struct tg_diag *d)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_stmt_ struct tg_stmt *q = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_prepare(db, sql, &q, d);
 
@@ -317,10 +316,10 @@ static enum tg_err read_candidates(struct tg_db *db, const char *sql, const char
 		if (r != TG_OK || !row)
 			break;
 		struct json_object *t = json_object_new_array();
-		json_object_array_add(t, json_object_new_int64(sqlite3_column_int64(q, 0)));
-		json_object_array_add(t, json_object_new_string((const char *)sqlite3_column_text(q, 1)));
-		if (sqlite3_column_count(q) > 2 && sqlite3_column_text(q, 2))
-			json_object_array_add(t, json_object_new_string((const char *)sqlite3_column_text(q, 2)));
+		json_object_array_add(t, json_object_new_int64(tg_db_col_int(q, 0)));
+		json_object_array_add(t, json_object_new_string(tg_db_col_str(q, 1)));
+		if (tg_db_col_count(q) > 2 && tg_db_col_str(q, 2))
+			json_object_array_add(t, json_object_new_string(tg_db_col_str(q, 2)));
 		json_object_array_add(todo, t);
 	}
 	return r;
