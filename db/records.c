@@ -95,6 +95,26 @@ void tg_release_release(struct tg_release *r)
 	memset(r, 0, sizeof(*r));
 }
 
+enum tg_err tg_release_copy(struct tg_release *out, const struct tg_release *r)
+{
+	*out = *r;
+	out->version = tg_strdup(r->version);
+	out->digest_alg = tg_strdup(r->digest_alg);
+	out->digest = tg_strdup(r->digest);
+	out->status = tg_strdup(r->status);
+	out->created_at = tg_strdup(r->created_at);
+	out->revoked_at = tg_strdup(r->revoked_at);
+	out->product = tg_strdup(r->product);
+	out->supplier = tg_strdup(r->supplier);
+	if ((r->version && !out->version) || (r->digest_alg && !out->digest_alg) || (r->digest && !out->digest) ||
+	    (r->status && !out->status) || (r->created_at && !out->created_at) || (r->revoked_at && !out->revoked_at) ||
+	    (r->product && !out->product) || (r->supplier && !out->supplier)) {
+		tg_release_release(out);
+		return TG_E_NOMEM;
+	}
+	return TG_OK;
+}
+
 /* ------------------------------------------------------------ supplier */
 
 #define SUPPLIER_COLS "id, name, country, status, max_tier, cii, review_ref, review_expires, " \

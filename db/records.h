@@ -50,6 +50,8 @@ void tg_keyrec_release(struct tg_keyrec *k);
 enum tg_err tg_keyrec_copy(struct tg_keyrec *dst, const struct tg_keyrec *src, bool with_spki);
 void tg_product_release(struct tg_product *p);
 void tg_release_release(struct tg_release *r);
+/* Deep copy of src into dst; on TG_E_NOMEM nothing is left to release. */
+enum tg_err tg_release_copy(struct tg_release *dst, const struct tg_release *src);
 
 /* Lookups return TG_E_NOTFOUND (with a diagnostic) when absent. */
 enum tg_err tg_rec_supplier_get(struct tg_db *db, const char *name, struct tg_supplier *ret,

@@ -101,7 +101,8 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 {
 	_cleanup_(tg_db_closep) struct tg_db *db = NULL;
 	_cleanup_json_ struct json_object *detail = NULL;
-	_cleanup_free_ uint8_t *passbuf = NULL, *csrbuf = NULL;
+	_cleanup_free_ uint8_t *passbuf = NULL;
+	_cleanup_free_ char *csrbuf = NULL;
 	const char *role = NULL, *outdir = NULL, *ca = NULL, *days_s = NULL, *not_after_s = NULL, *pass_file = NULL;
 	const char *csr = NULL;
 	const struct tg_opt opts[] = {
@@ -136,16 +137,8 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 	if (csr && pass_file)
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "user add: --csr issues no PKCS#12 (the key stays with "
 							      "the requester): no --p12-pass-file"), &d);
-	if (csr) {
-		size_t n = 0;
-		r = tg_file_read(csr, 64 * 1024, &csrbuf, &n, &d);
-		if (r == TG_OK && strlen((char *)csrbuf) != n)
-			r = tg_fail(&d, TG_E_FORMAT, "%s: not a PEM certificate request", csr);
-		if (r == TG_OK)
-			r = tg_pki_csr_check((char *)csrbuf, &d);
-		if (r != TG_OK)
-			return tg_cli_fail(ctx, r == TG_E_CRYPTO ? TG_E_FORMAT : r, &d);
-	}
+	if (csr && (r = tg_pki_csr_load(csr, &csrbuf, &d)) != TG_OK)
+		return tg_cli_fail(ctx, r, &d);
 	if (days_s && not_after_s)
 		return tg_cli_fail(ctx, tg_fail(&d, TG_E_USAGE, "user add: --days and --not-after exclude each other"), &d);
 	if (days_s && !tg_parse_uint(days_s, 1, 3650, &days))
@@ -194,7 +187,7 @@ static int cmd_add(struct tg_ctx *ctx, int argc, char **argv)
 			r = e;
 	}
 	if (r == TG_OK)
-		r = tg_pki_issue(ca, pos[0], role, (unsigned)days, not_after, pass, (const char *)csrbuf, &is, &d);
+		r = tg_pki_issue(ca, pos[0], role, (unsigned)days, not_after, pass, csrbuf, &is, &d);
 	if (r == TG_OK && outdir)
 		r = write_out(outdir, pos[0], &is, pass, !pass_file, &files, &d);
 	if (r != TG_OK) {

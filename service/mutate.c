@@ -262,10 +262,9 @@ static bool build_argv(struct tg_request *rq, const struct mutation *m, const ch
  * one changes nothing. */
 static bool csr_precheck(struct tg_request *rq, const char **csr)
 {
-	bool is_file = false;
-	_cleanup_free_ uint8_t *buf = NULL;
-	size_t n = 0;
+	_cleanup_free_ char *pem = NULL;
 	struct tg_diag d = { { 0 } };
+	bool is_file = false;
 
 	*csr = field_value(rq, "csr", &is_file);
 	if (!*csr)
@@ -274,12 +273,7 @@ static bool csr_precheck(struct tg_request *rq, const char **csr)
 		tg_api_error(rq, 400, "csr: a file field");
 		return false;
 	}
-	enum tg_err r = tg_file_read(*csr, 64 * 1024, &buf, &n, &d);
-	if (r == TG_OK && strlen((char *)buf) != n)
-		r = tg_fail(&d, TG_E_FORMAT, "not a PEM certificate request");
-	if (r == TG_OK)
-		r = tg_pki_csr_check((char *)buf, &d);
-	if (r != TG_OK) {
+	if (tg_pki_csr_load(*csr, &pem, &d) != TG_OK) {
 		tg_api_scrub(rq, d.msg);
 		tg_api_error(rq, 400, "csr: %s", d.msg);
 		return false;

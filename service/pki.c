@@ -407,11 +407,21 @@ static enum tg_err csr_key(const char *pem, gnutls_pubkey_t *ret, struct tg_diag
 	return TG_OK;
 }
 
-enum tg_err tg_pki_csr_check(const char *pem, struct tg_diag *d)
+enum tg_err tg_pki_csr_load(const char *path, char **ret_pem, struct tg_diag *d)
 {
 	_cleanup_(pubp) gnutls_pubkey_t pub = NULL;
+	_cleanup_free_ uint8_t *buf = NULL;
+	size_t n = 0;
+	enum tg_err r = tg_file_read(path, 64 * 1024, &buf, &n, d);
 
-	return csr_key(pem, &pub, d);
+	*ret_pem = NULL;
+	if (r == TG_OK && strlen((char *)buf) != n)
+		r = tg_fail(d, TG_E_FORMAT, "%s: not a PEM certificate request", path);
+	if (r == TG_OK && (r = csr_key((char *)buf, &pub, d)) == TG_E_CRYPTO)
+		r = TG_E_FORMAT;   /* a request that does not verify is bad input */
+	if (r == TG_OK)
+		*ret_pem = (char *)TAKE_PTR(buf);
+	return r;
 }
 
 enum tg_err tg_pki_csr_make(const char *name, char **key_pem, char **csr_pem, struct tg_diag *d)

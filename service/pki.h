@@ -44,16 +44,17 @@ enum tg_err tg_pki_ca_init(const char *dir, const char *ca_name, const char *nam
  * not_after_epoch when nonzero, for tests of expiry it may be in the past),
  * key usage digitalSignature, extended key usage clientAuth.  The PKCS#12
  * is protected by p12_pass.  With csr_pem (PKCS#10), the certificate is
- * for the request's key, checked by tg_pki_csr_check's rules, and there is
+ * for the request's key, checked by tg_pki_csr_load's rules, and there is
  * no key and no PKCS#12. */
 enum tg_err tg_pki_issue(const char *dir, const char *name, const char *role, unsigned days,
 			 int64_t not_after_epoch, const char *p12_pass, const char *csr_pem, struct tg_issued *ret,
 			 struct tg_diag *d);
 
-/* A certificate request a client certificate may be issued for: PEM
- * PKCS#10 whose signature verifies with its own key (proof of possession),
- * an ECDSA P-256/P-384 or RSA >= 2048 key. */
-enum tg_err tg_pki_csr_check(const char *pem, struct tg_diag *d);
+/* Read a certificate request a client certificate may be issued for
+ * (*ret_pem, malloc'd): PEM PKCS#10 of at most 64 KiB whose signature
+ * verifies with its own key (proof of possession), an ECDSA P-256/P-384 or
+ * RSA >= 2048 key.  TG_E_FORMAT for anything else. */
+enum tg_err tg_pki_csr_load(const char *path, char **ret_pem, struct tg_diag *d);
 
 /* A new ECDSA P-256 key and a request for it (CN name), both PEM. */
 enum tg_err tg_pki_csr_make(const char *name, char **key_pem, char **csr_pem, struct tg_diag *d);

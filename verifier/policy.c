@@ -195,27 +195,6 @@ void tg_product_records_release(struct tg_product_records *pr)
 	memset(pr, 0, sizeof(*pr));
 }
 
-/* A deep copy of a release the caller's iterator is about to release. */
-static enum tg_err release_copy(const struct tg_release *r, struct tg_release *out)
-{
-	*out = *r;
-	out->version = tg_strdup(r->version);
-	out->digest_alg = tg_strdup(r->digest_alg);
-	out->digest = tg_strdup(r->digest);
-	out->status = tg_strdup(r->status);
-	out->created_at = tg_strdup(r->created_at);
-	out->revoked_at = tg_strdup(r->revoked_at);
-	out->product = tg_strdup(r->product);
-	out->supplier = tg_strdup(r->supplier);
-	if ((r->version && !out->version) || (r->digest_alg && !out->digest_alg) || (r->digest && !out->digest) ||
-	    (r->status && !out->status) || (r->created_at && !out->created_at) || (r->revoked_at && !out->revoked_at) ||
-	    (r->product && !out->product) || (r->supplier && !out->supplier)) {
-		tg_release_release(out);
-		return TG_E_NOMEM;
-	}
-	return TG_OK;
-}
-
 struct loader {
 	struct tg_db *db;
 	struct tg_verdict *v;
@@ -238,13 +217,13 @@ static enum tg_err on_digest_match(const struct tg_release *r, void *ud)
 	if (strcmp(r->status, "revoked") == 0) {
 		if (tg_grow(pr->revoked, l->cap, pr->nrevoked, 4) != TG_OK)
 			return TG_E_NOMEM;
-		if ((e = release_copy(r, &pr->revoked[pr->nrevoked])) == TG_OK)
+		if ((e = tg_release_copy(&pr->revoked[pr->nrevoked], r)) == TG_OK)
 			pr->nrevoked++;
 		return e;
 	}
 	if (pr->have_approved)
 		return TG_OK;
-	e = release_copy(r, &pr->approved);
+	e = tg_release_copy(&pr->approved, r);
 	pr->have_approved = e == TG_OK;
 	return e;
 }
