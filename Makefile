@@ -8,7 +8,7 @@
 #   make check SANITIZE=address,undefined WERROR=1    what CI runs
 
 CC      ?= cc
-PKGS    := tss2-esys tss2-mu tss2-rc tss2-tctildr libgcrypt libarchive sqlite3 json-c ksba
+PKGS    := tss2-esys tss2-mu tss2-rc tss2-tctildr libgcrypt libarchive sqlite3 json-c ksba libpq
 B       := build
 
 CFLAGS  ?= -O2 -g
@@ -24,7 +24,8 @@ LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libtss2-esys is not linked: measure/tpm.c opens it on first use (it drags
-# OpenSSL's libcrypto into every process otherwise).  libarchive is linked
+# OpenSSL's libcrypto into every process otherwise); nor is libpq, opened by
+# db/pg.c for records on PostgreSQL only (linked, it cost every start 5 ms).  libarchive is linked
 # statically unless STATIC_ARCHIVE=0: the shared library needs libxml2, ICU
 # and libstdc++ (for the xar format, which trustgate never reads), and
 # loading those cost every `check` about 3 ms.  --gc-sections drops the
@@ -37,7 +38,7 @@ ARCHIVE_LIBS := -Wl,--gc-sections -Wl,-Bstatic -larchive -Wl,-Bdynamic -Wl,--as-
 else
 ARCHIVE_LIBS := $(shell pkg-config --libs libarchive 2>/dev/null)
 endif
-PKG_LIBS   := $(shell pkg-config --libs $(filter-out tss2-esys libarchive,$(PKGS)) 2>/dev/null) $(ARCHIVE_LIBS) \
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out tss2-esys libarchive libpq,$(PKGS)) 2>/dev/null) $(ARCHIVE_LIBS) \
               -lfdt -lunistring -lpthread
 CPPFLAGS   += -I$(B) $(PKG_CFLAGS)
 

@@ -167,8 +167,8 @@ enum tg_err tg_audit_append(struct tg_db *db, const char *actor, const char *act
 	r = tg_db_meta_set(db, "audit_head", headval, d);
 	if (r == TG_OK && !tg_audit_is_decision(action)) {
 		_cleanup_stmt_ struct tg_stmt *tally = NULL;
-		r = tg_db_prepare(db, "INSERT INTO meta (name, value) VALUES ('audit_record_rows', 1) ON CONFLICT (name) "
-				      "DO UPDATE SET value = CAST(value AS INTEGER) + 1;", &tally, d);
+		r = tg_db_prepare(db, "INSERT INTO meta (name, value) VALUES ('audit_record_rows', '1') ON CONFLICT (name) "
+				      "DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT);", &tally, d);
 		if (r == TG_OK)
 			r = tg_db_exec_stmt(db, tally, d);
 	}

@@ -1,23 +1,27 @@
 /*
- * The records: one SQLite file in WAL mode.  SQLITE_* codes are converted
- * in db.c and never leave db/.
+ * The records: one SQLite file in WAL mode (the default, one appliance) or a
+ * PostgreSQL database (--db postgresql://..., several appliances).  Which
+ * engine holds them is db/'s business: the drivers (driver.h) convert their
+ * codes and never leave db/.
  */
 #ifndef TG_DB_H
 #define TG_DB_H
 
 #include "../common/tg.h"
 
-struct sqlite3;
 /* A prepared statement of the records' engine (db.c's; opaque). */
 struct tg_stmt;
+struct tg_db_driver;
 
 /* Called with each new audit head, inside the transaction that wrote it
  * (an error rolls the transaction back): the TPM anchor of an appliance. */
 typedef enum tg_err (*tg_anchor_fn)(void *ud, int64_t seq, const char *hash_hex, struct tg_diag *d);
 
 struct tg_db {
-	struct sqlite3 *h;
-	char *path;
+	const struct tg_db_driver *drv;
+	void *conn;                      /* the driver's connection */
+	char *target;                    /* file path or connection URL, as given */
+	char *path;                      /* the same for messages: a URL without its password */
 	bool in_tx;
 	tg_anchor_fn anchor;
 	void *anchor_ud;
@@ -31,19 +35,41 @@ struct tg_db {
 #define TG_DB_APPLICATION_ID 0x54475431
 #define TG_DB_SCHEMA_VERSION 7
 
-/* Create a new database at path (refuses an existing file). */
-enum tg_err tg_db_create(const char *path, struct tg_db **ret, struct tg_diag *d);
-/* Open an existing trustgate database; a missing, foreign or corrupt file
- * is an error naming the path, and nothing is created. */
-enum tg_err tg_db_open(const char *path, struct tg_db **ret, struct tg_diag *d);
+/* Where the records are: a file path, or postgresql://... / postgres://...
+ * (libpq's URL; its keyword=value form is not taken, so that no file name
+ * is ever read as a connection string). */
+bool tg_db_target_is_url(const char *target);
+/* Create new records (refuses an existing file, or a PostgreSQL database
+ * that already holds trustgate tables). */
+enum tg_err tg_db_create(const char *target, struct tg_db **ret, struct tg_diag *d);
+/* Remove what tg_db_create made, after a failure of the step that
+ * follows it (`db init`'s first audit row). */
+void tg_db_destroy(const char *target);
+/* Open existing records; missing, foreign or corrupt ones are an error
+ * naming them, and nothing is created. */
+enum tg_err tg_db_open(const char *target, struct tg_db **ret, struct tg_diag *d);
 void tg_db_close(struct tg_db *db);
+/* A file of this appliance kept beside its records (the appliance key, the
+ * decision log): "<file><suffix>" beside a SQLite file; for records on
+ * PostgreSQL, shared by several appliances, "<database name><suffix>" in
+ * $TRUSTGATE_STATE_DIR (default /var/lib/trustgate) on this machine.
+ * malloc'd. */
+char *tg_db_local_file(const struct tg_db *db, const char *suffix);
+/* "sqlite" or "postgresql". */
+const char *tg_db_engine(const struct tg_db *db);
+/* A target fit for messages and records: a URL's password replaced by
+ * "***" (malloc'd). */
+char *tg_db_target_display(const char *target);
 /* For a long-lived connection (a service worker): memory-mapped reads and a
  * larger page cache. */
 enum tg_err tg_db_tune_resident(struct tg_db *db, struct tg_diag *d);
 static inline void tg_db_closep(struct tg_db **db) { tg_db_close(*db); }
 
-/* Transactions: BEGIN IMMEDIATE, so two writers serialise instead of one
- * failing half way (THREATS case 64). */
+/* Transactions: every one may write, and writers take the one write lock
+ * at BEGIN (SQLite's BEGIN IMMEDIATE; on PostgreSQL a transaction-scoped
+ * advisory lock), so two writers serialise instead of one failing half way
+ * (THREATS case 64) and the audit chain stays one line whatever number of
+ * appliances append to it. */
 enum tg_err tg_db_begin(struct tg_db *db, struct tg_diag *d);
 enum tg_err tg_db_commit(struct tg_db *db, struct tg_diag *d);
 void tg_db_rollback(struct tg_db *db);
@@ -84,8 +110,34 @@ int64_t tg_db_changes(struct tg_db *db);
 const char *tg_db_engine_version(void);
 int64_t tg_db_col_int(struct tg_stmt *st, int i);
 bool tg_db_col_is_null(struct tg_stmt *st, int i);
+/* A column's name, and the kind of value it holds in the current row. */
+enum tg_db_type { TG_DB_NULL, TG_DB_INT, TG_DB_TEXT, TG_DB_BLOB };
+const char *tg_db_col_name(struct tg_stmt *st, int i);
+enum tg_db_type tg_db_col_type(struct tg_stmt *st, int i);
 const void *tg_db_col_blob(struct tg_stmt *st, int i, size_t *ret_len);
-int64_t tg_db_last_rowid(struct tg_db *db);
+
+/* ---- moving the records (copy.c) ---- */
+/* The tables of the schema but schema_version, parents first, with the
+ * key their rows are read in. */
+struct tg_db_table {
+	const char *name, *key;
+};
+extern const struct tg_db_table tg_db_tables[];
+extern const size_t tg_db_ntables;
+/* A read transaction on one consistent snapshot that writers need not wait
+ * for (SQLite WAL read; PostgreSQL REPEATABLE READ); end it with
+ * tg_db_rollback. */
+enum tg_err tg_db_begin_snapshot(struct tg_db *db, struct tg_diag *d);
+/* Copy every row of every table (rows[i]: how many of tg_db_tables[i]) from
+ * one set of records to new ones of the same schema version; `to` must be
+ * inside a transaction. */
+enum tg_err tg_db_copy_rows(struct tg_db *from, struct tg_db *to, int64_t rows[], struct tg_diag *d);
+/* SHA-256 over a table's rows in key order. */
+enum tg_err tg_db_table_digest(struct tg_db *db, const struct tg_db_table *t, uint8_t out[32], int64_t *ret_rows,
+			       struct tg_diag *d);
+/* The records of the open snapshot as a new SQLite file (SQLite's online
+ * backup; a row copy from PostgreSQL); the file is removed on failure. */
+enum tg_err tg_db_snapshot_file(struct tg_db *db, const char *file, struct tg_diag *d);
 
 /* ---- audit chain (audit.c) ---- */
 /* Named values beside the records (audit head, TPM anchor setting). */

@@ -519,7 +519,7 @@ enum tg_err tg_integrity_complete(struct tg_db *db, char *why, size_t whylen, st
 	 * below the tally every append keeps.  Decisions' rows are not counted
 	 * here: there are as many as decisions, and `audit verify` walks them. */
 	r = tg_db_prepare(db, "SELECT (SELECT count(*) FROM audit WHERE " TG_AUDIT_RECORD_ROWS_WHERE "), "
-			      "(SELECT CAST(value AS INTEGER) FROM meta WHERE name = 'audit_record_rows');", &st, d);
+			      "(SELECT CAST(value AS BIGINT) FROM meta WHERE name = 'audit_record_rows');", &st, d);
 	if (r == TG_OK)
 		r = tg_db_step(db, st, &row, d);
 	if (r != TG_OK)

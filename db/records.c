@@ -120,6 +120,23 @@ enum tg_err tg_release_copy(struct tg_release *out, const struct tg_release *r)
 #define SUPPLIER_COLS "id, name, country, status, max_tier, cii, review_ref, review_expires, " \
 		      "created_at, updated_at"
 
+/* Step an INSERT ... RETURNING id and take the new row's id (both engines
+ * number rows themselves; neither is asked for "the last rowid" of a
+ * connection another statement may have moved on). */
+static enum tg_err insert_id(struct tg_db *db, struct tg_stmt *st, int64_t *ret_id, struct tg_diag *d)
+{
+	bool row = false;
+	enum tg_err r = tg_db_step(db, st, &row, d);
+
+	if (r != TG_OK)
+		return r;
+	if (!row)
+		return tg_fail(d, TG_E_DB, "%s: an insert returned no row id", db->path);
+	if (ret_id)
+		*ret_id = tg_db_col_int(st, 0);
+	return TG_OK;
+}
+
 static void supplier_from_row(struct tg_stmt *st, struct tg_supplier *s)
 {
 	s->id = tg_db_col_int(st, 0);
@@ -178,7 +195,7 @@ enum tg_err tg_rec_supplier_insert(struct tg_db *db, const struct tg_supplier *s
 	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	enum tg_err r = tg_db_prepare(
 		db, "INSERT INTO supplier (name, country, status, max_tier, cii, review_ref, "
-		    "review_expires, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8);",
+		    "review_expires, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) RETURNING id;",
 		&st, d);
 
 	if (r != TG_OK)
@@ -191,11 +208,9 @@ enum tg_err tg_rec_supplier_insert(struct tg_db *db, const struct tg_supplier *s
 	tg_db_bind_text(st, 6, s->review_ref);
 	tg_db_bind_text(st, 7, s->review_expires);
 	tg_db_bind_text(st, 8, s->created_at);
-	r = tg_db_exec_stmt(db, st, d);
+	r = insert_id(db, st, ret_id, d);
 	if (r == TG_E_EXISTS)
 		return tg_fail(d, TG_E_EXISTS, "supplier '%s' is already in the records", s->name);
-	if (r == TG_OK && ret_id)
-		*ret_id = tg_db_last_rowid(db);
 	return r;
 }
 
@@ -457,7 +472,7 @@ enum tg_err tg_rec_product_insert(struct tg_db *db, const struct tg_product *p,
 	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	enum tg_err r = tg_db_prepare(
 		db, "INSERT INTO product (supplier_id, name, kind, max_tier, min_version, guid, "
-		    "created_at, allow) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8);", &st, d);
+		    "created_at, allow) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id;", &st, d);
 
 	if (r != TG_OK)
 		return r;
@@ -469,12 +484,10 @@ enum tg_err tg_rec_product_insert(struct tg_db *db, const struct tg_product *p,
 	tg_db_bind_text(st, 6, p->guid);
 	tg_db_bind_text(st, 7, p->created_at);
 	tg_db_bind_text(st, 8, p->allow);
-	r = tg_db_exec_stmt(db, st, d);
+	r = insert_id(db, st, ret_id, d);
 	if (r == TG_E_EXISTS)
 		return tg_fail(d, TG_E_EXISTS, "product '%s' of '%s' is already in the records",
 			       p->name, p->supplier ? p->supplier : "?");
-	if (r == TG_OK && ret_id)
-		*ret_id = tg_db_last_rowid(db);
 	return r;
 }
 
@@ -768,7 +781,7 @@ enum tg_err tg_rec_verdict_insert(struct tg_db *db, const struct tg_verdict_row 
 		db, "INSERT INTO verdict (time, actor, command, kind, subject_path, subject_sha256, "
 		    "subject_size, result, tier, cii, gm, supplier, product, version, "
 		    "key_fingerprint, report, nonce, supersedes, audit_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-		    "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19);", &st, d);
+		    "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) RETURNING id;", &st, d);
 
 	if (r != TG_OK)
 		return r;
@@ -798,10 +811,7 @@ enum tg_err tg_rec_verdict_insert(struct tg_db *db, const struct tg_verdict_row 
 		tg_db_bind_int(st, 19, v->audit_seq);
 	else
 		tg_db_bind_null(st, 19);
-	r = tg_db_exec_stmt(db, st, d);
-	if (r == TG_OK && ret_id)
-		*ret_id = tg_db_last_rowid(db);
-	return r;
+	return insert_id(db, st, ret_id, d);
 }
 
 /* ---------------------------------------------------------------- host */
@@ -1010,7 +1020,7 @@ enum tg_err tg_rec_reference_each(struct tg_db *db, const char *model, bool rele
 		    "f.digest, f.event_type, f.description, f.revoked_at IS NOT NULL FROM reference f "
 		    "LEFT JOIN release rl ON rl.id = f.release_id LEFT JOIN product p ON p.id = rl.product_id "
 		    "LEFT JOIN supplier s ON s.id = p.supplier_id "
-		    "WHERE ((?1 IS NOT NULL AND f.model = ?1) OR (?2 AND f.release_id IS NOT NULL AND "
+		    "WHERE ((?1 IS NOT NULL AND f.model = ?1) OR (?2 <> 0 AND f.release_id IS NOT NULL AND "
 		    "rl.status = 'approved')) AND (?3 < 0 OR f.pcr = ?3) ORDER BY f.pcr, f.id;", &st, d);
 
 	if (r != TG_OK)

@@ -7,6 +7,7 @@ PKGS=(
 	build-essential pkg-config xxd
 	libtss2-dev libgcrypt20-dev libksba-dev libarchive-dev libsqlite3-dev libfdt-dev libjson-c-dev libunistring-dev libmicrohttpd-dev libgnutls28-dev libcurl4-gnutls-dev libnss3-tools
 	openssl sqlite3 gnupg gpgv time jq bc curl
+	libpq-dev libpq5 postgresql-15 postgresql-common
 	swtpm swtpm-tools tpm2-tools
 	tar gzip bzip2 xz-utils zstd zip unzip cpio binutils dpkg libarchive-tools file git
 	man-db chromium fonts-wqy-microhei u-boot-tools device-tree-compiler python3 pesign sbsigntool systemd-boot-efi linux-image-amd64 shim-signed

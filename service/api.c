@@ -990,6 +990,11 @@ const char *tg_api_db_path(struct tg_api *api)
 	return api->cfg.db_path;
 }
 
+const char *tg_api_db_display(struct tg_api *api)
+{
+	return api->db->path;
+}
+
 const char *tg_api_ca_dir(struct tg_api *api)
 {
 	return api->cfg.ca_dir;

@@ -141,6 +141,8 @@ struct tg_metrics *tg_api_metrics(struct tg_api *api);
 void tg_api_scrub(struct tg_request *rq, char *msg);
 struct tg_db *tg_api_db(struct tg_api *api);
 const char *tg_api_db_path(struct tg_api *api);
+/* The same for pages and messages (a URL without its password). */
+const char *tg_api_db_display(struct tg_api *api);
 const char *tg_api_ca_dir(struct tg_api *api);
 /* The verdict the path's {id} names, as tg_evidence_load shows it
  * (TG_E_NOTFOUND for an id that is not one). */

@@ -38,11 +38,16 @@ static enum tg_err scan_reviews(struct tg_db *db, struct tg_diag *d)
 {
 	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
+	char soon[32];
 	enum tg_err r = tg_db_begin(db, d);
 
+	tg_epoch_iso(tg_now_epoch() + 30 * 86400, soon);
+	soon[10] = 0; /* the date: review_expires is YYYY-MM-DD */
 	if (r == TG_OK)
 		r = tg_db_prepare(db, "SELECT name, review_ref, review_expires FROM supplier WHERE status = 'approved' AND "
-				      "review_expires IS NOT NULL AND review_expires <= date('now', '+30 days');", &st, d);
+				      "review_expires IS NOT NULL AND review_expires <= ?1;", &st, d);
+	if (r == TG_OK)
+		tg_db_bind_text(st, 1, soon);
 	while (r == TG_OK && (r = tg_db_step(db, st, &row, d)) == TG_OK && row) {
 		const char *name = tg_db_col_str(st, 0), *exp = tg_db_col_str(st, 2);
 		_cleanup_free_ char *dedupe = NULL;

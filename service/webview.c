@@ -122,9 +122,20 @@ static enum tg_err reviews_table(FILE *f, struct tg_db *db, struct tg_diag *d)
 {
 	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false, any = false;
-	enum tg_err r = tg_db_prepare(db, "SELECT name, status, review_ref, review_expires, review_expires < date('now') "
-					  "FROM supplier WHERE review_expires IS NOT NULL AND review_expires <= "
-					  "date('now', '+30 days') AND status = 'approved' ORDER BY review_expires, name;", &st, d);
+	char today[32], soon[32];
+	enum tg_err r = tg_db_prepare(db, "SELECT name, status, review_ref, review_expires, review_expires < ?1 "
+					  "FROM supplier WHERE review_expires IS NOT NULL AND review_expires <= ?2 "
+					  "AND status = 'approved' ORDER BY review_expires, name;", &st, d);
+
+	/* Dates (review_expires is YYYY-MM-DD), computed here: the engines
+	 * spell date arithmetic differently. */
+	tg_epoch_iso(tg_now_epoch(), today);
+	tg_epoch_iso(tg_now_epoch() + 30 * 86400, soon);
+	today[10] = soon[10] = 0;
+	if (r == TG_OK) {
+		tg_db_bind_text(st, 1, today);
+		tg_db_bind_text(st, 2, soon);
+	}
 
 	fputs("<h2>Supplier reviews expiring within 30 days</h2>\n<table><tr><th>supplier</th><th>review</th>"
 	      "<th>expires</th><th></th></tr>\n", f);
@@ -202,7 +213,7 @@ void tg_ui_verdict(struct tg_request *rq)
 		tg_api_error(rq, 500, "out of memory");
 		return;
 	}
-	tg_report_write_html(f, o, &a, tg_api_db_path(rq->api));
+	tg_report_write_html(f, o, &a, tg_api_db_display(rq->api));
 	if (fclose(f) != 0) {
 		free(buf);
 		tg_api_error(rq, 500, "out of memory");

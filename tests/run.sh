@@ -25,6 +25,12 @@ done
 for t in tests/e2e/[0-9]*.sh; do
 	run "e2e/$(basename "$t")" bash "$t"
 done
+# The e2e suite on PostgreSQL too, in a cluster made and dropped here.
+if command -v pg_virtualenv >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+	run "e2e on PostgreSQL" pg_virtualenv bash tests/pg.sh
+else
+	echo "skip - e2e on PostgreSQL (postgresql and postgresql-common not installed)" | tee -a "$LOG"
+fi
 for t in build/fuzz/replay_*; do
 	[ -x "$t" ] && run "fuzz/$(basename "$t")" "$t" "tests/fuzz/corpus/${t##*/replay_}"
 done

@@ -86,9 +86,7 @@ static enum tg_err sm2_generate(uint8_t der[138], struct tg_diag *d)
 
 static char *key_path(struct tg_db *db)
 {
-	char *p = NULL;
-
-	return asprintf(&p, "%s.appliance.pem", db->path) < 0 ? NULL : p;
+	return tg_db_local_file(db, ".appliance.pem");
 }
 
 char *tg_appliance_pub_pem(const struct tg_privkey *k)

@@ -187,11 +187,12 @@ enum tg_err tg_attest_load(struct tg_db *db, const char *host, const char *nonce
 	if (r != TG_OK)
 		return r;
 	/* One nonce, one attestation, failed attempts included (case 46). */
-	/* By the nonce index: `+` keeps the planner off the (command,
-	 * subject_path) index, which would read every attestation of the host
-	 * (a cost growing with its history). */
-	r = tg_db_prepare(db, "SELECT 1 FROM verdict WHERE nonce = ?1 AND +command = 'attest' "
-			      "AND +subject_path = ?2 LIMIT 1;", &st, d);
+	/* By the nonce index: comparing `command || ''` (an expression, not
+	 * the column) keeps SQLite's planner off the (command, subject_path)
+	 * index, which would read every attestation of the host (a cost
+	 * growing with its history); PostgreSQL reads it the same way. */
+	r = tg_db_prepare(db, "SELECT 1 FROM verdict WHERE nonce = ?1 AND command || '' = 'attest' "
+			      "AND subject_path || '' = ?2 LIMIT 1;", &st, d);
 	if (r != TG_OK)
 		return r;
 	tg_db_bind_text(st, 1, nonce_hex);

@@ -243,7 +243,7 @@ static int cmd_anchor(struct tg_ctx *ctx, int argc, char **argv)
 	tg_tpm_close(tpm);
 	if (r == TG_OK)
 		r = tg_db_begin(db, &d);
-	if (r == TG_OK && asprintf(&dlog, "%s.decisions", ctx->db_path) < 0)
+	if (r == TG_OK && !(dlog = tg_db_local_file(db, ".decisions")))
 		r = TG_E_NOMEM;
 	if (r == TG_OK)
 		r = tg_db_meta_set(db, "tpm_anchor", tcti ? tcti : "", &d);
@@ -341,9 +341,9 @@ static int cmd_log(struct tg_ctx *ctx, int argc, char **argv)
 	if (r == TG_OK)
 		r = tg_db_prepare(db, "SELECT seq, time, actor, action, object, detail, hash FROM audit "
 				      "WHERE time >= ?1 AND (?2 IS NULL OR time < ?2) "
-				      "AND (?3 IS NULL OR action = ?3 OR (instr(?3, '.') = 0 AND substr(action, 1, length(?3) + 1) = ?3 || '.')) "
+				      "AND (?3 IS NULL OR action = ?3 OR (?3 NOT LIKE '%.%' AND substr(action, 1, length(?3) + 1) = ?3 || '.')) "
 				      "AND (?4 IS NULL OR object = ?4) AND (?5 IS NULL OR actor = ?5) "
-				      "AND (?6 IS NULL OR object = ?6 OR instr(detail, ?6) > 0) ORDER BY seq;", &st, &d);
+				      "AND (?6 IS NULL OR object = ?6 OR replace(detail, ?6, '') <> detail) ORDER BY seq;", &st, &d);
 	if (r != TG_OK)
 		return tg_cli_fail(ctx, r, &d);
 	tg_db_bind_text(st, 1, since_iso);

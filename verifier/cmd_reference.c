@@ -158,7 +158,7 @@ static enum tg_err affected_hosts(struct tg_db *db, struct revoke_ctx *rc, struc
 	_cleanup_stmt_ struct tg_stmt *st = NULL;
 	bool row = false;
 	enum tg_err r = tg_db_prepare(db, "SELECT h.name, h.model FROM host h WHERE h.status = 'enrolled' AND "
-					  "(?1 OR (SELECT result FROM verdict v WHERE v.command = 'attest' AND "
+					  "(?1 <> 0 OR (SELECT result FROM verdict v WHERE v.command = 'attest' AND "
 					  "v.subject_path = h.name ORDER BY v.id DESC LIMIT 1) = 'trusted') ORDER BY h.name;",
 				      &st, d);
 

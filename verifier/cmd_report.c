@@ -512,7 +512,7 @@ static int cmd_report(struct tg_ctx *ctx, const char *id_s, const char *html, co
 			FILE *m = open_memstream(&text, &tl);
 			if (!m)
 				return tg_cli_fail(ctx, TG_E_NOMEM, &d);
-			tg_report_write_html(m, o, &a, ctx->db_path);
+			tg_report_write_html(m, o, &a, db->path);
 			if (fclose(m) != 0 || !text)
 				return tg_cli_fail(ctx, TG_E_NOMEM, &d);
 			r = tg_file_write_new(paths[i], text, tl, 0644, &d);

@@ -299,7 +299,7 @@ static enum tg_err find_anchor(struct tg_db *db, int64_t id, int64_t audit_seq, 
 	memset(a, 0, sizeof(*a));
 	snprintf(needle, sizeof(needle), "\"verdict_id\":%lld,", (long long)id);
 	r = tg_db_prepare(db, "SELECT " TG_AUDIT_COLS " FROM audit WHERE (?1 > 0 AND seq = ?1) OR "
-			      "(?1 = 0 AND action IN ('check', 'attest') AND instr(detail, ?2) > 0) "
+			      "(?1 = 0 AND action IN ('check', 'attest') AND replace(detail, ?2, '') <> detail) "
 			      "ORDER BY seq LIMIT 1;", &st, d);
 	if (r != TG_OK)
 		return r;

@@ -20,11 +20,46 @@
 
 static const struct tg_help entries[] = {
 	/* ------------------------------------------------------------ db */
-	{ "db", "init", "create the records", NULL, { { 0 } }, NULL },
-	{ "db init", "", "create the records (SQLite, WAL mode, schema migrated)",
-	  "Creates the database named by --db, $TRUSTGATE_DB or ./trustgate.db.  An existing file is never "
-	  "touched: every other command refuses a missing or foreign file and creates nothing.",
-	  { { 0 } }, "trustgate --db /var/lib/trustgate/records.db db init" },
+	{ "db", "init|copy|backup|restore", "create, copy, back up and restore the records", NULL, { { 0 } }, NULL },
+	{ "db init", "", "create the records (a SQLite file, or tables in a PostgreSQL database)",
+	  "Creates the records named by --db, $TRUSTGATE_DB or ./trustgate.db.  A path is a SQLite file (WAL "
+	  "mode); postgresql://USER@HOST/DBNAME (libpq's URL; the password from ~/.pgpass or $PGPASSWORD) puts "
+	  "them in an existing PostgreSQL database, which several appliances may share.  Existing records are "
+	  "never touched: a file that exists, or a database already holding a table of the schema, is refused, "
+	  "and every other command refuses missing or foreign records and creates nothing.  With records on "
+	  "PostgreSQL the appliance's own files (its key, its decision log) are kept in $TRUSTGATE_STATE_DIR "
+	  "(default /var/lib/trustgate).",
+	  { { 0 } }, "trustgate --db /var/lib/trustgate/records.db db init\n"
+		     "trustgate --db postgresql://trustgate@db.example/records db init" },
+	{ "db copy", "--to PATH|URL --reason TEXT", "copy every record and the audit chain to new records, verified",
+	  "Copies the records (--db) to new ones at --to: a SQLite file to PostgreSQL, PostgreSQL to a file, or "
+	  "file to file.  The source is read in one snapshot (writers go on); its audit chain must verify first.  "
+	  "Every table of the copy is compared with the source by a SHA-256 over its rows and the copy's chain is "
+	  "verified before it is committed; on any difference the copy is removed and nothing is reported done.  "
+	  "The copy then records a db.copy row naming its source and the rows copied.",
+	  { { "--to PATH|URL", "the new records (a file that does not exist, or a PostgreSQL database without them)" },
+	    { "--reason TEXT", "why, for the audit log" } }, "trustgate --db records.db db copy --to postgresql://trustgate@db.example/records --reason \"second site\"" },
+	{ "db backup", "--out FILE", "a consistent snapshot of the records, signed by the appliance",
+	  "Writes FILE (never over an existing file): a first line \"trustgate-backup v1\", a DSSE envelope signed by "
+	  "the appliance key (appliance-key init) whose statement gives the snapshot's SHA-256 and size and the "
+	  "audit head it holds, then the snapshot itself as a SQLite database.  The snapshot is one consistent "
+	  "state: SQLite's online backup inside a read transaction, or PostgreSQL rows read in one REPEATABLE READ "
+	  "transaction; writers are not stopped.  The chain must verify before anything is written; the backup is "
+	  "recorded as a db.backup row, which the snapshot holds.",
+	  { { "--out FILE", "the backup file (never overwritten)" } }, "trustgate db backup --out /srv/backup/records-2026-11-30.tgb" },
+	{ "db restore", "FILE [--replace] [--key PUB.pem] [--tcti CONF] [--accept-rollback] --reason TEXT",
+	  "restore the records from a backup, verified, not older than the TPM anchor",
+	  "Checks the backup's signature with this appliance's key (that of the records now at --db, or --key "
+	  "for a machine whose records are gone), the snapshot's digest and size, and its audit chain; existing "
+	  "records are replaced only with --replace.  On an anchored appliance (the records or the backup say "
+	  "so, or --tcti) the backup must hold the row the TPM anchored: an older one is a rollback, refused "
+	  "unless --accept-rollback.  The restore is recorded as a db.restore row (with the rollback, if "
+	  "accepted), which also moves the TPM anchor to the restored head.",
+	  { { "--replace", "replace the records now at --db" },
+	    { "--key PUB.pem", "this appliance's public key (appliance-key show), when its records are gone" },
+	    { "--tcti CONF", "the TPM holding the anchor (default: as the records say)" },
+	    { "--accept-rollback", "restore a backup older than the TPM anchor" },
+	    { "--reason TEXT", "why, for the audit log" } }, "trustgate db restore records.tgb --replace --reason \"disk replaced\"" },
 
 	/* ------------------------------------------------------ supplier */
 	{ "supplier", "add|set|list|show ...", "approved suppliers: who may sign what, up to which tier", NULL,
@@ -504,7 +539,7 @@ static const struct tg_help entries[] = {
 };
 
 static const struct tg_help_opt global_opts[] = {
-	{ "--db PATH", "the records (default $TRUSTGATE_DB, else ./trustgate.db)" },
+	{ "--db PATH|URL", "the records: a SQLite file or postgresql://... (default $TRUSTGATE_DB, else ./trustgate.db)" },
 	{ "--json", "one JSON document on stdout" },
 	{ "--actor NAME", "who is acting, for the audit log (default $TRUSTGATE_ACTOR, else the login name)" },
 	{ "--tier N", "destination tier 1-5 (default 3)" },

@@ -285,8 +285,9 @@ static const char candidates_sql[] =
 	"OR v.supplier IN (SELECT object FROM changed WHERE action = 'supplier.set') "
 	"OR v.supplier || '/' || v.product IN (SELECT object FROM changed WHERE action = 'product.set') "
 	"OR v.supplier || '/' || v.product || '/' || v.version IN (SELECT object FROM changed WHERE action = 'release.revoke') "
-	"OR v.subject_sha256 IN (SELECT json_extract(detail, '$.digest') FROM changed WHERE action = 'release.revoke' "
-	"AND json_extract(detail, '$.digest_alg') = 'sha256')) ORDER BY v.id;";
+	"OR v.subject_sha256 IN (SELECT rl.digest FROM changed c JOIN release rl ON rl.digest_alg = 'sha256' "
+	"JOIN product p ON p.id = rl.product_id JOIN supplier s ON s.id = p.supplier_id "
+	"WHERE c.action = 'release.revoke' AND c.object = s.name || '/' || p.name || '/' || rl.version)) ORDER BY v.id;";
 
 /* Attestations in force: each host's latest attestation, trusted, not
  * superseded — judged again when any reference set or deny list changed

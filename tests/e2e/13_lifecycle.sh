@@ -35,10 +35,10 @@ bad_input "supplier set on an unknown supplier" "not" -- tg supplier set nobody 
 
 # A change made behind trustgate's back is found: the record no longer
 # equals what its history says.
-cp "$TRUSTGATE_DB" before.db
-sqlite3 "$TRUSTGATE_DB" "UPDATE supplier SET review_expires = '2100-01-01' WHERE name = 'acme'"
+db_save before
+db_sql "UPDATE supplier SET review_expires = '2100-01-01' WHERE name = 'acme'"
 check_reason RECORD_TAMPERED "a review date edited with sqlite3 is RECORD_TAMPERED" -- a.bin --sig a.sig --product fw --version 1.0
-cp before.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
+db_restore before
 
 # Lists and filters.
 tg supplier add beta --status pending --reason b >/dev/null
@@ -59,9 +59,10 @@ bad_input "a prefix no key has" "starting with" -- tg key show 00000000
 # Two keys sharing a prefix: make them until their fingerprints share the first hex digit, then use a short... a
 # shared 8-digit prefix cannot be made, so ambiguity is shown through the records with a key inserted directly
 # into a copy of the database.
-cp "$TRUSTGATE_DB" amb.db
-sqlite3 amb.db "INSERT INTO key (supplier_id, fingerprint, algorithm, bits, hashes, purposes, spki, added_at) SELECT supplier_id, substr(fingerprint, 1, 8) || 'ffffffffffffffffffffffffffffffffffffffffffffffffffffffff', algorithm, bits, hashes, purposes, spki, added_at FROM key LIMIT 1"
-bad_input "an ambiguous prefix names two keys" "ambiguous" -- tg --db amb.db key show "${fp:0:8}"
+db_save amb
+db_sql "INSERT INTO key (supplier_id, fingerprint, algorithm, bits, hashes, purposes, spki, added_at) SELECT supplier_id, substr(fingerprint, 1, 8) || 'ffffffffffffffffffffffffffffffffffffffffffffffffffffffff', algorithm, bits, hashes, purposes, spki, added_at FROM key LIMIT 1"
+bad_input "an ambiguous prefix names two keys" "ambiguous" -- tg key show "${fp:0:8}"
+db_restore amb
 genkey k2 p256
 tg key add acme k2.pub --purpose package --not-after 2026-12-01 --reason k2 >/dev/null 2>&1
 expect 0 "key list --purpose package" -- tg --json key list --purpose package
@@ -94,10 +95,10 @@ expect 0 "product list --supplier" -- tg --json product list --supplier acme
 [ "$(printf '%s' "$LAST_OUT" | jq 'length')" = 1 ] && ok "product list" || bad "product list"
 bad_input "product set --max-tier 9" "one of 1, 2, 3, 4, 5" -- tg product set acme fw --max-tier 9 --reason x
 bad_input "product set --min-version garbage" "not a version" -- tg product set acme fw --min-version '1.0 beta' --reason x
-cp "$TRUSTGATE_DB" before.db
-sqlite3 "$TRUSTGATE_DB" "UPDATE product SET min_version = NULL"
+db_save before
+db_sql "UPDATE product SET min_version = NULL"
 check_reason RECORD_TAMPERED "a floor removed with sqlite3 is RECORD_TAMPERED" -- a.bin --sig a3.sig --product fw --version 1.0 --tier 2
-cp before.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
+db_restore before
 tg release revoke acme fw 1.0 --reason bad >/dev/null
 expect 0 "release list --status revoked" -- tg --json release list --supplier acme --product fw --status revoked
 [ "$(printf '%s' "$LAST_OUT" | jq -r '[.[].version] | join(",")')" = 1.0 ] && ok "only the revoked release" || bad "release list --status revoked: $LAST_OUT"
@@ -110,18 +111,18 @@ tg --json audit log | jq -e '[.[] | select(.action == "supplier.set" or .action 
 
 # audit verify re-derives every record from its history and names each one
 # that differs (a status flip with sqlite3 used to leave it "intact").
-cp "$TRUSTGATE_DB" before.db
-sqlite3 "$TRUSTGATE_DB" "UPDATE supplier SET status = 'approved' WHERE name = 'beta'"
+db_save before
+db_sql "UPDATE supplier SET status = 'approved' WHERE name = 'beta'"
 expect 1 "audit verify: a status flipped with sqlite3 is tampering" -- tg audit verify
 printf '%s' "$LAST_OUT" | grep -q "supplier beta differs from its audit history" && ok "audit verify names the supplier" || bad "audit verify output: $LAST_OUT"
-sqlite3 "$TRUSTGATE_DB" "UPDATE key SET revoked_at = NULL, revoke_reason = NULL WHERE fingerprint = '$fp'; UPDATE product SET max_tier = 5; DELETE FROM release WHERE version = '1.0'"
+db_sql "UPDATE key SET revoked_at = NULL, revoke_reason = NULL WHERE fingerprint = '$fp'; UPDATE product SET max_tier = 5; DELETE FROM release WHERE version = '1.0'"
 expect 1 "audit verify with four records tampered" -- tg --json audit verify
 printf '%s' "$LAST_OUT" | jq -e '.intact == false and (.records | length) == 4' >/dev/null && ok "all four differences are listed, not only the first" || bad "audit verify --json: $LAST_OUT"
 for want in "supplier beta" "key $fp" "product acme/fw" "release acme/fw/1.0"; do
 	printf '%s' "$LAST_OUT" | jq -e --arg w "$want" '[.records[] | select(contains($w))] | length == 1' >/dev/null \
 		&& ok "named: $want" || bad "not named: $want"
 done
-cp before.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
+db_restore before
 expect 0 "twin: the untouched records verify" -- tg --json audit verify
 printf '%s' "$LAST_OUT" | jq -e '.intact == true and .records == []' >/dev/null && ok "intact, no record differs" || bad "audit verify: $LAST_OUT"
 

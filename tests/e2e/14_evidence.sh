@@ -28,7 +28,7 @@ id=$(printf '%s' "$doc" | jq -r .id); seq=$(printf '%s' "$doc" | jq -r .audit.se
 row=$(tg --json audit log | jq -c --argjson s "$seq" '.[] | select(.seq == $s)')
 printf '%s' "$row" | jq -e --argjson i "$id" --arg h "$(printf '%s' "$doc" | jq -r .audit.hash)" \
 	'.action == "check" and .detail.verdict_id == $i and .hash == $h' >/dev/null && ok "the audit row names the verdict and has the printed hash" || bad "audit row: $row"
-stored=$(sqlite3 "$TRUSTGATE_DB" "select report from verdict where id = $id")
+stored=$(db_sql "select report from verdict where id = $id")
 [ "$(printf '%s' "$stored" | sha256sum | cut -d' ' -f1)" = "$(printf '%s' "$row" | jq -r .detail.report_sha256)" ] \
 	&& ok "the audit row carries the SHA-256 of the stored report" || bad "report_sha256"
 [ "$(printf '%s' "$stored" | jq -c 'del(.id, .audit)')" = "$(printf '%s' "$doc" | jq -c 'del(.id, .audit)')" ] \
@@ -48,15 +48,15 @@ expect 0 "verdict show of a rejected verdict (shown: exit 0)" -- tg --json verdi
 printf '%s' "$LAST_OUT" | jq -e '.verdict == "rejected" and .audit.intact' >/dev/null && ok "rejected verdict shown" || bad "rejected verdict shown"
 
 # The twin: the stored verdict edited in the database.
-cp "$TRUSTGATE_DB" before.db
-sqlite3 "$TRUSTGATE_DB" "update verdict set report = replace(report, '\"rejected\"', '\"approved\"') where id = $rid"
+db_save before
+db_sql "update verdict set report = replace(report, '\"rejected\"', '\"approved\"') where id = $rid"
 expect 1 "a verdict edited with sqlite3 is named, not shown as evidence" -- tg verdict show "$rid"
 printf '%s' "$LAST_OUT" | grep -q "TAMPERED  the stored report is not the one audit row" && ok "verdict show names the edit" || bad "verdict show tamper text: $LAST_OUT"
-cp before.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
-sqlite3 "$TRUSTGATE_DB" "update audit set detail = replace(detail, '\"result\":\"approved\"', '\"result\":\"rejected\"') where seq = $seq"
+db_restore before
+db_sql "update audit set detail = replace(detail, '\"result\":\"approved\"', '\"result\":\"rejected\"') where seq = $seq"
 expect 1 "an audit row edited with sqlite3" -- tg --json verdict show "$id"
 printf '%s' "$LAST_OUT" | jq -e '.audit.intact == false and (.audit.problem | contains("altered"))' >/dev/null && ok "the altered audit row is named" || bad "altered row: $LAST_OUT"
-cp before.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
+db_restore before
 
 bad_input "verdict show of an unknown id" "no verdict 99999" -- tg verdict show 99999
 bad_input "verdict show of a malformed id" "not a verdict id" -- tg verdict show 12abc

@@ -24,7 +24,7 @@ done
 [ -n "${vid[p1]}" ] && [ -n "${vid[p2]}" ] && [ -n "${vid[p3]}" ] && [ -n "${vid[p4]}" ] && ok "four products approved (three by k1, one by k2)" || bad "setup verdicts: ${vid[*]}"
 # A rejected verdict by k1 is not "in force": it must not be listed.
 tg --tier 4 check p1.bin --sig p1.sig --product p1 --version 1.0 >/dev/null 2>&1
-nverd=$(sqlite3 "$TRUSTGATE_DB" "select count(*) from verdict")
+nverd=$(db_sql "select count(*) from verdict")
 
 expect 0 "reevaluate before any revocation: nothing to do" -- tg --json reevaluate
 printf '%s' "$LAST_OUT" | jq -e '.considered == 0 and .changed == 0' >/dev/null && ok "no verdict relies on a changed record" || bad "reevaluate before: $LAST_OUT"
@@ -37,18 +37,18 @@ expect 0 "key revoke (text) names the verdicts" -- tg key list
 expect 1 "reevaluate --dry-run: three would turn negative" -- tg --json reevaluate --dry-run
 printf '%s' "$LAST_OUT" | jq -e '.considered == 3 and .changed == 3 and .unchanged == 0 and .dry_run
 	and ([.verdicts[].reasons[].code] | unique) == ["KEY_REVOKED"]' >/dev/null && ok "dry run: three, KEY_REVOKED" || bad "dry run: $LAST_OUT"
-[ "$(sqlite3 "$TRUSTGATE_DB" "select count(*) from verdict")" = "$nverd" ] && ok "a dry run records nothing" || bad "a dry run records nothing"
+[ "$(db_sql "select count(*) from verdict")" = "$nverd" ] && ok "a dry run records nothing" || bad "a dry run records nothing"
 
-nnote=$(sqlite3 "$TRUSTGATE_DB" "select count(*) from notification where event='verdict.rejected'")
+nnote=$(db_sql "select count(*) from notification where event='verdict.rejected'")
 expect 1 "reevaluate: three verdicts turn negative (exit 1: the early warning)" -- tg --json reevaluate
 doc=$LAST_OUT
-[ "$nnote" = 0 ] && [ "$(sqlite3 "$TRUSTGATE_DB" "select count(*) from notification where event='verdict.rejected' and delivered_at is null")" = 3 ] \
-	&& ok "three verdict.rejected notifications queued with them (none by the dry run)" || bad "notifications: $nnote -> $(sqlite3 "$TRUSTGATE_DB" "select count(*) from notification")"
+[ "$nnote" = 0 ] && [ "$(db_sql "select count(*) from notification where event='verdict.rejected' and delivered_at is null")" = 3 ] \
+	&& ok "three verdict.rejected notifications queued with them (none by the dry run)" || bad "notifications: $nnote -> $(db_sql "select count(*) from notification")"
 printf '%s' "$doc" | jq -e --argjson a "${vid[p1]}" --argjson b "${vid[p2]}" --argjson c "${vid[p3]}" \
 	'[.verdicts[].reevaluates] == [$a, $b, $c] and all(.verdicts[]; .verdict == "rejected" and .reasons[0].code == "KEY_REVOKED")' >/dev/null \
 	&& ok "re-decided: exactly those three, rejected for KEY_REVOKED" || bad "reevaluate: $(printf '%s' "$doc" | jq -c '[.verdicts[] | {reevaluates, verdict, r: [.reasons[].code]}]')"
-[ "$(sqlite3 "$TRUSTGATE_DB" "select count(*) from verdict")" = "$((nverd + 3))" ] && ok "three new verdicts recorded, nothing else" || bad "verdict count"
-[ "$(sqlite3 "$TRUSTGATE_DB" "select group_concat(supersedes) from verdict where command = 'reevaluate' order by id")" = "${vid[p1]},${vid[p2]},${vid[p3]}" ] \
+[ "$(db_sql "select count(*) from verdict")" = "$((nverd + 3))" ] && ok "three new verdicts recorded, nothing else" || bad "verdict count"
+[ "$(db_sql "select supersedes from verdict where command = 'reevaluate' order by id" | paste -sd,)" = "${vid[p1]},${vid[p2]},${vid[p3]}" ] \
 	&& ok "each new verdict supersedes its old one" || bad "supersedes"
 new=$(printf '%s' "$doc" | jq -r '.verdicts[0].id')
 expect 0 "verdict show of a re-evaluation" -- tg --json verdict show "$new"

@@ -87,7 +87,7 @@ bad_input "report of an unknown verdict" "no verdict 99999" -- tg report 99999 -
 bad_input "report of a malformed id" "not a verdict id" -- tg report 4x2 --html x.html
 bad_input "report without --html" "--html FILE is required" -- tg report "$ok_id"
 [ ! -e x.html ] && ok "nothing written for bad input" || bad "nothing written for bad input"
-cp "$TRUSTGATE_DB" before.db
-sqlite3 "$TRUSTGATE_DB" "update verdict set report = replace(report, '\"rejected\"', '\"approved\"') where id = $bad_id"
+db_save before
+db_sql "update verdict set report = replace(report, '\"rejected\"', '\"approved\"') where id = $bad_id"
 expect 1 "a verdict edited since its decision gets no report" -- tg report "$bad_id" --html edited.html
 [ ! -e edited.html ] && ok "no report file for the edited verdict" || bad "no report file for the edited verdict"

@@ -17,8 +17,8 @@ bad_input "a VSA before the appliance has a key" "appliance-key init" -- tg repo
 [ ! -e v.json ] && ok "nothing written without a key" || bad "nothing written without a key"
 expect 0 "appliance-key init" -- tg --json appliance-key init
 printf '%s' "$LAST_OUT" | jq -e '.algorithm == "ed25519" and (.fingerprint | length) == 64' >/dev/null && ok "an Ed25519 key" || bad "appliance key: $LAST_OUT"
-[ "$(stat -c %a "$TRUSTGATE_DB.appliance.pem")" = 600 ] && ok "the private key file is 0600, beside the records" || bad "private key mode"
-! sqlite3 "$TRUSTGATE_DB" "select value from meta" | grep -q "PRIVATE KEY" && ok "no private key inside the records" || bad "private key inside the records"
+[ "$(stat -c %a "$TG_LOCAL.appliance.pem")" = 600 ] && ok "the private key file is 0600, beside the records" || bad "private key mode"
+! db_sql "select value from meta" | grep -q "PRIVATE KEY" && ok "no private key inside the records" || bad "private key inside the records"
 bad_input "appliance-key init twice" "already have an appliance key" -- tg appliance-key init
 expect 0 "appliance-key show" -- tg appliance-key show
 printf '%s\n' "$LAST_OUT" > appliance.pub
@@ -54,10 +54,10 @@ bad_input "--vsa to an existing file" "exists" -- tg report "$id" --vsa vsa.json
 # The audit export: verified on a copy after the records are gone.
 expect 0 "audit export" -- tg audit export --out audit.export
 cp audit.export appliance.pub "$WORK/.." 2>/dev/null; mkdir -p elsewhere; cp audit.export appliance.pub elsewhere/
-rm -f "$TRUSTGATE_DB" "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
+db_drop
 expect 0 "audit verify --export after the records are deleted" -- tg audit verify --export elsewhere/audit.export --key elsewhere/appliance.pub
 printf '%s' "$LAST_OUT" | grep -q "export intact" && ok "the export verifies offline, pinned" || bad "export verify: $LAST_OUT"
-[ ! -e "$TRUSTGATE_DB" ] && ok "verifying an export opens no records" || bad "verifying an export created records"
+! db_exists && ok "verifying an export opens no records" || bad "verifying an export created records"
 verify_dsse elsewhere/audit.export elsewhere/appliance.pub && ok "the export's signature verifies with openssl too" || bad "export openssl verification"
 python3 - elsewhere/audit.export <<'EOF'
 import sys

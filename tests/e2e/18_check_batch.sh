@@ -11,7 +11,7 @@ genkey stranger p256
 tg key add acme k.pub --reason r >/dev/null
 tg key add acme sm.pub --reason r >/dev/null
 tg product add acme fw --kind firmware --min-version 2.0 --reason r >/dev/null
-verdicts() { sqlite3 "$TRUSTGATE_DB" "select count(*) from verdict"; }
+verdicts() { db_sql "select count(*) from verdict"; }
 
 for i in 1 2 3 4 5 6; do head -c $((i * 1000)) /dev/urandom > "f$i.bin"; done
 sign k f1.bin f1.sig; sign sm f2.bin f2.sig; sign k f3.bin f3.sig; sign stranger f4.bin f4.sig

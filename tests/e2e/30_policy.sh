@@ -126,10 +126,10 @@ sign kak fw-1.5.bin ak.sig sha256
 check_reason KEY_PURPOSE "attestation key signing a blob: KEY_PURPOSE" -- fw-1.5.bin --sig ak.sig --tier 1
 
 # --- every verdict recorded with its audit row
-nv=$(sqlite3 "$TRUSTGATE_DB" "select count(*) from verdict")
-na=$(sqlite3 "$TRUSTGATE_DB" "select count(*) from audit where action='check'")
+nv=$(db_sql "select count(*) from verdict")
+na=$(db_sql "select count(*) from audit where action='check'")
 [ "$nv" -gt 30 ] && [ "$nv" -eq "$na" ] && ok "every verdict has its audit row ($nv)" || bad "every verdict has its audit row ($nv verdicts, $na audit rows)"
-sqlite3 "$TRUSTGATE_DB" "select report from verdict order by id desc limit 1" | jq -e '.verdict == "rejected" and .reasons[0].code == "KEY_PURPOSE"' >/dev/null \
+db_sql "select report from verdict order by id desc limit 1" | jq -e '.verdict == "rejected" and .reasons[0].code == "KEY_PURPOSE"' >/dev/null \
 	&& ok "verdict row keeps the JSON report" || bad "verdict row keeps the JSON report"
 expect 0 "audit chain intact after all checks" -- tg audit verify
 

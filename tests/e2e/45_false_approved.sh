@@ -105,17 +105,17 @@ tg release add acme rb 3.0 --file rb3.bin --reason r >/dev/null
 tg release revoke acme rb 3.0 --reason "known bad" >/dev/null
 check_reason RELEASE_REVOKED "twin: revoked release refused" -- rb3.bin --sig rb3.sig --tier 1
 check_reason ROLLBACK "twin: 1.0 below approved 2.0" -- rb1.bin --sig rb1.sig --product rb --version 1.0
-cp "$TRUSTGATE_DB" before.db
-sqlite3 "$TRUSTGATE_DB" "DELETE FROM release WHERE version = '3.0' AND product_id = (SELECT id FROM product WHERE name = 'rb')"
+db_save before
+db_sql "DELETE FROM release WHERE version = '3.0' AND product_id = (SELECT id FROM product WHERE name = 'rb')"
 check_reason RECORD_TAMPERED "revoked release deleted with sqlite3: RECORD_TAMPERED" -- rb3.bin --sig rb3.sig --tier 1
 expect 1 "audit verify names the deleted release" -- tg audit verify
 printf '%s' "$LAST_OUT" | grep -q "release acme/rb/3.0 is in the audit history but missing" && ok "audit verify: the missing release is named" || bad "audit verify output: $LAST_OUT"
-cp before.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
-sqlite3 "$TRUSTGATE_DB" "DELETE FROM release WHERE version = '2.0' AND product_id = (SELECT id FROM product WHERE name = 'rb')"
+db_restore before
+db_sql "DELETE FROM release WHERE version = '2.0' AND product_id = (SELECT id FROM product WHERE name = 'rb')"
 check_reason RECORD_TAMPERED "newest approved release deleted to allow a rollback: RECORD_TAMPERED" -- rb1.bin --sig rb1.sig --product rb --version 1.0
-cp before.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
-sqlite3 "$TRUSTGATE_DB" "DELETE FROM audit WHERE seq = 5"
+db_restore before
+db_sql "DELETE FROM audit WHERE seq = 5"
 check_reason RECORD_TAMPERED "an audit row deleted from the middle: RECORD_TAMPERED" -- good.bin --sig good.sig --product fw --version 9.1
-cp before.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
+db_restore before
 expect 0 "twin: the untouched records verify" -- tg audit verify
 check_ok "twin: the untouched records approve" -- good.bin --sig good.sig --product fw --version 9.2

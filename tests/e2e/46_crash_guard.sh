@@ -18,7 +18,7 @@ tgp supplier add acme --review R --review-expires 2099-12-31 --reason r >/dev/nu
 genkey k p256
 tgp key add acme k.pub --reason r >/dev/null
 echo "firmware" > fw.bin; sign k fw.bin fw.sig
-verdicts() { sqlite3 "$TRUSTGATE_DB" "select count(*) from verdict"; }
+verdicts() { db_sql "select count(*) from verdict"; }
 
 n0=$(verdicts)
 rc=0; TRUSTGATE_TEST_CRASH=check-before-record tgp --tier 1 --json check fw.bin --sig fw.sig >out.json 2>err.txt || rc=$?

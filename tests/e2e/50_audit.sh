@@ -10,16 +10,16 @@ echo data > fw.bin
 sign k fw.bin fw.sig
 for i in 1 2 3; do tg check fw.bin --sig fw.sig --tier 1 >/dev/null; done
 tg supplier add second --reason "row 8" >/dev/null
-cp "$TRUSTGATE_DB" pristine.db
-rows=$(sqlite3 pristine.db "select count(*) from audit")
+db_save pristine
+rows=$(db_sql "select count(*) from audit")
 [ "$rows" -eq 8 ] && ok "8 audit rows written" || bad "8 audit rows written ($rows)"
 
-fresh() { cp pristine.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"; }
+fresh() { db_restore pristine; }
 # tamper NAME ROW SQL: after SQL, verify must exit 1 naming ROW.
 tamper() {
 	local name=$1 row=$2 sql=$3
 	fresh
-	sqlite3 "$TRUSTGATE_DB" "$sql"
+	db_sql "$sql"
 	if expect 1 "$name: audit verify exits 1" -- tg --json audit verify; then
 		printf '%s' "$LAST_OUT" | jq -e --argjson r "$row" '.intact == false and .first_bad_row == $r' >/dev/null \
 			&& ok "$name: names row $row" || { bad "$name: names row $row"; echo "#   $LAST_OUT"; }
@@ -43,13 +43,13 @@ tamper "prev_hash overwritten" 7 "update audit set prev_hash = '$(printf 'b%.0s'
 # (An edit whose own hash the attacker recomputes is caught at the next
 # link: tests/unit/test_audit.c, which can call the chain hash.)
 fresh
-sqlite3 "$TRUSTGATE_DB" "update meta set value = 'x' where name = 'audit_head'"
+db_sql "update meta set value = 'x' where name = 'audit_head'"
 expect 1 "audit head altered" -- tg audit verify
 
 fresh
 expect 0 "human output on an intact log" -- tg audit verify
 printf '%s' "$LAST_OUT" | grep -q "intact" && ok "says intact" || bad "says intact"
-sqlite3 "$TRUSTGATE_DB" "delete from audit where seq = 5"
+db_sql "delete from audit where seq = 5"
 expect 1 "human output names the row" -- tg audit verify
 printf '%s' "$LAST_OUT" | grep -q "row 5" && ok "human output names row 5" || bad "human output names row 5: $LAST_OUT"
 bad_input "audit verify on a missing database" "nosuch.db" -- tg --db nosuch.db audit verify

@@ -10,9 +10,9 @@ tg product add acme fw --kind firmware --max-tier 5 --min-version 2.0 --reason r
 echo "firmware 2.5" > fw.bin
 sign k3072 fw.bin fw.sig sha384
 tg release add acme fw 2.5 --file fw.bin --reason "reviewed" >/dev/null
-cp "$TRUSTGATE_DB" pristine.db
-fresh() { cp pristine.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"; }
-sqlq() { sqlite3 "$TRUSTGATE_DB" "$1"; }
+db_save pristine
+fresh() { db_restore pristine; }
+sqlq() { db_sql "$1"; }
 
 check_ok "control: untouched records approve at tier 4" -- fw.bin --sig fw.sig --product fw --version 2.5 --tier 4
 
@@ -34,11 +34,11 @@ genkey evil rsa3072
 openssl pkey -pubin -in evil.pub -outform DER -out evil.der
 sign evil fw.bin evil.sig sha384
 sqlq "insert into key (supplier_id, fingerprint, algorithm, bits, hashes, purposes, spki, added_at)
-      values (1, '$(fpr evil.pub)', 'rsa3072', 3072, 'sha384', 'package,firmware', readfile('evil.der'), '2026-01-01T00:00:00Z')"
+      values (1, '$(fpr evil.pub)', 'rsa3072', 3072, 'sha384', 'package,firmware', $(db_blob evil.der), '2026-01-01T00:00:00Z')"
 check_reason RECORD_TAMPERED "attacker key inserted with sqlite3: RECORD_TAMPERED" -- fw.bin --sig evil.sig --tier 4
 # ... and a key whose stored SPKI no longer matches its fingerprint.
 fresh
-sqlq "update key set spki = readfile('evil.der')"
+sqlq "update key set spki = $(db_blob evil.der)"
 expect 2 "SPKI swapped under a recorded fingerprint: exit 2" -- tg check fw.bin --sig evil.sig --tier 4
 
 # Key pin widened to SHA-1, supplier tier raised, product floor lowered.

@@ -119,9 +119,9 @@ unsafe ARCHIVE_SETUID "setuid member at tier 3 for a product that does not allow
 expect 0 "product set --allow none" -- tg product set acme suapp --allow none --reason "helper dropped"
 check_reason ARCHIVE_SETUID "setuid refused again after the allowance is withdrawn" -- t22.tar --sig t22.tar.sig --product suapp --version 1.0
 bad_input "product set --allow with an unknown allowance" "--allow 'devices'" -- tg product set acme suapp --allow devices --reason x
-sqlite3 "$TRUSTGATE_DB" "UPDATE product SET allow = 'setuid' WHERE name = 'suapp'"
+db_sql "UPDATE product SET allow = 'setuid' WHERE name = 'suapp'"
 check_reason RECORD_TAMPERED "an allowance written with sqlite3: RECORD_TAMPERED" -- t22.tar --sig t22.tar.sig --product suapp --version 1.0
-sqlite3 "$TRUSTGATE_DB" "UPDATE product SET allow = NULL WHERE name = 'suapp'"
+db_sql "UPDATE product SET allow = NULL WHERE name = 'suapp'"
 # Case 9: a decompression bomb stops at the ratio budget, memory bounded.
 head -c 300000000 /dev/zero > zeros && tar -cf - zeros | zstd -q -3 > bomb.tzst && rm zeros
 signed bomb.tzst

@@ -133,29 +133,29 @@ N=$(openssl rand -hex 20); quote "$N" h2 ak2.ctx
 attest_reason REFERENCE_EMPTY "host whose model has no reference values: REFERENCE_EMPTY" -- h2 --msg h2.msg --sig h2.sig --eventlog golden.log --nonce "$N"
 
 # Clock moving backwards (THREATS 47): the last trusted clock is ahead.
-sqlite3 "$TRUSTGATE_DB" "update host set last_clock = 9000000000000 where name = 'h1'"
+db_sql "update host set last_clock = 9000000000000 where name = 'h1'"
 N=$(openssl rand -hex 20); quote "$N" ck
 attest_reason QUOTE_CLOCK "TPM clock behind the last trusted attestation: QUOTE_CLOCK" -- h1 --msg ck.msg --sig ck.sig --eventlog evil.log --nonce "$N"
-sqlite3 "$TRUSTGATE_DB" "update host set last_clock = NULL, last_reset = NULL, last_restart = NULL where name = 'h1'"
+db_sql "update host set last_clock = NULL, last_reset = NULL, last_restart = NULL where name = 'h1'"
 
 # Records edited with sqlite3 (THREATS 57).
-cp "$TRUSTGATE_DB" before.db
-sqlite3 "$TRUSTGATE_DB" "update host set ak_public = (select ak_public from host where name = 'h2'), ak_fingerprint = (select ak_fingerprint from host where name = 'h2'), ak_name = (select ak_name from host where name = 'h2') where name = 'h1'"
+db_save before
+db_sql "update host set ak_public = (select ak_public from host where name = 'h2'), ak_fingerprint = (select ak_fingerprint from host where name = 'h2'), ak_name = (select ak_name from host where name = 'h2') where name = 'h1'"
 N=$(openssl rand -hex 20); quote "$N" sw ak2.ctx
 attest_reason RECORD_TAMPERED "host AK swapped with sqlite3: RECORD_TAMPERED" -- h1 --msg sw.msg --sig sw.sig --eventlog evil.log --nonce "$N"
-cp before.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
-sqlite3 "$TRUSTGATE_DB" "insert into reference (model, pcr, alg, digest, event_type, description, created_at) values ('edge-1', 4, 'sha256', '$(dig sha256 "$evil")', 2147483651, 'evil', '2026-01-01T00:00:00Z')"
+db_restore before
+db_sql "insert into reference (model, pcr, alg, digest, event_type, description, created_at) values ('edge-1', 4, 'sha256', '$(dig sha256 "$evil")', 2147483651, 'evil', '2026-01-01T00:00:00Z')"
 N=$(openssl rand -hex 20); quote "$N" ri
 attest_reason RECORD_TAMPERED "reference inserted with sqlite3: RECORD_TAMPERED" -- h1 --msg ri.msg --sig ri.sig --eventlog evil.log --nonce "$N"
-cp before.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
+db_restore before
 # A reference row attached to an approved release, inserted with sqlite3.
 tg supplier add fwco --reason r >/dev/null
 tg product add fwco bios --kind firmware --reason r >/dev/null
 tg release add fwco bios 1.0 --digest "sha256:$(dig sha256 "$fw")" --reason r >/dev/null
-sqlite3 "$TRUSTGATE_DB" "insert into reference (release_id, pcr, alg, digest, event_type, description, created_at) values ((select id from release), 4, 'sha256', '$(dig sha256 "$evil")', 2147483651, 'evil', '2026-01-01T00:00:00Z')"
+db_sql "insert into reference (release_id, pcr, alg, digest, event_type, description, created_at) values ((select id from release), 4, 'sha256', '$(dig sha256 "$evil")', 2147483651, 'evil', '2026-01-01T00:00:00Z')"
 N=$(openssl rand -hex 20); quote "$N" rr
 attest_reason RECORD_TAMPERED "release reference inserted with sqlite3: RECORD_TAMPERED" -- h1 --msg rr.msg --sig rr.sig --eventlog evil.log --nonce "$N"
-cp before.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
+db_restore before
 # Release references written by `release add --file` (a PE/COFF image: its
 # Authenticode digests in PCR 4) are bound to the release's audit row:
 # attestation still trusts the genuine host, and an edited row is caught.
@@ -168,16 +168,16 @@ if [ -f "$STUB" ]; then
 	out=$(tg --json attest h1 --msg rf.msg --sig rf.sig --eventlog evil.log --nonce "$N" 2>/dev/null)
 	printf '%s' "$out" | jq -e '[.reasons[].code] | index("RECORD_TAMPERED") == null' >/dev/null \
 		&& ok "release references from release add --file match their audit row (no RECORD_TAMPERED)" || bad "release refs: $out"
-	sqlite3 "$TRUSTGATE_DB" "update reference set digest = '$(dig sha256 "$evil")' where release_id = (select r.id from release r join product p on p.id = r.product_id where p.name = 'stub') and alg = 'sha256'"
+	db_sql "update reference set digest = '$(dig sha256 "$evil")' where release_id = (select r.id from release r join product p on p.id = r.product_id where p.name = 'stub') and alg = 'sha256'"
 	N=$(openssl rand -hex 20); quote "$N" rt
 	attest_reason RECORD_TAMPERED "release reference edited with sqlite3: RECORD_TAMPERED" -- h1 --msg rt.msg --sig rt.sig --eventlog evil.log --nonce "$N"
-	cp before.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
+	db_restore before
 else
 	skip "systemd-boot-efi not installed: no PE image for release references"
 fi
 
-n=$(sqlite3 "$TRUSTGATE_DB" "select count(*) from verdict where command = 'attest'")
-a=$(sqlite3 "$TRUSTGATE_DB" "select count(*) from audit where action = 'attest'")
+n=$(db_sql "select count(*) from verdict where command = 'attest'")
+a=$(db_sql "select count(*) from audit where action = 'attest'")
 [ "$n" -gt 5 ] && [ "$n" -eq "$a" ] && ok "every attestation recorded with its audit row ($n)" || bad "attestations recorded ($n verdicts, $a audit rows)"
 expect 0 "audit chain intact" -- tg audit verify
 bad_input "attest without --eventlog" "--eventlog" -- tg attest h1 --msg good.msg --sig good.sig --nonce "$N"
@@ -199,15 +199,15 @@ N=$(openssl rand -hex 20); quote "$N" lc3
 attest_reason HOST_UNKNOWN "a retired host's genuine quote is UNTRUSTED" -- h1 --msg lc3.msg --sig lc3.sig --eventlog golden.log --nonce "$N"
 bad_input "a retired host cannot be changed" "retired" -- tg host set h1 --tier 2 --reason x
 bad_input "a retired host cannot be retired again" "retired" -- tg host retire h1 --reason x
-cp "$TRUSTGATE_DB" before.db
-sqlite3 "$TRUSTGATE_DB" "update host set status = 'enrolled' where name = 'h1'"
+db_save before
+db_sql "update host set status = 'enrolled' where name = 'h1'"
 N=$(openssl rand -hex 20); quote "$N" lc4
 attest_reason RECORD_TAMPERED "a retirement undone with sqlite3 is RECORD_TAMPERED" -- h1 --msg lc4.msg --sig lc4.sig --eventlog golden.log --nonce "$N"
-cp before.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
+db_restore before
 expect 0 "audit chain intact after the host changes" -- tg audit verify
 
 # Attestation verdicts are evidence too.
-vid=$(sqlite3 "$TRUSTGATE_DB" "select max(id) from verdict where command = 'attest'")
+vid=$(db_sql "select max(id) from verdict where command = 'attest'")
 expect 0 "verdict show of an attestation" -- tg --json verdict show "$vid"
 printf '%s' "$LAST_OUT" | jq -e '.kind == "attestation" and .audit.intact and .audit.report_covered and .records.host.name == "h1"
 	and (.records.host.ak_fingerprint | length) == 64 and (.tool.build_sha256 | length) == 64' >/dev/null \

@@ -40,18 +40,18 @@ printf '%s' "$LAST_OUT" | jq -e '.revoked_values == 1 and .models == ["edge-1"] 
 	&& ok "the host that relied on it is named" || bad "revoke impact: $LAST_OUT"
 # The host's last attestation, trusted when recorded, judged again from
 # the measurements it recorded: the early warning before the host attests again.
-nv=$(sqlite3 "$TRUSTGATE_DB" "select count(*) from verdict")
+nv=$(db_sql "select count(*) from verdict")
 expect 1 "reevaluate --dry-run: the trusted attestation would turn untrusted (exit 1)" -- tg --json reevaluate --dry-run
-[ "$(sqlite3 "$TRUSTGATE_DB" "select count(*) from verdict")" = "$nv" ] && ok "dry run records nothing" || bad "dry run recorded"
+[ "$(db_sql "select count(*) from verdict")" = "$nv" ] && ok "dry run records nothing" || bad "dry run recorded"
 expect 1 "reevaluate: the trusted attestation is untrusted now (exit 1)" -- tg --json reevaluate
 printf '%s' "$LAST_OUT" | jq -e --argjson t "$trusted_id" '.changed == 1 and .verdicts[0].reevaluates == $t
 	and .verdicts[0].verdict == "untrusted" and .verdicts[0].kind == "attestation" and .verdicts[0].host == "h1"
 	and ([.verdicts[0].reasons[].code] | index("MEASUREMENT_REVOKED") != null)' >/dev/null \
 	&& ok "attestation $trusted_id re-decided: untrusted, MEASUREMENT_REVOKED, superseding it" || bad "reevaluate attestation: $LAST_OUT"
-sqlite3 "$TRUSTGATE_DB" "select payload from notification where event='host.untrusted' and subject='h1'" | tail -1 | jq -e '.reevaluates and .result == "untrusted"' >/dev/null \
+db_sql "select payload from notification where event='host.untrusted' and subject='h1'" | tail -1 | jq -e '.reevaluates and .result == "untrusted"' >/dev/null \
 	&& ok "a host.untrusted notification queued for the re-decided attestation" || bad "reevaluate notification"
 rid=$(printf '%s' "$LAST_OUT" | jq -r '.verdicts[0].id')
-[ "$(sqlite3 "$TRUSTGATE_DB" "select command || ' ' || result || ' ' || supersedes from verdict where id = $rid")" = "reevaluate untrusted $trusted_id" ] \
+[ "$(db_sql "select command || ' ' || result || ' ' || supersedes from verdict where id = $rid")" = "reevaluate untrusted $trusted_id" ] \
 	&& ok "recorded as a verdict superseding the attestation" || bad "superseding row"
 expect 0 "verdict show of the re-decided attestation" -- tg verdict show "$rid"
 expect 0 "reevaluate again: nothing left in force to change" -- tg --json reevaluate
@@ -99,14 +99,14 @@ attest
 	&& ok "a re-imported golden log does not bring the revoked digest back" || bad "after re-import: $LAST_OUT"
 expect 0 "audit verify after the revocation" -- tg audit verify
 
-cp "$TRUSTGATE_DB" before.db
-sqlite3 "$TRUSTGATE_DB" "delete from measurement_revoked"
+db_save before
+db_sql "delete from measurement_revoked"
 attest
 [ "$LAST_RC" = 1 ] && printf '%s' "$LAST_OUT" | jq -e '[.reasons[].code] | index("RECORD_TAMPERED") != null' >/dev/null \
 	&& ok "the deny list emptied with sqlite3: RECORD_TAMPERED" || bad "deny list deleted: $LAST_OUT"
 expect 1 "audit verify names the deleted revocation" -- tg audit verify
 printf '%s' "$LAST_OUT" | grep -q "revoked measurement sha256:$bootdig" && ok "audit verify: revoked measurement named" || bad "audit verify: $LAST_OUT"
-cp before.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
+db_restore before
 
 # A second model, then its whole golden state withdrawn.
 tg reference import --eventlog golden.log --model edge-2 --reason "golden" >/dev/null
@@ -116,12 +116,12 @@ printf '%s' "$LAST_OUT" | jq -e '.revoked_values == 20 and .impact.hosts == ["h1
 attest
 [ "$LAST_RC" = 1 ] && printf '%s' "$LAST_OUT" | jq -e '[.reasons[].code] | (index("MEASUREMENT_UNKNOWN") != null or index("REFERENCE_EMPTY") != null)' >/dev/null \
 	&& ok "the model's hosts are UNTRUSTED" || bad "after model revoke: $LAST_OUT"
-cp "$TRUSTGATE_DB" before.db
-sqlite3 "$TRUSTGATE_DB" "update reference set revoked_at = NULL where model = 'edge-2'"
+db_save before
+db_sql "update reference set revoked_at = NULL where model = 'edge-2'"
 attest
 [ "$LAST_RC" = 1 ] && printf '%s' "$LAST_OUT" | jq -e '[.reasons[].code] | index("RECORD_TAMPERED") != null' >/dev/null \
 	&& ok "a model revocation undone with sqlite3: RECORD_TAMPERED" || bad "model revocation undone: $LAST_OUT"
-cp before.db "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"
+db_restore before
 expect 0 "audit verify" -- tg audit verify
 
 bad_input "reference revoke with two selectors" "exactly one" -- tg reference revoke --model edge-1 --digest "sha256:$bootdig" --reason x

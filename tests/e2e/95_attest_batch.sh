@@ -37,7 +37,7 @@ UNTRUSTED  zz-unknown  HOST_UNKNOWN"
 got=$(printf '%s\n' "$LAST_OUT" | grep -v '^ERROR' | sed 's/  *$//')
 [ "$got" = "$want" ] && ok "one line per host, in order, with reason codes" || { bad "batch lines"; printf '%s\n' "$LAST_OUT" | sed 's/^/#   /'; }
 printf '%s\n' "$LAST_OUT" | grep -q '^ERROR      a5  .*sig.bin' && ok "the unreadable bundle is an ERROR line naming the file" || bad "error line for a5"
-n=$(sqlite3 "$TRUSTGATE_DB" "select count(*) from verdict where command='attest'")
+n=$(db_sql "select count(*) from verdict where command='attest'")
 [ "$n" -eq 6 ] && ok "6 verdicts recorded (none for the error)" || bad "6 verdicts recorded ($n)"
 expect 0 "audit chain intact after a batch" -- tg audit verify
 # The same nonces again: every host's nonce was consumed.

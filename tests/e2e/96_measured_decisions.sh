@@ -23,7 +23,7 @@ head -c 5000 /dev/urandom > fw.bin; sign k fw.bin fw.sig sha384
 cp fw.bin evil.bin; flip fw.bin 10 evil.bin
 check_ok "decision 1: genuine firmware approved" -- fw.bin --sig fw.sig --product fw --version 1.0
 check_reason SIG_INVALID "decision 2: tampered copy rejected" -- evil.bin --sig fw.sig --product fw --version 1.0
-D=$TRUSTGATE_DB.decisions
+D=$TG_LOCAL.decisions
 expect 0 "the decision log parses as a TCG event log" -- tg --json eventlog "$D"
 printf '%s' "$LAST_OUT" | jq -e '[.events[] | select(.pcr == 15 and .type == "EV_ACTION")] | length == 2' >/dev/null \
 	&& ok "two EV_ACTION events on PCR 15" || bad "decision events: $LAST_OUT"

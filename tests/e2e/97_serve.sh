@@ -157,11 +157,11 @@ norm='del(.id, .time, .actor, .audit, .tool.build_sha256)'
 [ "$(jq -S "$norm" served.json)" = "$(jq -S "$norm" cli.json)" ] && ok "the served verdict is the CLI's (field for field, ids and times aside)" \
 	|| { bad "served vs CLI verdict"; diff <(jq -S "$norm" served.json) <(jq -S "$norm" cli.json) | head -10 | sed 's/^/#   /'; }
 [ "$(jq -r 'keys|join(",")' served.json)" = "$(jq -r 'keys|join(",")' cli.json)" ] && ok "same fields as check --json" || bad "fields differ"
-sqlite3 "$TRUSTGATE_DB" "select actor from audit where action='check' order by seq desc limit 1 offset 1" | grep -qx "CN=王芳,OU=procurement,O=trustgate" \
-	&& ok "audit actor of the served check is the certificate subject" || bad "audit actor: $(sqlite3 "$TRUSTGATE_DB" "select actor from audit where action='check'")"
+db_sql "select actor from audit where action='check' order by seq desc limit 1 offset 1" | grep -qx "CN=王芳,OU=procurement,O=trustgate" \
+	&& ok "audit actor of the served check is the certificate subject" || bad "audit actor: $(db_sql "select actor from audit where action='check'")"
 st=$(curl -s -o body -w '%{http_code}' --cacert ca/ca.pem --cert certs/王芳.pem --key certs/王芳.key -H "X-Trustgate-Actor: admin" \
 	-F "file=@fw.bin;filename=fw.bin" -F "sig=@fw.sig" "$URL/v1/check")
-sqlite3 "$TRUSTGATE_DB" "select actor from audit where action='check' order by seq desc limit 1" | grep -qx "CN=王芳,OU=procurement,O=trustgate" \
+db_sql "select actor from audit where action='check' order by seq desc limit 1" | grep -qx "CN=王芳,OU=procurement,O=trustgate" \
 	&& ok "a header naming another actor changes nothing" || bad "actor header"
 st=$(c 王芳 -F "file=@fw-forged.bin" -F "sig=@fw.sig" "$URL/v1/check")
 [ "$st" = 200 ] && jq -e '.verdict == "rejected"' body >/dev/null && ok "forged twin (one byte flipped) over HTTPS: REJECTED" || bad "forged: $st $(cat body)"
@@ -226,12 +226,12 @@ st=$(c h1 -F "quote=@q2.msg" -F "sig=@q2.sig" -F "log=@golden.log" -F "nonce=$NX
 { specid_hdr; event2 0 1 "$(strhex "other firmware")"; for p in 0 1 2 3 4 5 6 7; do event2 "$p" 4 00000000; done; } | xxd -r -p > wrong.log
 st=$(c h1 -F "quote=@q2.msg" -F "sig=@q2.sig" -F "log=@wrong.log" -F "nonce=$N1" "$URL/v1/hosts/h1/attestation")
 [ "$st" = 200 ] && jq -e '.verdict == "untrusted"' body >/dev/null && ok "forged twin: a log that is not what was measured: UNTRUSTED" || bad "wrong log: $st $(cat body)"
-sqlite3 "$TRUSTGATE_DB" "select actor from audit where action='attest' order by seq desc limit 1" | grep -qx "CN=h1,OU=host,O=trustgate" \
+db_sql "select actor from audit where action='attest' order by seq desc limit 1" | grep -qx "CN=h1,OU=host,O=trustgate" \
 	&& ok "audit actor of a host's attestation is its certificate subject" || bad "attest actor"
 # Notifications: the UNTRUSTED attestation above was queued with its verdict;
 # the receiver refused the first delivery, the retry (5 s later) arrives.
-for _ in $(seq 100); do [ -n "$(sqlite3 "$TRUSTGATE_DB" "select delivered_at from notification where event='host.untrusted' and subject='h1' order by id limit 1")" ] && break; sleep 0.2; done
-row=$(sqlite3 "$TRUSTGATE_DB" "select attempts, delivered_at is not null from notification where event='host.untrusted' and subject='h1' order by id limit 1")
+for _ in $(seq 100); do [ -n "$(db_sql "select delivered_at from notification where event='host.untrusted' and subject='h1' order by id limit 1")" ] && break; sleep 0.2; done
+row=$(db_sql "select attempts, CASE WHEN delivered_at IS NULL THEN 0 ELSE 1 END from notification where event='host.untrusted' and subject='h1' order by id limit 1")
 [ "$row" = "2|1" ] && ok "host UNTRUSTED: notification queued in the records, refused once, delivered on the retry" || bad "notification row: $row"
 last=$(ls hooks/hook-*.json 2>/dev/null | sort -t- -k2 -n | tail -1)
 if [ -n "$last" ] && [ "$(cat "${last%.json}.event")" = host.untrusted ]; then
@@ -255,11 +255,11 @@ fi
 # Attestations are recorded in groups: the same one submitted twice at
 # once (on two connections) is recorded once; the other is a 409.
 st=$(c h1 -X POST "$URL/v1/hosts/h1/nonce"); N2=$(jq -r .nonce body); quote "$N2" q3
-before=$(sqlite3 "$TRUSTGATE_DB" "select count(*) from verdict where command='attest'")
+before=$(db_sql "select count(*) from verdict where command='attest'")
 twin() { echo --cacert ca/ca.pem --cert certs/h1.pem --key certs/h1.key -F quote=@q3.msg -F sig=@q3.sig -F log=@golden.log \
 	-F "nonce=$N2" -o "$1" -w '%{http_code}\n' "$URL/v1/hosts/h1/attestation"; }
 curl -s --parallel --parallel-immediate --max-time 20 $(twin twin1.json) --next $(twin twin2.json) > twins.st
-after=$(sqlite3 "$TRUSTGATE_DB" "select count(*) from verdict where command='attest'")
+after=$(db_sql "select count(*) from verdict where command='attest'")
 [ "$(sort twins.st | tr '\n' ' ')" = "200 409 " ] && [ $((after - before)) = 1 ] \
 	&& ok "one attestation sent twice at once: one verdict recorded, the other 409" || bad "twins: $(cat twins.st | tr '\n' ' ') recorded $((after - before))"
 # The agent: a host enrolled with the AK `trustgate quote` keeps in its TPM,
@@ -329,7 +329,7 @@ st=$(c admin -F "name=华为技术有限公司" -F country=CN -F max_tier=4 -F c
 	-F "reason=review passed" "$URL/v1/suppliers")
 [ "$st" = 201 ] && jq -e '.name == "华为技术有限公司" and .max_tier == 4 and .cii == true' body >/dev/null \
 	&& ok "admin adds a supplier over HTTPS (201, the record as supplier add --json prints it)" || bad "supplier add: $st $(cat body)"
-sqlite3 "$TRUSTGATE_DB" "select actor from audit where action='supplier.add' order by seq desc limit 1" | grep -qx "CN=admin,OU=admin,O=trustgate" \
+db_sql "select actor from audit where action='supplier.add' order by seq desc limit 1" | grep -qx "CN=admin,OU=admin,O=trustgate" \
 	&& ok "its audit row names the admin's certificate subject" || bad "supplier.add actor"
 st=$(c admin -F "name=华为技术有限公司" -F "reason=again" "$URL/v1/suppliers"); [ "$st" = 409 ] && one_error_line && ok "the same supplier again: 409" || bad "dup supplier: $st $(cat body)"
 before=$(db_state)
@@ -375,8 +375,8 @@ st=$(c oscar -F name=h5 -F "ak=@b0/ak.tpm2b" -F "ek=@ek5.pub" -F model=edge-1 -F
 [ "$st" = 201 ] && tg host show h5 >/dev/null && ok "the TPM's answer enrols the host over HTTPS" || bad "enrol with secret: $st $(cat body)"
 
 # ---------------------------------------------------------------- signed reports
-vid=$(sqlite3 "$TRUSTGATE_DB" "select max(id) from verdict where command='check' and result='approved'")
-aid=$(sqlite3 "$TRUSTGATE_DB" "select max(id) from verdict where command='attest'")
+vid=$(db_sql "select max(id) from verdict where command='check' and result='approved'")
+aid=$(db_sql "select max(id) from verdict where command='attest'")
 st=$(c rita "$URL/v1/verdicts/$vid/vsa"); cp body api.vsa
 tg report "$vid" --vsa cli.vsa >/dev/null
 if [ "$st" = 200 ] && cmp -s api.vsa cli.vsa; then
@@ -465,7 +465,7 @@ printf '%s' "$LAST_OUT" | jq -e '.entries == 1' >/dev/null && openssl crl -in ca
 kill -HUP "$SERVE_PID"; sleep 1.5
 st=$(c rita "$URL/v1/whoami"); [ "$st" = 200 ] && ok "after ca crl and SIGHUP: served again" || bad "after fresh CRL: $st $(cat body)"
 st=$(c mallory "$URL/v1/whoami"); [ "$st" = 401 ] && ok "the revoked certificate stays refused under the fresh CRL" || bad "mallory after fresh CRL: $st"
-sqlite3 "$TRUSTGATE_DB" "select count(*) from audit where action='ca.crl'" | grep -qx 3 && ok "each ca crl is audited" || bad "ca.crl audit rows"
+db_sql "select count(*) from audit where action='ca.crl'" | grep -qx 3 && ok "each ca crl is audited" || bad "ca.crl audit rows"
 
 # ---------------------------------------------------------------- metrics, log, shutdown
 st=$(c rita "$URL/metrics")

@@ -10,6 +10,54 @@ export TRUSTGATE_DB=$WORK/tg.db
 export TRUSTGATE_ACTOR=e2e-tester
 cd "$WORK"
 
+# The records' engine.  SQLite files by default; with
+# TG_TEST_ENGINE=postgresql (tests/run.sh, inside a throwaway cluster of
+# pg_virtualenv, which sets PGHOST/PGPORT/PGUSER/PGPASSWORD) each test file
+# has a PostgreSQL database of its own as $TRUSTGATE_DB.  Records named by an
+# explicit file path stay SQLite files either way.
+TG_ENGINE=${TG_TEST_ENGINE:-sqlite}
+if [ "$TG_ENGINE" = postgresql ]; then
+	PGDB=tg_$(basename "$WORK" | tr -c 'a-zA-Z0-9\n' _ | tr 'A-Z' 'a-z')
+	createdb "$PGDB" || { echo "not ok - createdb $PGDB"; exit 1; }
+	export TRUSTGATE_DB="postgresql:///$PGDB"
+	export TRUSTGATE_STATE_DIR=$WORK
+fi
+# The appliance's own files kept beside the records (appliance key,
+# decision log) are named $TG_LOCAL.appliance.pem, $TG_LOCAL.decisions.
+if [ "$TG_ENGINE" = postgresql ]; then TG_LOCAL=$WORK/$PGDB; else TG_LOCAL=$TRUSTGATE_DB; fi
+pg_mode() { [ "$TG_ENGINE" = postgresql ]; }
+# db_sql SQL: run SQL on the records behind the tool's back (psql or
+# sqlite3, both printing rows as a|b).
+db_sql() {
+	if pg_mode; then psql -X -q -At -v ON_ERROR_STOP=1 -d "$PGDB" -c "$1"
+	else sqlite3 "$TRUSTGATE_DB" "$1"; fi
+}
+# db_save NAME / db_restore NAME: a copy of the whole records, and back.
+db_save() {
+	if pg_mode; then dropdb --if-exists "${PGDB}_$1" 2>/dev/null; createdb -T "$PGDB" "${PGDB}_$1"
+	else sqlite3 "$TRUSTGATE_DB" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null; cp "$TRUSTGATE_DB" "$WORK/$1.saved"; fi
+}
+db_restore() {
+	if pg_mode; then dropdb "$PGDB" && createdb -T "${PGDB}_$1" "$PGDB"
+	else cp "$WORK/$1.saved" "$TRUSTGATE_DB"; rm -f "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"; fi
+}
+# db_blob FILE: the file's bytes as an SQL literal of the engine.
+db_blob() {
+	if pg_mode; then printf "decode('%s', 'hex')" "$(xxd -p "$1" | tr -d '\n')"
+	else printf "X'%s'" "$(xxd -p "$1" | tr -d '\n')"; fi
+}
+# db_drop: the records deleted; db_exists: whether there are any.
+db_drop() {
+	if pg_mode; then dropdb "$PGDB"; else rm -f "$TRUSTGATE_DB" "$TRUSTGATE_DB-wal" "$TRUSTGATE_DB-shm"; fi
+}
+db_exists() {
+	if pg_mode; then psql -X -At -d postgres -c "select 1 from pg_database where datname = '$PGDB'" | grep -qx 1
+	else [ -e "$TRUSTGATE_DB" ]; fi
+}
+# sqlite_only NAME: true on SQLite; on PostgreSQL says NAME is skipped (a
+# check of the SQLite file itself).
+sqlite_only() { pg_mode || return 0; skip "$1 (a check of the SQLite file)"; return 1; }
+
 tg() { "$TG_BIN" "$@"; }
 
 ok()   { echo "ok - $*"; }
@@ -63,7 +111,10 @@ check_ok() {
 
 # Bad input: exit 2, exactly one stderr line that names WHAT, and the
 # database unchanged.  Usage: bad_input NAME WHAT -- command...
-db_state() { [ -f "$TRUSTGATE_DB" ] || return 0; sqlite3 -readonly "$TRUSTGATE_DB" "select count(*) from audit; select count(*) from verdict; select count(*) from key; select count(*) from supplier; select count(*) from product; select count(*) from release;" 2>/dev/null | tr '\n' ' '; }
+db_state() {
+	local q="select count(*) from audit; select count(*) from verdict; select count(*) from key; select count(*) from supplier; select count(*) from product; select count(*) from release;"
+	if pg_mode; then psql -X -q -At -d "$PGDB" -c "$q" 2>/dev/null | tr '\n' ' '; return 0; fi
+	[ -f "$TRUSTGATE_DB" ] || return 0; sqlite3 -readonly "$TRUSTGATE_DB" "$q" 2>/dev/null | tr '\n' ' '; }
 bad_input() {
 	local name=$1 what=$2; shift 3
 	local before after rc lines

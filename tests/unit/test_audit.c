@@ -1,15 +1,19 @@
 /* Unit tests: the audit hash chain and database open/create errors. */
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "harness.h"
 #include "../../common/crypto.h"
 #include "../../db/db.h"
 
+/* The attacker's raw edit: any statement, no audit row. */
 static void exec(struct tg_db *db, const char *sql)
 {
-	sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+	struct tg_diag d = { { 0 } };
+	struct tg_stmt *st = NULL;
+
+	if (tg_db_prepare(db, sql, &st, &d) == TG_OK)
+		tg_db_exec_stmt(db, st, &d);
+	tg_db_finalize(st);
 }
 
 int main(void)
@@ -31,7 +35,7 @@ int main(void)
 	tg_audit_row_hash(2, "t", "ab", "c", "o", "d", "00", b);
 	CHECK(strcmp(a, b) != 0, "the sequence number is part of the hash");
 
-	CHECK(tg_db_open(dbpath, &db, &d) == TG_E_DB && strstr(d.msg, "no such database"),
+	CHECK(tg_db_open(dbpath, &db, &d) == TG_E_NOTFOUND && strstr(d.msg, "no such database"),
 	      "opening a missing database fails and names it");
 	CHECK(tg_db_create(dbpath, &db, &d) == TG_OK, "database created");
 	for (int i = 0; i < 5; i++) {
@@ -47,13 +51,14 @@ int main(void)
 
 	/* The attacker edits row 3 and recomputes its hash with the
 	 * published scheme: row 4 no longer links. */
-	sqlite3_stmt *st = NULL;
-	sqlite3_prepare_v2(db->h, "SELECT time, prev_hash FROM audit WHERE seq = 3", -1, &st, NULL);
-	sqlite3_step(st);
+	struct tg_stmt *st = NULL;
+	bool row = false;
+	tg_db_prepare(db, "SELECT time, prev_hash FROM audit WHERE seq = 3", &st, &d);
+	tg_db_step(db, st, &row, &d);
 	char h[65];
-	tg_audit_row_hash(3, (const char *)sqlite3_column_text(st, 0), "mallory", "test.action",
-			  "obj-2", "{\"n\":1}", (const char *)sqlite3_column_text(st, 1), h);
-	sqlite3_finalize(st);
+	tg_audit_row_hash(3, tg_db_col_str(st, 0), "mallory", "test.action", "obj-2", "{\"n\":1}",
+			  tg_db_col_str(st, 1), h);
+	tg_db_finalize(st);
 	char sql[256];
 	snprintf(sql, sizeof(sql), "UPDATE audit SET actor = 'mallory', hash = '%s' WHERE seq = 3", h);
 	exec(db, sql);
