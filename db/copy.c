@@ -1,13 +1,19 @@
 /*
- * Records moved between engines (`db copy`), and the table digests that
- * prove a copy equal to what it was copied from.
+ * Records moved between engines (`db copy`), the table digests that prove a
+ * copy equal to what it was copied from, and what each appliance keeps of
+ * its own beside shared records.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
 
 #include "driver.h"
 #include "../common/crypto.h"
+#include "../common/file.h"
 
 /* Every table of the schema but schema_version (each engine's own), parents
  * before the rows that refer to them, each with the key its rows are read
@@ -216,5 +222,83 @@ enum tg_err tg_db_snapshot_file(struct tg_db *db, const char *file, struct tg_di
 		tg_db_close(TAKE_PTR(out));
 		tg_db_destroy(file);
 	}
+	return r;
+}
+
+bool tg_db_shared(const struct tg_db *db)
+{
+	return !(db->drv->caps & TG_DB_CAP_FILE);
+}
+
+/* The local settings file: a JSON object of strings, read whole. */
+static enum tg_err local_read(struct tg_db *db, const char *path, struct json_object **ret, struct tg_diag *d)
+{
+	FILE *f = fopen(path, "re");
+	char buf[8192];
+	size_t n;
+
+	*ret = NULL;
+	if (!f)
+		return errno == ENOENT ? TG_OK : tg_fail(d, TG_E_IO, "%s: %s", path, strerror(errno));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	*ret = n < sizeof(buf) - 1 ? json_tokener_parse(buf) : NULL;
+	if (!*ret || !json_object_is_type(*ret, json_type_object)) {
+		json_object_put(*ret);
+		*ret = NULL;
+		return tg_fail(d, TG_E_FORMAT, "%s: this appliance's settings for %s are not a JSON object", path, db->path);
+	}
+	return TG_OK;
+}
+
+static void json_putp(struct json_object **o)
+{
+	json_object_put(*o);
+}
+
+enum tg_err tg_db_local_get(struct tg_db *db, const char *name, char **ret, struct tg_diag *d)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_(json_putp) struct json_object *o = NULL;
+	struct json_object *v = NULL;
+	enum tg_err r;
+
+	*ret = NULL;
+	if (!tg_db_shared(db))
+		return tg_db_meta_get(db, name, ret, d);
+	if (!(path = tg_db_local_file(db, ".local.json")))
+		return TG_E_NOMEM;
+	r = local_read(db, path, &o, d);
+	if (r == TG_OK && o && json_object_object_get_ex(o, name, &v) && json_object_is_type(v, json_type_string) &&
+	    !(*ret = strdup(json_object_get_string(v))))
+		r = TG_E_NOMEM;
+	return r;
+}
+
+enum tg_err tg_db_local_set(struct tg_db *db, const char *name, const char *value, struct tg_diag *d)
+{
+	_cleanup_free_ char *path = NULL, *tmp = NULL;
+	_cleanup_(json_putp) struct json_object *o = NULL;
+	const char *text;
+	enum tg_err r;
+
+	if (!tg_db_shared(db))
+		return tg_db_meta_set(db, name, value, d);
+	if (!(path = tg_db_local_file(db, ".local.json")) || asprintf(&tmp, "%s.tmp%ld", path, (long)getpid()) < 0)
+		return TG_E_NOMEM;
+	r = local_read(db, path, &o, d);
+	if (r != TG_OK)
+		return r;
+	if (!o)
+		o = json_object_new_object();
+	json_object_object_add(o, name, json_object_new_string(value));
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
+	unlink(tmp);
+	r = tg_file_write_new(tmp, text, strlen(text), 0600, d);
+	if (r == TG_OK && rename(tmp, path) != 0)
+		r = tg_fail(d, TG_E_IO, "%s: %s", path, strerror(errno));
+	if (r != TG_OK)
+		unlink(tmp);
 	return r;
 }

@@ -144,6 +144,17 @@ enum tg_err tg_db_snapshot_file(struct tg_db *db, const char *file, struct tg_di
 enum tg_err tg_db_meta_get(struct tg_db *db, const char *name, char **ret, struct tg_diag *d);
 enum tg_err tg_db_meta_set(struct tg_db *db, const char *name, const char *value, struct tg_diag *d);
 
+/* Settings of this appliance about its records (the TPM it anchors them
+ * in, its decision log).  In meta beside a SQLite file, whose only writer
+ * the appliance is; for records shared on PostgreSQL each appliance keeps
+ * its own, in tg_db_local_file(db, ".local.json") on its own disk (another
+ * appliance's TPM is not this one's). */
+enum tg_err tg_db_local_get(struct tg_db *db, const char *name, char **ret, struct tg_diag *d);
+enum tg_err tg_db_local_set(struct tg_db *db, const char *name, const char *value, struct tg_diag *d);
+/* Whether other appliances may write these records too (rows after the
+ * one this appliance anchored are then not missing anchors). */
+bool tg_db_shared(const struct tg_db *db);
+
 /* Decisions (check, attest, reevaluate) grow with use; every other action
  * changes the records.  The rows of the latter are tallied in meta
  * "audit_record_rows" by every append, and counted through the action

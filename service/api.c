@@ -693,7 +693,7 @@ static void h_appliance_attestation(struct tg_request *rq)
 		tg_api_error(rq, 501, "this service was started without a TPM (serve --tpm TCTI)");
 		return;
 	}
-	r = tg_db_meta_get(rq->api->db, "decision_log", &dlog, &d);
+	r = tg_db_local_get(rq->api->db, "decision_log", &dlog, &d);
 	/* No decision log yet is no decision yet (the first verdict makes
 	 * it); a log removed after decisions were measured does not replay
 	 * against the quoted PCR 15, which the relying party sees. */

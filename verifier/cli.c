@@ -202,7 +202,7 @@ enum tg_err tg_cli_measure_decision(struct tg_db *db, const char *line, struct t
 	if (db->anchor != anchor_write)
 		return TG_OK;
 	a = db->anchor_ud;
-	r = tg_db_meta_get(db, "decision_log", &path, d);
+	r = tg_db_local_get(db, "decision_log", &path, d);
 	if (r != TG_OK)
 		return r;
 	if (!path)
@@ -224,7 +224,7 @@ enum tg_err tg_cli_open_db_path(const char *path, struct tg_db **ret, struct tg_
 
 	if (r != TG_OK)
 		return r;
-	r = tg_db_meta_get(*ret, "tpm_anchor", &anchor, d);
+	r = tg_db_local_get(*ret, "tpm_anchor", &anchor, d);
 	if (r == TG_OK && anchor)
 		r = tg_cli_anchor_enable(*ret, anchor);
 	if (r != TG_OK) {

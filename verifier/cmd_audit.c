@@ -52,7 +52,9 @@ static enum tg_err row_hash(struct tg_db *db, int64_t seq, char hash[65], struct
 
 /* --tpm: the records against the head the TPM anchored.  Restoring an
  * older copy or cutting rows off the end leaves the TPM ahead; rewriting
- * the anchor is caught by its monotonic counter. */
+ * the anchor is caught by its monotonic counter.  On shared records the
+ * TPM holds the last row this appliance wrote: the chain must still hold
+ * that row, whichever appliance wrote after it. */
 static enum tg_err tpm_check(struct tg_db *db, const char *tcti, char *why, size_t n, struct tg_diag *d)
 {
 	_cleanup_free_ char *conf = NULL;
@@ -64,7 +66,7 @@ static enum tg_err tpm_check(struct tg_db *db, const char *tcti, char *why, size
 
 	why[0] = '\0';
 	if (!tcti)
-		r = tg_db_meta_get(db, "tpm_anchor", &conf, d);
+		r = tg_db_local_get(db, "tpm_anchor", &conf, d);
 	/* Say what is missing, not which TPM connection failed. */
 	if (r == TG_OK && !tcti && !conf)
 		return tg_fail(d, TG_E_USAGE, "%s: records not anchored in a TPM (run 'trustgate audit anchor' on the "
@@ -96,7 +98,10 @@ static enum tg_err tpm_check(struct tg_db *db, const char *tcti, char *why, size
 	else if (strcmp(at, want) != 0)
 		snprintf(why, n, "row %llu is not the row the TPM anchored (the records were rewritten)",
 			 (unsigned long long)a.seq);
-	else if ((uint64_t)seq > a.seq)
+	/* Records this appliance alone writes: every later row should have
+	 * moved its anchor.  Shared records are written by the other
+	 * appliances too; each holds the chain to the rows it anchored. */
+	else if ((uint64_t)seq > a.seq && !tg_db_shared(db))
 		snprintf(why, n, "rows %llu to %lld were written without the TPM anchor", (unsigned long long)a.seq + 1,
 			 (long long)seq);
 	return TG_OK;
@@ -246,9 +251,9 @@ static int cmd_anchor(struct tg_ctx *ctx, int argc, char **argv)
 	if (r == TG_OK && !(dlog = tg_db_local_file(db, ".decisions")))
 		r = TG_E_NOMEM;
 	if (r == TG_OK)
-		r = tg_db_meta_set(db, "tpm_anchor", tcti ? tcti : "", &d);
+		r = tg_db_local_set(db, "tpm_anchor", tcti ? tcti : "", &d);
 	if (r == TG_OK)
-		r = tg_db_meta_set(db, "decision_log", decisions ? decisions : dlog, &d);
+		r = tg_db_local_set(db, "decision_log", decisions ? decisions : dlog, &d);
 	if (r == TG_OK)
 		r = tg_cli_anchor_enable(db, tcti);
 	if (r == TG_OK) {

@@ -277,7 +277,7 @@ static int check_batch(struct tg_ctx *ctx, const char *src, const char *workers_
 		 * and a TPM connection (swtpm's socket, a TCTI without a
 		 * resource manager) is one client at a time — one worker. */
 		if (r == TG_OK)
-			r = tg_db_meta_get(probe, "tpm_anchor", &anchor, &d);
+			r = tg_db_local_get(probe, "tpm_anchor", &anchor, &d);
 		if (r == TG_OK && anchor)
 			nworkers = 1;
 	}

@@ -563,7 +563,7 @@ int tg_db_restore_cmd(struct tg_ctx *ctx, const struct tg_restore_args *a)
 	if (r == TG_OK)
 		r = open_envelope(a->file, env, key, &st, &d);
 	if (r == TG_OK && exists && !a->tcti)
-		r = tg_db_meta_get(cur, "tpm_anchor", &conf, &d);
+		r = tg_db_local_get(cur, "tpm_anchor", &conf, &d);
 	tg_db_close(TAKE_PTR(cur));
 	/* The snapshot, beside a SQLite target (renamed into place) or in
 	 * the temporary directory. */
@@ -586,7 +586,7 @@ int tg_db_restore_cmd(struct tg_ctx *ctx, const struct tg_restore_args *a)
 			   strcmp(tg_jstr(head, "hash"), last) != 0))
 		r = tg_fail(&d, TG_E_FORMAT, "%s: the snapshot's audit head is not the one its statement signed", a->file);
 	if (r == TG_OK && !conf && !a->tcti)
-		r = tg_db_meta_get(snap, "tpm_anchor", &conf, &d);
+		r = tg_db_local_get(snap, "tpm_anchor", &conf, &d);
 	if (r == TG_OK && (a->tcti || conf))
 		r = anchor_check(a->tcti ? a->tcti : conf, snap, &rb, &d);
 	if (r == TG_OK && rb && !a->accept_rollback)

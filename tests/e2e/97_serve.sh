@@ -262,6 +262,34 @@ curl -s --parallel --parallel-immediate --max-time 20 $(twin twin1.json) --next 
 after=$(db_sql "select count(*) from verdict where command='attest'")
 [ "$(sort twins.st | tr '\n' ' ')" = "200 409 " ] && [ $((after - before)) = 1 ] \
 	&& ok "one attestation sent twice at once: one verdict recorded, the other 409" || bad "twins: $(cat twins.st | tr '\n' ' ') recorded $((after - before))"
+# A second appliance on the same records and CA (on PostgreSQL: another
+# site; on SQLite: a second service on the one file): a nonce one issued is
+# spent once across both, and both append to one chain.
+PORT2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$TG_BIN" --tier 2 serve --listen 127.0.0.1:$PORT2 --workers 1 >serve2.out 2>serve2.log &
+SERVE2_PID=$!
+for _ in $(seq 100); do grep -q "listening" serve2.out 2>/dev/null && break; sleep 0.1; done
+grep -q "listening on 127.0.0.1:$PORT2" serve2.out && ok "a second service on the same records starts" || bad "second serve: $(head -3 serve2.log)"
+st=$(c h1 -X POST "$URL/v1/hosts/h1/nonce"); N3=$(jq -r .nonce body); quote "$N3" q5
+before=$(db_sql "select count(*) from verdict where command='attest'")
+twin2() { echo --cacert ca/ca.pem --cert certs/h1.pem --key certs/h1.key -F quote=@q5.msg -F sig=@q5.sig -F log=@golden.log \
+	-F "nonce=$N3" -o "$2" -w '%{http_code}\n' "https://127.0.0.1:$1/v1/hosts/h1/attestation"; }
+curl -s --parallel --parallel-immediate --max-time 20 $(twin2 "$PORT" two1.json) --next $(twin2 "$PORT2" two2.json) > two.st
+after=$(db_sql "select count(*) from verdict where command='attest'")
+[ "$(sort two.st | tr '\n' ' ')" = "200 409 " ] && [ $((after - before)) = 1 ] \
+	&& ok "one nonce sent to both services at once: spent once (one verdict, one 409)" || bad "two services: $(cat two.st | tr '\n' ' ') recorded $((after - before))"
+cpids=()
+for i in 1 2 3 4 5 6; do
+	p=$PORT; [ $((i % 2)) = 0 ] && p=$PORT2
+	curl -s --cacert ca/ca.pem --cert certs/王芳.pem --key certs/王芳.key -F file=@fw.bin -F sig=@fw.sig -o /dev/null \
+		-w '%{http_code}\n' --max-time 20 "https://127.0.0.1:$p/v1/check" > "both$i.st" &
+	cpids+=($!)
+done
+wait "${cpids[@]}"
+cat both[1-6].st > both.st
+[ "$(sort -u both.st | tr '\n' ' ')" = "200 " ] && ok "checks on both services at once: all answered" || bad "checks on both: $(tr '\n' ' ' < both.st)"
+expect 0 "the chain both services appended to verifies" -- tg audit verify
+kill "$SERVE2_PID" 2>/dev/null; wait "$SERVE2_PID" 2>/dev/null
 # The agent: a host enrolled with the AK `trustgate quote` keeps in its TPM,
 # attesting itself with its own host certificate.
 tg quote --nonce "$(openssl rand -hex 20)" --out b0 --eventlog golden.log >/dev/null || bad "quote makes the agent's AK"
