@@ -67,6 +67,20 @@ static enum tg_err pq_ready(const char *path, struct tg_diag *d)
 	return TG_OK;
 }
 
+/* Server notices ("... does not exist, skipping") are not the user's
+ * business: the one line a command prints stays one line. */
+static void pg_notice(void *ud, const char *message)
+{
+	(void)ud;
+	(void)message;
+}
+
+/* Text in, text out, exactly: no locale-dependent formatting of the values
+ * trustgate reads back. */
+#define PG_SESSION_SQL \
+	"SET standard_conforming_strings = on; SET bytea_output = 'hex'; SET DateStyle = 'ISO'; " \
+	"SET extra_float_digits = 3;"
+
 struct pg_conn {
 	PGconn *c;
 	int64_t changes;
@@ -103,11 +117,39 @@ static enum tg_err pg_err(struct tg_db *db, PGresult *res, struct tg_diag *d, co
 	return tg_fail(d, TG_E_DB, "%s: %s failed: %s", db->path, what, line);
 }
 
+/* A server restarted (or a connection cut) under a long-lived connection,
+ * the service's: outside a transaction nothing of ours is in flight, so the
+ * connection is made again before the statement runs, and once more when
+ * it fails that way.  Inside a transaction the failure stands: the
+ * transaction is lost and its caller says so (503), nothing half-written. */
+static bool reconnect(struct tg_db *db)
+{
+	if (db->in_tx || pq.PQstatus(conn(db)) == CONNECTION_OK)
+		return false;
+	pq.PQreset(conn(db));
+	if (pq.PQstatus(conn(db)) != CONNECTION_OK)
+		return false;
+	pq.PQsetNoticeProcessor(conn(db), pg_notice, NULL);
+	pq.PQsetClientEncoding(conn(db), "UTF8");
+	PGresult *res = pq.PQexec(conn(db), PG_SESSION_SQL);
+	pq.PQclear(res);
+	return true;
+}
+
 static enum tg_err pg_exec(struct tg_db *db, const char *sql, struct tg_diag *d)
 {
-	PGresult *res = pq.PQexec(conn(db), sql);
-	ExecStatusType s = res ? pq.PQresultStatus(res) : PGRES_FATAL_ERROR;
+	PGresult *res;
+	ExecStatusType s;
 	enum tg_err r = TG_OK;
+
+	reconnect(db);
+	res = pq.PQexec(conn(db), sql);
+	s = res ? pq.PQresultStatus(res) : PGRES_FATAL_ERROR;
+	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && reconnect(db)) {
+		pq.PQclear(res);
+		res = pq.PQexec(conn(db), sql);
+		s = res ? pq.PQresultStatus(res) : PGRES_FATAL_ERROR;
+	}
 
 	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
 		r = pg_err(db, res, d, "statement");
@@ -115,13 +157,6 @@ static enum tg_err pg_exec(struct tg_db *db, const char *sql, struct tg_diag *d)
 	return r;
 }
 
-/* Server notices ("... does not exist, skipping") are not the user's
- * business: the one line a command prints stays one line. */
-static void pg_notice(void *ud, const char *message)
-{
-	(void)ud;
-	(void)message;
-}
 
 static enum tg_err pg_connect(struct tg_db *db, struct tg_diag *d)
 {
@@ -145,10 +180,7 @@ static enum tg_err pg_connect(struct tg_db *db, struct tg_diag *d)
 	pq.PQsetNoticeProcessor(pc->c, pg_notice, NULL);
 	if (pq.PQsetClientEncoding(pc->c, "UTF8") != 0)
 		return tg_fail(d, TG_E_DB, "%s: the server does not speak UTF-8", db->path);
-	/* Text in, text out, exactly: no locale-dependent formatting of the
-	 * values trustgate reads back. */
-	return pg_exec(db, "SET standard_conforming_strings = on; SET bytea_output = 'hex'; "
-			   "SET DateStyle = 'ISO'; SET extra_float_digits = 3;", d);
+	return pg_exec(db, PG_SESSION_SQL, d);
 }
 
 /* 1 when the table exists in the connection's search path. */
@@ -506,9 +538,16 @@ static enum tg_err pg_step(struct tg_db *db, void *st, bool *ret_row, struct tg_
 	if (!s->res) {
 		ExecStatusType es;
 
+		reconnect(db);
 		s->res = pq.PQexecParams(pc->c, s->text, s->nparams, s->types, (const char *const *)s->vals, s->lens,
 					 s->fmts, 0);
 		es = s->res ? pq.PQresultStatus(s->res) : PGRES_FATAL_ERROR;
+		if (es != PGRES_TUPLES_OK && es != PGRES_COMMAND_OK && reconnect(db)) {
+			pq.PQclear(s->res);
+			s->res = pq.PQexecParams(pc->c, s->text, s->nparams, s->types, (const char *const *)s->vals,
+						 s->lens, s->fmts, 0);
+			es = s->res ? pq.PQresultStatus(s->res) : PGRES_FATAL_ERROR;
+		}
 		if (es != PGRES_TUPLES_OK && es != PGRES_COMMAND_OK) {
 			enum tg_err r = pg_err(db, s->res, d, "query");
 			pq.PQclear(s->res);

@@ -28,6 +28,10 @@ static enum tg_err sq_err(struct tg_db *db, int rc, struct tg_diag *d, const cha
 	const char *msg = db && db->conn ? sqlite3_errmsg(conn(db)) : sqlite3_errstr(rc);
 	const char *path = db && db->path ? db->path : "database";
 
+	/* A full disk shows as SQLITE_FULL or as an I/O error whose cause is
+	 * ENOSPC (a WAL write): either way the transaction is not committed. */
+	if ((rc & 0xff) == SQLITE_FULL || (db && db->conn && sqlite3_system_errno(conn(db)) == ENOSPC))
+		return tg_fail(d, TG_E_IO, "%s: disk full (%s refused; nothing of it was written)", path, what);
 	switch (rc & 0xff) {
 	case SQLITE_NOMEM:
 		return tg_fail(d, TG_E_NOMEM, "%s: out of memory (%s)", path, what);
