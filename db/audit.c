@@ -219,7 +219,7 @@ enum tg_err tg_audit_verify(struct tg_db *db, bool *ret_intact, struct tg_audit_
 	 * in binary: a million rows verify at close to the hash's speed. */
 	if (tg_md_new(TG_HASH_SHA256, &md) != TG_OK)
 		return TG_E_CRYPTO;
-	r = tg_db_prepare(db, "SELECT " TG_AUDIT_COLS " FROM audit ORDER BY seq ASC;", &st, d);
+	r = tg_db_prepare_scan(db, "SELECT " TG_AUDIT_COLS " FROM audit ORDER BY seq ASC;", &st, d);
 	for (; r == TG_OK;) {
 		r = tg_db_step(db, st, &row, d);
 		if (r != TG_OK || !row)

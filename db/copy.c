@@ -103,7 +103,7 @@ static enum tg_err copy_table(struct tg_db *from, struct tg_db *to, const struct
 	*ret_rows = 0;
 	if (asprintf(&sel, "SELECT * FROM %s ORDER BY %s;", t->name, t->key) < 0)
 		return TG_E_NOMEM;
-	r = tg_db_prepare(from, sel, &src, d);
+	r = tg_db_prepare_scan(from, sel, &src, d);
 	while (r == TG_OK && (r = tg_db_step(from, src, &row, d)) == TG_OK && row) {
 		if (!dst) {
 			if (!(ins = insert_sql(t->name, src)))
@@ -167,7 +167,7 @@ enum tg_err tg_db_table_digest(struct tg_db *db, const struct tg_db_table *t, ui
 		return TG_E_NOMEM;
 	r = tg_md_new(TG_HASH_SHA256, &md);
 	if (r == TG_OK)
-		r = tg_db_prepare(db, sel, &st, d);
+		r = tg_db_prepare_scan(db, sel, &st, d);
 	while (r == TG_OK && (r = tg_db_step(db, st, &row, d)) == TG_OK && row) {
 		for (int c = 0; c < tg_db_col_count(st); c++) {
 			const char *name = tg_db_col_name(st, c), *s;

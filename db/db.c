@@ -350,6 +350,27 @@ enum tg_err tg_db_prepare(struct tg_db *db, const char *sql, struct tg_stmt **re
 	return TG_OK;
 }
 
+enum tg_err tg_db_prepare_scan(struct tg_db *db, const char *sql, struct tg_stmt **ret, struct tg_diag *d)
+{
+	/* Not cached: a cursor's statement is made for one scan. */
+	struct tg_stmt *st = calloc(1, sizeof(*st));
+	enum tg_err r;
+
+	*ret = NULL;
+	if (!st)
+		return tg_fail(d, TG_E_NOMEM, "out of memory");
+	st->drv = db->drv;
+	r = db->drv->prepare(db, sql, false, &st->impl, d);
+	if (r != TG_OK) {
+		free(st);
+		return r;
+	}
+	if (db->drv->scan)
+		db->drv->scan(st->impl);
+	*ret = st;
+	return TG_OK;
+}
+
 void tg_db_bind_text(struct tg_stmt *st, int i, const char *s)
 {
 	st->drv->bind_text(st->impl, i, s);

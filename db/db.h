@@ -83,6 +83,13 @@ void tg_db_savepoint_rollback(struct tg_db *db);
 /* Prepared statements: the one place SQL errors are converted. */
 enum tg_err tg_db_prepare(struct tg_db *db, const char *sql, struct tg_stmt **ret,
 			  struct tg_diag *d);
+/* A query whose rows may be millions (the whole audit chain, every verdict):
+ * the same as tg_db_prepare on SQLite, which steps through the file; on
+ * PostgreSQL its rows come through a cursor a batch at a time instead of
+ * all at once into memory.  Outside a transaction the scan reads one
+ * snapshot (its own read-only transaction); nothing may be written while
+ * it runs there. */
+enum tg_err tg_db_prepare_scan(struct tg_db *db, const char *sql, struct tg_stmt **ret, struct tg_diag *d);
 /* Bind helpers: NULL text binds SQL NULL. */
 void tg_db_bind_text(struct tg_stmt *st, int i, const char *s);
 void tg_db_bind_int(struct tg_stmt *st, int i, int64_t v);

@@ -47,6 +47,9 @@ struct tg_db_driver {
 	enum tg_err (*tune_resident)(struct tg_db *db, struct tg_diag *d);
 
 	enum tg_err (*prepare)(struct tg_db *db, const char *sql, bool keep, void **ret, struct tg_diag *d);
+	/* Mark a prepared statement as a scan (tg_db_prepare_scan); NULL when
+	 * every statement streams. */
+	void (*scan)(void *st);
 	const char *(*sql)(void *st);
 	/* NULL text or blob: SQL NULL of that type; bind_null: a NULL whose
 	 * type the statement decides. */

@@ -10,8 +10,10 @@
  * names become PostgreSQL's in pg_ddl().  Parameters are sent as text with
  * their type (text, bigint, bytea) and results read as text.
  */
+#define _GNU_SOURCE
 #include <ctype.h>
 #include <dlfcn.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -84,7 +86,12 @@ static void pg_notice(void *ud, const char *message)
 struct pg_conn {
 	PGconn *c;
 	int64_t changes;
+	unsigned cursors;             /* names of scan cursors, tgscanN */
 };
+
+#ifndef SCAN_BATCH          /* -DSCAN_BATCH=3 in a test build walks the batch edges */
+#define SCAN_BATCH 20000
+#endif
 
 static PGconn *conn(struct tg_db *db)
 {
@@ -349,6 +356,10 @@ static char *pg_ddl(const char *sql)
 
 struct pg_stmt {
 	struct tg_db *db;
+	/* A scan: rows FETCHed from a cursor, SCAN_BATCH at a time; own_tx
+	 * when the scan began the read-only transaction it runs in. */
+	bool scan, open, own_tx, done;
+	unsigned cursor;
 	char *sql;                    /* as the program wrote it */
 	char *text;                   /* with $N */
 	int nparams;
@@ -410,10 +421,13 @@ static void drop_blobs(struct pg_stmt *s)
 	}
 }
 
+static void scan_close(struct pg_stmt *s);
+
 static void pg_reset(void *st)
 {
 	struct pg_stmt *s = st;
 
+	scan_close(s);
 	drop_blobs(s);
 	free(s->blobs);
 	free(s->bloblens);
@@ -424,6 +438,7 @@ static void pg_reset(void *st)
 	s->res = NULL;
 	s->row = -1;
 	s->nrows = 0;
+	s->done = false;
 }
 
 static void pg_clear(void *st)
@@ -482,6 +497,118 @@ static enum tg_err pg_prepare(struct tg_db *db, const char *sql, bool keep, void
 	return TG_OK;
 }
 
+static void pg_scan(void *st)
+{
+	((struct pg_stmt *)st)->scan = true;
+}
+
+/* End a scan: its cursor closed, its own transaction ended. */
+static void scan_close(struct pg_stmt *s)
+{
+	char sql[64];
+
+	if (!s->open)
+		return;
+	s->open = false;
+	snprintf(sql, sizeof(sql), "CLOSE tgscan%u;%s", s->cursor, s->own_tx ? " COMMIT;" : "");
+	PGresult *res = pq.PQexec(conn(s->db), sql);
+	pq.PQclear(res);
+	s->own_tx = false;
+}
+
+/* The next batch of a scan into s->res (DECLARE first). */
+static enum tg_err scan_fetch(struct tg_db *db, struct pg_stmt *s, struct tg_diag *d)
+{
+	struct pg_conn *pc = db->conn;
+	char sql[64];
+	PGresult *res;
+	enum tg_err r = TG_OK;
+
+	if (!s->open) {
+		_cleanup_free_ char *decl = NULL;
+		reconnect(db);
+		if (!db->in_tx) {
+			res = pq.PQexec(pc->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;");
+			if (pq.PQresultStatus(res) != PGRES_COMMAND_OK)
+				r = pg_err(db, res, d, "query");
+			pq.PQclear(res);
+			if (r != TG_OK)
+				return r;
+			s->own_tx = true;
+		}
+		s->cursor = ++pc->cursors;
+		if (asprintf(&decl, "DECLARE tgscan%u NO SCROLL CURSOR FOR %s", s->cursor, s->text) < 0)
+			return TG_E_NOMEM;
+		/* The statement's own ';' ends the DECLARE, not the query. */
+		for (size_t e = strlen(decl); e > 0 && (decl[e - 1] == ';' || isspace((unsigned char)decl[e - 1]));)
+			decl[--e] = 0;
+		res = pq.PQexecParams(pc->c, decl, s->nparams, s->types, (const char *const *)s->vals, s->lens, s->fmts, 0);
+		if (pq.PQresultStatus(res) != PGRES_COMMAND_OK)
+			r = pg_err(db, res, d, "query");
+		pq.PQclear(res);
+		s->open = true;
+		if (r != TG_OK) {
+			scan_close(s);
+			return r;
+		}
+	}
+	snprintf(sql, sizeof(sql), "FETCH %d FROM tgscan%u;", SCAN_BATCH, s->cursor);
+	s->res = pq.PQexec(pc->c, sql);
+	if (!s->res || pq.PQresultStatus(s->res) != PGRES_TUPLES_OK) {
+		r = pg_err(db, s->res, d, "query");
+		pq.PQclear(s->res);
+		s->res = NULL;
+		scan_close(s);
+		return r;
+	}
+	s->nrows = pq.PQntuples(s->res);
+	s->row = -1;
+	return TG_OK;
+}
+
+static enum tg_err scan_step(struct tg_db *db, struct pg_stmt *s, bool *ret_row, struct tg_diag *d)
+{
+	enum tg_err r;
+
+	*ret_row = false;
+	if (s->done)
+		return TG_OK;
+	if (s->res && s->row + 1 < s->nrows) {
+		drop_blobs(s);
+		s->row++;
+		*ret_row = true;
+		return TG_OK;
+	}
+	/* The batch is read: a short one was the last. */
+	bool last = s->res && s->nrows < SCAN_BATCH;
+	drop_blobs(s);
+	if (s->res)
+		pq.PQclear(s->res);
+	s->res = NULL;
+	if (last) {
+		scan_close(s);
+		s->done = true;
+		return TG_OK;
+	}
+	r = scan_fetch(db, s, d);
+	if (r != TG_OK)
+		return r;
+	if (!s->blobs && pq.PQnfields(s->res) > 0) {
+		s->blobs = calloc((size_t)pq.PQnfields(s->res), sizeof(*s->blobs));
+		s->bloblens = calloc((size_t)pq.PQnfields(s->res), sizeof(*s->bloblens));
+		if (!s->blobs || !s->bloblens)
+			return tg_fail(d, TG_E_NOMEM, "out of memory");
+	}
+	if (s->nrows == 0) {
+		scan_close(s);
+		s->done = true;
+		return TG_OK;
+	}
+	s->row = 0;
+	*ret_row = true;
+	return TG_OK;
+}
+
 static const char *pg_sql(void *st)
 {
 	return ((struct pg_stmt *)st)->sql;
@@ -534,6 +661,8 @@ static enum tg_err pg_step(struct tg_db *db, void *st, bool *ret_row, struct tg_
 	struct pg_stmt *s = st;
 	struct pg_conn *pc = db->conn;
 
+	if (s->scan)
+		return scan_step(db, s, ret_row, d);
 	*ret_row = false;
 	if (!s->res) {
 		ExecStatusType es;
@@ -695,6 +824,7 @@ const struct tg_db_driver tg_db_postgresql = {
 	.ddl = pg_ddl,
 	.tune_resident = pg_tune_resident,
 	.prepare = pg_prepare,
+	.scan = pg_scan,
 	.sql = pg_sql,
 	.bind_text = pg_bind_text,
 	.bind_int = pg_bind_int,

@@ -422,6 +422,7 @@ const struct tg_db_driver tg_db_sqlite = {
 	.ddl = NULL,
 	.tune_resident = sq_tune_resident,
 	.prepare = sq_prepare,
+	.scan = NULL,
 	.sql = sq_sql,
 	.bind_text = sq_bind_text,
 	.bind_int = sq_bind_int,

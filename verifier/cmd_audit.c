@@ -344,7 +344,7 @@ static int cmd_log(struct tg_ctx *ctx, int argc, char **argv)
 	/* --action supplier: every supplier.* row; --key: the key's own rows
 	 * and every row whose detail names it (the verdicts it signed). */
 	if (r == TG_OK)
-		r = tg_db_prepare(db, "SELECT seq, time, actor, action, object, detail, hash FROM audit "
+		r = tg_db_prepare_scan(db, "SELECT seq, time, actor, action, object, detail, hash FROM audit "
 				      "WHERE time >= ?1 AND (?2 IS NULL OR time < ?2) "
 				      "AND (?3 IS NULL OR action = ?3 OR (?3 NOT LIKE '%.%' AND substr(action, 1, length(?3) + 1) = ?3 || '.')) "
 				      "AND (?4 IS NULL OR object = ?4) AND (?5 IS NULL OR actor = ?5) "
@@ -431,7 +431,7 @@ static int cmd_export(struct tg_ctx *ctx, int argc, char **argv)
 		return TG_EXIT_NEGATIVE;
 	}
 	if (r == TG_OK)
-		r = tg_db_prepare(db, "SELECT " TG_AUDIT_COLS " FROM audit ORDER BY seq;", &st, &d);
+		r = tg_db_prepare_scan(db, "SELECT " TG_AUDIT_COLS " FROM audit ORDER BY seq;", &st, &d);
 	while (r == TG_OK) {
 		r = tg_db_step(db, st, &row, &d);
 		if (r != TG_OK || !row)

@@ -308,7 +308,7 @@ static enum tg_err read_candidates(struct tg_db *db, const char *sql, const char
 {
 	_cleanup_stmt_ struct tg_stmt *q = NULL;
 	bool row = false;
-	enum tg_err r = tg_db_prepare(db, sql, &q, d);
+	enum tg_err r = tg_db_prepare_scan(db, sql, &q, d);
 
 	if (r == TG_OK)
 		tg_db_bind_text(q, 1, since_iso);

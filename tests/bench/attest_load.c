@@ -10,8 +10,10 @@
  *   attest_load keys N DIR                  DIR/hI.tpm2b, DIR/hI.key (I = 1..N)
  *   attest_load files N KEYDIR LOG PCRDIGEST NONCE OUTDIR
  *                                           bundles for `attest --batch`
- *   attest_load run PORT CA CERTDIR KEYDIR LOG PCRDIGEST QUOTES AGENTS
- *                                           (QUOTES per agent, quoted before the timed part)
+ *   attest_load run PORT[,PORT...] CA CERTDIR KEYDIR LOG PCRDIGEST QUOTES AGENTS
+ *                                           (QUOTES per agent, quoted before the timed part;
+ *                                           agent I talks to the (I mod n)th port: several
+ *                                           services on one set of records)
  *   attest_load idle PORT CA CERT KEY N SECONDS
  */
 #define _GNU_SOURCE
@@ -440,7 +442,7 @@ static int cmp_d(const void *x, const void *y)
 
 static int cmd_run(int argc, char **argv)
 {
-	int port = atoi(argv[2]), quotes = atoi(argv[8]), n = atoi(argv[9]);
+	int ports[16], nports = 0, quotes = atoi(argv[8]), n = atoi(argv[9]);
 	uint8_t pcrd[32];
 	size_t logl;
 	uint8_t *log = slurp(argv[6], &logl);
@@ -453,10 +455,18 @@ static int cmd_run(int argc, char **argv)
 
 	if (unhex(argv[7], pcrd, 32) != 32)
 		die("bad pcr digest");
+	for (char *p = argv[2]; *p && nports < 16;) {
+		ports[nports++] = atoi(p);
+		p += strcspn(p, ",");
+		if (*p)
+			p++;
+	}
+	if (!nports)
+		die("no port");
 	pthread_barrier_init(&ready, NULL, (unsigned)n + 1);
 	t0 = now_s();
 	for (int i = 0; i < n; i++) {
-		g[i] = (struct agent){ .id = i + 1, .port = port, .ca = argv[3], .certdir = argv[4], .keydir = argv[5],
+		g[i] = (struct agent){ .id = i + 1, .port = ports[i % nports], .ca = argv[3], .certdir = argv[4], .keydir = argv[5],
 				       .log = log, .logl = logl, .pcrd = pcrd, .quotes = quotes, .ready = &ready };
 		pthread_create(&t[i], NULL, agent_run, &g[i]);
 	}
