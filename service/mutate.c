@@ -121,8 +121,10 @@ struct child_out {
 	char out[256 * 1024], err[4096];
 };
 
-/* Run this program with argv; false (errno set) when it could not run. */
-static bool run_child(const char *const *argv, struct child_out *co)
+/* Run this program with argv on the records at db; false (errno set) when
+ * it could not run.  The records reach the child in its environment, not its
+ * argv: a PostgreSQL URL may carry a password, and argv is public in ps. */
+static bool run_child(const char *const *argv, const char *db, struct child_out *co)
 {
 	char self[4096];
 	ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -143,6 +145,8 @@ static bool run_child(const char *const *argv, struct child_out *co)
 	if (pid == 0) {
 		dup2(out[1], 1);
 		dup2(err[1], 2);
+		if (setenv("TRUSTGATE_DB", db, 1) != 0)
+			_exit(127);
 		execv(self, (char *const *)argv);
 		_exit(127);
 	}
@@ -184,15 +188,14 @@ static void refused(struct tg_request *rq, struct child_out *co, const char *pre
 		tg_api_error(rq, st, "%s", *msg ? msg : "the change was refused");
 }
 
-/* The common head of every child's argv: the records, the actor. */
+/* The common head of every child's argv: the actor (the records go in its
+ * environment, run_child). */
 static size_t argv_head(struct tg_request *rq, const char **argv)
 {
 	size_t argc = 0;
 
 	argv[argc++] = "trustgate";
 	argv[argc++] = "--json";
-	argv[argc++] = "--db";
-	argv[argc++] = tg_api_db_path(rq->api);
 	argv[argc++] = "--actor";
 	argv[argc++] = rq->actor;
 	return argc;
@@ -298,7 +301,7 @@ static void issue_host_cert(struct tg_request *rq, const char *csr, struct child
 	argv[argc++] = "--ca";
 	argv[argc++] = tg_api_ca_dir(rq->api);
 	argv[argc] = NULL;
-	if (!run_child(argv, &co)) {
+	if (!run_child(argv, tg_api_db_path(rq->api), &co)) {
 		tg_api_error(rq, 500, "host enrolled; its certificate was not issued: %s (issue it with user add)",
 			     strerror(errno));
 		return;
@@ -337,7 +340,7 @@ void tg_mutate(struct tg_request *rq)
 		return;
 	if (m == &host_enroll && !csr_precheck(rq, &csr))
 		return;
-	if (!run_child(argv, &co)) {
+	if (!run_child(argv, tg_api_db_path(rq->api), &co)) {
 		tg_api_error(rq, 503, "cannot run the change now: %s", strerror(errno));
 		return;
 	}
