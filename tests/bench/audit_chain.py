@@ -12,8 +12,9 @@ def lp(s):
     b = s.encode()
     return struct.pack(">I", len(b)) + b
 
-# --copy N OUT "SEQ HASH": the same rows, after the given head, as
-# PostgreSQL COPY text (tab-separated) for tests/bench/pg.sh.
+# --copy N OUT "SEQ HASH": N rows after the given head, as PostgreSQL COPY
+# text (tab-separated) for tests/bench/pg.sh; their action is "check", as
+# the audit row of each verdict is (decisions are not record changes).
 if sys.argv[1] == "--copy":
     n, out = int(sys.argv[2]), sys.argv[3]
     seq, prev = sys.argv[4].split()
@@ -22,10 +23,10 @@ if sys.argv[1] == "--copy":
         for i in range(n):
             seq += 1
             obj, detail = "o%d" % seq, '{"n":%d}' % seq
-            buf = b"tg-audit-v1" + struct.pack(">Q", seq) + lp(time) + lp("bench") + lp("bench.note") + lp(obj) \
+            buf = b"tg-audit-v1" + struct.pack(">Q", seq) + lp(time) + lp("bench") + lp("check") + lp(obj) \
                 + lp(detail) + bytes.fromhex(prev)
             h = hashlib.sha256(buf).hexdigest()
-            f.write("%d\t%s\tbench\tbench.note\t%s\t%s\t%s\t%s\n" % (seq, time, obj, detail, prev, h))
+            f.write("%d\t%s\tbench\tcheck\t%s\t%s\t%s\t%s\n" % (seq, time, obj, detail, prev, h))
             prev = h
     sys.exit(0)
 

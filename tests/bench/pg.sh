@@ -11,7 +11,8 @@
 #     PostgreSQL (cloned from one real approved check, as records.sh does for
 #     SQLite; an audit chain of as many rows written by audit_chain.py), in
 #     rows/s, with the indexes the plans use.
-#   BENCH_PG_VERDICTS=N  BENCH_PG_AGENTS=N  BENCH_PG_QUOTES=N  BENCH_PG_CHECKS=N
+#   BENCH_PG_VERDICTS=N  BENCH_PG_KEYS=N (the revoked key signed VERDICTS/KEYS of them)
+#   BENCH_PG_AGENTS=N  BENCH_PG_QUOTES=N  BENCH_PG_CHECKS=N
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 TG=${TG_BENCH_BIN:-$ROOT/build/trustgate}
@@ -20,7 +21,7 @@ NV=${BENCH_PG_VERDICTS:-10000000}
 AGENTS=${BENCH_PG_AGENTS:-32}
 QUOTES=${BENCH_PG_QUOTES:-40}
 CHECKS=${BENCH_PG_CHECKS:-400}
-NK=100
+NK=${BENCH_PG_KEYS:-1000}
 . "$ROOT/tests/e2e/evlog.sh"
 W=$(mktemp -d /tmp/tg-bench-pg.XXXXXX)
 PIDS=()
@@ -92,13 +93,15 @@ run() {
 	: > checks.cfg
 	for i in $(seq "$CHECKS"); do
 		p=${ports[$((i % n))]}
-		printf 'url = "https://127.0.0.1:%s/v1/check"\ncacert = "%s/ca.pem"\ncert = "certs/buyer.pem"\nkey = "certs/buyer.key"\nform = "file=@fw.bin"\nform = "sig=@fw.sig"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\nnext\n' "$p" "$ca" >> checks.cfg
+		[ "$i" -gt 1 ] && echo next >> checks.cfg
+		printf 'url = "https://127.0.0.1:%s/v1/check"\ncacert = "%s/ca.pem"\ncert = "certs/buyer.pem"\nkey = "certs/buyer.key"\nform = "file=@fw.bin"\nform = "sig=@fw.sig"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' "$p" "$ca" >> checks.cfg
 	done
 	local t0 t1 okc
 	t0=$(now)
-	curl -s --parallel --parallel-max 16 -K checks.cfg > checks.st
+	curl -s --no-progress-meter --parallel --parallel-max 16 -K checks.cfg > checks.st 2>checks.err
 	t1=$(now)
 	okc=$(grep -c '^200$' checks.st)
+	[ "$okc" = "$CHECKS" ] || echo "$label: check answers: $(sort checks.st | uniq -c | tr "\n" " ") $(head -c 200 checks.err)"
 	stop_all
 	local trusted
 	trusted=$("$TG" --json audit verify >/dev/null 2>&1 && echo "chain intact" || echo "CHAIN BROKEN")

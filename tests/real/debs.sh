@@ -17,7 +17,8 @@ fi
 [ -n "${TG_REAL_LIMIT:-}" ] && list=("${list[@]:0:$TG_REAL_LIMIT}")
 W=${TG_REAL_OUT:-$(mktemp -d /tmp/tg-real.XXXXXX)}
 mkdir -p "$W"
-export TG_BIN TRUSTGATE_DB=$W/tg.db TRUSTGATE_ACTOR=real-data
+# TG_REAL_DB: the records elsewhere (postgresql://... for the PostgreSQL run).
+export TG_BIN TRUSTGATE_DB=${TG_REAL_DB:-$W/tg.db} TRUSTGATE_ACTOR=real-data
 rm -f "$W/tg.db" "$W/oracle.diffs" "$W"/san.*
 
 # The records: one supplier (reviewed, tier 3), its RSA-3072 package key, and
