@@ -196,3 +196,18 @@ void tg_text_quote(const char *s, char *out, size_t n)
 	}
 	out[o] = '\0';
 }
+
+void tg_utf8_scrub(char *s)
+{
+	uint8_t *u = (uint8_t *)s;
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n;) {
+		ucs4_t c;
+		int k = u8_mbtoucr(&c, u + i, n - i);
+		if (k <= 0)
+			u[i++] = '?';
+		else
+			i += (size_t)k;
+	}
+}

@@ -33,6 +33,12 @@ bool tg_name_check(const char *s, char *why, size_t whylen);
  * printable character otherwise. */
 bool tg_text_check(const char *s, size_t max, char *why, size_t whylen);
 
+/* Make s valid UTF-8 in place: each byte of an invalid or cut-off sequence
+ * becomes '?'.  For text from inputs (member names in findings) that goes
+ * into JSON, which is UTF-8 by definition, and into PostgreSQL, which
+ * refuses anything else. */
+void tg_utf8_scrub(char *s);
+
 /* Copy s into out (n bytes) for a diagnostic: printable ASCII as is, valid
  * UTF-8 letters etc. as is, everything else as \xHH or <U+XXXX>, cut with
  * "..." when long.  Never fails. */

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <string.h>
+#include <unistr.h>
 
 #include "cli.h"
 #include "help.h"
@@ -287,6 +288,14 @@ void tg_cli_fprint_json(FILE *f, struct json_object *o)
 
 void tg_json_str(struct json_object *o, const char *key, const char *val)
 {
+	_cleanup_free_ char *copy = NULL;
+
+	/* JSON is UTF-8: a file or member name that is not stays readable
+	 * with its bad bytes as '?' (the verdict names the problem). */
+	if (val && u8_check((const uint8_t *)val, strlen(val)) && (copy = strdup(val))) {
+		tg_utf8_scrub(copy);
+		val = copy;
+	}
 	json_object_object_add(o, key, val ? json_object_new_string(val) : NULL);
 }
 

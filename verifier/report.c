@@ -4,6 +4,7 @@
 
 #include "verdict.h"
 #include "../common/reasons.h"
+#include "../common/text.h"
 
 static void add(struct tg_finding *list, size_t *n, const char *code, const char *fmt, va_list ap)
 {
@@ -33,6 +34,9 @@ static void add(struct tg_finding *list, size_t *n, const char *code, const char
 	for (char *c = f->detail; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			*c = '?';
+	/* Names from the input (a member called "hi\x80bye"), and a
+	 * character cut by the buffer's end: the report is JSON. */
+	tg_utf8_scrub(f->detail);
 }
 
 void tg_verdict_reason(struct tg_verdict *v, const char *code, const char *fmt, ...)

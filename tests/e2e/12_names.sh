@@ -57,3 +57,29 @@ bad_input "control character in \$TRUSTGATE_ACTOR refused" "U+0007" -- env TRUST
 bad_input "bidi override in a host name refused" "U+202E" -- tg host enroll "$(printf 'h\xe2\x80\xae')" --ak hw.pub --no-challenge --reason x
 expect 0 "a Chinese actor is recorded" -- tg --actor "审计员 张三" supplier add "中兴通讯" --reason "评审"
 tg --json audit log | jq -e '.[-1].actor == "审计员 张三"' >/dev/null && ok "audit row carries the Chinese actor" || bad "audit row carries the Chinese actor"
+
+# A member name that is not UTF-8, inside a nested tar (as golang-1.19-src
+# carries one in its test data): the verdict is still recorded and printed
+# as valid JSON, the bad bytes shown as '?'.  Found on real data: the report
+# carried the raw bytes, which PostgreSQL refused (exit 2, nothing decided).
+python3 - <<'PY'
+import io, tarfile
+inner = io.BytesIO()
+with tarfile.open(fileobj=inner, mode="w", format=tarfile.GNU_FORMAT, encoding="utf-8", errors="surrogateescape") as t:
+    for name in ["hi\udc80\udc81bye", "中文.txt"]:
+        ti = tarfile.TarInfo(name); ti.size = 1; t.addfile(ti, io.BytesIO(b"x"))
+with tarfile.open("outer.tar", "w", format=tarfile.GNU_FORMAT) as t:
+    ti = tarfile.TarInfo("testdata/not-utf8.tar"); data = inner.getvalue(); ti.size = len(data)
+    t.addfile(ti, io.BytesIO(data))
+PY
+genkey nk p256
+tg key add "中兴通讯" nk.pub --purpose package --reason "nested names" >/dev/null
+sign nk outer.tar outer.sig
+n0=$(db_sql "select count(*) from verdict")
+expect 0 "a nested member name that is not UTF-8 at tier 1: approved with a warning, not 'could not decide'" -- tg --json --tier 1 check outer.tar --sig outer.sig
+printf '%s' "$LAST_OUT" > nonutf8.json
+python3 -c 'import sys; open(sys.argv[1], "rb").read().decode("utf-8")' nonutf8.json 2>/dev/null \
+	&& ok "the verdict JSON is valid UTF-8" || bad "verdict JSON is not UTF-8"
+jq -e '[.warnings[] | select(.code == "ARCHIVE_UNSAFE_PATH" and (.detail | contains("hi??bye")))] | length == 1' nonutf8.json >/dev/null \
+	&& ok "the bad name shown with '?' for its bad bytes" || bad "name in the finding: $(jq -c .warnings nonutf8.json | head -c 300)"
+[ "$(db_sql "select count(*) from verdict")" = $((n0 + 1)) ] && ok "the verdict is recorded" || bad "verdict not recorded"
