@@ -299,6 +299,37 @@ void tg_json_str(struct json_object *o, const char *key, const char *val)
 	json_object_object_add(o, key, val ? json_object_new_string(val) : NULL);
 }
 
+void tg_json_scrub(struct json_object *o)
+{
+	const char *s;
+
+	switch (json_object_get_type(o)) {
+	case json_type_object: {
+		json_object_object_foreach(o, k, v) {
+			(void)k;
+			tg_json_scrub(v);
+		}
+		break;
+	}
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			tg_json_scrub(json_object_array_get_idx(o, i));
+		break;
+	case json_type_string:
+		s = json_object_get_string(o);
+		if (u8_check((const uint8_t *)s, (size_t)json_object_get_string_len(o))) {
+			_cleanup_free_ char *copy = strndup(s, (size_t)json_object_get_string_len(o));
+			if (copy) {
+				tg_utf8_scrub(copy);
+				json_object_set_string(o, copy);
+			}
+		}
+		break;
+	default:
+		break;
+	}
+}
+
 enum tg_err tg_cli_audit_commit(struct tg_ctx *ctx, struct tg_db *db, const char *action,
 				const char *object, struct json_object *detail, struct tg_diag *d)
 {

@@ -108,6 +108,10 @@ static inline const char *tg_jstr(struct json_object *o, const char *key)
 
 /* Add a string or null. */
 void tg_json_str(struct json_object *o, const char *key, const char *val);
+/* Every string of a document made valid UTF-8 in place (tg_utf8_scrub):
+ * the net under the documents that are stored and signed, whichever path
+ * put an input's bytes into them. */
+void tg_json_scrub(struct json_object *o);
 
 /* What the CLI's --json and the service show of records, one function each. */
 struct tg_supplier;

@@ -221,6 +221,7 @@ enum tg_err tg_evidence_stamp_with(struct tg_db *db, struct json_object *report,
 
 const char *tg_evidence_text(struct json_object *report)
 {
+	tg_json_scrub(report);
 	return json_object_to_json_string_ext(report, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
