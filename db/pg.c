@@ -33,7 +33,7 @@
 	X(PQresultStatus) X(PQresultErrorField) X(PQresultErrorMessage) X(PQclear) X(PQntuples)       \
 	X(PQnfields) X(PQgetvalue) X(PQgetlength) X(PQgetisnull) X(PQftype) X(PQcmdTuples)             \
 	X(PQunescapeBytea) X(PQfreemem) X(PQparameterStatus) X(PQsetNoticeProcessor)                   \
-	X(PQtransactionStatus) X(PQreset) X(PQsetClientEncoding) X(PQlibVersion) X(PQfname)
+	X(PQtransactionStatus) X(PQreset) X(PQsetClientEncoding) X(PQlibVersion) X(PQfname) X(PQprepare) X(PQexecPrepared)
 
 static struct {
 #define PQ_FIELD(fn) __typeof__(fn) *fn;
@@ -87,6 +87,8 @@ struct pg_conn {
 	PGconn *c;
 	int64_t changes;
 	unsigned cursors;             /* names of scan cursors, tgscanN */
+	unsigned prepared;            /* names of prepared statements, tgsN */
+	unsigned gen;                 /* +1 per reconnection: what was prepared is gone */
 };
 
 #ifndef SCAN_BATCH          /* -DSCAN_BATCH=3 in a test build walks the batch edges */
@@ -136,6 +138,7 @@ static bool reconnect(struct tg_db *db)
 	pq.PQreset(conn(db));
 	if (pq.PQstatus(conn(db)) != CONNECTION_OK)
 		return false;
+	((struct pg_conn *)db->conn)->gen++;
 	pq.PQsetNoticeProcessor(conn(db), pg_notice, NULL);
 	pq.PQsetClientEncoding(conn(db), "UTF8");
 	PGresult *res = pq.PQexec(conn(db), PG_SESSION_SQL);
@@ -360,6 +363,13 @@ struct pg_stmt {
 	 * when the scan began the read-only transaction it runs in. */
 	bool scan, open, own_tx, done;
 	unsigned cursor;
+	/* A statement of the cache runs prepared on the server (parsed and
+	 * planned once per connection), as long as its parameters keep the
+	 * types it was prepared with. */
+	bool keep, prepared;
+	unsigned prep_gen;
+	char name[24];
+	Oid *prep_types;
 	char *sql;                    /* as the program wrote it */
 	char *text;                   /* with $N */
 	int nparams;
@@ -466,6 +476,7 @@ static void pg_finalize(void *st)
 	free(s->lens);
 	free(s->fmts);
 	free(s->types);
+	free(s->prep_types);
 	free(s->sql);
 	free(s->text);
 	free(s);
@@ -475,9 +486,9 @@ static enum tg_err pg_prepare(struct tg_db *db, const char *sql, bool keep, void
 {
 	struct pg_stmt *s = tg_calloc(1, sizeof(*s));
 
-	(void)keep;
 	if (!s)
 		return TG_E_NOMEM;
+	s->keep = keep;
 	s->db = db;
 	s->row = -1;
 	s->sql = strdup(sql);
@@ -656,6 +667,33 @@ static void pg_bind_null(void *st, int i)
 	bind(st, i, NULL, 0, 0, 0);
 }
 
+/* One run of s: prepared (once per connection and parameter types) when it
+ * is a statement of the cache, as one PQexecParams otherwise. */
+static PGresult *run(struct tg_db *db, struct pg_stmt *s)
+{
+	struct pg_conn *pc = db->conn;
+	size_t tl = (size_t)s->nparams * sizeof(Oid);
+
+	if (s->keep && (!s->prepared || s->prep_gen != pc->gen || (tl && memcmp(s->prep_types, s->types, tl) != 0))) {
+		PGresult *res;
+
+		if (!s->prep_types && !(s->prep_types = calloc((size_t)s->nparams + 1, sizeof(Oid))))
+			return NULL;
+		snprintf(s->name, sizeof(s->name), "tgs%u", ++pc->prepared);
+		res = pq.PQprepare(pc->c, s->name, s->text, s->nparams, s->types);
+		if (!res || pq.PQresultStatus(res) != PGRES_COMMAND_OK)
+			return res;
+		pq.PQclear(res);
+		if (tl)
+			memcpy(s->prep_types, s->types, tl);
+		s->prepared = true;
+		s->prep_gen = pc->gen;
+	}
+	if (s->keep)
+		return pq.PQexecPrepared(pc->c, s->name, s->nparams, (const char *const *)s->vals, s->lens, s->fmts, 0);
+	return pq.PQexecParams(pc->c, s->text, s->nparams, s->types, (const char *const *)s->vals, s->lens, s->fmts, 0);
+}
+
 static enum tg_err pg_step(struct tg_db *db, void *st, bool *ret_row, struct tg_diag *d)
 {
 	struct pg_stmt *s = st;
@@ -668,13 +706,11 @@ static enum tg_err pg_step(struct tg_db *db, void *st, bool *ret_row, struct tg_
 		ExecStatusType es;
 
 		reconnect(db);
-		s->res = pq.PQexecParams(pc->c, s->text, s->nparams, s->types, (const char *const *)s->vals, s->lens,
-					 s->fmts, 0);
+		s->res = run(db, s);
 		es = s->res ? pq.PQresultStatus(s->res) : PGRES_FATAL_ERROR;
 		if (es != PGRES_TUPLES_OK && es != PGRES_COMMAND_OK && reconnect(db)) {
 			pq.PQclear(s->res);
-			s->res = pq.PQexecParams(pc->c, s->text, s->nparams, s->types, (const char *const *)s->vals,
-						 s->lens, s->fmts, 0);
+			s->res = run(db, s);
 			es = s->res ? pq.PQresultStatus(s->res) : PGRES_FATAL_ERROR;
 		}
 		if (es != PGRES_TUPLES_OK && es != PGRES_COMMAND_OK) {

@@ -27,7 +27,7 @@ for t in tests/e2e/[0-9]*.sh; do
 done
 # The e2e suite on PostgreSQL too, in a cluster made and dropped here.
 if command -v pg_virtualenv >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-	run "e2e on PostgreSQL" pg_virtualenv bash tests/pg.sh
+	run "e2e on PostgreSQL" pg_virtualenv -t bash tests/pg.sh
 else
 	echo "skip - e2e on PostgreSQL (postgresql and postgresql-common not installed)" | tee -a "$LOG"
 fi

@@ -119,7 +119,8 @@ createdb bench4; run "PostgreSQL, 4 serves" "postgresql:///bench4" 4 p4
 printf 'PostgreSQL 1 serve / SQLite 1 serve: attestations %.2fx, checks %.2fx\n' "$(echo "$R_p1 / $R_s1" | bc -l)" "$(echo "$C_p1 / $C_s1" | bc -l)"
 printf 'PostgreSQL 4 serves / 1 serve: attestations %.2fx, checks %.2fx\n' "$(echo "$R_p4 / $R_p1" | bc -l)" "$(echo "$C_p4 / $C_p1" | bc -l)"
 
-# ---- 2. VERDICTS verdict rows on PostgreSQL
+# ---- 2. VERDICTS verdict rows on PostgreSQL (BENCH_PG_VERDICTS=0: not run)
+[ "$NV" -gt 0 ] || exit 0
 echo
 echo "== records on PostgreSQL: $NV verdicts and $NV audit rows"
 createdb big

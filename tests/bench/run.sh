@@ -81,7 +81,7 @@ bash "$ROOT/tests/bench/service.sh"
 
 echo
 echo "== records on PostgreSQL: 1, 2, 4 services vs one on SQLite; audit verify and reevaluate over 10 million verdicts"
-pg_virtualenv bash "$ROOT/tests/bench/pg.sh"
+pg_virtualenv -t bash "$ROOT/tests/bench/pg.sh"
 
 echo
 echo "== appliance image: build time and boot-to-verdict"
