@@ -101,6 +101,39 @@ enum tg_err tg_db_meta_set(struct tg_db *db, const char *name, const char *value
 	return tg_db_exec_stmt(db, st, d);
 }
 
+enum tg_err tg_audit_head(struct tg_db *db, int64_t *seq, char hash[65], struct tg_diag *d)
+{
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
+	bool row = false;
+	enum tg_err r = tg_db_prepare(db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1;", &st, d);
+
+	*seq = 0;
+	hash[0] = '\0';
+	if (r == TG_OK)
+		r = tg_db_step(db, st, &row, d);
+	if (r == TG_OK && row) {
+		*seq = tg_db_col_int(st, 0);
+		snprintf(hash, 65, "%s", tg_db_col_str(st, 1) ? tg_db_col_str(st, 1) : "");
+	}
+	return r;
+}
+
+enum tg_err tg_audit_hash_at(struct tg_db *db, int64_t seq, char hash[65], struct tg_diag *d)
+{
+	_cleanup_stmt_ struct tg_stmt *st = NULL;
+	bool row = false;
+	enum tg_err r = tg_db_prepare(db, "SELECT hash FROM audit WHERE seq = ?1;", &st, d);
+
+	hash[0] = '\0';
+	if (r == TG_OK) {
+		tg_db_bind_int(st, 1, seq);
+		r = tg_db_step(db, st, &row, d);
+	}
+	if (r == TG_OK && row)
+		snprintf(hash, 65, "%s", tg_db_col_str(st, 0) ? tg_db_col_str(st, 0) : "");
+	return r;
+}
+
 enum tg_err tg_audit_next_seq(struct tg_db *db, int64_t *ret, struct tg_diag *d)
 {
 	_cleanup_stmt_ struct tg_stmt *st = NULL;
@@ -121,29 +154,19 @@ bool tg_audit_is_decision(const char *action)
 enum tg_err tg_audit_append(struct tg_db *db, const char *actor, const char *action,
 			    const char *object, const char *detail, struct tg_diag *d)
 {
-	_cleanup_stmt_ struct tg_stmt *last = NULL, *ins = NULL;
-	_cleanup_free_ char *prev = NULL;
-	char now[32], hash[65], headval[96];
-	int64_t seq = 1;
-	bool row = false;
+	_cleanup_stmt_ struct tg_stmt *ins = NULL;
+	char now[32], hash[65], headval[96], prev[65];
+	int64_t seq = 0;
 	enum tg_err r;
 
 	if (!db->in_tx)
 		return tg_fail(d, TG_E_DB, "%s: audit row written outside a transaction", db->path);
-	r = tg_db_prepare(db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1;", &last, d);
+	r = tg_audit_head(db, &seq, prev, d);
 	if (r != TG_OK)
 		return r;
-	r = tg_db_step(db, last, &row, d);
-	if (r != TG_OK)
-		return r;
-	if (row) {
-		seq = tg_db_col_int(last, 0) + 1;
-		prev = tg_db_col_text(last, 1);
-	} else {
-		prev = strdup(genesis);
-	}
-	if (!prev)
-		return TG_E_NOMEM;
+	if (seq == 0)
+		snprintf(prev, sizeof(prev), "%s", genesis);
+	seq++;
 	tg_now_iso(now);
 	tg_audit_row_hash(seq, now, actor, action, object, detail, prev, hash);
 	r = tg_db_prepare(db, "INSERT INTO audit (seq, time, actor, action, object, detail, "

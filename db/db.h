@@ -171,6 +171,10 @@ bool tg_audit_is_decision(const char *action);
 	"(action < 'attest' OR (action > 'attest' AND action < 'check') OR " \
 	"(action > 'check' AND action < 'reevaluate') OR action > 'reevaluate')"
 
+/* The last audit row's seq and hash (seq 0, hash "" when there is none). */
+enum tg_err tg_audit_head(struct tg_db *db, int64_t *seq, char hash[65], struct tg_diag *d);
+/* The stored hash of row seq ("" when there is no such row). */
+enum tg_err tg_audit_hash_at(struct tg_db *db, int64_t seq, char hash[65], struct tg_diag *d);
 /* The seq the next audit row of this transaction will get. */
 enum tg_err tg_audit_next_seq(struct tg_db *db, int64_t *ret, struct tg_diag *d);
 /* Append one audit row; must run inside a transaction. */

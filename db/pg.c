@@ -285,6 +285,18 @@ static enum tg_err pg_tune_resident(struct tg_db *db, struct tg_diag *d)
 	return TG_OK;
 }
 
+/* A literal or quoted name starting at sql[i], copied as it is to out + *o;
+ * returns the index after it.  Both rewriters below leave them alone. */
+static size_t copy_quoted(const char *sql, size_t i, size_t n, char *out, size_t *o)
+{
+	const char *q = strchr(sql + i + 1, sql[i]);
+	size_t e = q ? (size_t)(q - sql) + 1 : n;
+
+	memcpy(out + *o, sql + i, e - i);
+	*o += e - i;
+	return e;
+}
+
 /*
  * The schema in PostgreSQL's words.  Written for SQLite, where INTEGER is
  * 64 bits and INTEGER PRIMARY KEY numbers rows; here BIGINT, with an
@@ -317,11 +329,7 @@ static char *pg_ddl(const char *sql)
 			continue;
 		}
 		if (sql[i] == '\'' || sql[i] == '"') {
-			const char *q = strchr(sql + i + 1, sql[i]);
-			size_t e = q ? (size_t)(q - sql) + 1 : n;
-			memcpy(out + o, sql + i, e - i);
-			o += e - i;
-			i = e;
+			i = copy_quoted(sql, i, n, out, &o);
 			continue;
 		}
 		if (isalpha((unsigned char)sql[i]) && (i == 0 || !(isalnum((unsigned char)sql[i - 1]) || sql[i - 1] == '_'))) {
@@ -394,11 +402,7 @@ static char *pg_params(const char *sql, int *ret_n)
 		return NULL;
 	for (size_t i = 0; i < n;) {
 		if (sql[i] == '\'' || sql[i] == '"') {
-			const char *q = strchr(sql + i + 1, sql[i]);
-			size_t e = q ? (size_t)(q - sql) + 1 : n;
-			memcpy(out + o, sql + i, e - i);
-			o += e - i;
-			i = e;
+			i = copy_quoted(sql, i, n, out, &o);
 		} else if (sql[i] == '?') {
 			int num = 0;
 			i++;

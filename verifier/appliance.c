@@ -288,3 +288,16 @@ enum tg_err tg_appliance_verify(const struct tg_key *k, struct tg_span msg, stru
 	}
 	return tg_fail(d, TG_E_UNSUPPORTED, "an appliance key is Ed25519 or SM2");
 }
+
+enum tg_err tg_appliance_pub_load(const char *path, struct tg_key **ret, struct tg_diag *d)
+{
+	_cleanup_free_ uint8_t *kb = NULL, *der = NULL;
+	_cleanup_free_ char *label = NULL;
+	size_t kl = 0, dl = 0;
+	enum tg_err r = tg_file_read(path, 16384, &kb, &kl, d);
+
+	if (r == TG_OK && (tg_pem_decode(tg_span_make(kb, kl), "PUBLIC KEY", &label, &der, &dl) != TG_OK ||
+			   tg_key_from_spki(tg_span_make(der, dl), ret, d) != TG_OK))
+		r = tg_fail(d, TG_E_FORMAT, "%s: not a PEM public key", path);
+	return r;
+}

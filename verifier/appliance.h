@@ -34,6 +34,10 @@ enum tg_err tg_appliance_dsse(const struct tg_privkey *k, const char *payload_ty
  * and the default identity) under GM. */
 enum tg_err tg_appliance_jwt(const struct tg_privkey *k, const char *claims, char **ret, struct tg_diag *d);
 
+/* An appliance's public key from a PEM file (appliance-key show), for
+ * what it signed elsewhere: exports, backups. */
+enum tg_err tg_appliance_pub_load(const char *path, struct tg_key **ret, struct tg_diag *d);
+
 /* Verify an appliance signature (Ed25519 raw, or SM2 DER with SM3 and the
  * default identity) over msg with the public key k. */
 enum tg_err tg_appliance_verify(const struct tg_key *k, struct tg_span msg, struct tg_span sig, bool *ret_valid,

@@ -16,40 +16,6 @@
 #include "../measure/decisions.h"
 #include "../measure/tpm.h"
 
-/* The records' last row and its hash (seq 0 when empty). */
-static enum tg_err last_row(struct tg_db *db, int64_t *seq, char hash[65], struct tg_diag *d)
-{
-	_cleanup_stmt_ struct tg_stmt *st = NULL;
-	bool row = false;
-	enum tg_err r = tg_db_prepare(db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1;", &st, d);
-
-	*seq = 0;
-	hash[0] = '\0';
-	if (r == TG_OK)
-		r = tg_db_step(db, st, &row, d);
-	if (r == TG_OK && row) {
-		*seq = tg_db_col_int(st, 0);
-		snprintf(hash, 65, "%s", tg_db_col_str(st, 1));
-	}
-	return r;
-}
-
-static enum tg_err row_hash(struct tg_db *db, int64_t seq, char hash[65], struct tg_diag *d)
-{
-	_cleanup_stmt_ struct tg_stmt *st = NULL;
-	bool row = false;
-	enum tg_err r = tg_db_prepare(db, "SELECT hash FROM audit WHERE seq = ?1;", &st, d);
-
-	hash[0] = '\0';
-	if (r == TG_OK) {
-		tg_db_bind_int(st, 1, seq);
-		r = tg_db_step(db, st, &row, d);
-	}
-	if (r == TG_OK && row)
-		snprintf(hash, 65, "%s", tg_db_col_str(st, 0));
-	return r;
-}
-
 /* --tpm: the records against the head the TPM anchored.  Restoring an
  * older copy or cutting rows off the end leaves the TPM ahead; rewriting
  * the anchor is caught by its monotonic counter.  On shared records the
@@ -77,7 +43,7 @@ static enum tg_err tpm_check(struct tg_db *db, const char *tcti, char *why, size
 		r = tg_tpm_anchor_read(tpm, &a, d);
 	tg_tpm_close(tpm);
 	if (r == TG_OK)
-		r = last_row(db, &seq, last, d);
+		r = tg_audit_head(db, &seq, last, d);
 	if (r != TG_OK)
 		return r;
 	if (!a.present) {
@@ -93,7 +59,7 @@ static enum tg_err tpm_check(struct tg_db *db, const char *tcti, char *why, size
 		snprintf(why, n, "rows %lld to %llu are missing: the records end at row %lld but the TPM anchored row %llu "
 			 "(an older copy of the database restored, or the chain truncated)", (long long)seq + 1,
 			 (unsigned long long)a.seq, (long long)seq, (unsigned long long)a.seq);
-	else if ((r = row_hash(db, (int64_t)a.seq, at, d)) != TG_OK)
+	else if ((r = tg_audit_hash_at(db, (int64_t)a.seq, at, d)) != TG_OK)
 		return r;
 	else if (strcmp(at, want) != 0)
 		snprintf(why, n, "row %llu is not the row the TPM anchored (the records were rewritten)",
@@ -496,11 +462,11 @@ static int cmd_export(struct tg_ctx *ctx, int argc, char **argv)
 static int verify_export(const char *file, const char *keyfile, char *msg, size_t n, struct json_object *res,
 			 struct tg_diag *d)
 {
-	_cleanup_free_ uint8_t *buf = NULL, *payload = NULL, *sig = NULL, *kb = NULL, *der = NULL;
+	_cleanup_free_ uint8_t *buf = NULL, *payload = NULL, *sig = NULL, *der = NULL;
 	_cleanup_free_ char *label = NULL, *pae = NULL;
 	_cleanup_json_ struct json_object *env = NULL, *doc = NULL;
 	_cleanup_key_ struct tg_key *k = NULL, *pinned = NULL;
-	size_t len = 0, pl = 0, sl = 0, kl = 0, dl = 0;
+	size_t len = 0, pl = 0, sl = 0, dl = 0;
 	struct json_object *sigs = NULL, *rows = NULL, *app = NULL, *head = NULL;
 	bool valid = false;
 	enum tg_err r = tg_file_read(file, (size_t)2 << 30, &buf, &len, d);
@@ -525,13 +491,7 @@ static int verify_export(const char *file, const char *keyfile, char *msg, size_
 	/* With a pinned key the signature is checked first: an edited export
 	 * is refused as edited, whatever its content now parses to. */
 	if (keyfile) {
-		_cleanup_free_ char *l2 = NULL;
-		_cleanup_free_ uint8_t *d2 = NULL;
-		size_t d2l = 0;
-		r = tg_file_read(keyfile, 16384, &kb, &kl, d);
-		if (r == TG_OK && (tg_pem_decode(tg_span_make(kb, kl), "PUBLIC KEY", &l2, &d2, &d2l) != TG_OK ||
-				   tg_key_from_spki(tg_span_make(d2, d2l), &pinned, d) != TG_OK))
-			r = tg_fail(d, TG_E_FORMAT, "%s: not a PEM public key", keyfile);
+		r = tg_appliance_pub_load(keyfile, &pinned, d);
 		if (r == TG_OK)
 			r = tg_appliance_verify(pinned, tg_span_make((const uint8_t *)pae, (size_t)pn + pl),
 						tg_span_make(sig, sl), &valid, d);

@@ -16,40 +16,6 @@
 #include "../common/file.h"
 #include "../measure/tpm.h"
 
-/* The last audit row: what a copy or snapshot holds up to. */
-static enum tg_err chain_head(struct tg_db *db, int64_t *seq, char hash[65], struct tg_diag *d)
-{
-	_cleanup_stmt_ struct tg_stmt *st = NULL;
-	bool row = false;
-	enum tg_err r = tg_db_prepare(db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1;", &st, d);
-
-	*seq = 0;
-	hash[0] = 0;
-	if (r == TG_OK)
-		r = tg_db_step(db, st, &row, d);
-	if (r == TG_OK && row) {
-		*seq = tg_db_col_int(st, 0);
-		snprintf(hash, 65, "%s", tg_db_col_str(st, 1) ? tg_db_col_str(st, 1) : "");
-	}
-	return r;
-}
-
-static enum tg_err row_hash(struct tg_db *db, int64_t seq, char hash[65], struct tg_diag *d)
-{
-	_cleanup_stmt_ struct tg_stmt *st = NULL;
-	bool row = false;
-	enum tg_err r = tg_db_prepare(db, "SELECT hash FROM audit WHERE seq = ?1;", &st, d);
-
-	hash[0] = 0;
-	if (r == TG_OK) {
-		tg_db_bind_int(st, 1, seq);
-		r = tg_db_step(db, st, &row, d);
-	}
-	if (r == TG_OK && row)
-		snprintf(hash, 65, "%s", tg_db_col_str(st, 0) ? tg_db_col_str(st, 0) : "");
-	return r;
-}
-
 /* The whole chain re-hashed: records whose chain is broken are neither
  * copied, backed up nor restored. */
 static enum tg_err chain_intact(struct tg_db *db, const char *what, struct tg_diag *d)
@@ -146,7 +112,7 @@ int tg_db_copy_cmd(struct tg_ctx *ctx, const char *to, const char *reason)
 	if (r == TG_OK)
 		r = chain_intact(src, src->path, &d);
 	if (r == TG_OK)
-		r = chain_head(src, &seq, hash, &d);
+		r = tg_audit_head(src, &seq, hash, &d);
 	if (r == TG_OK)
 		r = copy_verified(src, to, rows, &d);
 	if (r != TG_OK)
@@ -289,7 +255,7 @@ int tg_db_backup_cmd(struct tg_ctx *ctx, const char *out)
 	if (r == TG_OK)
 		r = chain_intact(db, db->path, &d);
 	if (r == TG_OK)
-		r = chain_head(db, &seq, hash, &d);
+		r = tg_audit_head(db, &seq, hash, &d);
 	if (r == TG_OK)
 		r = tg_db_snapshot_file(db, snap, &d);
 	if (db)
@@ -452,19 +418,6 @@ static enum tg_err extract(const char *file, long offset, const char *to, struct
 	return r;
 }
 
-static enum tg_err pem_public_key(const char *path, struct tg_key **ret, struct tg_diag *d)
-{
-	_cleanup_free_ uint8_t *kb = NULL, *der = NULL;
-	_cleanup_free_ char *label = NULL;
-	size_t kl = 0, dl = 0;
-	enum tg_err r = tg_file_read(path, 16384, &kb, &kl, d);
-
-	if (r == TG_OK && (tg_pem_decode(tg_span_make(kb, kl), "PUBLIC KEY", &label, &der, &dl) != TG_OK ||
-			   tg_key_from_spki(tg_span_make(der, dl), ret, d) != TG_OK))
-		r = tg_fail(d, TG_E_FORMAT, "%s: not a PEM public key", path);
-	return r;
-}
-
 /* The TPM anchor of this appliance against the snapshot: an older backup
  * (its chain ends before the anchored row, or holds another row there) is
  * a rollback.  *rb stays NULL when there is no anchor to hold. */
@@ -481,11 +434,11 @@ static enum tg_err anchor_check(const char *tcti, struct tg_db *snap, struct jso
 		r = tg_tpm_anchor_read(tpm, &a, d);
 	tg_tpm_close(tpm);
 	if (r == TG_OK)
-		r = chain_head(snap, &seq, last, d);
+		r = tg_audit_head(snap, &seq, last, d);
 	if (r != TG_OK || !a.present)
 		return r;
 	tg_hex_encode(a.hash, 32, want);
-	if ((uint64_t)seq >= a.seq && (r = row_hash(snap, (int64_t)a.seq, at, d)) == TG_OK && strcmp(at, want) == 0)
+	if ((uint64_t)seq >= a.seq && (r = tg_audit_hash_at(snap, (int64_t)a.seq, at, d)) == TG_OK && strcmp(at, want) == 0)
 		return r;
 	if (r != TG_OK)
 		return r;
@@ -553,7 +506,7 @@ int tg_db_restore_cmd(struct tg_ctx *ctx, const struct tg_restore_args *a)
 	}
 	if (r == TG_OK && exists && !a->replace)
 		r = tg_fail(&d, TG_E_EXISTS, "%s: records exist; --replace to replace them with the backup", cur->path);
-	if (r == TG_OK && a->key && (r = pem_public_key(a->key, &pinned, &d)) == TG_OK)
+	if (r == TG_OK && a->key && (r = tg_appliance_pub_load(a->key, &pinned, &d)) == TG_OK)
 		key = pinned;
 	if (r == TG_OK && !key && exists && (r = tg_appliance_key_load(cur, &k, &d)) == TG_OK)
 		key = k->pub;
@@ -581,7 +534,7 @@ int tg_db_restore_cmd(struct tg_ctx *ctx, const struct tg_restore_args *a)
 	if (r == TG_OK)
 		r = chain_intact(snap, a->file, &d);
 	if (r == TG_OK)
-		r = chain_head(snap, &seq, last, &d);
+		r = tg_audit_head(snap, &seq, last, &d);
 	if (r == TG_OK && (!json_object_object_get_ex(st, "audit_head", &head) || !tg_jstr(head, "hash") ||
 			   strcmp(tg_jstr(head, "hash"), last) != 0))
 		r = tg_fail(&d, TG_E_FORMAT, "%s: the snapshot's audit head is not the one its statement signed", a->file);
