@@ -472,84 +472,73 @@ enum tg_err tg_integrity_release_references(struct tg_db *db, char *why, size_t 
 /* Each kind of record: the audit action that creates one, and the same
  * object names built from the table.  Nothing deletes a record (a revoked
  * key or release stays, with its status), so the two sets must be equal.
- * The statements are literals: the statement cache knows them by address. */
-#define KIND(kind, action, objects)                                                               \
-	{ kind, "SELECT object FROM audit WHERE action = '" action "' EXCEPT " objects " LIMIT 1;", \
-	  objects " EXCEPT SELECT object FROM audit WHERE action = '" action "' LIMIT 1;" }
-static const struct {
-	const char *kind, *missing_sql, *extra_sql;
-} record_kinds[] = {
-	KIND("supplier", "supplier.add", "SELECT name FROM supplier"),
-	KIND("key", "key.add", "SELECT fingerprint FROM key"),
-	KIND("product", "product.add", "SELECT s.name || '/' || p.name FROM product p JOIN supplier s ON s.id = p.supplier_id"),
-	KIND("release", "release.add",
-	     "SELECT s.name || '/' || p.name || '/' || r.version FROM release r JOIN product p ON p.id = r.product_id "
-	     "JOIN supplier s ON s.id = p.supplier_id"),
-	KIND("host", "host.enroll", "SELECT name FROM host"),
-	KIND("reference set", "reference.import", "SELECT DISTINCT model FROM reference WHERE model IS NOT NULL"),
-	/* A known-bad digest deleted from the deny list would be trusted again. */
-	KIND("revoked measurement", "reference.deny", "SELECT alg || ':' || digest FROM measurement_revoked"),
-};
+ * X(n, kind, action, objects); n (1..9) numbers the kind in the statement. */
+#define RECORD_KINDS(X)                                                                                              \
+	X(1, "supplier", "supplier.add", "SELECT name FROM supplier")                                               \
+	X(2, "key", "key.add", "SELECT fingerprint FROM key")                                                       \
+	X(3, "product", "product.add", "SELECT s.name || '/' || p.name FROM product p JOIN supplier s ON s.id = p.supplier_id") \
+	X(4, "release", "release.add",                                                                              \
+	  "SELECT s.name || '/' || p.name || '/' || r.version FROM release r JOIN product p ON p.id = r.product_id "  \
+	  "JOIN supplier s ON s.id = p.supplier_id")                                                                \
+	X(5, "host", "host.enroll", "SELECT name FROM host")                                                        \
+	X(6, "reference set", "reference.import", "SELECT DISTINCT model FROM reference WHERE model IS NOT NULL")   \
+	/* A known-bad digest deleted from the deny list would be trusted again. */                                  \
+	X(7, "revoked measurement", "reference.deny", "SELECT alg || ':' || digest FROM measurement_revoked")
 
-static enum tg_err first_of(struct tg_db *db, const char *sql, char *out, size_t n, bool *found, struct tg_diag *d)
-{
-	_cleanup_stmt_ struct tg_stmt *st = NULL;
-	bool row = false;
-	enum tg_err r = tg_db_prepare(db, sql, &st, d);
+/* Code n0: an object in the history, not in the table (deleted); n1: in
+ * the table, not in the history (inserted). */
+#define KIND_BRANCHES(n, kind, action, objects)                                                           \
+	" UNION ALL SELECT " #n "0, * FROM (SELECT object FROM audit WHERE action = '" action "' EXCEPT " \
+	objects " LIMIT 1) AS m" #n                                                                       \
+	" UNION ALL SELECT " #n "1, * FROM (" objects " EXCEPT SELECT object FROM audit WHERE action = '"  \
+	action "' LIMIT 1) AS x" #n
+#define KIND_NAME(n, kind, action, objects) [n] = kind,
 
-	if (r != TG_OK)
-		return r;
-	r = tg_db_step(db, st, &row, d);
-	*found = r == TG_OK && row;
-	if (*found)
-		snprintf(out, n, "%s", tg_db_col_str(st, 0) ? tg_db_col_str(st, 0) : "");
-	return r;
-}
+static const char *const kind_names[] = { RECORD_KINDS(KIND_NAME) };
+
+/* All of it in one statement -- one round trip on PostgreSQL, where each
+ * decision runs it.  Code 0: the tally of record-change rows every append
+ * keeps differs from the rows there are (a row taken out of the history
+ * with the record it describes, so that no kind below sees anything).
+ * Decisions' rows are not counted: there are as many as decisions, and
+ * `audit verify` walks them.  The first finding by code is the answer. */
+static const char complete_sql[] =
+	"SELECT code, o FROM ("
+	"SELECT 0 AS code, CAST(a AS TEXT) || ' ' || CAST(b AS TEXT) AS o FROM (SELECT "
+	"(SELECT count(*) FROM audit WHERE " TG_AUDIT_RECORD_ROWS_WHERE ") AS a, "
+	"coalesce((SELECT CAST(value AS BIGINT) FROM meta WHERE name = 'audit_record_rows'), 0) AS b) AS t WHERE a <> b"
+	RECORD_KINDS(KIND_BRANCHES)
+	") AS found ORDER BY code LIMIT 1;";
 
 enum tg_err tg_integrity_complete(struct tg_db *db, char *why, size_t whylen, struct tg_diag *d)
 {
 	_cleanup_stmt_ struct tg_stmt *st = NULL;
-	bool row = false, found = false;
-	char name[2 * TG_MAX_NAME + TG_MAX_VERSION + 8];
-	enum tg_err r;
+	bool row = false;
+	enum tg_err r = tg_db_prepare(db, complete_sql, &st, d);
 
 	why[0] = '\0';
-	/* A row taken out of the records' history (with the record it
-	 * describes, so that the checks below see nothing) leaves the count
-	 * below the tally every append keeps.  Decisions' rows are not counted
-	 * here: there are as many as decisions, and `audit verify` walks them. */
-	r = tg_db_prepare(db, "SELECT (SELECT count(*) FROM audit WHERE " TG_AUDIT_RECORD_ROWS_WHERE "), "
-			      "(SELECT CAST(value AS BIGINT) FROM meta WHERE name = 'audit_record_rows');", &st, d);
 	if (r == TG_OK)
 		r = tg_db_step(db, st, &row, d);
-	if (r != TG_OK)
+	if (r != TG_OK || !row)
 		return r;
-	if (row && tg_db_col_int(st, 0) != tg_db_col_int(st, 1)) {
+	int64_t code = tg_db_col_int(st, 0);
+	const char *o = tg_db_col_str(st, 1) ? tg_db_col_str(st, 1) : "";
+	size_t k = (size_t)(code / 10);
+	if (code == 0) {
+		long long have = 0, written = 0;
+		sscanf(o, "%lld %lld", &have, &written);
 		snprintf(why, whylen, "the audit history holds %lld rows of record changes, %lld were written: rows were "
-			 "deleted or inserted", (long long)tg_db_col_int(st, 0), (long long)tg_db_col_int(st, 1));
-		return TG_OK;
-	}
-	for (size_t i = 0; i < sizeof(record_kinds) / sizeof(record_kinds[0]); i++) {
-		/* In the history, not in the table: deleted (a revoked release
-		 * or the newest one, deleted, would let known-bad bytes or a
-		 * rollback through). */
-		r = first_of(db, record_kinds[i].missing_sql, name, sizeof(name), &found, d);
-		if (r != TG_OK)
-			return r;
-		if (found) {
-			snprintf(why, whylen, "%s %s is in the audit history but missing from the records (deleted outside "
-				 "trustgate)", record_kinds[i].kind, name);
-			return TG_OK;
-		}
-		/* In the table, not in the history: inserted. */
-		r = first_of(db, record_kinds[i].extra_sql, name, sizeof(name), &found, d);
-		if (r != TG_OK)
-			return r;
-		if (found) {
-			snprintf(why, whylen, "%s %s is in the records but has no audit history (inserted outside "
-				 "trustgate)", record_kinds[i].kind, name);
-			return TG_OK;
-		}
+			 "deleted or inserted", have, written);
+	} else if (k >= TG_ARRAY_SIZE(kind_names) || !kind_names[k]) {
+		return tg_fail(d, TG_E_DB, "integrity: unexpected finding %lld", (long long)code);
+	} else if (code % 10 == 0) {
+		/* A revoked release or the newest one, deleted, would let
+		 * known-bad bytes or a rollback through. */
+		snprintf(why, whylen, "%s %s is in the audit history but missing from the records (deleted outside "
+			 "trustgate)", kind_names[k], o);
+	} else {
+		snprintf(why, whylen, "%s %s is in the records but has no audit history (inserted outside trustgate)",
+			 kind_names[k], o);
 	}
 	return TG_OK;
 }

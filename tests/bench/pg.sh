@@ -87,7 +87,7 @@ run() {
 		list=${list:+$list,}$p
 	done
 	local res rate
-	res=$("$LOAD" run "$list" "$ca/ca.pem" certs keys eventlog.bin "$PCRD" "$QUOTES" "$AGENTS" 2>/dev/null) || { echo "$label: load failed: $res"; stop_all; return 1; }
+	res=$("$LOAD" run "$list" "$ca/ca.pem" certs keys eventlog.bin "$PCRD" "$QUOTES" "$AGENTS" 2>load.err) || { echo "$label: load failed: $res $(head -3 load.err)"; stop_all; return 1; }
 	rate=$(sed 's/.* rate \([0-9]*\).*/\1/' <<<"$res")
 	# Checks: one curl, 16 transfers at a time, round robin over the services.
 	: > checks.cfg

@@ -78,3 +78,54 @@ fresh
 sqlq "update supplier set max_tier = 1 where name = 'acme'"
 sqlq "update audit set detail = replace(detail, '\"max_tier\":5', '\"max_tier\":1') where action = 'supplier.add'"
 check_reason RECORD_TAMPERED "audit row edited to match a forged record: RECORD_TAMPERED" -- fw.bin --sig fw.sig --tier 1
+
+# Every kind of record against the set of objects its history created (one
+# statement answers for all kinds, db/integrity.c): a row inserted outside
+# trustgate has no history; a record renamed outside trustgate leaves the
+# name its history created missing.  `audit verify` names the first.
+fresh
+. "$ROOT/tests/e2e/evlog.sh"
+{ specid_hdr; event2 0 1 "$(strhex "firmware 2.5")"; for p in 0 1 2 3 4 5 6 7; do event2 "$p" 4 00000000; done; } | xxd -r -p > golden.log
+BAD=$(printf 'known bad' | sha256sum | cut -d' ' -f1)
+tg reference revoke --digest "sha256:$BAD" --reason "known bad" >/dev/null
+tg reference import --eventlog golden.log --model edge --reason golden >/dev/null || bad "reference import"
+expect 0 "control: every kind recorded through trustgate verifies" -- tg audit verify
+db_save kinds
+now="'2026-01-01T00:00:00Z'"
+kind_case() { # LABEL EXPECTED SQL
+	db_restore kinds
+	db_sql "$3" >/dev/null
+	expect 1 "$1: audit verify fails" -- tg audit verify
+	printf '%s' "$LAST_OUT" | grep -qF "$2" && ok "$1: named ($2)" || bad "$1: audit verify said: $(printf '%s' "$LAST_OUT" | head -3)"
+}
+kind_case "supplier inserted" "supplier mallory is in the records but has no audit history" \
+	"insert into supplier (name, country, status, max_tier, cii, created_at, updated_at) values ('mallory', 'CN', 'approved', 5, 0, $now, $now)"
+kind_case "supplier renamed" "supplier acme is in the audit history but missing" "update supplier set name = 'acme2' where name = 'acme'"
+kind_case "key inserted" "key $(fpr evil.pub) is in the records but has no audit history" \
+	"insert into key (supplier_id, fingerprint, algorithm, bits, hashes, purposes, spki, added_at)
+	 values (1, '$(fpr evil.pub)', 'rsa3072', 3072, 'sha384', 'package,firmware', $(db_blob evil.der), $now)"
+kind_case "key fingerprint rewritten" "key $(fpr k3072.pub) is in the audit history but missing" \
+	"update key set fingerprint = '$(fpr evil.pub)'"
+kind_case "product inserted" "product acme/fw2 is in the records but has no audit history" \
+	"insert into product (supplier_id, name, kind, max_tier, created_at) values (1, 'fw2', 'firmware', 5, $now)"
+kind_case "product renamed" "product acme/fw is in the audit history but missing" "update product set name = 'fw9'"
+kind_case "release inserted" "release acme/fw/9.0 is in the records but has no audit history" \
+	"insert into release (product_id, version, digest_alg, digest, status, created_at) values (1, '9.0', 'sha256', '$BAD', 'approved', $now)"
+kind_case "release version rewritten" "release acme/fw/2.5 is in the audit history but missing" "update release set version = '2.6'"
+kind_case "host inserted" "host rogue is in the records but has no audit history" \
+	"insert into host (name, tier, ak_public, ak_name, ak_fingerprint, status, enrolled_at) values ('rogue', 3, $(db_blob evil.der), 'x', 'y', 'enrolled', $now)"
+kind_case "reference set inserted" "reference set rogue-model is in the records but has no audit history" \
+	"insert into reference (model, pcr, alg, digest, event_type, created_at) values ('rogue-model', 0, 'sha256', '$BAD', 1, $now)"
+kind_case "reference set deleted" "reference set edge is in the audit history but missing" "delete from reference where model = 'edge'"
+kind_case "revoked measurement inserted" "revoked measurement sha1:$(printf x | sha1sum | cut -d' ' -f1) is in the records but has no audit history" \
+	"insert into measurement_revoked (alg, digest, reason, created_at) values ('sha1', '$(printf x | sha1sum | cut -d' ' -f1)', 'r', $now)"
+kind_case "revoked measurement deleted" "revoked measurement sha256:$BAD is in the audit history but missing" "delete from measurement_revoked"
+# The newest record-change row deleted with its record and the head moved
+# back: the chain alone cannot tell; the tally of record-change rows can.
+db_restore kinds
+db_sql "delete from reference where model = 'edge'" >/dev/null
+db_sql "delete from audit where action = 'reference.import'" >/dev/null
+db_sql "update meta set value = (select seq || ':' || hash from audit order by seq desc limit 1) where name = 'audit_head'" >/dev/null
+check_reason RECORD_TAMPERED "record and its history row deleted, head moved back: RECORD_TAMPERED" -- fw.bin --sig fw.sig --tier 4
+printf '%s' "$LAST_OUT" | grep -q "rows of record changes" && ok "... named: the tally of record-change rows differs" || bad "tally finding: $(printf '%s' "$LAST_OUT" | head -c 300)"
+db_restore kinds
