@@ -79,6 +79,32 @@ sqlq "update supplier set max_tier = 1 where name = 'acme'"
 sqlq "update audit set detail = replace(detail, '\"max_tier\":5', '\"max_tier\":1') where action = 'supplier.add'"
 check_reason RECORD_TAMPERED "audit row edited to match a forged record: RECORD_TAMPERED" -- fw.bin --sig fw.sig --tier 1
 
+# A forged history row, its own hash right, slipped in after the head but
+# naming another row as its predecessor (the record-change tally raised to
+# match): the replay's link check refuses it.
+fresh
+tg supplier set acme --status suspended --reason "audit finding" >/dev/null
+db_sql "update supplier set status = 'approved' where name = 'acme'" >/dev/null
+last=$(db_sql "select seq || '|' || time || '|' || actor || '|' || object || '|' || detail from audit where action = 'supplier.set' order by seq desc limit 1")
+wrong=$(db_sql "select hash from audit where seq = 1")
+forged=$(python3 - "$last" "$wrong" <<'PY'
+import hashlib, struct, sys
+seq, time, actor, obj, detail = sys.argv[1].split("|", 4)
+seq = int(seq) + 1
+detail = detail.replace('"suspended"', '"approved"')
+lp = lambda s: struct.pack(">I", len(s.encode())) + s.encode()
+h = hashlib.sha256(b"tg-audit-v1" + struct.pack(">Q", seq) + lp(time) + lp(actor) + lp("supplier.set") + lp(obj)
+                   + lp(detail) + bytes.fromhex(sys.argv[2])).hexdigest()
+q = lambda s: "'" + s.replace("'", "''") + "'"
+print("insert into audit (seq, time, actor, action, object, detail, prev_hash, hash) values (%d, %s, %s, 'supplier.set', %s, %s, %s, %s)"
+      % (seq, q(time), q(actor), q(obj), q(detail), q(sys.argv[2]), q(h)))
+PY
+)
+db_sql "$forged" >/dev/null
+db_sql "update meta set value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) where name = 'audit_record_rows'" >/dev/null
+check_reason RECORD_TAMPERED "forged history row not linked to its predecessor: RECORD_TAMPERED" -- fw.bin --sig fw.sig --tier 4
+printf '%s' "$LAST_OUT" | grep -q "of acme does not link to row" && ok "... named: the row does not link" || bad "link finding: $(printf '%s' "$LAST_OUT" | head -c 400)"
+
 # Every kind of record against the set of objects its history created (one
 # statement answers for all kinds, db/integrity.c): a row inserted outside
 # trustgate has no history; a record renamed outside trustgate leaves the
