@@ -134,15 +134,31 @@ enum tg_err tg_audit_hash_at(struct tg_db *db, int64_t seq, char hash[65], struc
 	return r;
 }
 
+/* The chain's head inside a write transaction: read once, then followed
+ * by each append (db->head_known, db/db.h) -- a round trip fewer per row on
+ * PostgreSQL.  Outside a transaction it is read each time. */
+static enum tg_err head_in_tx(struct tg_db *db, int64_t *seq, char hash[65], struct tg_diag *d)
+{
+	if (db->in_tx && db->head_known) {
+		*seq = db->last_seq;
+		memcpy(hash, db->last_hash, 65);
+		return TG_OK;
+	}
+	enum tg_err r = tg_audit_head(db, seq, hash, d);
+	if (r == TG_OK && db->in_tx) {
+		db->last_seq = *seq;
+		memcpy(db->last_hash, hash, sizeof(db->last_hash));
+		db->head_known = true;
+	}
+	return r;
+}
+
 enum tg_err tg_audit_next_seq(struct tg_db *db, int64_t *ret, struct tg_diag *d)
 {
-	_cleanup_stmt_ struct tg_stmt *st = NULL;
-	bool row = false;
-	enum tg_err r = tg_db_prepare(db, "SELECT coalesce(max(seq), 0) + 1 FROM audit;", &st, d);
+	char hash[65];
+	enum tg_err r = head_in_tx(db, ret, hash, d);
 
-	if (r == TG_OK)
-		r = tg_db_step(db, st, &row, d);
-	*ret = r == TG_OK && row ? tg_db_col_int(st, 0) : 0;
+	*ret = r == TG_OK ? *ret + 1 : 0;
 	return r;
 }
 
@@ -161,7 +177,10 @@ enum tg_err tg_audit_append(struct tg_db *db, const char *actor, const char *act
 
 	if (!db->in_tx)
 		return tg_fail(d, TG_E_DB, "%s: audit row written outside a transaction", db->path);
-	r = tg_audit_head(db, &seq, prev, d);
+	r = head_in_tx(db, &seq, prev, d);
+	/* Known again only when this row is wholly written (a failure below
+	 * ends in a rollback, but the head must not be trusted before). */
+	db->head_known = false;
 	if (r != TG_OK)
 		return r;
 	if (seq == 0)
@@ -199,6 +218,7 @@ enum tg_err tg_audit_append(struct tg_db *db, const char *actor, const char *act
 	 * transaction commits: a row it does not know is never kept. */
 	if (r == TG_OK && db->anchor)
 		r = db->anchor(db->anchor_ud, seq, hash, d);
+	db->head_known = r == TG_OK;
 	return r;
 }
 

@@ -38,6 +38,7 @@ enum tg_err tg_db_begin_snapshot(struct tg_db *db, struct tg_diag *d)
 {
 	enum tg_err r = db->drv->exec(db, db->drv->snapshot_sql, d);
 
+	db->head_known = false;
 	if (r == TG_OK)
 		db->in_tx = true;
 	else

@@ -262,6 +262,7 @@ enum tg_err tg_db_begin(struct tg_db *db, struct tg_diag *d)
 {
 	enum tg_err r = exec(db, db->drv->begin_sql, d);
 
+	db->head_known = false;
 	if (r == TG_OK)
 		db->in_tx = true;
 	else
@@ -273,6 +274,7 @@ enum tg_err tg_db_commit(struct tg_db *db, struct tg_diag *d)
 {
 	enum tg_err r = exec(db, "COMMIT;", d);
 
+	db->head_known = false;
 	if (r != TG_OK) {
 		tg_db_rollback(db);
 		return r;
@@ -297,6 +299,7 @@ void tg_db_savepoint_rollback(struct tg_db *db)
 {
 	struct tg_diag d = { { 0 } };
 
+	db->head_known = false;
 	if (exec(db, "ROLLBACK TO SAVEPOINT tg_one;", &d) == TG_OK)
 		exec(db, "RELEASE SAVEPOINT tg_one;", &d);
 }
@@ -308,6 +311,7 @@ void tg_db_rollback(struct tg_db *db)
 	if (db->in_tx)
 		exec(db, "ROLLBACK;", &d);
 	db->in_tx = false;
+	db->head_known = false;
 }
 
 enum tg_err tg_db_prepare(struct tg_db *db, const char *sql, struct tg_stmt **ret,

@@ -26,9 +26,15 @@ struct tg_db {
 	tg_anchor_fn anchor;
 	void *anchor_ud;
 	void (*anchor_free)(void *ud);   /* releases anchor_ud at close */
-	/* The row tg_audit_append wrote last (seq 0: none yet). */
+	/* The row tg_audit_append wrote last (seq 0: none yet).  head_known:
+	 * it is also the chain's head, for the rest of this transaction --
+	 * no other writer appends while this one holds the write lock (BEGIN
+	 * IMMEDIATE; PostgreSQL's advisory lock), so the head is read once per
+	 * transaction.  Cleared by every begin, commit and rollback (to a
+	 * savepoint too). */
 	int64_t last_seq;
 	char last_hash[65];
+	bool head_known;
 };
 
 /* application_id stamped into every trustgate database ("TGT1"). */
