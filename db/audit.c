@@ -162,6 +162,18 @@ enum tg_err tg_audit_next_seq(struct tg_db *db, int64_t *ret, struct tg_diag *d)
 	return r;
 }
 
+enum tg_err tg_audit_head_store(struct tg_db *db, struct tg_diag *d)
+{
+	char hash[65], headval[96];
+	int64_t seq = 0;
+	enum tg_err r = head_in_tx(db, &seq, hash, d);
+
+	if (r != TG_OK)
+		return r;
+	snprintf(headval, sizeof(headval), "%lld:%s", (long long)seq, hash);
+	return tg_db_meta_set(db, "audit_head", headval, d);
+}
+
 bool tg_audit_is_decision(const char *action)
 {
 	return strcmp(action, "check") == 0 || strcmp(action, "attest") == 0 || strcmp(action, "reevaluate") == 0;
@@ -171,7 +183,7 @@ enum tg_err tg_audit_append(struct tg_db *db, const char *actor, const char *act
 			    const char *object, const char *detail, struct tg_diag *d)
 {
 	_cleanup_stmt_ struct tg_stmt *ins = NULL;
-	char now[32], hash[65], headval[96], prev[65];
+	char now[32], hash[65], prev[65];
 	int64_t seq = 0;
 	enum tg_err r;
 
@@ -205,9 +217,8 @@ enum tg_err tg_audit_append(struct tg_db *db, const char *actor, const char *act
 		return r;
 	db->last_seq = seq;
 	memcpy(db->last_hash, hash, sizeof(db->last_hash));
-	snprintf(headval, sizeof(headval), "%lld:%s", (long long)seq, hash);
-	r = tg_db_meta_set(db, "audit_head", headval, d);
-	if (r == TG_OK && !tg_audit_is_decision(action)) {
+	db->head_dirty = true;
+	if (!tg_audit_is_decision(action)) {
 		_cleanup_stmt_ struct tg_stmt *tally = NULL;
 		r = tg_db_prepare(db, "INSERT INTO meta (name, value) VALUES ('audit_record_rows', '1') ON CONFLICT (name) "
 				      "DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT);", &tally, d);

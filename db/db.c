@@ -263,6 +263,8 @@ enum tg_err tg_db_begin(struct tg_db *db, struct tg_diag *d)
 	enum tg_err r = exec(db, db->drv->begin_sql, d);
 
 	db->head_known = false;
+	db->release_pending = false;
+	db->head_dirty = false;
 	if (r == TG_OK)
 		db->in_tx = true;
 	else
@@ -272,9 +274,16 @@ enum tg_err tg_db_begin(struct tg_db *db, struct tg_diag *d)
 
 enum tg_err tg_db_commit(struct tg_db *db, struct tg_diag *d)
 {
-	enum tg_err r = exec(db, "COMMIT;", d);
+	/* The head pointer `audit verify` compares the chain with (a chain
+	 * cut short after its last row is found by it), once per
+	 * transaction, with everything else or not at all. */
+	enum tg_err r = db->head_dirty ? tg_audit_head_store(db, d) : TG_OK;
 
+	if (r == TG_OK)
+		r = exec(db, "COMMIT;", d);
+	db->head_dirty = false;
 	db->head_known = false;
+	db->release_pending = false;
 	if (r != TG_OK) {
 		tg_db_rollback(db);
 		return r;
@@ -283,16 +292,27 @@ enum tg_err tg_db_commit(struct tg_db *db, struct tg_diag *d)
 	return TG_OK;
 }
 
+/* Each decision of a group is a savepoint (one refused leaves the others).
+ * Its release is sent with the next savepoint -- "RELEASE ...; SAVEPOINT
+ * ..." in one exec -- or ends with the transaction: a round trip fewer per
+ * decision on PostgreSQL.  A rollback to the savepoint follows only its
+ * own SAVEPOINT (tg_attest_commit), never a deferred release, so no
+ * decision already released can be undone by the next one's failure. */
 enum tg_err tg_db_savepoint(struct tg_db *db, struct tg_diag *d)
 {
 	if (!db->in_tx)
 		return tg_fail(d, TG_E_DB, "%s: savepoint outside a transaction", db->path);
-	return exec(db, "SAVEPOINT tg_one;", d);
+	bool pending = db->release_pending;
+	db->release_pending = false;
+	return exec(db, pending ? "RELEASE SAVEPOINT tg_one; SAVEPOINT tg_one;" : "SAVEPOINT tg_one;", d);
 }
 
 enum tg_err tg_db_savepoint_release(struct tg_db *db, struct tg_diag *d)
 {
-	return exec(db, "RELEASE SAVEPOINT tg_one;", d);
+	if (!db->in_tx)
+		return tg_fail(d, TG_E_DB, "%s: savepoint released outside a transaction", db->path);
+	db->release_pending = true;
+	return TG_OK;
 }
 
 void tg_db_savepoint_rollback(struct tg_db *db)
@@ -300,6 +320,7 @@ void tg_db_savepoint_rollback(struct tg_db *db)
 	struct tg_diag d = { { 0 } };
 
 	db->head_known = false;
+	db->release_pending = false;
 	if (exec(db, "ROLLBACK TO SAVEPOINT tg_one;", &d) == TG_OK)
 		exec(db, "RELEASE SAVEPOINT tg_one;", &d);
 }
@@ -312,6 +333,8 @@ void tg_db_rollback(struct tg_db *db)
 		exec(db, "ROLLBACK;", &d);
 	db->in_tx = false;
 	db->head_known = false;
+	db->release_pending = false;
+	db->head_dirty = false;
 }
 
 enum tg_err tg_db_prepare(struct tg_db *db, const char *sql, struct tg_stmt **ret,

@@ -35,6 +35,13 @@ struct tg_db {
 	int64_t last_seq;
 	char last_hash[65];
 	bool head_known;
+	/* A savepoint released but not yet told the engine: the release goes
+	 * with the next SAVEPOINT in one round trip, or COMMIT/ROLLBACK end
+	 * it with the transaction. */
+	bool release_pending;
+	/* Rows were appended in this transaction: meta "audit_head" is
+	 * written once, just before COMMIT (tg_db_commit), not per row. */
+	bool head_dirty;
 };
 
 /* application_id stamped into every trustgate database ("TGT1"). */
@@ -179,6 +186,8 @@ bool tg_audit_is_decision(const char *action);
 
 /* The last audit row's seq and hash (seq 0, hash "" when there is none). */
 enum tg_err tg_audit_head(struct tg_db *db, int64_t *seq, char hash[65], struct tg_diag *d);
+/* meta "audit_head" set to the chain's head (tg_db_commit, after appends). */
+enum tg_err tg_audit_head_store(struct tg_db *db, struct tg_diag *d);
 /* The stored hash of row seq ("" when there is no such row). */
 enum tg_err tg_audit_hash_at(struct tg_db *db, int64_t seq, char hash[65], struct tg_diag *d);
 /* The seq the next audit row of this transaction will get. */

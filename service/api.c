@@ -527,7 +527,6 @@ static void h_attest(struct tg_request *rq)
 	const char *nonce_in = field_text(rq, "nonce");
 	char nonce[129];
 	const char *why = NULL;
-	bool used = false;
 	enum tg_err r;
 
 	if (!tg_cli_name_ok(rq->arg)) {
@@ -544,16 +543,11 @@ static void h_attest(struct tg_request *rq)
 	}
 	tg_hex_encode(nb, nl, nonce);
 	/* Refused before anything is evaluated or written: a nonce of another
-	 * host, a used, expired or foreign one (used: checked again in the
-	 * verdict's transaction). */
+	 * host, an expired or foreign one.  A used one: when the records are
+	 * loaded below, and again in the verdict's transaction (take_nonce). */
 	tg_nonce_verify(rq->api->cfg.nonce_key, rq->arg, nonce, rq->api->cfg.nonce_ttl, &why);
-	r = why ? TG_OK : tg_nonce_used(rq->api->db, nonce, &used, &d);
-	if (r != TG_OK) {
-		reply_err(rq, r, &d);
-		return;
-	}
-	if (why || used) {
-		tg_api_error(rq, 409, "nonce refused: %s", why ? why : "the nonce was used already");
+	if (why) {
+		tg_api_error(rq, 409, "nonce refused: %s", why);
 		return;
 	}
 	ev.host = rq->arg;
@@ -602,6 +596,13 @@ static void h_attest(struct tg_request *rq)
 	if (r != TG_OK) {
 		attest_job_free(job);
 		reply_err(rq, r, &d);
+		return;
+	}
+	/* The records' answer to "was this nonce used" (this host's
+	 * attestations; the service's nonces are bound to the host). */
+	if (job->rec.nonce_used) {
+		attest_job_free(job);
+		tg_api_error(rq, 409, "nonce refused: the nonce was used already");
 		return;
 	}
 	/* A host's certificate is bound to the AK it enrolled with: the
