@@ -110,6 +110,14 @@ run() {
 	eval "R_$4=$rate C_$4=$(echo "$okc / ($t1 - $t0)" | bc -l)"
 }
 
+# What one statement costs here, whatever the statement: a service's worker
+# waits for each round trip, so this bounds one worker's rate.
+if command -v pgbench >/dev/null; then
+	createdb rtt && pgbench -i -q rtt >/dev/null 2>&1
+	rtt=$(pgbench -n -S -c 1 -T 3 -M prepared rtt 2>/dev/null | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p')
+	echo "one statement's round trip (pgbench -S, 1 client, prepared, $(psql -X -At -c 'select coalesce(inet_server_addr()::text, '"'unix socket'"')')): ${rtt:-?} ms"
+	dropdb rtt
+fi
 echo "== attestations/s and checks/s over HTTPS: $AGENTS agents x $QUOTES attestations, $CHECKS checks (4 KiB blob), $(nproc) cores, one worker per service"
 printf '%-34s %14s %12s\n' "records, services" "attest/s" "checks/s"
 run "SQLite file, 1 serve" "$W/s.db" 1 s1
