@@ -111,11 +111,16 @@ run() {
 }
 
 # What one statement costs here, whatever the statement: a service's worker
-# waits for each round trip, so this bounds one worker's rate.
+# waits for each round trip, so this bounds one worker's rate.  Measured
+# alone, with two clients, and alone beside a busy loop: on a VM the wake-up
+# of an idle virtual CPU can be most of a round trip.
 if command -v pgbench >/dev/null; then
 	createdb rtt && pgbench -i -q rtt >/dev/null 2>&1
-	rtt=$(pgbench -n -S -c 1 -T 3 -M prepared rtt 2>/dev/null | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p')
-	echo "one statement's round trip (pgbench -S, 1 client, prepared, $(psql -X -At -c 'select coalesce(inet_server_addr()::text, '"'unix socket'"')')): ${rtt:-?} ms"
+	rtt() { pgbench -n -S -M prepared -T 3 "$@" rtt 2>/dev/null | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p'; }
+	r1=$(rtt -c 1); r2=$(rtt -c 2 -j 2)
+	timeout 4 sh -c 'while :; do :; done' & busy=$!
+	rb=$(rtt -c 1); kill "$busy" 2>/dev/null; wait "$busy" 2>/dev/null
+	echo "one statement's round trip (pgbench -S, prepared, $(psql -X -At -c 'select coalesce(inet_server_addr()::text, '"'unix socket'"')')): 1 client ${r1:-?} ms; 2 clients ${r2:-?} ms each; 1 client beside a busy loop ${rb:-?} ms"
 	dropdb rtt
 fi
 echo "== attestations/s and checks/s over HTTPS: $AGENTS agents x $QUOTES attestations, $CHECKS checks (4 KiB blob), $(nproc) cores, one worker per service"
