@@ -36,14 +36,7 @@ const size_t tg_db_ntables = TG_ARRAY_SIZE(tg_db_tables);
 
 enum tg_err tg_db_begin_snapshot(struct tg_db *db, struct tg_diag *d)
 {
-	enum tg_err r = db->drv->exec(db, db->drv->snapshot_sql, d);
-
-	db->head_known = false;
-	if (r == TG_OK)
-		db->in_tx = true;
-	else
-		tg_db_rollback(db);
-	return r;
+	return tg_db_begin_with(db, db->drv->snapshot_sql, d);
 }
 
 static void bind_value(struct tg_stmt *to, int i, struct tg_stmt *from, int c)

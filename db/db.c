@@ -258,18 +258,30 @@ enum tg_err tg_db_tune_resident(struct tg_db *db, struct tg_diag *d)
 	return db->drv->tune_resident(db, d);
 }
 
-enum tg_err tg_db_begin(struct tg_db *db, struct tg_diag *d)
+/* What a transaction learns as it goes (the chain's head, a deferred
+ * savepoint release, appended rows) ends with it, whichever way. */
+static void tx_forget(struct tg_db *db)
 {
-	enum tg_err r = exec(db, db->drv->begin_sql, d);
-
 	db->head_known = false;
 	db->release_pending = false;
 	db->head_dirty = false;
+}
+
+enum tg_err tg_db_begin_with(struct tg_db *db, const char *sql, struct tg_diag *d)
+{
+	enum tg_err r = exec(db, sql, d);
+
+	tx_forget(db);
 	if (r == TG_OK)
 		db->in_tx = true;
 	else
 		tg_db_rollback(db);
 	return r;
+}
+
+enum tg_err tg_db_begin(struct tg_db *db, struct tg_diag *d)
+{
+	return tg_db_begin_with(db, db->drv->begin_sql, d);
 }
 
 enum tg_err tg_db_commit(struct tg_db *db, struct tg_diag *d)
@@ -281,9 +293,7 @@ enum tg_err tg_db_commit(struct tg_db *db, struct tg_diag *d)
 
 	if (r == TG_OK)
 		r = exec(db, "COMMIT;", d);
-	db->head_dirty = false;
-	db->head_known = false;
-	db->release_pending = false;
+	tx_forget(db);
 	if (r != TG_OK) {
 		tg_db_rollback(db);
 		return r;
@@ -319,6 +329,8 @@ void tg_db_savepoint_rollback(struct tg_db *db)
 {
 	struct tg_diag d = { { 0 } };
 
+	/* Rows appended before this savepoint stay: head_dirty stays; the
+	 * head is read again when next needed. */
 	db->head_known = false;
 	db->release_pending = false;
 	if (exec(db, "ROLLBACK TO SAVEPOINT tg_one;", &d) == TG_OK)
@@ -332,9 +344,7 @@ void tg_db_rollback(struct tg_db *db)
 	if (db->in_tx)
 		exec(db, "ROLLBACK;", &d);
 	db->in_tx = false;
-	db->head_known = false;
-	db->release_pending = false;
-	db->head_dirty = false;
+	tx_forget(db);
 }
 
 enum tg_err tg_db_prepare(struct tg_db *db, const char *sql, struct tg_stmt **ret,

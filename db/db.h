@@ -84,6 +84,8 @@ static inline void tg_db_closep(struct tg_db **db) { tg_db_close(*db); }
  * (THREATS case 64) and the audit chain stays one line whatever number of
  * appliances append to it. */
 enum tg_err tg_db_begin(struct tg_db *db, struct tg_diag *d);
+/* A transaction opened with the driver's sql (its begin or its snapshot). */
+enum tg_err tg_db_begin_with(struct tg_db *db, const char *sql, struct tg_diag *d);
 enum tg_err tg_db_commit(struct tg_db *db, struct tg_diag *d);
 void tg_db_rollback(struct tg_db *db);
 /* One decision inside a transaction holding several (the service commits a
