@@ -619,8 +619,15 @@ static void h_attest(struct tg_request *rq)
 	rq->pending = true;
 }
 
+/* The name recorded: the upload's file name, when it is a name. */
+static void upload_name(const struct tg_field *f, char *name, size_t size)
+{
+	snprintf(name, size, "%s", f->filename[0] && tg_cli_name_ok(f->filename) ? f->filename : "upload");
+}
+
 /* POST /v1/check: file (and sig, product, version) as form fields; the
- * verdict document of `check --json`, byte for byte. */
+ * verdict document of `check --json`, byte for byte.  With sig sent before
+ * file, a blob is checked as it arrives (stream_decide), not spooled. */
 static void h_check(struct tg_request *rq)
 {
 	struct tg_field *f = field(rq, "file"), *s = field(rq, "sig");
@@ -632,8 +639,7 @@ static void h_check(struct tg_request *rq)
 	char *json = NULL;
 	size_t len = 0;
 
-	/* The name recorded: the upload's file name, when it is a name. */
-	snprintf(name, sizeof(name), "%s", f->filename[0] && tg_cli_name_ok(f->filename) ? f->filename : "upload");
+	upload_name(f, name, sizeof(name));
 	in.file = f->path;
 	in.name = name;
 	in.sig = s && s->path ? s->path : NULL;
@@ -644,7 +650,8 @@ static void h_check(struct tg_request *rq)
 		return;
 	}
 	core_ctx(rq, &ctx);
-	enum tg_err r = tg_check_run(&ctx, rq->api->db, &in, &approved, &json, &len, &d);
+	enum tg_err r = f->stream ? tg_check_stream_finish(f->stream, in.product, in.version, &approved, &json, &len, &d) :
+				    tg_check_run(&ctx, rq->api->db, &in, &approved, &json, &len, &d);
 	if (r != TG_OK) {
 		tg_out_discard();
 		reply_err(rq, r, &d);
@@ -739,7 +746,7 @@ static void h_appliance_attestation(struct tg_request *rq)
 /* ------------------------------------------------------------- routes */
 
 static const struct tg_field_spec check_fields[] = {
-	{ "file", 0, true, true },           /* max: the configured upload limit */
+	{ "file", 0, TG_FIELD_STREAM, true }, /* max: the configured upload limit */
 	{ "sig", TG_MAX_SIG_FILE, true, false },
 	{ "product", TG_MAX_NAME, false, false },
 	{ "version", TG_MAX_NAME, false, false },
@@ -1047,6 +1054,7 @@ static bool spool_open(struct tg_request *rq, struct tg_field *f)
 		return false;
 	}
 	f->fd = open(f->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	rq->upload = "spooled";
 	if (f->fd < 0) {
 		tg_api_error(rq, 503, "cannot receive uploads now (spool: %s)", strerror(errno));
 		return false;
@@ -1068,6 +1076,77 @@ static bool spool_flush(struct tg_request *rq, struct tg_field *f)
 	}
 	f->wlen = 0;
 	return true;
+}
+
+/* A spooled field's gathered bytes closed into its file. */
+static bool spool_close(struct tg_request *rq, struct tg_field *f)
+{
+	if (f->fd < 0)
+		return true;
+	if (f->wlen && !spool_flush(rq, f))
+		return false;
+	int fd = f->fd;
+	f->fd = -1;
+	if (close(fd) < 0) {
+		tg_api_error(rq, 507, "cannot store the upload: %s", strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* At the first 1 MiB of check's file: when the signature came before it
+ * and the check core can decide this file in one pass as it arrives, the
+ * file is not written at all (receiving 1 GiB cost more in page-cache
+ * copies than the check itself); otherwise it is spooled as before. */
+static bool stream_decide(struct tg_request *rq, struct tg_field *f)
+{
+	struct tg_field *sf = field(rq, "sig");
+	struct tg_diag d = { { 0 } };
+	struct tg_ctx ctx;
+	char name[256];
+
+	f->stream_decided = true;
+	if (!sf || sf == f || !sf->path || !spool_close(rq, sf))
+		return !rq->error[0];
+	upload_name(f, name, sizeof(name));
+	struct tg_check_input in = { .name = name, .sig = sf->path };
+	core_ctx(rq, &ctx);
+	enum tg_err r = tg_check_stream_open(&ctx, rq->api->db, &in, f->wbuf, f->wlen, &f->stream, &d);
+	if (r != TG_OK) {
+		reply_err(rq, r, &d);
+		return false;
+	}
+	if (f->stream) {
+		rq->upload = "streamed";
+		close(f->fd);
+		f->fd = -1;
+		unlink(f->path);
+		free(f->path);
+		f->path = NULL;
+	}
+	return true;
+}
+
+static bool stream_feed(struct tg_request *rq, struct tg_field *f, const void *p, size_t n)
+{
+	struct tg_diag d = { { 0 } };
+	enum tg_err r = tg_check_stream_feed(f->stream, p, n, &d);
+
+	if (r != TG_OK)
+		reply_err(rq, r, &d);
+	return r == TG_OK;
+}
+
+/* A full gathering buffer: to the check as it arrives, or to the file. */
+static bool field_flush(struct tg_request *rq, struct tg_field *f)
+{
+	if (f->spec->file == TG_FIELD_STREAM && !f->stream_decided && !stream_decide(rq, f))
+		return false;
+	if (!f->stream)
+		return spool_flush(rq, f);
+	size_t n = f->wlen;
+	f->wlen = 0;
+	return stream_feed(rq, f, f->wbuf, n);
 }
 
 bool tg_api_field(struct tg_request *rq, const char *key, const char *filename, const char *data, uint64_t off,
@@ -1113,7 +1192,10 @@ bool tg_api_field(struct tg_request *rq, const char *key, const char *filename, 
 		tg_api_error(rq, 413, "form field '%s' is over its limit of %llu bytes", key, (unsigned long long)max);
 		return false;
 	}
-	if (spec->file) {
+	if (f->stream) {
+		if (!stream_feed(rq, f, data, size))
+			return false;
+	} else if (spec->file) {
 		/* The form parser hands over a few KiB at a time: gathered into
 		 * 1 MiB writes, not a system call each. */
 		if (!f->wbuf && !(f->wbuf = malloc(SPOOL_CHUNK))) {
@@ -1125,8 +1207,14 @@ bool tg_api_field(struct tg_request *rq, const char *key, const char *filename, 
 			memcpy(f->wbuf + f->wlen, data + done, take);
 			f->wlen += take;
 			done += take;
-			if (f->wlen == SPOOL_CHUNK && !spool_flush(rq, f))
+			if (f->wlen == SPOOL_CHUNK && !field_flush(rq, f))
 				return false;
+			/* Checked as it arrives from here on: the rest directly. */
+			if (f->stream && done < size) {
+				if (!stream_feed(rq, f, data + done, size - done))
+					return false;
+				break;
+			}
 		}
 	} else {
 		uint8_t *n = realloc(f->data, f->len + size + 1);
@@ -1151,17 +1239,11 @@ void tg_api_handle(struct tg_request *rq)
 			return;
 		}
 	}
-	for (size_t i = 0; i < rq->nfields; i++)
-		if (rq->fields[i].fd >= 0) {
-			if (rq->fields[i].wlen && !spool_flush(rq, &rq->fields[i]))
-				return;
-			int fd = rq->fields[i].fd;
-			rq->fields[i].fd = -1;
-			if (close(fd) < 0) {
-				tg_api_error(rq, 507, "cannot store the upload: %s", strerror(errno));
-				return;
-			}
-		}
+	for (size_t i = 0; i < rq->nfields; i++) {
+		struct tg_field *f = &rq->fields[i];
+		if (f->stream ? f->wlen && !field_flush(rq, f) : !spool_close(rq, f))
+			return;
+	}
 	rq->route->fn(rq);
 }
 
@@ -1176,6 +1258,7 @@ void tg_api_request_release(struct tg_request *rq)
 		free(f->path);
 		free(f->data);
 		free(f->wbuf);
+		tg_check_stream_free(f->stream);
 	}
 	if (rq->spool_dir)
 		rmdir(rq->spool_dir);

@@ -28,9 +28,13 @@ enum tg_body { BODY_NONE, BODY_FORM };
 struct tg_field_spec {
 	const char *name;
 	size_t max;        /* bytes */
-	bool file;         /* spooled to a private file, not kept in memory */
+	/* false: kept in memory; true: spooled to a private file, not kept in
+	 * memory; TG_FIELD_STREAM: check's file, checked as it arrives when
+	 * the check can be (spooled otherwise). */
+	unsigned char file;
 	bool required;
 };
+#define TG_FIELD_STREAM 2
 
 struct tg_field {
 	const struct tg_field_spec *spec;
@@ -42,6 +46,8 @@ struct tg_field {
 	size_t wlen;
 	char filename[256];
 	bool seen;
+	bool stream_decided;
+	struct tg_check_stream *stream;  /* not spooled: checked as it arrives */
 };
 
 #define TG_API_MAX_FIELDS 8
@@ -96,6 +102,7 @@ struct tg_request {
 	const char *content_type;
 	char error[600];              /* for the request log */
 	int verdict;                  /* -1 none, else an index of tg_metrics.verdicts */
+	const char *upload;           /* a file field: "spooled", or "streamed" (checked as it arrived) */
 	bool pending;                 /* evaluated, to be recorded by tg_api_group_commit, then answered */
 	void *job;                    /* what a pending request records (api.c's) */
 };

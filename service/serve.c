@@ -151,6 +151,8 @@ static void log_request(struct req_state *rs, unsigned status)
 		snprintf(ms, sizeof(ms), "%.3f", up);
 		json_object_object_add(o, "receive_ms", json_object_new_double_s(atof(ms), ms));
 	}
+	if (rq && rq->upload)
+		tg_json_str(o, "upload", rq->upload);
 	if (rq && rq->error[0] && status >= 400)
 		tg_json_str(o, "error", rq->error);
 	log_emit(o);

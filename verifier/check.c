@@ -24,6 +24,7 @@
 #include "apt.h"
 #include "archive.h"
 #include "workers.h"
+#include "ziptail.h"
 #include "dsse.h"
 #include "fitpolicy.h"
 #include "../common/cms.h"
@@ -41,36 +42,8 @@
 
 /* ------------------------------------------------------------ kinds */
 
-/* Kind by content, never by name (CLI.md). */
-/* A zip appended to something else (a self-extractor): an end-of-central-
- * directory record ending exactly at the end of the file, whose central
- * directory starts with a file header right before it.  Strict, so that a
- * blob merely containing "PK\5\6" is not taken for a zip. */
-static bool zip_at_end(int fd, uint64_t size)
-{
-	uint8_t t[22 + 65535 + 4];
-	size_t n = size < sizeof(t) - 4 ? (size_t)size : sizeof(t) - 4;
-	uint64_t base = size - n;
-
-	if (n < 22 || pread(fd, t, n, (off_t)base) != (ssize_t)n)
-		return false;
-	for (size_t p = n - 22 + 1; p-- > 0;) {
-		if (memcmp(t + p, "PK\5\6", 4) != 0)
-			continue;
-		uint32_t cd_size = (uint32_t)t[p + 12] | (uint32_t)t[p + 13] << 8 | (uint32_t)t[p + 14] << 16 |
-				   (uint32_t)t[p + 15] << 24;
-		uint16_t clen = (uint16_t)(t[p + 20] | t[p + 21] << 8);
-		uint64_t eocd = base + p;
-		uint8_t h[4];
-		if (p + 22 + clen != n || cd_size == 0 || cd_size > eocd)
-			continue;
-		return pread(fd, h, 4, (off_t)(eocd - cd_size)) == 4 && memcmp(h, "PK\1\2", 4) == 0;
-	}
-	return false;
-}
-
-/* The kind by content: the same magic numbers the archive walker uses for
- * its members. */
+/* Kind by content, never by name (CLI.md): the same magic numbers the
+ * archive walker uses for its members (and a zip behind a stub, ziptail.h). */
 static const char *detect_kind(const uint8_t *h, size_t n)
 {
 	if (tg_fit_magic(h, n))
@@ -1346,6 +1319,8 @@ struct check_run {
 	struct fw_check fw;
 	struct fw_mem fwmem;
 	struct tg_envelope env;
+	bool streamed;                 /* the bytes were pushed (tg_check_stream_*) */
+	struct tg_md *hint_md[2];      /* streamed: SM3 for sm2_identity_hint */
 	/* what was found, and the verdict */
 	struct tg_findings f;
 	struct tg_verdict v;
@@ -1358,6 +1333,8 @@ static void check_run_release(struct check_run *cr)
 	fw_check_release(&cr->fw);
 	fw_mem_release(&cr->fwmem);
 	stream_release(&cr->st);
+	tg_md_free(cr->hint_md[0]);
+	tg_md_free(cr->hint_md[1]);
 	plan_release(&cr->pl);
 	tg_archive_result_release(&cr->ar);
 	tg_envelope_release(&cr->env);
@@ -1367,6 +1344,16 @@ static void check_run_release(struct check_run *cr)
 	free(cr->sig);
 	if (cr->fd >= 0)
 		close(cr->fd);
+}
+
+/* The signature file, read and decoded. */
+static enum tg_err sig_read(struct check_run *cr)
+{
+	enum tg_err r = tg_file_read(cr->a->sig, TG_MAX_SIG_FILE, &cr->sigfile, &cr->sigfile_len, cr->d);
+
+	if (r == TG_OK)
+		r = decode_sig(cr->a->sig, cr->sigfile, cr->sigfile_len, &cr->sig, &cr->siglen, cr->d);
+	return r;
 }
 
 /* Inputs: the file (its kind by content) and the signature file. */
@@ -1384,7 +1371,7 @@ static enum tg_err check_inputs(struct check_run *cr)
 	cr->v.kind = detect_kind(cr->head, (size_t)cr->hn);
 	/* A zip behind a stub is still a package (THREATS case 7e): walked,
 	 * and refused for its prefix, never approved as an opaque blob. */
-	cr->zip_tail = strcmp(cr->v.kind, "blob") == 0 && zip_at_end(cr->fd, cr->size);
+	cr->zip_tail = strcmp(cr->v.kind, "blob") == 0 && tg_zip_at_end(cr->fd, cr->size);
 	if (cr->zip_tail)
 		cr->v.kind = "archive";
 	/* A PE/COFF image without --sig carries its own (Authenticode)
@@ -1398,9 +1385,7 @@ static enum tg_err check_inputs(struct check_run *cr)
 		return tg_fail(cr->d, TG_E_USAGE, "%s: a %s carries its signatures inside; --sig is not "
 						"used for it", cr->a->file, cr->is_fit ? "FIT" : "UEFI capsule");
 	if (cr->a->sig) {
-		r = tg_file_read(cr->a->sig, TG_MAX_SIG_FILE, &cr->sigfile, &cr->sigfile_len, cr->d);
-		if (r == TG_OK)
-			r = decode_sig(cr->a->sig, cr->sigfile, cr->sigfile_len, &cr->sig, &cr->siglen, cr->d);
+		r = sig_read(cr);
 		/* No signature we read is over 1,100 bytes of raw signature
 		 * (RSA-8192: 1,024); a file of that size as --sig and a small
 		 * signature-shaped FILE are the two arguments swapped. */
@@ -1522,7 +1507,7 @@ static enum tg_err archive_pass(struct check_run *cr)
 	 * (ARCHIVE_TRAILING_DATA); a detached signature, or an apt index
 	 * listing the file's digest, covers them. */
 	cr->ar.whole_size = manifest_mode ? cr->size : 0;
-	if (zip && manifest_mode && !zip_at_end(cr->fd, cr->size))
+	if (zip && manifest_mode && !tg_zip_at_end(cr->fd, cr->size))
 		tg_archive_finding(&cr->ar, TG_R(ARCHIVE_TRAILING_DATA), TG_AR_ALWAYS, "%s: bytes after the zip's end of "
 				   "central directory record are not covered by the signed manifest", cr->a->file);
 	r = feed_start(&feed, cr->ar.hash_all);
@@ -1551,11 +1536,30 @@ static enum tg_err archive_pass(struct check_run *cr)
 	return r;
 }
 
+/* Nothing is walked: streaming readers do not even find the members of a
+ * zip behind a stub, and what precedes them is unaccounted for. */
+static void zip_tail_finding(struct check_run *cr)
+{
+	tg_archive_finding(&cr->ar, TG_R(ZIP_INCONSISTENT), TG_AR_ALWAYS, "a zip behind bytes that are not a zip "
+			   "(self-extractor style); not walked");
+}
+
+/* The file's digests, as the pass over its bytes leaves them. */
+static void pass_digests(struct check_run *cr)
+{
+	uint8_t digest[TG_HASH_MAX_LEN];
+
+	for (int h = 1; h < TG_HASH__COUNT; h++)
+		if (cr->st.md[h]) {
+			tg_md_final(cr->st.md[h], digest);
+			tg_hex_encode(digest, tg_hash_len((enum tg_hash)h), cr->f.digest[h]);
+		}
+}
+
 /* One pass over the file's bytes: every digest, the members of a package,
  * the structure of a firmware image. */
 static enum tg_err check_pass(struct check_run *cr)
 {
-	uint8_t digest[TG_HASH_MAX_LEN];
 	enum tg_err r;
 
 	if (cr->is_fit || cr->is_capsule || cr->is_pe) {
@@ -1565,21 +1569,12 @@ static enum tg_err check_pass(struct check_run *cr)
 		r = archive_pass(cr);
 	} else {
 		r = stream_file(cr->a->file, cr->fd, cr->size, &cr->st, cr->d);
-		if (cr->zip_tail) {
-			/* Nothing is walked: streaming readers do not even find
-			 * the members, and what precedes them is unaccounted for. */
-			tg_archive_finding(&cr->ar, TG_R(ZIP_INCONSISTENT), TG_AR_ALWAYS, "a zip behind bytes that are not a zip "
-					   "(self-extractor style); not walked");
-		}
+		if (cr->zip_tail)
+			zip_tail_finding(cr);
 	}
-	if (r != TG_OK)
-		return r;
-	for (int h = 1; h < TG_HASH__COUNT; h++)
-		if (cr->st.md[h]) {
-			tg_md_final(cr->st.md[h], digest);
-			tg_hex_encode(digest, tg_hash_len((enum tg_hash)h), cr->f.digest[h]);
-		}
-	return TG_OK;
+	if (r == TG_OK)
+		pass_digests(cr);
+	return r;
 }
 
 /* Which candidate made the signature: gpgv's answer, or each key's
@@ -1665,47 +1660,71 @@ static enum tg_err check_signer(struct check_run *cr)
 	return TG_OK;
 }
 
+/* SM3 of the file under the two mistaken ZAs (variant 0: ZA with an empty
+ * identity, 1: no ZA): taken in the pass (a streamed check, hint_md), or
+ * by reading the file again (only when an SM2 signature failed). */
+static bool hint_digest(struct check_run *cr, struct candidate *c, int variant, uint8_t e[32])
+{
+	uint8_t za[32], buf[65536];
+	struct tg_md *md = NULL;
+	ssize_t got;
+	int hfd;
+
+	if (cr->hint_md[variant]) {
+		tg_md_final(cr->hint_md[variant], e);
+		return true;
+	}
+	if (cr->streamed)
+		return false;
+	if ((hfd = open(cr->a->file, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	if (tg_md_new(TG_HASH_SM3, &md) != TG_OK || (variant == 0 && tg_sm2_za(c->key, "", za) != TG_OK)) {
+		close(hfd);
+		tg_md_free(md);
+		return false;
+	}
+	if (variant == 0)
+		tg_md_write(md, za, 32);
+	while ((got = read(hfd, buf, sizeof(buf))) > 0)
+		tg_md_write(md, buf, (size_t)got);
+	close(hfd);
+	tg_md_final(md, e);
+	tg_md_free(md);
+	return got == 0;
+}
+
+/* The first SM2 candidate's (sm2_identity_hint asks about that one). */
+static struct candidate *first_sm2(struct check_run *cr)
+{
+	for (size_t i = 0; i < cr->pl.n; i++)
+		if (cr->pl.c[i].key->type == TG_KEY_SM2)
+			return &cr->pl.c[i];
+	return NULL;
+}
+
 static void sm2_identity_hint(struct check_run *cr)
 {
 	static char hint[320];
+	struct candidate *c = first_sm2(cr);
 
 	/* -- a likely mistake, said (never approved): an SM2 signature that
 	 * verifies with an empty identity in ZA, or with no ZA at all — what
 	 * `openssl dgst -sm3 -sign` makes when -sigopt
 	 * distid:1234567812345678 is left out. */
-	for (size_t i = 0; !cr->f.signer && !cr->f.sig_problem && i < cr->pl.n; i++) {
-		struct candidate *c = &cr->pl.c[i];
-		if (c->key->type != TG_KEY_SM2)
-			continue;
-		for (int variant = 0; variant < 2 && !cr->f.sig_problem; variant++) {
-			uint8_t e[32], za[32];
-			struct tg_md *md = NULL;
-			bool ok = false;
-			int hfd = open(cr->a->file, O_RDONLY | O_CLOEXEC);
-			if (hfd < 0 || tg_md_new(TG_HASH_SM3, &md) != TG_OK || (variant == 0 && tg_sm2_za(c->key, "", za) != TG_OK)) {
-				if (hfd >= 0)
-					close(hfd);
-				tg_md_free(md);
-				break;
-			}
-			if (variant == 0)
-				tg_md_write(md, za, 32);
-			uint8_t buf[65536];
-			ssize_t got;
-			while ((got = read(hfd, buf, sizeof(buf))) > 0)
-				tg_md_write(md, buf, (size_t)got);
-			close(hfd);
-			tg_md_final(md, e);
-			tg_md_free(md);
-			if (got == 0 && tg_verify_digest(c->key, TG_HASH_SM3, e, cr->pl.sig, &ok, NULL) == TG_OK && ok) {
-				snprintf(hint, sizeof(hint), "signature by SM2 key %.16s... verifies only %s (signed "
-					 "with openssl dgst -sm3 -sign but no -sigopt distid:1234567812345678?): not a GM/T 0009 "
-					 "signature; ask for one made with the default identity", c->rec.fingerprint,
-					 variant == 0 ? "with an empty identity in ZA" : "without the SM2 ZA");
-				cr->f.sig_problem = hint;
-			}
+	if (cr->f.signer || cr->f.sig_problem || !c)
+		return;
+	for (int variant = 0; variant < 2 && !cr->f.sig_problem; variant++) {
+		uint8_t e[32];
+		bool ok = false;
+		if (!hint_digest(cr, c, variant, e))
+			break;
+		if (tg_verify_digest(c->key, TG_HASH_SM3, e, cr->pl.sig, &ok, NULL) == TG_OK && ok) {
+			snprintf(hint, sizeof(hint), "signature by SM2 key %.16s... verifies only %s (signed "
+				 "with openssl dgst -sm3 -sign but no -sigopt distid:1234567812345678?): not a GM/T 0009 "
+				 "signature; ask for one made with the default identity", c->rec.fingerprint,
+				 variant == 0 ? "with an empty identity in ZA" : "without the SM2 ZA");
+			cr->f.sig_problem = hint;
 		}
-		break;
 	}
 }
 
@@ -1758,6 +1777,31 @@ static enum tg_err check_evaluate(struct check_run *cr)
 	return TG_OK;
 }
 
+/* After the pass: the signer, the rules, the verdict recorded, then shown
+ * (record_verdict renders before it commits). */
+static enum tg_err check_conclude(struct check_run *cr, enum tg_check_render how, bool *approved)
+{
+	_cleanup_json_ struct json_object *report = NULL;
+	enum tg_err r = check_signer(cr);
+
+	if (r == TG_OK) {
+		sm2_identity_hint(cr);
+		r = check_evaluate(cr);
+	}
+	if (r == TG_OK) {
+		report = tg_report_json(&cr->v);
+		json_object_object_add(report, "facts", facts_json(&cr->f, &cr->ar, strcmp(cr->v.kind, "archive") == 0));
+		r = record_verdict(cr->ctx, cr->db, &cr->v, report, how, cr->d);
+		if (r != TG_OK)
+			tg_out_discard();
+	}
+	if (r == TG_OK) {
+		tg_test_crash_point("check-after-record");
+		*approved = cr->v.approved;
+	}
+	return r;
+}
+
 /* One file through the whole check: its inputs read, the pass over its
  * bytes, the signature, the policy, the verdict recorded and rendered into
  * the output (tg_out_*) in the form asked for.  TG_OK means a verdict was
@@ -1770,7 +1814,6 @@ enum tg_err tg_check_one(struct tg_ctx *ctx, struct tg_db *db, const struct tg_c
 		.ctx = ctx, .db = db, .a = a, .d = d, .fd = -1,
 		.fwmem = { .fd = -1 }, .pgpv = { .in_fd = -1, .out_fd = -1 },
 	};
-	_cleanup_json_ struct json_object *report = NULL;
 	enum tg_err r;
 
 	*approved = false;
@@ -1780,23 +1823,7 @@ enum tg_err tg_check_one(struct tg_ctx *ctx, struct tg_db *db, const struct tg_c
 	if (r == TG_OK)
 		r = check_pass(&cr);
 	if (r == TG_OK)
-		r = check_signer(&cr);
-	if (r == TG_OK) {
-		sm2_identity_hint(&cr);
-		r = check_evaluate(&cr);
-	}
-	/* Recorded, then shown (record_verdict renders before it commits). */
-	if (r == TG_OK) {
-		report = tg_report_json(&cr.v);
-		json_object_object_add(report, "facts", facts_json(&cr.f, &cr.ar, strcmp(cr.v.kind, "archive") == 0));
-		r = record_verdict(ctx, db, &cr.v, report, how, d);
-		if (r != TG_OK)
-			tg_out_discard();
-	}
-	if (r == TG_OK) {
-		tg_test_crash_point("check-after-record");
-		*approved = cr.v.approved;
-	}
+		r = check_conclude(&cr, how, approved);
 	check_run_release(&cr);
 	return r;
 }
@@ -1820,3 +1847,276 @@ enum tg_err tg_check_run(struct tg_ctx *ctx, struct tg_db *db, const struct tg_c
 	return *ret_json ? TG_OK : tg_fail(d, TG_E_NOMEM, "the verdict was recorded but could not be rendered");
 }
 
+/* ------------------------------------------ a check fed as bytes arrive */
+
+/*
+ * The service's upload checked as its bytes arrive, never written to a
+ * file (a 1 GiB upload spent two thirds of its time copying into the page
+ * cache).  Taken this way only when one pass decides everything the
+ * spooled path would: a blob (by its first bytes) under a detached
+ * signature that was received, and decodes, before the file.  Anything
+ * else -- a package, a firmware image, a signature that does not decode --
+ * goes the spooled way, which answers the same from a file.
+ *
+ * The caller's pieces are copied into slots; a thread feeds each full slot
+ * to every digest (and gpgv, and the SM2 hint's digests) and to the zip
+ * rule (ziptail.h), which must see every byte too.
+ */
+#define SLOT_SIZE (1024u * 1024u)
+#define SLOTS 4
+
+struct tg_check_stream {
+	struct check_run cr;
+	struct tg_ctx ctx;
+	struct tg_check_args a;
+	char *name, *sig_path;
+	uint64_t got;                  /* bytes fed */
+	/* the slots: [done, handed) are the thread's, handed % SLOTS is filled */
+	uint8_t *slot[SLOTS];
+	size_t len[SLOTS];
+	uint64_t handed, done;
+	bool eof, stop, started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t th;
+	/* the thread's (read by others after the join) */
+	uint64_t hashed;
+	struct tg_ziptail zt;
+};
+
+static void consume(struct tg_check_stream *s, const uint8_t *p, size_t n)
+{
+	feed_hash(&s->cr.st, p, n);
+	if (s->cr.st.pgp)
+		tg_pgp_verify_feed(s->cr.st.pgp, p, n);
+	for (int v = 0; v < 2; v++)
+		if (s->cr.hint_md[v])
+			tg_md_write(s->cr.hint_md[v], p, n);
+	tg_ziptail_feed(&s->zt, p, n);
+	s->hashed += n;
+}
+
+static void *consume_thread(void *ud)
+{
+	struct tg_check_stream *s = ud;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (s->done == s->handed && !s->eof && !s->stop)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (s->stop || s->done == s->handed)
+			break;
+		unsigned i = (unsigned)(s->done % SLOTS);
+		pthread_mutex_unlock(&s->mu);
+		consume(s, s->slot[i], s->len[i]);
+		pthread_mutex_lock(&s->mu);
+		s->done++;
+		pthread_cond_broadcast(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* Hand the slot being filled to the thread; wait for a free one. */
+static void hand_over(struct tg_check_stream *s, bool last)
+{
+	pthread_mutex_lock(&s->mu);
+	if (s->len[s->handed % SLOTS])
+		s->handed++;
+	if (last)
+		s->eof = true;
+	pthread_cond_broadcast(&s->cv);
+	while (!last && s->handed - s->done >= SLOTS)
+		pthread_cond_wait(&s->cv, &s->mu);
+	if (!last)
+		s->len[s->handed % SLOTS] = 0;
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void stream_join(struct tg_check_stream *s, bool stop)
+{
+	if (!s->started)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->stop = stop;
+	s->eof = true;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->th, NULL);
+	s->started = false;
+}
+
+void tg_check_stream_free(struct tg_check_stream *s)
+{
+	if (!s)
+		return;
+	stream_join(s, true);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	check_run_release(&s->cr);
+	for (int i = 0; i < SLOTS; i++)
+		free(s->slot[i]);
+	tg_ziptail_release(&s->zt);
+	free(s->name);
+	free(s->sig_path);
+	free(s);
+}
+
+/* Both SM3 digests sm2_identity_hint may need, taken in the pass: the bytes
+ * are not there to read again. */
+static enum tg_err hint_start(struct check_run *cr)
+{
+	struct candidate *c = first_sm2(cr);
+	uint8_t za[32];
+
+	if (!c)
+		return TG_OK;
+	if (tg_sm2_za(c->key, "", za) != TG_OK || tg_md_new(TG_HASH_SM3, &cr->hint_md[0]) != TG_OK ||
+	    tg_md_new(TG_HASH_SM3, &cr->hint_md[1]) != TG_OK)
+		return tg_fail(cr->d, TG_E_CRYPTO, "SM2: cannot compute ZA");
+	tg_md_write(cr->hint_md[0], za, 32);
+	return TG_OK;
+}
+
+enum tg_err tg_check_stream_open(struct tg_ctx *ctx, struct tg_db *db, const struct tg_check_input *in,
+				 const uint8_t *head, size_t hn, struct tg_check_stream **ret, struct tg_diag *d)
+{
+	struct tg_check_stream *s;
+	enum tg_err r;
+
+	*ret = NULL;
+	if (!in->sig || hn < sizeof(s->cr.head) || strcmp(detect_kind(head, sizeof(s->cr.head)), "blob") != 0)
+		return TG_OK;
+	if (!(s = tg_calloc(1, sizeof(*s))))
+		return TG_E_NOMEM;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	s->ctx = *ctx;
+	s->name = strdup(in->name ? in->name : "upload");
+	s->sig_path = strdup(in->sig);
+	/* a.file names the upload in messages; nothing reads it. */
+	s->a = (struct tg_check_args){ .file = s->name, .sig = s->sig_path, .name = s->name };
+	s->cr = (struct check_run){
+		.ctx = &s->ctx, .db = db, .a = &s->a, .d = d, .fd = -1, .streamed = true,
+		.fwmem = { .fd = -1 }, .pgpv = { .in_fd = -1, .out_fd = -1 },
+	};
+	memcpy(s->cr.head, head, sizeof(s->cr.head));
+	s->cr.hn = (ssize_t)sizeof(s->cr.head);
+	s->cr.v.kind = "blob";
+	if (!s->name || !s->sig_path) {
+		tg_check_stream_free(s);
+		return TG_E_NOMEM;
+	}
+	/* A signature that does not decode, or looks swapped with the file,
+	 * is the spooled path's to explain. */
+	r = sig_read(&s->cr);
+	if (r != TG_OK || s->cr.siglen < 8 || (s->cr.siglen > 1100 && !tg_pgp_is_signature(s->cr.sig, s->cr.siglen))) {
+		tg_check_stream_free(s);
+		*d = (struct tg_diag){ { 0 } };
+		return TG_OK;
+	}
+	r = check_plan(&s->cr);
+	if (r == TG_OK)
+		r = hint_start(&s->cr);
+	for (int i = 0; r == TG_OK && i < SLOTS; i++)
+		if (!(s->slot[i] = malloc(SLOT_SIZE)))
+			r = TG_E_NOMEM;
+	if (r == TG_OK) {
+		if (pthread_create(&s->th, NULL, consume_thread, s) != 0)
+			r = tg_fail(d, TG_E_NOMEM, "cannot start a thread for the upload");
+		else
+			s->started = true;
+	}
+	if (r != TG_OK) {
+		tg_check_stream_free(s);
+		return r;
+	}
+	*ret = s;
+	return TG_OK;
+}
+
+enum tg_err tg_check_stream_feed(struct tg_check_stream *s, const void *p, size_t n, struct tg_diag *d)
+{
+	const uint8_t *b = p;
+
+	if (s->got + n > TG_MAX_BLOB_SIZE)
+		return tg_fail(d, TG_E_LIMIT, "%s: over the limit of %llu bytes", s->name,
+			       (unsigned long long)TG_MAX_BLOB_SIZE);
+	s->got += n;
+	while (n) {
+		unsigned i = (unsigned)(s->handed % SLOTS);
+		size_t take = SLOT_SIZE - s->len[i] < n ? SLOT_SIZE - s->len[i] : n;
+		memcpy(s->slot[i] + s->len[i], b, take);
+		s->len[i] += take;
+		b += take;
+		n -= take;
+		if (s->len[i] == SLOT_SIZE)
+			hand_over(s, false);
+	}
+	return TG_OK;
+}
+
+/* A streamed check reads the records when its first MiB arrives and is
+ * decided after its last byte: the candidate keys' records are read again
+ * then, so that a key revoked while the upload was arriving is refused
+ * (the spooled path reads them only once the file is whole). */
+static enum tg_err refresh_records(struct check_run *cr)
+{
+	enum tg_err r = TG_OK;
+
+	for (size_t i = 0; i < cr->pl.n && r == TG_OK; i++) {
+		struct candidate *c = &cr->pl.c[i];
+		struct tg_keyrec now = { 0 };
+		r = tg_rec_key_get(cr->db, c->rec.fingerprint, &now, cr->d);
+		if (r == TG_E_NOTFOUND)
+			r = tg_fail(cr->d, TG_E_DB, "records: key %s was removed while the upload arrived; the records "
+						     "were altered outside trustgate", c->rec.fingerprint);
+		if (r != TG_OK)
+			break;
+		tg_keyrec_release(&c->rec);
+		c->rec = now;
+	}
+	if (r == TG_OK && cr->pgp_started) {
+		keylist_release(&cr->kl);
+		cr->kl = (struct keylist){ 0 };
+		r = tg_rec_key_each(cr->db, 0, collect_key, &cr->kl, cr->d);
+	}
+	return r;
+}
+
+enum tg_err tg_check_stream_finish(struct tg_check_stream *s, const char *product, const char *version,
+				   bool *approved, char **ret_json, size_t *ret_len, struct tg_diag *d)
+{
+	struct check_run *cr = &s->cr;
+	enum tg_err r;
+
+	*approved = false;
+	*ret_json = NULL;
+	*ret_len = 0;
+	cr->d = d;
+	s->a.product = product;
+	s->a.version = version;
+	hand_over(s, true);
+	stream_join(s, false);
+	if (s->hashed != s->got)
+		return tg_fail(d, TG_E_IO, "%s: the upload was not read whole", s->name);
+	cr->size = s->got;
+	/* check_inputs' zip rule, over the bytes as they went by. */
+	int zt = tg_ziptail_end(&s->zt);
+	if (zt < 0)
+		return tg_fail(d, TG_E_LIMIT, "%s: too many zip directory signatures to decide as the upload arrives; "
+					      "send the signature after the file", s->name);
+	cr->zip_tail = zt == 1;
+	if (cr->zip_tail) {
+		cr->v.kind = "archive";
+		zip_tail_finding(cr);
+	}
+	pass_digests(cr);
+	r = refresh_records(cr);
+	if (r == TG_OK)
+		r = check_conclude(cr, RENDER_JSON, approved);
+	if (r != TG_OK)
+		return r;
+	*ret_json = tg_out_take(ret_len);
+	return *ret_json ? TG_OK : tg_fail(d, TG_E_NOMEM, "the verdict was recorded but could not be rendered");
+}
