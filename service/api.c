@@ -38,7 +38,13 @@ struct tg_api {
 	char refs_tally[32];
 	struct timespec refs_at;
 	bool has_refs;
+	unsigned streams;       /* checks open as their uploads arrive */
 };
+
+/* Each check taken as its upload arrives holds 4 MiB of slots and a
+ * thread until it ends: past this many at once in a worker, uploads are
+ * spooled (a client opening hundreds does not take the worker's memory). */
+#define MAX_STREAMS 8
 
 const double tg_lat_bounds[TG_LAT_BUCKETS] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
 					       0.25, 0.5, 1, 2.5, 5, 10, 30 };
@@ -1108,6 +1114,8 @@ static bool stream_decide(struct tg_request *rq, struct tg_field *f)
 	f->stream_decided = true;
 	if (!sf || sf == f || !sf->path || !spool_close(rq, sf))
 		return !rq->error[0];
+	if (rq->api->streams >= MAX_STREAMS)
+		return true;
 	upload_name(f, name, sizeof(name));
 	struct tg_check_input in = { .name = name, .sig = sf->path };
 	core_ctx(rq, &ctx);
@@ -1117,6 +1125,7 @@ static bool stream_decide(struct tg_request *rq, struct tg_field *f)
 		return false;
 	}
 	if (f->stream) {
+		rq->api->streams++;
 		rq->upload = "streamed";
 		close(f->fd);
 		f->fd = -1;
@@ -1258,7 +1267,10 @@ void tg_api_request_release(struct tg_request *rq)
 		free(f->path);
 		free(f->data);
 		free(f->wbuf);
-		tg_check_stream_free(f->stream);
+		if (f->stream) {
+			tg_check_stream_free(f->stream);
+			rq->api->streams--;
+		}
 	}
 	if (rq->spool_dir)
 		rmdir(rq->spool_dir);

@@ -262,6 +262,22 @@ wait "$LATE"
 [ "$(cat latest)" = 200 ] && jq -e '.verdict == "rejected" and ([.reasons[].code] | index("KEY_REVOKED"))' latebody >/dev/null \
 	&& [ "$(last_upload)" = streamed ] && ok "a key revoked while the streamed upload arrived: REJECTED (KEY_REVOKED)" \
 	|| bad "revoked mid-upload: $(cat latest) $(last_upload) $(jq -c .reasons latebody 2>/dev/null)"
+# At most 8 checks at a time are taken as they arrive in one worker (each
+# holds 4 MiB and a thread); 20 at once on 2 workers: some are spooled, all
+# are decided alike.
+n0=$(grep -c '"upload":"streamed"' serve.log)
+many=()
+for i in $(seq 20); do
+	curl -s -o "many$i.json" -w '%{http_code}' --max-time 30 --limit-rate 300k --cacert ca/ca.pem --cert certs/王芳.pem \
+		--key certs/王芳.key -F "sig=@s.sig" -F "file=@s.bin" "$URL/v1/check" > "many$i.st" &
+	many+=($!)
+done
+wait "${many[@]}"
+streamed=$(( $(grep -c '"upload":"streamed"' serve.log) - n0 ))
+approved=$(cat many*.json | jq -r .verdict | grep -c '^approved$')
+[ "$approved" = 20 ] && [ "$streamed" -le 16 ] && [ "$streamed" -ge 1 ] \
+	&& ok "20 signature-first uploads at once: $streamed taken as they arrived (at most 8 per worker), the rest spooled, all APPROVED" \
+	|| bad "20 at once: $approved approved, $streamed streamed"
 before=$(db_state)
 head -c $((1900 * 1024)) /dev/urandom > hang.bin
 curl -s -o /dev/null --max-time 2 --limit-rate 400k --cacert ca/ca.pem --cert certs/王芳.pem --key certs/王芳.key \
