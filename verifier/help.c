@@ -315,7 +315,8 @@ static const struct tg_help entries[] = {
 	  "Every request must present a client certificate of the CA (ca init) that the records hold in force "
 	  "(user add); the role decides what it may do (docs/openapi.yaml lists every route and its roles).  "
 	  "The audit actor is the certificate's subject.  One worker process per core; a check's upload is "
-	  "streamed to a private file under --spool within --max-upload-mb.  SIGTERM: finish the requests in "
+	  "received into a private file under --spool within --max-upload-mb, or, for a blob whose sig field "
+	  "came before its file field, checked as it arrives and written nowhere.  SIGTERM: finish the requests in "
 	  "hand (at most --grace seconds) and exit; SIGHUP: read the certificates and the CRL again.  One JSON "
 	  "line per request on stderr; GET /metrics in Prometheus text; GET /healthz.  The configuration file "
 	  "has one \"key = value\" per line, keys as the long options; flags win over it.",
