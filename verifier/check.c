@@ -228,6 +228,23 @@ static void stream_release(struct stream *s)
 #define STREAM_CHUNK (32u * 1024u)
 #endif
 
+static void feed_hash(struct stream *st, const uint8_t *p, size_t n)
+{
+	for (int h = 0; h < TG_HASH__COUNT; h++)
+		if (st->md[h])
+			tg_md_write(st->md[h], p, n);
+	for (size_t i = 0; i < st->n_za; i++)
+		tg_md_write(st->za[i], p, n);
+}
+
+/* Every digest and gpgv: what must see every byte of a blob. */
+static void feed_stream(struct stream *st, const uint8_t *p, size_t n)
+{
+	feed_hash(st, p, n);
+	if (st->pgp)
+		tg_pgp_verify_feed(st->pgp, p, n);
+}
+
 static enum tg_err stream_file(const char *path, int fd, uint64_t size, struct stream *s,
 			       struct tg_diag *d)
 {
@@ -246,13 +263,7 @@ static enum tg_err stream_file(const char *path, int fd, uint64_t size, struct s
 			break;
 		if (got + (uint64_t)n > size)
 			return tg_fail(d, TG_E_IO, "%s: file grew while reading", path);
-		for (int h = 0; h < TG_HASH__COUNT; h++)
-			if (s->md[h])
-				tg_md_write(s->md[h], buf, (size_t)n);
-		for (size_t i = 0; i < s->n_za; i++)
-			tg_md_write(s->za[i], buf, (size_t)n);
-		if (s->pgp)
-			tg_pgp_verify_feed(s->pgp, buf, (size_t)n);
+		feed_stream(s, buf, (size_t)n);
 		got += (uint64_t)n;
 	}
 	if (got != size)
@@ -292,15 +303,6 @@ struct archive_feed {
 	int err;
 	int copy_fd;                   /* zip: the same bytes, for the second reading */
 };
-
-static void feed_hash(struct stream *st, const uint8_t *p, size_t n)
-{
-	for (int h = 0; h < TG_HASH__COUNT; h++)
-		if (st->md[h])
-			tg_md_write(st->md[h], p, n);
-	for (size_t i = 0; i < st->n_za; i++)
-		tg_md_write(st->za[i], p, n);
-}
 
 /* Read one chunk into slot i and feed it to everything that must see every
  * byte: its length, 0 at the end, -1 on error (a file that grows is one). */
@@ -1326,6 +1328,16 @@ struct check_run {
 	struct tg_verdict v;
 };
 
+/* Nothing reached yet: no file, no mapping, no gpgv (check_run_release). */
+static struct check_run check_run_start(struct tg_ctx *ctx, struct tg_db *db, const struct tg_check_args *a,
+					struct tg_diag *d)
+{
+	return (struct check_run){
+		.ctx = ctx, .db = db, .a = a, .d = d, .fd = -1,
+		.fwmem = { .fd = -1 }, .pgpv = { .in_fd = -1, .out_fd = -1 },
+	};
+}
+
 static void check_run_release(struct check_run *cr)
 {
 	if (cr->pgp_started)
@@ -1810,10 +1822,7 @@ static enum tg_err check_conclude(struct check_run *cr, enum tg_check_render how
 enum tg_err tg_check_one(struct tg_ctx *ctx, struct tg_db *db, const struct tg_check_args *a,
 			 enum tg_check_render how, bool *approved, struct tg_diag *d)
 {
-	struct check_run cr = {
-		.ctx = ctx, .db = db, .a = a, .d = d, .fd = -1,
-		.fwmem = { .fd = -1 }, .pgpv = { .in_fd = -1, .out_fd = -1 },
-	};
+	struct check_run cr = check_run_start(ctx, db, a, d);
 	enum tg_err r;
 
 	*approved = false;
@@ -1828,6 +1837,17 @@ enum tg_err tg_check_one(struct tg_ctx *ctx, struct tg_db *db, const struct tg_c
 	return r;
 }
 
+/* The verdict document a check just rendered (RENDER_JSON), handed back. */
+static enum tg_err take_json(enum tg_err r, char **ret_json, size_t *ret_len, struct tg_diag *d)
+{
+	*ret_json = NULL;
+	*ret_len = 0;
+	if (r != TG_OK)
+		return r;
+	*ret_json = tg_out_take(ret_len);
+	return *ret_json ? TG_OK : tg_fail(d, TG_E_NOMEM, "the verdict was recorded but could not be rendered");
+}
+
 /* The check as a library call (trustgate serve): the verdict document is
  * the one `check --json` prints, byte for byte, handed back instead of
  * written. */
@@ -1837,14 +1857,7 @@ enum tg_err tg_check_run(struct tg_ctx *ctx, struct tg_db *db, const struct tg_c
 	const struct tg_check_args a = {
 		.file = in->file, .sig = in->sig, .product = in->product, .version = in->version, .name = in->name,
 	};
-	enum tg_err r = tg_check_one(ctx, db, &a, RENDER_JSON, approved, d);
-
-	*ret_json = NULL;
-	*ret_len = 0;
-	if (r != TG_OK)
-		return r;
-	*ret_json = tg_out_take(ret_len);
-	return *ret_json ? TG_OK : tg_fail(d, TG_E_NOMEM, "the verdict was recorded but could not be rendered");
+	return take_json(tg_check_one(ctx, db, &a, RENDER_JSON, approved, d), ret_json, ret_len, d);
 }
 
 /* ------------------------------------------ a check fed as bytes arrive */
@@ -1886,9 +1899,7 @@ struct tg_check_stream {
 
 static void consume(struct tg_check_stream *s, const uint8_t *p, size_t n)
 {
-	feed_hash(&s->cr.st, p, n);
-	if (s->cr.st.pgp)
-		tg_pgp_verify_feed(s->cr.st.pgp, p, n);
+	feed_stream(&s->cr.st, p, n);
 	for (int v = 0; v < 2; v++)
 		if (s->cr.hint_md[v])
 			tg_md_write(s->cr.hint_md[v], p, n);
@@ -1996,10 +2007,8 @@ enum tg_err tg_check_stream_open(struct tg_ctx *ctx, struct tg_db *db, const str
 	s->sig_path = strdup(in->sig);
 	/* a.file names the upload in messages; nothing reads it. */
 	s->a = (struct tg_check_args){ .file = s->name, .sig = s->sig_path, .name = s->name };
-	s->cr = (struct check_run){
-		.ctx = &s->ctx, .db = db, .a = &s->a, .d = d, .fd = -1, .streamed = true,
-		.fwmem = { .fd = -1 }, .pgpv = { .in_fd = -1, .out_fd = -1 },
-	};
+	s->cr = check_run_start(&s->ctx, db, &s->a, d);
+	s->cr.streamed = true;
 	memcpy(s->cr.head, head, sizeof(s->cr.head));
 	s->cr.hn = (ssize_t)sizeof(s->cr.head);
 	s->cr.v.kind = "blob";
@@ -2115,8 +2124,5 @@ enum tg_err tg_check_stream_finish(struct tg_check_stream *s, const char *produc
 	r = refresh_records(cr);
 	if (r == TG_OK)
 		r = check_conclude(cr, RENDER_JSON, approved);
-	if (r != TG_OK)
-		return r;
-	*ret_json = tg_out_take(ret_len);
-	return *ret_json ? TG_OK : tg_fail(d, TG_E_NOMEM, "the verdict was recorded but could not be rendered");
+	return take_json(r, ret_json, ret_len, d);
 }

@@ -128,21 +128,19 @@ void tg_ziptail_feed(struct tg_ziptail *z, const uint8_t *p, size_t n)
 	z->seen += n;
 }
 
+static int off_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The marks are noted in order: sorted. */
 static bool noted(const void *ud, uint64_t off)
 {
 	const struct tg_ziptail *z = ud;
-	size_t lo = 0, hi = z->nmark;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (z->mark[mid] == off)
-			return true;
-		if (z->mark[mid] < off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
+	return z->nmark && bsearch(&off, z->mark, z->nmark, sizeof(*z->mark), off_cmp) != NULL;
 }
 
 /* Noted, or past the noted ones: where "not noted" does not mean "none". */

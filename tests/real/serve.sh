@@ -41,6 +41,10 @@ SERVE=$!
 for _ in $(seq 300); do grep -q listening serve.out 2>/dev/null && break; sleep 0.1; done
 grep -q listening serve.out || { echo "not ok - real/serve: serve did not start: $(head -2 serve.log)"; exit 0; }
 
+flip() { # FILE OFFSET OUT: a copy with one byte flipped
+	cp "$1" "$3"
+	printf "%02x" $(( 0x$(xxd -s "$2" -l 1 -p "$3") ^ 0x01 )) | xxd -r -p | dd of="$3" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
 shape='[.verdict, .kind, [.reasons[].code], .subject.sha256, .subject.size, (.components // [] | length)]'
 same=0 differ=0 forged=0
 for d in "${list[@]}"; do
@@ -59,9 +63,7 @@ for d in "${list[@]}"; do
 		echo "not ok - real/serve: ${d##*/}: service ${a:-$(head -c 200 served.json)} vs CLI ${b:-none}"
 	fi
 	# The forged twin: one byte in the middle of the package flipped.
-	cp "$d" f.deb
-	off=$(( $(stat -c %s f.deb) / 2 ))
-	printf "%02x" $(( 0x$(xxd -s "$off" -l 1 -p f.deb) ^ 0x01 )) | xxd -r -p | dd of=f.deb bs=1 seek="$off" conv=notrunc 2>/dev/null
+	flip "$d" $(( $(stat -c %s "$d") / 2 )) f.deb
 	timeout 300 curl -s -o fs.json --cacert ca/ca.pem --cert certs/buyer.pem --key certs/buyer.key \
 		-F "file=@f.deb;filename=${d##*/}" -F "sig=@p.sig" -F "product=$name" -F "version=$version" \
 		"https://127.0.0.1:$PORT/v1/check"
@@ -94,9 +96,7 @@ for b in "${blobs[@]}"; do
 	else
 		echo "not ok - real/serve: ${b}: streamed ${a:-$(head -c 200 served.json)} vs CLI ${c:-none}"
 	fi
-	cp "$b" f.bin
-	off=$(( 1048576 + ($(stat -c %s f.bin) - 1048576) / 2 ))
-	printf "%02x" $(( 0x$(xxd -s "$off" -l 1 -p f.bin) ^ 0x01 )) | xxd -r -p | dd of=f.bin bs=1 seek="$off" conv=notrunc 2>/dev/null
+	flip "$b" $(( 1048576 + ($(stat -c %s "$b") - 1048576) / 2 )) f.bin
 	timeout 300 curl -s -o fs.json --cacert ca/ca.pem --cert certs/buyer.pem --key certs/buyer.key \
 		-F "sig=@b.sig" -F "file=@f.bin" -F product=real-blob -F version=1.0 "https://127.0.0.1:$PORT/v1/check"
 	if jq -e '.verdict == "rejected"' fs.json >/dev/null 2>&1 &&
